@@ -1,0 +1,68 @@
+/**
+ * The one error type of vireo and the registry of its stable codes.
+ *
+ * Every failure a user can see carries one of these codes; the API sends it as
+ * `{ "error": { "code", "message", "hint"? } }` and the CLI prints the message
+ * the way virsh would. docs/errors.md lists every code (a test keeps it complete).
+ * This module imports nothing, so every layer may use it.
+ */
+
+/** Stable error codes with their one-line meaning (the doc line is the contract). */
+export const ERROR_CODES = {
+  INTERNAL: 'An unexpected failure inside vireo; the message says where.',
+  INVALID_ARG: 'A request argument is missing, malformed or out of range.',
+  XML_SYNTAX: 'The XML document is not well-formed.',
+  XML_INVALID: 'The XML is well-formed but a value is wrong or a required part is missing.',
+  XML_UNSUPPORTED: 'The XML uses an element, attribute or value vireo does not support.',
+  NO_DOMAIN: 'No domain has the given name, UUID or id.',
+  DOMAIN_EXISTS: 'A domain with that name or UUID already exists.',
+  OPERATION_INVALID: 'The operation is not valid in the domain\'s current state.',
+  OPERATION_FAILED: 'The operation was attempted and failed.',
+  JOB_BUSY: 'Another job is running on the domain and conflicts with this one.',
+  NO_SUPPORT: 'The host or hypervisor cannot do what was asked.',
+  KVM_UNAVAILABLE: 'The domain asks for KVM, but this host cannot run ordinary guests under KVM.',
+  QEMU_FAILED: 'QEMU could not be started or stopped responding.',
+  QMP_ERROR: 'QEMU rejected a monitor command.',
+  STORAGE_MISSING: 'A disk, kernel or other file the domain needs does not exist.',
+  NOT_FOUND: 'The API resource does not exist.',
+  DAEMON_UNREACHABLE: 'The client cannot reach the vireod daemon.',
+  PROTOCOL: 'The daemon and client disagree about the wire protocol.',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** The wire form of an error. */
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  hint?: string;
+}
+
+/** A failure with a stable code, a message a user can act on, an optional hint, and its cause. */
+export class VireoError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'VireoError';
+    this.code = code;
+    this.hint = options.hint;
+  }
+
+  toJSON(): ErrorBody {
+    return this.hint === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, hint: this.hint };
+  }
+
+  /** Rebuild an error received over the wire. */
+  static fromBody(body: ErrorBody): VireoError {
+    const code = body.code in ERROR_CODES ? body.code : 'INTERNAL';
+    return new VireoError(code, body.message, body.hint === undefined ? {} : { hint: body.hint });
+  }
+}
+
+export function isVireoError(e: unknown): e is VireoError {
+  return e instanceof VireoError;
+}

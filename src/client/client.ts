@@ -1,0 +1,96 @@
+/** The typed vireod API client. The CLI and the web UI talk to the daemon only through this. */
+import type {
+  DomainSummary, HostInfo, DomainEvent, XmlResponse, ConsoleTail,
+} from '../api/types.js';
+import { unixTransport, type Transport } from './transport.js';
+import { parseUri, type Endpoint } from './uri.js';
+
+const enc = encodeURIComponent;
+
+export class VireoClient {
+  private constructor(readonly endpoint: Endpoint, private readonly t: Transport) {}
+
+  /** Connect to the daemon named by a URI (no request is made until the first call). */
+  static open(uri: string): VireoClient {
+    const ep = parseUri(uri);
+    return new VireoClient(ep, unixTransport(ep.socket));
+  }
+
+  get uri(): string {
+    return this.endpoint.uri;
+  }
+
+  close(): void {
+    this.t.close();
+  }
+
+  host(): Promise<HostInfo> {
+    return this.t.request('GET', '/v1/host');
+  }
+
+  listDomains(): Promise<DomainSummary[]> {
+    return this.t.request('GET', '/v1/domains');
+  }
+
+  /** Look a domain up by id, UUID or name (virsh's order). */
+  getDomain(ref: string): Promise<DomainSummary> {
+    return this.t.request('GET', `/v1/domains/${enc(ref)}`);
+  }
+
+  define(xml: string): Promise<DomainSummary> {
+    return this.t.request('POST', '/v1/domains', { xml });
+  }
+
+  create(xml: string, opts: { paused?: boolean } = {}): Promise<DomainSummary> {
+    return this.t.request('POST', '/v1/domains/create', { xml, paused: opts.paused === true });
+  }
+
+  undefine(ref: string): Promise<DomainSummary> {
+    return this.t.request('DELETE', `/v1/domains/${enc(ref)}`);
+  }
+
+  async dumpXml(ref: string, opts: { inactive?: boolean } = {}): Promise<string> {
+    const r = await this.t.request<XmlResponse>('GET', `/v1/domains/${enc(ref)}/xml${opts.inactive === true ? '?inactive=1' : ''}`);
+    return r.xml;
+  }
+
+  private action(ref: string, action: string, body: unknown = {}): Promise<DomainSummary> {
+    return this.t.request('POST', `/v1/domains/${enc(ref)}/${action}`, body);
+  }
+
+  start(ref: string, opts: { paused?: boolean } = {}): Promise<DomainSummary> {
+    return this.action(ref, 'start', { paused: opts.paused === true });
+  }
+  destroy(ref: string, opts: { graceful?: boolean } = {}): Promise<DomainSummary> {
+    return this.action(ref, 'destroy', { graceful: opts.graceful === true });
+  }
+  shutdown(ref: string, opts: { mode?: string } = {}): Promise<DomainSummary> {
+    return this.action(ref, 'shutdown', opts);
+  }
+  reboot(ref: string, opts: { mode?: string } = {}): Promise<DomainSummary> {
+    return this.action(ref, 'reboot', opts);
+  }
+  reset(ref: string): Promise<DomainSummary> {
+    return this.action(ref, 'reset');
+  }
+  suspend(ref: string): Promise<DomainSummary> {
+    return this.action(ref, 'suspend');
+  }
+  resume(ref: string): Promise<DomainSummary> {
+    return this.action(ref, 'resume');
+  }
+  setAutostart(ref: string, enabled: boolean): Promise<DomainSummary> {
+    return this.action(ref, 'autostart', { enabled });
+  }
+
+  /** Recent serial console output kept by the daemon (raw bytes). */
+  async consoleTail(ref: string): Promise<Buffer> {
+    const r = await this.t.request<ConsoleTail>('GET', `/v1/domains/${enc(ref)}/console`);
+    return Buffer.from(r.data, 'base64');
+  }
+
+  /** Follow the daemon's event stream until the returned function is called. */
+  events(onEvent: (e: DomainEvent) => void, onEnd: () => void = () => {}): Promise<() => void> {
+    return this.t.stream('/v1/events', (line) => onEvent(JSON.parse(line) as DomainEvent), onEnd);
+  }
+}

@@ -1,0 +1,91 @@
+/** HTTP/1.1 + JSON over the daemon's UNIX socket. */
+import * as http from 'node:http';
+import { VireoError, type ErrorBody } from '../api/errors.js';
+
+export interface Transport {
+  request<T>(method: string, path: string, body?: unknown): Promise<T>;
+  /** Open a streaming GET; each line of the body is handed to onLine. Resolves with a close function. */
+  stream(path: string, onLine: (line: string) => void, onEnd: () => void): Promise<() => void>;
+  close(): void;
+}
+
+export function unixTransport(socketPath: string): Transport {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  const unreachable = (e: NodeJS.ErrnoException): VireoError =>
+    new VireoError('DAEMON_UNREACHABLE', `Failed to connect socket to '${socketPath}': ${describeErrno(e)}`, {
+      hint: 'is vireod running? start it with: vireod (or pass -c with the right URI)',
+      cause: e,
+    });
+  return {
+    request<T>(method: string, path: string, body?: unknown): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+        const headers: http.OutgoingHttpHeaders = { accept: 'application/json' };
+        if (payload !== undefined) {
+          headers['content-type'] = 'application/json';
+          headers['content-length'] = payload.length;
+        }
+        const req = http.request({ socketPath, method, path, headers, agent }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed: unknown;
+            try {
+              parsed = text === '' ? undefined : JSON.parse(text);
+            } catch {
+              reject(new VireoError('PROTOCOL', `vireod sent a reply that is not JSON (HTTP ${res.statusCode ?? '?'})`));
+              return;
+            }
+            if ((res.statusCode ?? 500) >= 400) {
+              const err = (parsed as { error?: ErrorBody } | undefined)?.error;
+              reject(err === undefined ? new VireoError('PROTOCOL', `vireod answered HTTP ${res.statusCode ?? '?'} without an error body`) : VireoError.fromBody(err));
+              return;
+            }
+            resolve(parsed as T);
+          });
+          res.on('error', reject);
+        });
+        req.on('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? unreachable(e) : e));
+        req.end(payload);
+      });
+    },
+    stream(path, onLine, onEnd) {
+      return new Promise((resolve, reject) => {
+        const req = http.request({ socketPath, method: 'GET', path, agent: false }, (res) => {
+          if ((res.statusCode ?? 500) >= 400) {
+            reject(new VireoError('PROTOCOL', `vireod answered HTTP ${res.statusCode ?? '?'} to ${path}`));
+            res.resume();
+            return;
+          }
+          let buf = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => {
+            buf += c;
+            let nl: number;
+            while ((nl = buf.indexOf('\n')) >= 0) {
+              const line = buf.slice(0, nl);
+              buf = buf.slice(nl + 1);
+              if (line !== '') onLine(line);
+            }
+          });
+          res.on('end', onEnd);
+          res.on('close', onEnd);
+          resolve(() => req.destroy());
+        });
+        req.on('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? unreachable(e) : e));
+        req.end();
+      });
+    },
+    close() {
+      agent.destroy();
+    },
+  };
+}
+
+function describeErrno(e: NodeJS.ErrnoException): string {
+  if (e.code === 'ENOENT') return 'No such file or directory';
+  if (e.code === 'ECONNREFUSED') return 'Connection refused';
+  if (e.code === 'EACCES') return 'Permission denied';
+  return e.message;
+}

@@ -1,0 +1,36 @@
+/** Locating the QEMU emulator and learning its version. */
+import { promises as fs, constants as fsc } from 'node:fs';
+import { run } from '../util/proc.js';
+import { VireoError } from '../api/errors.js';
+
+export const DEFAULT_EMULATOR = '/usr/bin/qemu-system-x86_64';
+
+export interface QemuVersion {
+  major: number;
+  minor: number;
+  micro: number;
+  /** libvirt's encoding: major * 1_000_000 + minor * 1000 + micro. */
+  number: number;
+}
+
+const versionCache = new Map<string, QemuVersion>();
+
+/** Ask an emulator binary for its version (cached per path). */
+export async function qemuVersion(emulator = DEFAULT_EMULATOR): Promise<QemuVersion> {
+  const cached = versionCache.get(emulator);
+  if (cached !== undefined) return cached;
+  try {
+    await fs.access(emulator, fsc.X_OK);
+  } catch {
+    throw new VireoError('NO_SUPPORT', `Cannot find QEMU binary ${emulator}`, {
+      hint: 'install it with: apt-get install qemu-system-x86',
+    });
+  }
+  const r = await run(emulator, ['--version']);
+  const m = /version (\d+)\.(\d+)\.(\d+)/.exec(r.stdout);
+  if (m === null) throw new VireoError('QEMU_FAILED', `Cannot parse the version printed by ${emulator}: ${r.stdout.split('\n')[0] ?? ''}`);
+  const [major, minor, micro] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const v = { major, minor, micro, number: major * 1_000_000 + minor * 1000 + micro };
+  versionCache.set(emulator, v);
+  return v;
+}

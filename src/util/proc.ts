@@ -1,0 +1,81 @@
+/**
+ * The process runner: the only module in vireo that spawns processes.
+ * Always argument arrays, never a shell string.
+ */
+import { spawn, type SpawnOptions } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run a short-lived command to completion and collect its output. */
+export function run(cmd: string, args: readonly string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 60_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.stdin!.end(opts.input ?? '');
+  });
+}
+
+export interface DetachedOptions {
+  /** File that receives the child's stdout and stderr (appended). */
+  logFile: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+export interface DetachedChild {
+  pid: number;
+  /** Settles when the child exits while this process is still its parent. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/**
+ * Start a long-lived process in its own session, detached from the caller, so that it
+ * outlives the daemon. Resolves once the kernel has created it.
+ */
+export function spawnDetached(cmd: string, args: readonly string[], opts: DetachedOptions): Promise<DetachedChild> {
+  return new Promise((resolve, reject) => {
+    const out = openSync(opts.logFile, 'a', 0o600);
+    const options: SpawnOptions = { detached: true, stdio: ['ignore', out, out], env: opts.env ?? process.env };
+    if (opts.cwd !== undefined) options.cwd = opts.cwd;
+    const child = spawn(cmd, args, options);
+    closeSync(out);
+    child.once('error', reject);
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res) =>
+      child.once('exit', (code, signal) => res({ code, signal })),
+    );
+    child.once('spawn', () => {
+      child.unref();
+      resolve({ pid: child.pid!, exited });
+    });
+  });
+}
+
+/** True when a process with this pid exists (and is not a zombie we could reap). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Send a signal, ignoring a process that is already gone. */
+export function signalPid(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+  }
+}
