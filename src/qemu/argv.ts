@@ -51,6 +51,8 @@ export function buildQemuArgv(def: DomainDef, paths: LaunchPaths, opts: LaunchOp
   a.push('-mon', 'chardev=charmonitor,id=monitor,mode=control');
   a.push('-rtc', `base=${def.clock.offset}`);
   a.push('-no-shutdown');
+  // A guest reboot must end the domain: QEMU then reports SHUTDOWN instead of resetting.
+  if (def.onReboot === 'destroy') a.push('-no-reboot');
   if (!def.features.acpi) a.push('-no-acpi');
   a.push('-boot', def.os.boot.length > 0 ? `order=${def.os.boot.map(bootLetter).join('')},strict=on` : 'strict=on');
   if (def.os.kernel !== undefined) a.push('-kernel', def.os.kernel);

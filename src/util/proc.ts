@@ -4,6 +4,7 @@
  */
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 
 export interface RunResult {
   code: number | null;
@@ -77,5 +78,54 @@ export function signalPid(pid: number, sig: NodeJS.Signals): void {
     process.kill(pid, sig);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+  }
+}
+
+/**
+ * The kernel's start time of a process (clock ticks since boot, /proc/PID/stat field 22), used
+ * with the pid to recognise the same process after a daemon restart. Undefined if it is gone.
+ */
+export async function processStartTime(pid: number): Promise<number | undefined> {
+  const stat = await readProcStat(pid);
+  return stat === undefined ? undefined : Number(stat.fields[18]);
+}
+
+/** True when the process is gone or a zombie. */
+export async function processGone(pid: number): Promise<boolean> {
+  const stat = await readProcStat(pid);
+  return stat === undefined || stat.state === 'Z' || stat.state === 'X';
+}
+
+/** CPU time (user + system) of a process in nanoseconds, or 0 when unknown. */
+export async function processCpuTimeNs(pid: number): Promise<number> {
+  const stat = await readProcStat(pid);
+  if (stat === undefined) return 0;
+  const ticks = Number(stat.fields[10]) + Number(stat.fields[11]);
+  return Math.round((ticks * 1e9) / CLOCK_TICKS);
+}
+
+/** USER_HZ; 100 on every Linux architecture vireo runs on. */
+const CLOCK_TICKS = 100;
+
+async function readProcStat(pid: number): Promise<{ state: string; fields: string[] } | undefined> {
+  let text: string;
+  try {
+    text = await readFile(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) may contain spaces and parentheses: split after the last ')'.
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  // fields[N - 4] is field N of proc(5).
+  return { state: rest[0] ?? '?', fields: rest.slice(1) };
+}
+
+/** Wait until a process is gone (polling /proc), up to timeoutMs. Resolves true if it went. */
+export async function waitGone(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 1; ; delay = Math.min(delay * 2, 20)) {
+    if (await processGone(pid)) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, delay));
   }
 }

@@ -1,0 +1,292 @@
+/**
+ * The domain registry and the operations the API exposes. One Daemon per vireod process.
+ */
+import { EventEmitter } from 'node:events';
+import { parseDomainXml, formatDomainXml } from '../conf/domain-xml.js';
+import type { DomainDef } from '../conf/domain-model.js';
+import type { StateLayout } from '../api/paths.js';
+import type { DomainEvent, DomainSummary } from '../api/types.js';
+import { VireoError } from '../api/errors.js';
+import { probeKvm, type KvmStatus } from '../host/kvm.js';
+import { processCpuTimeNs } from '../util/proc.js';
+import { logger } from '../util/log.js';
+import { Store } from './store.js';
+import { Domain } from './domain.js';
+import { launch, reconnect, stopProcess, saveStatus, type LifecycleContext } from './lifecycle.js';
+
+const log = logger('daemon');
+
+export interface DaemonEvents {
+  event: [DomainEvent];
+}
+
+export class Daemon extends EventEmitter<DaemonEvents> {
+  readonly store: Store;
+  private readonly domains = new Map<string, Domain>(); // by uuid
+  private nextId = 1;
+  kvm!: KvmStatus;
+  private ctx!: LifecycleContext;
+
+  constructor(readonly layout: StateLayout) {
+    super();
+    this.store = new Store(layout);
+  }
+
+  /** Load configs, find running guests again, then start autostart guests. */
+  async init(): Promise<void> {
+    await this.store.init();
+    this.kvm = await probeKvm();
+    this.ctx = {
+      store: this.store,
+      kvm: this.kvm,
+      allocateId: () => this.nextId++,
+      changed: (dom, event, detail) => this.changed(dom, event, detail),
+    };
+    for (const { file, xml } of await this.store.listConfigs()) {
+      try {
+        const def = parseDomainXml(xml);
+        const dom = new Domain(def, true);
+        dom.autostart = await this.store.isAutostart(def.name);
+        this.domains.set(def.uuid, dom);
+      } catch (e) {
+        log.error(`ignoring unreadable config ${file}`, { error: String(e) });
+      }
+    }
+    const records = await this.store.listStatus();
+    this.nextId = Math.max(0, ...records.map((r) => r.id)) + 1;
+    await Promise.all(records.map(async (rec) => {
+      let dom = this.domains.get(rec.uuid);
+      if (dom === undefined) {
+        dom = new Domain(parseDomainXml(rec.xml), false);
+        this.domains.set(rec.uuid, dom);
+      }
+      await reconnect(this.ctx, dom, rec).catch((e: unknown) => log.error(`reconnect ${rec.name}`, { error: String(e) }));
+    }));
+    for (const dom of this.domains.values()) {
+      if (dom.autostart && !dom.active) {
+        this.start(dom.uuid, {}).catch((e: unknown) => log.error(`autostart of ${dom.name} failed`, { error: String(e) }));
+      }
+    }
+  }
+
+  private changed(dom: Domain, event: string, detail: string): void {
+    const ev: DomainEvent = event === 'reboot'
+      ? { type: 'reboot', domain: { name: dom.name, uuid: dom.uuid, id: dom.id }, timestamp: Date.now() }
+      : { type: 'lifecycle', domain: { name: dom.name, uuid: dom.uuid, id: dom.id }, event, detail, timestamp: Date.now() };
+    this.emit('event', ev);
+    // A transient domain exists only while it runs.
+    if (!dom.active && dom.persistent === undefined && dom.state === 'shut off') this.domains.delete(dom.uuid);
+  }
+
+  /** Find a domain by id, then UUID, then name (virsh's order). */
+  lookup(ref: string): Domain {
+    if (/^\d+$/.test(ref)) {
+      const id = Number(ref);
+      for (const d of this.domains.values()) if (d.id === id) return d;
+    }
+    const byUuid = this.domains.get(ref.toLowerCase());
+    if (byUuid !== undefined) return byUuid;
+    const compact = ref.toLowerCase().replace(/-/g, '');
+    if (/^[0-9a-f]{32}$/.test(compact)) {
+      for (const d of this.domains.values()) if (d.uuid.replace(/-/g, '') === compact) return d;
+    }
+    for (const d of this.domains.values()) if (d.name === ref) return d;
+    throw new VireoError('NO_DOMAIN', `Domain not found: no domain with matching name or id or uuid '${ref}'`);
+  }
+
+  private byName(name: string): Domain | undefined {
+    for (const d of this.domains.values()) if (d.name === name) return d;
+    return undefined;
+  }
+
+  async summary(dom: Domain): Promise<DomainSummary> {
+    const cpu = dom.runtime !== undefined ? await processCpuTimeNs(dom.runtime.pid) : 0;
+    return dom.summary(cpu);
+  }
+
+  async list(): Promise<DomainSummary[]> {
+    return Promise.all([...this.domains.values()].map((d) => this.summary(d)));
+  }
+
+  /** Refuse a definition whose name or UUID belongs to another domain. */
+  private checkUnique(def: DomainDef): Domain | undefined {
+    const sameUuid = this.domains.get(def.uuid);
+    const sameName = this.byName(def.name);
+    if (sameName !== undefined && sameName !== sameUuid) {
+      throw new VireoError('DOMAIN_EXISTS', `operation failed: domain '${def.name}' already exists with uuid ${sameName.uuid}`);
+    }
+    if (sameUuid !== undefined && sameUuid.name !== def.name) {
+      if (sameUuid.active) throw new VireoError('DOMAIN_EXISTS', `Requested operation is not valid: cannot rename active domain '${sameUuid.name}' to '${def.name}'`);
+      throw new VireoError('DOMAIN_EXISTS', `operation failed: domain '${sameUuid.name}' is already defined with uuid ${def.uuid}`);
+    }
+    return sameUuid;
+  }
+
+  async define(xml: string): Promise<DomainSummary> {
+    const def = parseDomainXml(xml);
+    const existing = this.checkUnique(def);
+    if (existing === undefined) {
+      const dom = new Domain(def, true);
+      await this.store.saveConfig(def);
+      this.domains.set(def.uuid, dom);
+      this.changed(dom, 'Defined', 'Added');
+      return this.summary(dom);
+    }
+    return existing.jobs.run('define', 'short', async () => {
+      await this.store.saveConfig(def);
+      existing.persistent = def;
+      this.changed(existing, 'Defined', 'Updated');
+      if (existing.active) await saveStatus(this.ctx, existing);
+      return this.summary(existing);
+    });
+  }
+
+  async undefine(ref: string): Promise<DomainSummary> {
+    const dom = this.lookup(ref);
+    return dom.jobs.run('undefine', 'short', async () => {
+      if (dom.persistent === undefined) throw new VireoError('OPERATION_INVALID', `Requested operation is not valid: cannot undefine transient domain`);
+      await this.store.removeConfig(dom.name);
+      const summary = await this.summary(dom);
+      dom.persistent = undefined;
+      dom.autostart = false;
+      if (dom.active) {
+        await saveStatus(this.ctx, dom);
+        this.changed(dom, 'Undefined', 'Removed');
+        return { ...summary, persistent: false, autostart: false };
+      }
+      this.domains.delete(dom.uuid);
+      this.changed(dom, 'Undefined', 'Removed');
+      return { ...summary, persistent: false, autostart: false };
+    });
+  }
+
+  async create(xml: string, opts: { paused?: boolean }): Promise<DomainSummary> {
+    const def = parseDomainXml(xml);
+    const existing = this.checkUnique(def);
+    if (existing?.active === true) throw new VireoError('OPERATION_INVALID', `Requested operation is not valid: domain '${def.name}' is already active`);
+    const dom = existing ?? new Domain(def, false);
+    if (existing === undefined) this.domains.set(def.uuid, dom);
+    try {
+      await dom.jobs.run('create', 'short', () => launch(this.ctx, dom, def, { paused: opts.paused === true }));
+    } catch (e) {
+      if (existing === undefined) this.domains.delete(def.uuid);
+      throw e;
+    }
+    return this.summary(dom);
+  }
+
+  async start(ref: string, opts: { paused?: boolean }): Promise<DomainSummary> {
+    const dom = this.lookup(ref);
+    await dom.jobs.run('start', 'short', async () => {
+      if (dom.active) throw new VireoError('OPERATION_INVALID', 'Requested operation is not valid: domain is already running');
+      await launch(this.ctx, dom, structuredClone(dom.def), { paused: opts.paused === true });
+    });
+    return this.summary(dom);
+  }
+
+  /** Run a state change on an active domain. */
+  private async onActive(ref: string, job: string, fn: (dom: Domain) => Promise<void>): Promise<DomainSummary> {
+    const dom = this.lookup(ref);
+    await dom.jobs.run(job, 'short', async () => {
+      if (!dom.active) throw new VireoError('OPERATION_INVALID', 'Requested operation is not valid: domain is not running');
+      await fn(dom);
+    });
+    return this.summary(dom);
+  }
+
+  private qmp(dom: Domain): NonNullable<NonNullable<Domain['runtime']>['qmp']> {
+    const q = dom.runtime?.qmp;
+    if (q === undefined || q.isClosed) throw new VireoError('QEMU_FAILED', `cannot reach the QEMU monitor of domain '${dom.name}' (vireod keeps retrying)`);
+    return q;
+  }
+
+  destroy(ref: string, opts: { graceful?: boolean }): Promise<DomainSummary> {
+    return this.onActive(ref, 'destroy', async (dom) => {
+      const done = await stopProcess(this.ctx, dom, 'destroyed', 'Destroyed', { graceful: opts.graceful === true });
+      if (!done) throw new VireoError('OPERATION_FAILED', `operation failed: failed to kill qemu process with SIGTERM`);
+    });
+  }
+
+  shutdown(ref: string, opts: { mode?: string }): Promise<DomainSummary> {
+    checkMode(opts.mode);
+    return this.onActive(ref, 'shutdown', async (dom) => {
+      await this.qmp(dom).execute('system_powerdown');
+    });
+  }
+
+  reboot(ref: string, opts: { mode?: string }): Promise<DomainSummary> {
+    checkMode(opts.mode);
+    return this.onActive(ref, 'reboot', async (dom) => {
+      if (dom.def.onReboot === 'destroy') {
+        await this.qmp(dom).execute('system_powerdown');
+        return;
+      }
+      dom.runtime!.fakeReboot = true;
+      await this.qmp(dom).execute('system_powerdown');
+    });
+  }
+
+  reset(ref: string): Promise<DomainSummary> {
+    return this.onActive(ref, 'reset', async (dom) => {
+      await this.qmp(dom).execute('system_reset');
+    });
+  }
+
+  suspend(ref: string): Promise<DomainSummary> {
+    return this.onActive(ref, 'suspend', async (dom) => {
+      if (dom.state === 'paused') return; // libvirt accepts suspending a paused domain
+      dom.runtime!.pauseReason = 'user';
+      await this.qmp(dom).execute('stop');
+      dom.setState('paused', 'user');
+      await saveStatus(this.ctx, dom);
+    });
+  }
+
+  resume(ref: string): Promise<DomainSummary> {
+    return this.onActive(ref, 'resume', async (dom) => {
+      if (dom.state !== 'paused') throw new VireoError('OPERATION_INVALID', 'Requested operation is not valid: domain is not paused');
+      await this.qmp(dom).execute('cont');
+      dom.setState('running', 'unpaused');
+      await saveStatus(this.ctx, dom);
+    });
+  }
+
+  async setAutostart(ref: string, enabled: boolean): Promise<DomainSummary> {
+    const dom = this.lookup(ref);
+    if (dom.persistent === undefined) throw new VireoError('OPERATION_INVALID', 'Requested operation is not valid: cannot set autostart for transient domain');
+    await this.store.setAutostart(dom.name, enabled);
+    dom.autostart = enabled;
+    return this.summary(dom);
+  }
+
+  dumpXml(ref: string, opts: { inactive?: boolean }): string {
+    const dom = this.lookup(ref);
+    if (opts.inactive === true && dom.persistent !== undefined) return formatDomainXml(dom.persistent);
+    return dom.active ? formatDomainXml(dom.def, { id: dom.id! }) : formatDomainXml(dom.def);
+  }
+
+  consoleTail(ref: string): Buffer {
+    const dom = this.lookup(ref);
+    const c = dom.runtime?.consoles.values().next().value;
+    return c === undefined ? Buffer.alloc(0) : c.recent();
+  }
+
+  /** Detach from every guest (they keep running) and stop. */
+  close(): void {
+    for (const d of this.domains.values()) {
+      const rt = d.runtime;
+      if (rt === undefined) continue;
+      rt.finalized = true; // stop handling events; the guest itself is left alone
+      rt.qmp?.close();
+      for (const c of rt.consoles.values()) c.close();
+    }
+  }
+}
+
+function checkMode(mode: string | undefined): void {
+  if (mode === undefined || mode === '' || mode === 'acpi') return;
+  for (const m of mode.split(',')) {
+    if (!['acpi', 'agent', 'initctl', 'signal', 'paravirt'].includes(m)) throw new VireoError('INVALID_ARG', `Unknown mode ${m} value, expecting 'acpi', 'agent', 'initctl', 'signal', or 'paravirt'`);
+  }
+  if (!mode.split(',').includes('acpi')) throw new VireoError('NO_SUPPORT', `this function is not supported by the connection driver: shutdown mode '${mode}' needs a guest agent; use --mode acpi`);
+}

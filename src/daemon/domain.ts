@@ -1,0 +1,97 @@
+/** One domain as the daemon holds it: its definitions, runtime and state. */
+import type { DomainDef } from '../conf/domain-model.js';
+import type { DomainState, StateReason, DomainSummary } from '../api/types.js';
+import type { QmpClient } from '../qemu/qmp/client.js';
+import type { ConsoleStream } from '../qemu/console.js';
+import type { DetachedChild } from '../util/proc.js';
+import { JobQueue } from './jobs.js';
+
+/** What the daemon knows about a running QEMU. */
+export interface Runtime {
+  id: number;
+  pid: number;
+  /** /proc start time of the pid, to tell the same process from a reused pid. */
+  pidStart: number;
+  /** Present while this daemon is QEMU's parent. */
+  child: DetachedChild | undefined;
+  /** Undefined while the monitor is unreachable (reported, retried, never killed). */
+  qmp: QmpClient | undefined;
+  liveDef: DomainDef;
+  runDir: string;
+  monitor: string;
+  consoles: Map<number, ConsoleStream>;
+  startedAt: number;
+  /** Set when vireo itself ends the process: the shut-off reason to record. */
+  expectedExit: StateReason | undefined;
+  /** A reboot was asked for: turn the next guest SHUTDOWN into reset + cont. */
+  fakeReboot: boolean;
+  /** Reason to record for the next STOP event (e.g. 'user' for suspend). */
+  pauseReason: StateReason | undefined;
+  finalized: boolean;
+}
+
+export class Domain {
+  /** The persistent config (undefined for a transient domain). */
+  persistent: DomainDef | undefined;
+  runtime: Runtime | undefined;
+  state: DomainState = 'shut off';
+  reason: StateReason = 'unknown';
+  autostart = false;
+  readonly jobs: JobQueue;
+
+  constructor(def: DomainDef, persistent: boolean) {
+    this.persistent = persistent ? def : undefined;
+    this.transientDef = persistent ? undefined : def;
+    this.jobs = new JobQueue(() => this.name);
+  }
+
+  /** The definition of a transient domain that is not running yet. */
+  private transientDef: DomainDef | undefined;
+
+  /** The definition that describes the domain now: live when running, else the config. */
+  get def(): DomainDef {
+    return this.runtime?.liveDef ?? this.persistent ?? this.transientDef!;
+  }
+
+  get name(): string {
+    return this.def.name;
+  }
+
+  get uuid(): string {
+    return this.def.uuid;
+  }
+
+  get active(): boolean {
+    return this.runtime !== undefined;
+  }
+
+  get id(): number | null {
+    return this.runtime?.id ?? null;
+  }
+
+  setState(state: DomainState, reason: StateReason): void {
+    this.state = state;
+    this.reason = reason;
+  }
+
+  summary(cpuTimeNs: number): DomainSummary {
+    const def = this.def;
+    return {
+      id: this.id,
+      name: def.name,
+      uuid: def.uuid,
+      state: this.state,
+      reason: this.reason,
+      persistent: this.persistent !== undefined,
+      autostart: this.autostart,
+      managedSave: false,
+      hasSnapshot: false,
+      title: def.title ?? '',
+      osType: 'hvm',
+      vcpus: def.vcpus,
+      maxMemoryKiB: def.memoryKiB,
+      usedMemoryKiB: this.active ? def.currentMemoryKiB : def.currentMemoryKiB,
+      cpuTimeNs,
+    };
+  }
+}

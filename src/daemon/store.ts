@@ -1,0 +1,121 @@
+/**
+ * On-disk state of a daemon: persistent configs (etc/domains/NAME.xml), autostart links,
+ * and status files of running domains (run/domains/NAME.json). Every write is atomic.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { StateLayout } from '../api/paths.js';
+import type { DomainState } from '../api/types.js';
+import type { DomainDef } from '../conf/domain-model.js';
+import { formatDomainXml } from '../conf/domain-xml.js';
+import { writeFileAtomic, removeFileDurable, readFileIfExists } from '../util/atomic.js';
+
+/** What survives a daemon restart about a running domain. */
+export interface StatusRecord {
+  version: 1;
+  name: string;
+  uuid: string;
+  id: number;
+  pid: number;
+  pidStart: number;
+  state: DomainState;
+  reason: string;
+  startedAt: number;
+  monitor: string;
+  runDir: string;
+  persistent: boolean;
+  /** The live definition as XML. */
+  xml: string;
+}
+
+const CONFIG_HEADER = (name: string): string =>
+  `<!--\nWARNING: THIS IS AN AUTO-GENERATED FILE. CHANGES TO IT ARE LIKELY TO BE\nOVERWRITTEN AND LOST. Changes to this xml configuration should be made using:\n  vireo edit ${name}\nor other application using the vireo API.\n-->\n\n`;
+
+export class Store {
+  readonly domainsDir: string;
+  readonly autostartDir: string;
+  readonly statusDir: string;
+
+  constructor(readonly layout: StateLayout) {
+    this.domainsDir = path.join(layout.etc, 'domains');
+    this.autostartDir = path.join(this.domainsDir, 'autostart');
+    this.statusDir = path.join(layout.run, 'domains');
+  }
+
+  async init(): Promise<void> {
+    for (const d of [this.domainsDir, this.autostartDir, this.statusDir, this.layout.lib, this.layout.log]) {
+      await fs.mkdir(d, { recursive: true, mode: 0o700 });
+    }
+  }
+
+  configPath(name: string): string {
+    return path.join(this.domainsDir, `${name}.xml`);
+  }
+
+  runDir(name: string): string {
+    return path.join(this.statusDir, name);
+  }
+
+  logFile(name: string): string {
+    return path.join(this.layout.log, `${name}.log`);
+  }
+
+  serialLog(name: string, port: number): string {
+    return path.join(this.layout.log, `${name}.serial${port}.log`);
+  }
+
+  async saveConfig(def: DomainDef): Promise<void> {
+    await writeFileAtomic(this.configPath(def.name), CONFIG_HEADER(def.name) + formatDomainXml(def));
+  }
+
+  async removeConfig(name: string): Promise<void> {
+    await this.setAutostart(name, false);
+    await removeFileDurable(this.configPath(name));
+  }
+
+  /** Every persistent config: file name and XML text. */
+  async listConfigs(): Promise<{ file: string; xml: string }[]> {
+    const out: { file: string; xml: string }[] = [];
+    for (const f of (await fs.readdir(this.domainsDir)).sort()) {
+      if (!f.endsWith('.xml')) continue;
+      const file = path.join(this.domainsDir, f);
+      const xml = await readFileIfExists(file);
+      if (xml !== undefined) out.push({ file, xml });
+    }
+    return out;
+  }
+
+  async isAutostart(name: string): Promise<boolean> {
+    return fs.lstat(path.join(this.autostartDir, `${name}.xml`)).then(() => true, () => false);
+  }
+
+  async setAutostart(name: string, on: boolean): Promise<void> {
+    const link = path.join(this.autostartDir, `${name}.xml`);
+    await fs.rm(link, { force: true });
+    if (on) await fs.symlink(this.configPath(name), link);
+  }
+
+  async saveStatus(rec: StatusRecord): Promise<void> {
+    await writeFileAtomic(path.join(this.statusDir, `${rec.name}.json`), JSON.stringify(rec, null, 1) + '\n');
+  }
+
+  async removeStatus(name: string): Promise<void> {
+    await removeFileDurable(path.join(this.statusDir, `${name}.json`));
+  }
+
+  async listStatus(): Promise<StatusRecord[]> {
+    const out: StatusRecord[] = [];
+    for (const f of await fs.readdir(this.statusDir)) {
+      if (!f.endsWith('.json')) continue;
+      const text = await readFileIfExists(path.join(this.statusDir, f));
+      if (text === undefined) continue;
+      try {
+        const rec = JSON.parse(text) as StatusRecord;
+        if (rec.version === 1) out.push(rec);
+      } catch {
+        // A torn status file cannot happen with atomic writes; a hand-edited one is skipped.
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * A guest serial console owned by the daemon: a client of QEMU's socket chardev that keeps a
+ * ring buffer of recent output and fans it out to any number of readers.
+ */
+import { createConnection, type Socket } from 'node:net';
+import { EventEmitter } from 'node:events';
+import { promises as fs } from 'node:fs';
+
+const RING_BYTES = 64 * 1024;
+
+export interface ConsoleEvents {
+  data: [Buffer];
+}
+
+export class ConsoleStream extends EventEmitter<ConsoleEvents> {
+  private ring: Buffer[] = [];
+  private ringBytes = 0;
+  private sock: Socket | undefined;
+  private stopped = false;
+
+  constructor(readonly socketPath: string) {
+    super();
+  }
+
+  /** Prefill the buffer from QEMU's log of this port (output produced while vireod was down). */
+  async prefillFrom(logFile: string): Promise<void> {
+    try {
+      const fh = await fs.open(logFile, 'r');
+      try {
+        const { size } = await fh.stat();
+        const len = Math.min(size, RING_BYTES);
+        const buf = Buffer.alloc(len);
+        await fh.read(buf, 0, len, size - len);
+        this.push(buf);
+      } finally {
+        await fh.close();
+      }
+    } catch {
+      // No log yet: nothing to replay.
+    }
+  }
+
+  /** Connect to the chardev socket; resolves once connected (or rejects if it cannot be). */
+  connect(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const s = createConnection(this.socketPath);
+      s.once('connect', () => {
+        s.removeListener('error', reject);
+        this.sock = s;
+        s.on('data', (d: Buffer) => this.push(d));
+        s.on('error', () => {});
+        s.on('close', () => {
+          this.sock = undefined;
+        });
+        resolve();
+      });
+      s.once('error', reject);
+    });
+  }
+
+  private push(d: Buffer): void {
+    if (d.length === 0) return;
+    this.ring.push(d);
+    this.ringBytes += d.length;
+    while (this.ringBytes - (this.ring[0]?.length ?? 0) >= RING_BYTES && this.ring.length > 1) {
+      this.ringBytes -= this.ring.shift()!.length;
+    }
+    if (!this.stopped) this.emit('data', d);
+  }
+
+  /** Recent output, at most 64 KiB. */
+  recent(): Buffer {
+    const all = Buffer.concat(this.ring);
+    return all.length > RING_BYTES ? all.subarray(all.length - RING_BYTES) : all;
+  }
+
+  /** Send keystrokes to the guest. */
+  write(d: Buffer): boolean {
+    if (this.sock === undefined) return false;
+    this.sock.write(d);
+    return true;
+  }
+
+  close(): void {
+    this.stopped = true;
+    this.sock?.destroy();
+    this.sock = undefined;
+  }
+}

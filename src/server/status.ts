@@ -1,0 +1,30 @@
+/** The one place where error codes become HTTP statuses. */
+import type { ErrorCode } from '../api/errors.js';
+
+export function httpStatusFor(code: ErrorCode): number {
+  switch (code) {
+    case 'INVALID_ARG':
+    case 'XML_SYNTAX':
+    case 'XML_INVALID':
+    case 'XML_UNSUPPORTED':
+      return 400;
+    case 'NO_DOMAIN':
+    case 'NOT_FOUND':
+      return 404;
+    case 'DOMAIN_EXISTS':
+    case 'OPERATION_INVALID':
+    case 'JOB_BUSY':
+      return 409;
+    case 'NO_SUPPORT':
+    case 'KVM_UNAVAILABLE':
+    case 'STORAGE_MISSING':
+      return 422;
+    case 'OPERATION_FAILED':
+    case 'QEMU_FAILED':
+    case 'QMP_ERROR':
+    case 'INTERNAL':
+    case 'DAEMON_UNREACHABLE':
+    case 'PROTOCOL':
+      return 500;
+  }
+}
