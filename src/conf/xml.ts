@@ -1,0 +1,181 @@
+/**
+ * A tiny XML DOM on top of saxes, and a writer that prints XML the way libvirt does.
+ *
+ * The reader keeps elements and text (CDATA becomes text; comments, processing
+ * instructions and the XML declaration are dropped) and records where each element
+ * starts, so later validation can name the line a user has to fix.
+ */
+
+import { SaxesParser } from 'saxes';
+import { VireoError } from '../api/errors.js';
+
+/** A run of character data inside an element. */
+export interface XmlText {
+  kind: 'text';
+  text: string;
+}
+
+/** An element with its attributes (in a prototype-free record) and children in document order. */
+export interface XmlElement {
+  kind: 'element';
+  name: string;
+  attrs: Record<string, string>;
+  children: XmlNode[];
+  /** 1-based line of the element's '<'. */
+  line: number;
+  /** 1-based column (UTF-16 code units) of the element's '<'. */
+  column: number;
+}
+
+export type XmlNode = XmlElement | XmlText;
+
+/** Parse a well-formed XML document into its root element; errors become XML_SYNTAX naming line and column. */
+export function parseXml(text: string, sourceName = '(domain_definition)'): XmlElement {
+  const lineStarts = computeLineStarts(text);
+  const parser = new SaxesParser({ position: true });
+  const stack: XmlElement[] = [];
+  let root: XmlElement | undefined;
+
+  parser.on('error', (err: Error) => {
+    // saxes prefixes its message with "line:column: "; we state the place in words instead.
+    const reason = err.message.replace(/^\d+:\d+: /, '').replace(/\.$/, '');
+    throw new VireoError(
+      'XML_SYNTAX',
+      `${sourceName}:${parser.line}: XML syntax error at line ${parser.line}, column ${parser.column + 1}: ${reason}`,
+      { cause: err },
+    );
+  });
+  parser.on('opentag', (tag) => {
+    // parser.position is a UTF-16 index just past the tag; the tag starts at the last '<name' before it.
+    const start = text.lastIndexOf(`<${tag.name}`, parser.position);
+    const [line, column] = locate(lineStarts, start < 0 ? parser.position : start);
+    const attrs: Record<string, string> = Object.create(null) as Record<string, string>;
+    for (const [key, value] of Object.entries(tag.attributes)) attrs[key] = value;
+    const el: XmlElement = { kind: 'element', name: tag.name, attrs, children: [], line, column };
+    const parent = stack[stack.length - 1];
+    if (parent === undefined) root = el;
+    else parent.children.push(el);
+    stack.push(el);
+  });
+  parser.on('closetag', () => {
+    stack.pop();
+  });
+  const onText = (data: string): void => {
+    const parent = stack[stack.length - 1];
+    if (parent === undefined) return; // whitespace around the root element
+    const last = parent.children[parent.children.length - 1];
+    if (last !== undefined && last.kind === 'text') last.text += data;
+    else parent.children.push({ kind: 'text', text: data });
+  };
+  parser.on('text', onText);
+  parser.on('cdata', onText);
+
+  parser.write(text).close();
+  if (root === undefined) {
+    throw new VireoError('XML_SYNTAX', `${sourceName}:1: XML syntax error: the document has no root element`);
+  }
+  return root;
+}
+
+/** The concatenated text directly inside an element (not inside its child elements). */
+export function textOf(el: XmlElement): string {
+  let out = '';
+  for (const child of el.children) if (child.kind === 'text') out += child.text;
+  return out;
+}
+
+function computeLineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+  return starts;
+}
+
+function locate(lineStarts: number[], index: number): [number, number] {
+  let lo = 0;
+  let hi = lineStarts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if ((lineStarts[mid] ?? 0) <= index) lo = mid;
+    else hi = mid - 1;
+  }
+  return [lo + 1, index - (lineStarts[lo] ?? 0) + 1];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writer
+
+/** An element to print: attributes in insertion order, then either text or child elements. */
+export interface XmlOut {
+  name: string;
+  attrs: Array<[string, string]>;
+  text?: string;
+  children: XmlOut[];
+}
+
+/** Attribute values for el(); undefined drops the attribute. */
+export type XmlAttrInput = Record<string, string | number | undefined>;
+
+/** Build an element; `content` is its text, or its children (undefined/false entries are skipped). */
+export function el(
+  name: string,
+  attrs: XmlAttrInput = {},
+  content?: string | Array<XmlOut | undefined | false>,
+): XmlOut {
+  const out: XmlOut = { name, attrs: [], children: [] };
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value !== undefined) out.attrs.push([key, String(value)]);
+  }
+  if (typeof content === 'string') out.text = content;
+  else if (content !== undefined) {
+    for (const child of content) if (child !== undefined && child !== false) out.children.push(child);
+  }
+  return out;
+}
+
+// Characters XML 1.0 cannot carry at all; we drop them rather than emit a document no parser accepts.
+// eslint-disable-next-line no-control-regex
+const INVALID_XML_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * Escape a string for XML text or (with `attribute`) a single- or double-quoted attribute value.
+ * All of & < > ' " are escaped, as libvirt does; in attributes tab, CR and LF become character
+ * references so a parser's attribute-value normalisation does not change them.
+ */
+export function xmlEscape(value: string, options: { attribute?: boolean } = {}): string {
+  let out = '';
+  for (const ch of value.replace(INVALID_XML_CHARS, '')) {
+    switch (ch) {
+      case '&': out += '&amp;'; break;
+      case '<': out += '&lt;'; break;
+      case '>': out += '&gt;'; break;
+      case "'": out += '&apos;'; break;
+      case '"': out += '&quot;'; break;
+      case '\r': out += '&#13;'; break;
+      case '\n': out += options.attribute === true ? '&#10;' : ch; break;
+      case '\t': out += options.attribute === true ? '&#9;' : ch; break;
+      default: out += ch;
+    }
+  }
+  return out;
+}
+
+/** Print an element tree libvirt style: 2-space indent, single-quoted attributes, `<x/>` when empty, final newline. */
+export function serializeXml(root: XmlOut): string {
+  const lines: string[] = [];
+  write(root, 0, lines);
+  return lines.join('\n') + '\n';
+}
+
+function write(node: XmlOut, depth: number, lines: string[]): void {
+  const pad = '  '.repeat(depth);
+  let open = `${pad}<${node.name}`;
+  for (const [key, value] of node.attrs) open += ` ${key}='${xmlEscape(value, { attribute: true })}'`;
+  if (node.children.length === 0) {
+    if (node.text === undefined || node.text === '') lines.push(`${open}/>`);
+    else lines.push(`${open}>${xmlEscape(node.text)}</${node.name}>`);
+    return;
+  }
+  lines.push(`${open}>`);
+  for (const child of node.children) write(child, depth + 1, lines);
+  lines.push(`${pad}</${node.name}>`);
+}
