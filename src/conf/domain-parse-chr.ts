@@ -80,8 +80,8 @@ function assignPorts(devices: ParsedChr[], max: number, what: string, alsoCounte
 }
 
 function parseSerial(node: XNode): ParsedChr {
-  node.check({ attrs: ['type'], one: ['source', 'target'], ignore: ['alias', 'address'] });
   const source = parseSource(node);
+  node.check({ attrs: ['type'], one: ['source', 'target'], ignore: ['alias', 'address'] });
   let port: number | undefined;
   const target = node.child('target');
   if (target !== undefined) {
@@ -99,8 +99,8 @@ function parseSerial(node: XNode): ParsedChr {
 
 function parseConsole(node: XNode): ParsedChr & { targetType: Console['targetType'] } {
   // 'tty' is the pty path a running domain reports; like the pty <source path>, it is runtime state.
-  node.check({ attrs: ['type', 'tty'], one: ['source', 'target'], ignore: ['alias', 'address'] });
   const source = parseSource(node);
+  node.check({ attrs: ['type', 'tty'], one: ['source', 'target'], ignore: ['alias', 'address'] });
   let port: number | undefined;
   let targetType: Console['targetType'] = 'serial';
   const target = node.child('target');
@@ -112,9 +112,12 @@ function parseConsole(node: XNode): ParsedChr & { targetType: Console['targetTyp
   return { node, source, port, targetType };
 }
 
+/** The host side of a serial port or console; its type is checked before the element's shape. */
 function parseSource(node: XNode): CharSource {
-  const type = node.attr('type') === undefined ? 'pty' : node.enumAttr('type', CHR_TYPES, 'pty');
-  const src = node.child('source');
+  const type = node.enumAttr('type', CHR_TYPES, 'pty');
+  const sources = node.children('source');
+  if (sources.length > 1) throw (sources[1] as XNode).unsupported('only one <source> is supported');
+  const src = sources[0];
   switch (type) {
     case 'pty':
       // The pty path is assigned when the guest starts; a written one is runtime state, not config.

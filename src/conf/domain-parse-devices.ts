@@ -120,13 +120,14 @@ function defaultBus(target: string): DiskBus {
 }
 
 function parseDisk(node: XNode, boot: BootOrders): Disk {
+  // The kind of disk decides what may be inside, so it is checked first.
+  node.enumAttr('type', ['file'] as const, 'file');
+  const device = node.enumAttr('device', ['disk', 'cdrom'] as const, 'disk');
   node.check({
     attrs: ['type', 'device'],
     one: ['driver', 'source', 'target', 'readonly', 'serial', 'boot'],
     ignore: IGNORED,
   });
-  node.enumAttr('type', ['file'] as const, 'file');
-  const device = node.enumAttr('device', ['disk', 'cdrom'] as const, 'disk');
 
   const driver = node.child('driver')?.check({ attrs: ['name', 'type', 'cache'] });
   driver?.enumAttr('name', ['qemu'] as const, 'qemu');
@@ -145,7 +146,7 @@ function parseDisk(node: XNode, boot: BootOrders): Disk {
   targetNode.check({ attrs: ['dev', 'bus'] });
   const target = targetNode.requireAttr('dev');
   if (!/^(vd|sd|hd)[a-z]+$/.test(target)) {
-    throw targetNode.invalidValue(target, "attribute 'dev'", 'expected a name like vda, sda or hda');
+    throw targetNode.invalidAttr('dev', target, 'expected a name like vda, sda or hda');
   }
   const bus = targetNode.enumAttr('bus', DISK_BUSES, defaultBus(target));
   if (device === 'cdrom' && bus === 'virtio') {
@@ -173,9 +174,9 @@ function parseDisk(node: XNode, boot: BootOrders): Disk {
 }
 
 function parseInterface(node: XNode, boot: BootOrders): Interface {
-  node.check({ attrs: ['type'], one: ['mac', 'model', 'boot'], ignore: IGNORED });
   if (node.attr('type') === undefined) throw node.invalid("missing attribute 'type'");
   node.enumAttr('type', ['user'] as const, 'user');
+  node.check({ attrs: ['type'], one: ['mac', 'model', 'boot'], ignore: IGNORED });
 
   let mac = generateMac();
   const macNode = node.child('mac');
@@ -204,9 +205,9 @@ function parseInterface(node: XNode, boot: BootOrders): Interface {
 const LISTEN_ADDRESS = /^[0-9A-Za-z.:%_-]+$/;
 
 function parseGraphics(node: XNode): Graphics {
-  node.check({ attrs: ['type', 'port', 'autoport', 'listen', 'passwd'], many: ['listen'] });
   if (node.attr('type') === undefined) throw node.invalid("missing attribute 'type'");
   node.enumAttr('type', ['vnc'] as const, 'vnc');
+  node.check({ attrs: ['type', 'port', 'autoport', 'listen', 'passwd'], many: ['listen'] });
 
   const writtenPort = node.intAttr('port', -1, 65535);
   const autoportAttr = node.boolAttr('autoport');
@@ -216,7 +217,7 @@ function parseGraphics(node: XNode): Graphics {
   if (!autoport) {
     if (writtenPort === undefined || writtenPort === -1) throw node.invalid("autoport='no' needs a port");
     if (writtenPort < 5900) {
-      throw node.invalidValue(String(writtenPort), "attribute 'port'", 'a VNC port must be from 5900 to 65535');
+      throw node.invalidAttr('port', String(writtenPort), 'a VNC port must be from 5900 to 65535');
     }
     port = writtenPort;
   }
@@ -227,9 +228,9 @@ function parseGraphics(node: XNode): Graphics {
   let listenChild: string | undefined;
   const listenNode = listenNodes[0];
   if (listenNode !== undefined) {
-    listenNode.check({ attrs: ['type', 'address'] });
     if (listenNode.attr('type') === undefined) throw listenNode.invalid("missing attribute 'type'");
     listenNode.enumAttr('type', ['address'] as const, 'address');
+    listenNode.check({ attrs: ['type', 'address'] });
     listenChild = listenNode.attr('address');
   }
   if (listenAttr !== undefined && listenChild !== undefined && listenAttr !== listenChild) {
@@ -299,7 +300,8 @@ function parseVideos(nodes: XNode[]): Video[] {
 }
 
 function parseMemballoon(node: XNode): MemBalloon {
-  node.check({ attrs: ['model'], ignore: IGNORED });
   if (node.attr('model') === undefined) throw node.invalid("missing attribute 'model' (virtio or none)");
-  return { model: node.enumAttr('model', ['virtio', 'none'] as const, 'virtio') };
+  const model = node.enumAttr('model', ['virtio', 'none'] as const, 'virtio');
+  node.check({ attrs: ['model'], ignore: IGNORED });
+  return { model };
 }

@@ -49,6 +49,7 @@ export function parseDomainXml(xml: string): DomainDef {
     ],
   });
 
+  root.intAttr('id', -1, 2147483647); // validated, then ignored: ids are assigned at start
   const type = root.attr('type') === undefined
     ? missing(root, "attribute 'type' (kvm or qemu)")
     : root.enumAttr('type', DOMAIN_TYPES, 'qemu');
@@ -83,7 +84,7 @@ export function parseDomainXml(xml: string): DomainDef {
   const onCrash = lifecycle(root.child('on_crash'), CRASH_ACTIONS, 'destroy');
 
   const parsed: ParsedDevices = parseDevices(root.child('devices'));
-  applyBootOrder(os, osNode, parsed);
+  applyBootOrder(os, parsed);
 
   const def: DomainDef = {
     type,
@@ -134,7 +135,7 @@ function unitScale(node: XNode, unit: string | undefined): bigint {
   if (rest === '' || rest === 'ib') base = 1024n;
   else if (rest === 'b') base = 1000n;
   if (power === 0 || base === undefined) {
-    throw node.invalidValue(unit, "attribute 'unit'", 'expected b, KiB, KB, MiB, MB, GiB, GB, TiB or TB');
+    throw node.invalidAttr('unit', unit, 'expected b, KiB, KB, MiB, MB, GiB, GB, TiB or TB');
   }
   return base ** BigInt(power);
 }
@@ -174,7 +175,7 @@ function parseOs(node: XNode): OsConfig {
   typeNode.enumAttr('arch', ['x86_64'] as const, 'x86_64');
   const machine = typeNode.attr('machine') ?? DEFAULT_MACHINE;
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(machine)) {
-    throw typeNode.invalidValue(machine, "attribute 'machine'", 'expected a machine type such as pc or q35');
+    throw typeNode.invalidAttr('machine', machine, 'expected a machine type such as pc or q35');
   }
   const os: OsConfig = { type: 'hvm', arch: 'x86_64', machine, boot: [] };
 
@@ -206,12 +207,12 @@ function parseOs(node: XNode): OsConfig {
 }
 
 /** os/boot and per-device boot order exclude each other; with neither, libvirt boots from 'hd'. */
-function applyBootOrder(os: OsConfig, osNode: XNode, parsed: ParsedDevices): void {
+function applyBootOrder(os: OsConfig, parsed: ParsedDevices): void {
   const first = parsed.firstBootOrder;
   if (first !== undefined && os.boot.length > 0) {
     throw first.invalid('per-device <boot order=.../> cannot be combined with <os>/<boot dev=.../>');
   }
-  if (first === undefined && os.boot.length === 0 && osNode.children('boot').length === 0) os.boot = ['hd'];
+  if (first === undefined && os.boot.length === 0) os.boot = ['hd'];
 }
 
 function parseFeatures(node: XNode | undefined): Features {

@@ -154,26 +154,29 @@ export class XNode {
     const [t, f] = style === 'yes-no' ? ['yes', 'no'] : ['on', 'off'];
     if (value === t) return true;
     if (value === f) return false;
-    throw this.invalidValue(value, `attribute '${name}'`, `expected '${t}' or '${f}'`);
+    throw this.invalidAttr(name, value, `expected '${t}' or '${f}'`);
   }
 
   /** A decimal integer attribute within [min, max]. */
   intAttr(name: string, min: number, max: number): number | undefined {
     const value = this.attr(name);
-    return value === undefined ? undefined : this.toInt(value, `attribute '${name}'`, min, max);
+    return value === undefined ? undefined : this.toInt(value, min, max, (expected) => this.invalidAttr(name, value, expected));
   }
 
   /** Decimal integer text within [min, max]. */
   intText(min: number, max: number): number {
-    return this.toInt(this.text(), 'value', min, max);
+    const text = this.text();
+    return this.toInt(text, min, max, (expected) => this.invalidValue(text, 'value', expected));
   }
 
-  /** An XML_INVALID error about `value` of `what` on this element. */
+  /** An XML_INVALID error about this element's `value` (what: 'value', 'MAC address', ...). */
   invalidValue(value: string, what: string, expected: string): VireoError {
-    return new VireoError(
-      'XML_INVALID',
-      `invalid ${what} '${abbreviate(value)}' of ${this.where()}: ${expected}`,
-    );
+    return new VireoError('XML_INVALID', `invalid ${what} '${abbreviate(value)}' in ${this.where()}: ${expected}`);
+  }
+
+  /** An XML_INVALID error about attribute `name` having `value`. */
+  invalidAttr(name: string, value: string, expected: string): VireoError {
+    return new VireoError('XML_INVALID', `invalid ${name}='${abbreviate(value)}' on ${this.where()}: ${expected}`);
   }
 
   /** An XML_INVALID error located at this element. */
@@ -186,13 +189,11 @@ export class XNode {
     return new VireoError('XML_UNSUPPORTED', `${message} (${this.where()})`);
   }
 
-  private toInt(value: string, what: string, min: number, max: number): number {
+  private toInt(value: string, min: number, max: number, fail: (expected: string) => VireoError): number {
     const t = value.trim();
-    if (!/^[+-]?\d+$/.test(t)) throw this.invalidValue(value, what, 'expected a decimal integer');
+    if (!/^[+-]?\d+$/.test(t)) throw fail('expected a decimal integer');
     const n = Number(t);
-    if (!Number.isSafeInteger(n) || n < min || n > max) {
-      throw this.invalidValue(value, what, `expected an integer from ${min} to ${max}`);
-    }
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw fail(`expected an integer from ${min} to ${max}`);
     return n;
   }
 
