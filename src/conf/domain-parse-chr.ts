@@ -36,7 +36,7 @@ export function parseChardevs(
   const first = consoles[0];
   if (first !== undefined && first.targetType === 'serial' && serialPorts.length === 0) {
     // A serial console with no <serial> defines serial port 0 (libvirt moves the config there).
-    serialPorts.push({ source: first.source, port: 0 });
+    serialPorts.push({ source: { ...first.source }, port: 0 });
   }
 
   const virtioConsoles = consoles.filter((c) => c.targetType === 'virtio');
@@ -44,7 +44,7 @@ export function parseChardevs(
   const serial0 = serialPorts[0];
   if (serial0 !== undefined) {
     // Console 0 mirrors serial port 0; libvirt adds it when only <serial> was written.
-    result.push({ source: serial0.source, targetType: 'serial', port: serial0.port });
+    result.push({ source: { ...serial0.source }, targetType: 'serial', port: serial0.port });
   }
   const taken = result.map((c) => c.port);
   for (const c of assignPorts(virtioConsoles, MAX_CONSOLE_PORT, 'console port', taken)) {
