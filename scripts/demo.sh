@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The main job, end to end: set up, start a vireod, define and boot the tiny guest from libvirt
+# domain XML, show it the way virsh would, read its console, shut it down through ACPI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh >&2
+
+root=$(mktemp -d /tmp/vireo-demo.XXXXXX)
+sock="$root/run/vireod.sock"
+export VIREO_DEFAULT_URI="vireo+unix:///system?socket=$sock"
+guest="$PWD/.cache/guest"
+daemon_pid=
+cleanup() {
+  bin/vireo destroy demo >/dev/null 2>&1 || true
+  [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
+  rm -rf "$root"
+}
+trap cleanup EXIT
+
+run() { printf '\n$ vireo %s\n' "$*"; bin/vireo "$@"; }
+
+bin/vireod --root "$root" 2>"$root/vireod.log" &
+daemon_pid=$!
+for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+
+cat >"$root/demo.xml" <<XML
+<domain type='qemu'>
+  <name>demo</name>
+  <title>vireo demo guest</title>
+  <memory unit='MiB'>128</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='q35'>hvm</type>
+    <kernel>$guest/vmlinux</kernel>
+    <initrd>$guest/initrd.img</initrd>
+    <cmdline>console=ttyS0 panic=-1 quiet</cmdline>
+  </os>
+  <features><acpi/><apic/></features>
+  <devices>
+    <serial type='pty'><target port='0'/></serial>
+    <console type='pty'><target type='serial' port='0'/></console>
+  </devices>
+</domain>
+XML
+
+run define "$root/demo.xml"
+run start demo
+printf '\n(waiting for the guest to boot)\n'
+for _ in $(seq 600); do bin/vireo console-log demo 2>/dev/null | grep -q 'vireo-guest: ready' && break; sleep 0.1; done
+run list --all --title
+run dominfo demo
+run domstate --reason demo
+printf '\n$ vireo console-log demo    # the serial console, kept by vireod\n'
+bin/vireo console-log demo | tr -d '\r'
+run shutdown demo
+for _ in $(seq 100); do [ "$(bin/vireo domstate demo)" = "shut off" ] && break; sleep 0.1; done
+run domstate --reason demo
+run undefine demo
+run list --all

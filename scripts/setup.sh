@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Everything vireo needs on a fresh Debian 12 machine with Node 20: Debian packages, npm
+# dependencies, the build and the tiny test guest. Idempotent and quick when all is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# qemu-system-x86/qemu-utils: the hypervisor; busybox-static, kmod, cpio, xz-utils: to build
+# the test guest; libvirt0 + libxml2-utils: libvirt's RelaxNG schemas and xmllint, to prove
+# our XML validates; iproute2: network namespaces for network tests.
+PACKAGES=(qemu-system-x86 qemu-utils busybox-static kmod cpio xz-utils libvirt0 libxml2-utils iproute2)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q >/dev/null
+  apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+echo "setup: building"
+npx tsc -p tsconfig.json
+bash scripts/build-guest.sh
