@@ -1,0 +1,32 @@
+/** The command table: every vireo command, grouped as virsh groups them. */
+import { domainCommands } from './domain.js';
+import { hostCommands } from './host.js';
+import { monitorCommands } from './monitor.js';
+import { shellCommands } from './shell.js';
+import type { CommandDef, CommandTable, GroupDef } from './types.js';
+
+export type { CommandDef, CommandTable, GroupDef, OptDef, Ctx, CliClient } from './types.js';
+export { Args } from './types.js';
+
+/** virsh's sections, in its order; the shell's own group answers to 'virsh' too, for old habits. */
+export const GROUPS: readonly GroupDef[] = [
+  { key: 'domain', title: 'Domain Management', keywords: ['domain'] },
+  { key: 'monitor', title: 'Domain Monitoring', keywords: ['monitor'] },
+  { key: 'host', title: 'Host and Hypervisor', keywords: ['host'] },
+  { key: 'vireo', title: 'Vireo itself', keywords: ['vireo', 'virsh'] },
+];
+
+/** Build a table from command definitions; listings show each group's commands by name. */
+export function makeTable(groups: readonly GroupDef[], defs: readonly CommandDef[]): CommandTable {
+  const commands = [...defs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const byName = new Map(commands.map((c) => [c.name, c]));
+  if (byName.size !== commands.length) throw new Error('duplicate command name in the command table');
+  return {
+    groups,
+    commands,
+    find: (name) => byName.get(name),
+    findGroup: (word) => groups.find((g) => g.keywords.includes(word)),
+  };
+}
+
+export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, ...monitorCommands, ...hostCommands, ...shellCommands]);

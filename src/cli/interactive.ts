@@ -1,0 +1,115 @@
+/**
+ * Reading commands from a terminal (the shell, with virsh's banner and prompt) or from a pipe
+ * (`vireo < script`). Loaded only in those modes, so direct commands never load readline.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import type { CommandTable } from './commands/types.js';
+import type { Session } from './session.js';
+
+export const BANNER = "Welcome to vireo, the virtualization interactive terminal.\n\nType:  'help' for help with commands\n       'quit' to quit\n\n";
+
+/**
+ * Commands from a pipe, one line at a time, framed exactly like a multi-command argument. Unlike
+ * virsh, no banner and no prompts are printed, so a script's output is just its commands' output.
+ * The exit status is the last command's.
+ */
+export async function runStdin(session: Session, input: NodeJS.ReadableStream = process.stdin): Promise<number> {
+  const rl = readline.createInterface({ input, terminal: false, crlfDelay: Infinity });
+  let ok = true;
+  for await (const line of rl) {
+    const r = await session.runLine(line);
+    if (r !== null) ok = r;
+    if (session.stopped) break;
+  }
+  rl.close();
+  return ok ? 0 : 1;
+}
+
+/** Tab completion: command names first, then the options of the command being typed. */
+export function completer(table: CommandTable): (line: string) => [string[], string] {
+  return (line) => {
+    const cur = line.slice(line.lastIndexOf(';') + 1).replace(/^\s+/, '');
+    const words = cur.split(/\s+/);
+    const last = words[words.length - 1] ?? '';
+    if (words.length <= 1) {
+      return [table.commands.map((c) => c.name).filter((n) => n.startsWith(last)), last];
+    }
+    const def = table.find(words[0] as string);
+    if (def === undefined || (last !== '' && !last.startsWith('-'))) return [[], last];
+    const used = new Set(words.slice(1, -1));
+    const opts = def.opts.map((o) => `--${o.name}`).filter((o) => o.startsWith(last) && !used.has(o));
+    return [opts, last];
+  };
+}
+
+function historyFile(): string {
+  const cache = process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache');
+  return path.join(cache, 'vireo', 'history');
+}
+
+const HISTORY_SIZE = 500;
+
+/** History is a convenience: a file that cannot be read or written is silently skipped. */
+function loadHistory(file: string): string[] {
+  try {
+    return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l !== '').slice(-HISTORY_SIZE).reverse();
+  } catch {
+    return [];
+  }
+}
+
+function saveHistory(file: string, newestFirst: readonly string[]): void {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, [...newestFirst].reverse().join('\n') + '\n', { mode: 0o600 });
+  } catch {
+    // best effort
+  }
+}
+
+/** The interactive shell on a terminal: banner, `vireo # ` prompt, line editing, history, completion. */
+export async function runInteractive(
+  session: Session,
+  input: NodeJS.ReadableStream = process.stdin,
+  output: NodeJS.WritableStream = process.stdout,
+): Promise<number> {
+  if (!session.quiet) output.write(BANNER);
+  const file = historyFile();
+  let history = loadHistory(file);
+  const rl = readline.createInterface({
+    input, output, terminal: true, history, historySize: HISTORY_SIZE, removeHistoryDuplicates: true,
+    completer: completer(session.table),
+  });
+  rl.on('history', (h: string[]) => {
+    history = h;
+  });
+  let busy = false;
+  // Ctrl-C drops the line being typed, as in a shell; while a command runs it is ignored.
+  rl.on('SIGINT', () => {
+    if (busy) return;
+    rl.write(null, { ctrl: true, name: 'e' });
+    rl.write(null, { ctrl: true, name: 'u' });
+    output.write('\n');
+    rl.prompt();
+  });
+  let ok = true;
+  rl.setPrompt(session.prompt());
+  rl.prompt();
+  for await (const line of rl) {
+    busy = true;
+    const r = await session.runLine(line);
+    busy = false;
+    if (r !== null) ok = r;
+    if (session.stopped) break;
+    rl.setPrompt(session.prompt());
+    rl.prompt();
+  }
+  // End of input (Ctrl-D) leaves the cursor after a bare prompt: end that line.
+  if (!session.stopped) output.write('\n');
+  rl.close();
+  saveHistory(file, history);
+  return ok ? 0 : 1;
+}

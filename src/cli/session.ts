@@ -1,0 +1,202 @@
+/**
+ * One CLI session: the connection, the -q/-r/-t switches, and the loop that runs parsed commands
+ * with virsh's framing. After every command virsh prints one newline (a blank line after output
+ * that ended its own line), or with -t a timing block instead; -q drops the newline; quit/exit get
+ * neither. Errors go to stderr as `error: ...` lines. The same rules hold in every mode, so a
+ * single direct command (`vireo start vm1`) prints "Domain 'vm1' started\n\n" exactly as virsh does.
+ */
+import { CmdFailure, CONNECT_FAILED, attempt, failureLines } from './errors.js';
+import { parseCommands, type ParsedCommand } from './parse.js';
+import { stringTokens, ParseError } from './tokenize.js';
+import type { CliClient, CommandTable, Ctx } from './commands/types.js';
+
+export interface Output {
+  stdout(text: string | Uint8Array): void;
+  stderr(text: string): void;
+}
+
+export interface SessionOptions {
+  out: Output;
+  table: CommandTable;
+  /** -c: the URI to use instead of the default one. */
+  uri?: string;
+  quiet?: boolean;
+  readonly?: boolean;
+  timing?: boolean;
+  /** The shell or commands from stdin (enables cd, as in virsh). */
+  interactive?: boolean;
+  /** -l: receives one line per command run and per error line. */
+  log?: (line: string) => void;
+  /** Opens a client for a URI; tests pass a fake. Default: VireoClient.open, loaded on first use. */
+  openClient?: (uri: string) => CliClient | Promise<CliClient>;
+  /** The URI when none was given; default: defaultUri() from the client library. */
+  defaultUri?: () => string | Promise<string>;
+}
+
+async function openRealClient(uri: string): Promise<CliClient> {
+  // Loaded here, not at the top: help, echo and parse errors never pay for the HTTP client.
+  const { VireoClient } = await import('../client/client.js');
+  return VireoClient.open(uri);
+}
+
+async function realDefaultUri(): Promise<string> {
+  const [{ defaultUri }, { SYSTEM_SOCKET }, { existsSync }] = await Promise.all([
+    import('../client/uri.js'), import('../api/paths.js'), import('node:fs'),
+  ]);
+  const root = process.getuid?.() === 0;
+  return defaultUri(process.env, root, root && existsSync(SYSTEM_SOCKET));
+}
+
+export class Session {
+  readonly table: CommandTable;
+  readonly quiet: boolean;
+  readonly timing: boolean;
+  readonly interactive: boolean;
+  readonly: boolean;
+  /** Set by quit/exit: the caller stops reading commands. */
+  stopped = false;
+  private explicitUri: string | undefined;
+  private pending: Promise<CliClient> | null = null;
+  private opened: CliClient | null = null;
+  /** True while the command's stdout output does not end with a newline. */
+  private lineOpen = false;
+  private readonly out: Output;
+  private readonly log: (line: string) => void;
+  private readonly openClient: (uri: string) => CliClient | Promise<CliClient>;
+  private readonly defaultUri: () => string | Promise<string>;
+  private readonly ctx: Ctx;
+
+  constructor(o: SessionOptions) {
+    this.out = o.out;
+    this.table = o.table;
+    this.explicitUri = o.uri;
+    this.quiet = o.quiet === true;
+    this.readonly = o.readonly === true;
+    this.timing = o.timing === true;
+    this.interactive = o.interactive === true;
+    this.log = o.log ?? (() => {});
+    this.openClient = o.openClient ?? openRealClient;
+    this.defaultUri = o.defaultUri ?? realDefaultUri;
+    const self = this;
+    this.ctx = {
+      print: (t) => this.write(t),
+      extra: (t) => {
+        if (!this.quiet) this.write(t);
+      },
+      error: (t) => this.errorLine(t),
+      client: () => this.client(),
+      reconnect: (uri, ro) => this.reconnect(uri, ro),
+      quit: () => {
+        this.stopped = true;
+      },
+      get quiet() { return self.quiet; },
+      get readonly() { return self.readonly; },
+      get interactive() { return self.interactive; },
+      table: this.table,
+    };
+  }
+
+  private write(text: string | Uint8Array): void {
+    if (text.length === 0) return;
+    this.out.stdout(text);
+    this.lineOpen = typeof text === 'string' ? !text.endsWith('\n') : text[text.length - 1] !== 0x0a;
+  }
+
+  private errorLine(text: string): void {
+    this.out.stderr(`error: ${text}\n`);
+    this.log(`error: ${text}`);
+  }
+
+  /** The connection, opened on first use; a URI that cannot be opened fails like virsh's connect. */
+  async client(): Promise<CliClient> {
+    if (this.pending === null) {
+      this.pending = (async () => {
+        const c = await this.openClient(this.explicitUri ?? (await this.defaultUri()));
+        this.opened = c;
+        return c;
+      })();
+    }
+    try {
+      return await this.pending;
+    } catch (e) {
+      this.pending = null;
+      const lines = failureLines(e);
+      throw new CmdFailure(lines[0] === CONNECT_FAILED ? lines : [CONNECT_FAILED, ...lines]);
+    }
+  }
+
+  /** `connect`: later commands use this URI (even if it fails now, as in virsh). */
+  async reconnect(uri: string | undefined, readonly: boolean): Promise<void> {
+    if (uri !== undefined) this.explicitUri = uri;
+    this.readonly = readonly;
+    this.close();
+    const c = await this.client();
+    await attempt(null, null, () => c.host());
+  }
+
+  /** The prompt of the interactive shell: `#` for read-write, `>` for read-only, as virsh. */
+  prompt(): string {
+    return this.readonly ? 'vireo > ' : 'vireo # ';
+  }
+
+  /** Run one parsed command with its framing; true if it succeeded. */
+  async run(cmd: ParsedCommand): Promise<boolean> {
+    const t0 = performance.now();
+    let ok = true;
+    this.lineOpen = false;
+    this.log(`command: ${cmd.def.name}`);
+    try {
+      for (const o of cmd.def.opts) {
+        const v = cmd.args.str(o.name);
+        if (v === '' && o.emptyOk !== true && o.type !== 'argv') {
+          throw new CmdFailure([`Failed to get option '${o.name}': Option argument is empty`]);
+        }
+      }
+      await cmd.def.run(this.ctx, cmd.args);
+    } catch (e) {
+      ok = false;
+      for (const line of failureLines(e)) this.errorLine(line);
+    }
+    if (this.stopped) return ok;
+    if (this.timing) {
+      this.out.stdout(`\n(Time: ${(performance.now() - t0).toFixed(3)} ms)\n\n`);
+    } else if (!this.quiet || this.lineOpen) {
+      // Quiet mode still ends a line the command left open (echo), where virsh would not.
+      this.out.stdout('\n');
+    }
+    return ok;
+  }
+
+  /** Run commands in order until one quits; the result is the last command's (virsh's exit status rule). */
+  async runAll(cmds: readonly ParsedCommand[]): Promise<boolean> {
+    let ok = true;
+    for (const cmd of cmds) {
+      ok = await this.run(cmd);
+      if (this.stopped) break;
+    }
+    return ok;
+  }
+
+  /**
+   * Parse one line of the shell or of stdin and run it; a syntax error runs nothing and fails.
+   * null: the line held no command (blank or a comment), so it leaves the exit status alone.
+   */
+  async runLine(line: string): Promise<boolean | null> {
+    let cmds: ParsedCommand[];
+    try {
+      cmds = parseCommands(stringTokens(line), this.table);
+    } catch (e) {
+      if (!(e instanceof ParseError)) throw e;
+      this.errorLine(e.message);
+      return false;
+    }
+    return cmds.length === 0 ? null : this.runAll(cmds);
+  }
+
+  /** Drop the connection (its keep-alive sockets would otherwise hold the process open). */
+  close(): void {
+    this.opened?.close();
+    this.opened = null;
+    this.pending = null;
+  }
+}
