@@ -66,7 +66,8 @@ function toInt(text: string, anyBase: boolean): number | null {
 function validEscape(e: string): boolean {
   if (e.length === 1) return e !== '^';
   if (e.length !== 2 || e[0] !== '^') return false;
-  const code = e.charCodeAt(1);
+  // Control keys are named by a letter in either case, or one of @ [ \ ] ^ _ (virsh accepts ^a too).
+  const code = e[1]!.toUpperCase().charCodeAt(0);
   return code >= 0x40 && code <= 0x5f;
 }
 

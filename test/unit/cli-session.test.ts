@@ -1,0 +1,273 @@
+// Running commands against a fake client: virsh's framing (blank lines, -q, -t), error lines, exit status.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { VireoError } from '../../src/api/errors.js';
+import type { DomainSummary, HostInfo } from '../../src/api/types.js';
+import { TABLE } from '../../src/cli/commands/index.js';
+import type { CliClient } from '../../src/cli/commands/types.js';
+import { parseCommands } from '../../src/cli/parse.js';
+import { Session, type SessionOptions } from '../../src/cli/session.js';
+import { stringTokens } from '../../src/cli/tokenize.js';
+
+function dom(p: Partial<DomainSummary> & { name: string }): DomainSummary {
+  return {
+    id: null, uuid: `uuid-${p.name}`, state: 'shut off', reason: 'unknown', persistent: true, autostart: false,
+    managedSave: false, hasSnapshot: false, title: '', osType: 'hvm', vcpus: 1, maxMemoryKiB: 1024, usedMemoryKiB: 1024,
+    cpuTimeNs: 0, ...p,
+  };
+}
+
+/** An in-memory daemon: enough behaviour to see what the CLI prints and which calls it makes. */
+class FakeClient implements CliClient {
+  calls: string[] = [];
+  domains: DomainSummary[] = [dom({ name: 'vm1' }), dom({ name: 'run1', id: 1, state: 'running', reason: 'booted' })];
+  constructor(readonly uri = 'vireo:///session', private readonly down = false) {}
+  close(): void {}
+  private find(ref: string): DomainSummary {
+    if (this.down) throw new VireoError('DAEMON_UNREACHABLE', "Failed to connect socket to '/x.sock': No such file or directory");
+    const d = this.domains.find((x) => x.name === ref || x.uuid === ref || String(x.id) === ref);
+    if (d === undefined) throw new VireoError('NO_DOMAIN', `no domain with matching name '${ref}'`);
+    return d;
+  }
+  private act(what: string, ref: string, change: Partial<DomainSummary>, valid: (d: DomainSummary) => string | null): Promise<DomainSummary> {
+    this.calls.push(`${what} ${ref}`);
+    const d = this.find(ref);
+    const bad = valid(d);
+    if (bad !== null) return Promise.reject(new VireoError('OPERATION_INVALID', `Requested operation is not valid: ${bad}`));
+    Object.assign(d, change);
+    return Promise.resolve(d);
+  }
+  async host(): Promise<HostInfo> {
+    this.find('run1');
+    return { version: '0.1.0', versionNumber: 1000, hypervisor: { name: 'QEMU', version: '7.2.22', versionNumber: 7002022 }, hostname: 'h', uri: this.uri, kvm: { usable: false, reason: null } };
+  }
+  async listDomains(): Promise<DomainSummary[]> {
+    this.find('run1');
+    return this.domains;
+  }
+  async getDomain(ref: string): Promise<DomainSummary> {
+    return this.find(ref);
+  }
+  async define(xml: string): Promise<DomainSummary> {
+    this.calls.push('define');
+    const name = /<name>(.*)<\/name>/.exec(xml)?.[1];
+    if (name === undefined) throw new VireoError('XML_INVALID', 'missing <name>');
+    const d = dom({ name });
+    this.domains.push(d);
+    return d;
+  }
+  async create(xml: string, o: { paused?: boolean } = {}): Promise<DomainSummary> {
+    const d = await this.define(xml);
+    Object.assign(d, { id: 9, state: o.paused === true ? 'paused' : 'running', persistent: false });
+    return d;
+  }
+  async undefine(ref: string): Promise<DomainSummary> {
+    return this.act('undefine', ref, { persistent: false }, () => null);
+  }
+  async dumpXml(ref: string): Promise<string> {
+    return `<domain><name>${this.find(ref).name}</name></domain>\n`;
+  }
+  async consoleTail(ref: string): Promise<Buffer> {
+    this.find(ref);
+    return Buffer.from([0x6f, 0x6b, 0xff]);
+  }
+  start(ref: string, o: { paused?: boolean } = {}): Promise<DomainSummary> {
+    return this.act('start', ref, { id: 2, state: o.paused === true ? 'paused' : 'running' }, (d) => (d.id !== null ? 'domain is already running' : null));
+  }
+  destroy(ref: string): Promise<DomainSummary> {
+    return this.act('destroy', ref, { id: null, state: 'shut off' }, (d) => (d.id === null ? 'domain is not running' : null));
+  }
+  shutdown(ref: string, o: { mode?: string } = {}): Promise<DomainSummary> {
+    return this.act(`shutdown${o.mode === undefined ? '' : `(${o.mode})`}`, ref, {}, () => null);
+  }
+  reboot(ref: string): Promise<DomainSummary> {
+    return this.act('reboot', ref, {}, () => null);
+  }
+  reset(ref: string): Promise<DomainSummary> {
+    return this.act('reset', ref, {}, () => null);
+  }
+  suspend(ref: string): Promise<DomainSummary> {
+    return this.act('suspend', ref, { state: 'paused' }, (d) => (d.state !== 'running' ? 'domain is not running' : null));
+  }
+  resume(ref: string): Promise<DomainSummary> {
+    return this.act('resume', ref, { state: 'running' }, (d) => (d.state !== 'paused' ? 'domain is not paused' : null));
+  }
+  setAutostart(ref: string, on: boolean): Promise<DomainSummary> {
+    return this.act(`autostart=${on}`, ref, { autostart: on }, () => null);
+  }
+}
+
+interface Run {
+  out: string;
+  err: string;
+  ok: boolean;
+  fake: FakeClient;
+  /** stdout and stderr interleaved, each chunk tagged. */
+  both: string;
+}
+
+async function run(line: string, o: Partial<SessionOptions> = {}, fake = new FakeClient()): Promise<Run> {
+  let out = '';
+  let err = '';
+  let both = '';
+  const s = new Session({
+    table: TABLE,
+    out: {
+      stdout: (t) => { const x = typeof t === 'string' ? t : Buffer.from(t).toString('latin1'); out += x; both += x; },
+      stderr: (t) => { err += t; both += `[${t}]`; },
+    },
+    openClient: () => fake,
+    defaultUri: () => 'vireo:///session',
+    ...o,
+  });
+  const ok = await s.runAll(parseCommands(stringTokens(line), TABLE));
+  return { out, err, ok, fake, both };
+}
+
+test('a single command is followed by one newline: a blank line after its output', async () => {
+  assert.deepEqual(await run('start vm1').then((r) => [r.out, r.err, r.ok]), ["Domain 'vm1' started\n\n", '', true]);
+  assert.equal((await run('domstate run1 --reason')).out, 'running (booted)\n\n');
+  assert.equal((await run('domid vm1')).out, '-\n\n');
+  assert.equal((await run('list --name')).out, 'run1\n\n');
+  assert.equal((await run('list --all')).out, ' Id   Name   State\n-----------------------\n 1    run1   running\n -    vm1    shut off\n\n');
+});
+
+test('several commands: each output then a blank line; echo has none', async () => {
+  const r = await run('echo hi; domname 1; echo; echo a b');
+  assert.equal(r.out, 'hi\nrun1\n\n\na b\n');
+});
+
+test('-q drops messages, headers and blank lines, but keeps data and ends echo lines', async () => {
+  const r = await run('start vm1; list --all; domid vm1; echo x; echo', { quiet: true });
+  assert.equal(r.out, ' 1   run1   running\n 2   vm1    running\n2\nx\n');
+});
+
+test('-t prints a timing block after each command', async () => {
+  const r = await run('echo x; domid run1', { timing: true });
+  assert.match(r.out, /^x\n\(Time: \d+\.\d{3} ms\)\n\n1\n\n\(Time: \d+\.\d{3} ms\)\n\n$/);
+});
+
+test('errors go to stderr with virsh lines; the blank line still follows on stdout', async () => {
+  const r = await run('start run1');
+  assert.deepEqual([r.out, r.err, r.ok], ['\n', 'error: Domain is already active\n', false]);
+  const s = await run('suspend vm1');
+  assert.equal(s.err, "error: Failed to suspend domain 'vm1'\nerror: Requested operation is not valid: domain is not running\n");
+  const n = await run('dominfo nosuch');
+  assert.equal(n.err, "error: failed to get domain 'nosuch'\n");
+  const d = await run('destroy nosuch');
+  assert.equal(d.err, "error: failed to get domain 'nosuch'\n", 'a missing domain is one line, whatever the command');
+});
+
+test('the status is the last command\'s, and later commands still run after a failure', async () => {
+  assert.equal((await run('dominfo nosuch; domid vm1')).ok, true);
+  const r = await run('domid vm1; dominfo nosuch');
+  assert.equal(r.ok, false);
+  assert.equal(r.both, "-\n\n[error: failed to get domain 'nosuch'\n]\n");
+});
+
+test('quit stops the sequence and prints nothing after it', async () => {
+  const r = await run('echo a; quit; echo b');
+  assert.deepEqual([r.out, r.ok], ['a\n', true]);
+});
+
+test('a daemon that cannot be reached is a connection failure, whatever the command', async () => {
+  const down = new FakeClient('vireo:///session', true);
+  const r = await run('start vm1; version', {}, down);
+  assert.equal(r.err, "error: failed to connect to the hypervisor\nerror: Failed to connect socket to '/x.sock': No such file or directory\n".repeat(2));
+  assert.equal(r.out, '\n\n', 'version prints nothing before it has an answer');
+  const bad = await run('list', { openClient: () => { throw new VireoError('INVALID_ARG', "invalid connection URI 'x'"); } });
+  assert.equal(bad.err, "error: failed to connect to the hypervisor\nerror: invalid connection URI 'x'\n");
+});
+
+test('help, echo and parse-free commands never open a connection', async () => {
+  let opened = 0;
+  const r = await run('help start; echo x; pwd', { openClient: () => { opened++; return new FakeClient(); } });
+  assert.equal(opened, 0);
+  assert.ok(r.out.startsWith('  NAME\n    start - '));
+});
+
+test('define and create read the file and name the domain; read errors are virsh\'s', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vireo-cli-'));
+  const f = path.join(dir, 'vm2.xml');
+  writeFileSync(f, '<domain><name>vm2</name></domain>');
+  assert.equal((await run(`define ${f}`)).out, `Domain 'vm2' defined from ${f}\n\n`);
+  assert.equal((await run(`create ${f} --paused`)).out, `Domain 'vm2' created from ${f}\n\n`);
+  const missing = await run(`define ${dir}/nope.xml`);
+  assert.equal(missing.err, `error: Failed to open file '${dir}/nope.xml': No such file or directory\n`);
+  assert.equal((await run(`define ${dir}`)).err, `error: Failed to read file '${dir}': Is a directory\n`);
+  writeFileSync(f, '<domain/>');
+  assert.equal((await run(`define ${f}`)).err, `error: Failed to define domain from ${f}\nerror: missing <name>\n`);
+});
+
+test('lifecycle messages name the domain as the user wrote it', async () => {
+  const r = await run('destroy 1; suspend vm1; autostart vm1; autostart --disable vm1; undefine vm1; shutdown run1 --mode acpi; reboot run1; reset run1');
+  assert.equal(r.err, "error: Failed to suspend domain 'vm1'\nerror: Requested operation is not valid: domain is not running\n");
+  assert.equal(r.out, [
+    "Domain '1' destroyed", '', "Domain 'vm1' marked as autostarted", "Domain 'vm1' unmarked as autostarted",
+    "Domain 'vm1' has been undefined", "Domain 'run1' is being shutdown", "Domain 'run1' is being rebooted", "Domain 'run1' was reset",
+  ].map((l) => (l === '' ? '\n' : `${l}\n\n`)).join(''));
+  assert.deepEqual(r.fake.calls, ['destroy 1', 'suspend vm1', 'autostart=true vm1', 'autostart=false vm1', 'undefine vm1', 'shutdown(acpi) run1', 'reboot run1', 'reset run1']);
+});
+
+test('shutdown and reboot check --mode before anything else', async () => {
+  const r = await run('shutdown nosuch --mode acpi,bogus; reboot run1 --mode=x; shutdown run1 --mode=');
+  assert.equal(r.err, [
+    "error: Unknown mode bogus value, expecting 'acpi', 'agent', 'initctl', 'signal', or 'paravirt'",
+    "error: Unknown mode x value, expecting 'acpi', 'agent', 'initctl', 'signal' or 'paravirt'",
+    "error: Failed to get option 'mode': Option argument is empty", ''].join('\n'));
+  assert.deepEqual(r.fake.calls, []);
+});
+
+test('list refuses --table with --name, --uuid or --id', async () => {
+  const r = await run('list --table --name');
+  assert.deepEqual([r.err, r.out, r.ok], ['error: Options --table and --name are mutually exclusive\n', '\n', false]);
+  assert.equal((await run('list --uuid --table')).err, 'error: Options --table and --uuid are mutually exclusive\n');
+});
+
+test('read-only sessions refuse changes but still report a missing domain first', async () => {
+  const r = await run('destroy run1; destroy nosuch; dominfo run1', { readonly: true });
+  assert.equal(r.err, "error: Failed to destroy domain 'run1'\nerror: operation forbidden: read only access prevents this operation\nerror: failed to get domain 'nosuch'\n");
+  assert.deepEqual(r.fake.calls, []);
+  assert.match(r.out, /State: {10}running/);
+});
+
+test('version, uri, dumpxml and console-log', async () => {
+  assert.equal((await run('version --daemon')).out,
+    'Compiled against library: vireo 0.1.0\nUsing library: vireo 0.1.0\nUsing API: QEMU 0.1.0\nRunning hypervisor: QEMU 7.2.22\nRunning against daemon: 0.1.0\n\n');
+  assert.equal((await run('uri')).out, 'vireo:///session\n\n');
+  assert.equal((await run('dumpxml vm1')).out, '<domain><name>vm1</name></domain>\n\n');
+  assert.equal((await run('console-log vm1')).out, 'ok\xff\n', 'raw bytes; the newline ends the open line');
+});
+
+test('connect switches the URI, and a failed connect is reported', async () => {
+  const opened: string[] = [];
+  const open = (uri: string): FakeClient => { opened.push(uri); return new FakeClient(uri, uri.includes('down')); };
+  const r = await run('uri; connect vireo:///system; uri; connect vireo+unix:///down', { openClient: open });
+  assert.equal(r.out, 'vireo:///session\n\n\nvireo:///system\n\n\n', 'connect itself prints only the separator');
+  assert.match(r.err, /^error: failed to connect to the hypervisor\n/);
+  assert.deepEqual(opened, ['vireo:///session', 'vireo:///system', 'vireo+unix:///down']);
+});
+
+test('cd only in the shell; help errors', async () => {
+  assert.equal((await run('cd /')).err, 'error: cd: command valid only in interactive mode\n');
+  const here = process.cwd();
+  try {
+    const r = await run('cd /nonexistent-dir; cd /; pwd', { interactive: true });
+    assert.equal(r.err, 'error: cd: No such file or directory: /nonexistent-dir\n');
+    assert.equal(r.out, '\n\n/\n\n');
+  } finally {
+    process.chdir(here);
+  }
+  assert.equal((await run('help nosuch')).err, "error: command or command group 'nosuch' doesn't exist\n");
+  assert.match((await run('help monitor')).out, /^ Domain Monitoring \(help keyword 'monitor'\):\n {4}dominfo/);
+});
+
+test('echo escapes for the shell and XML, and --err writes an error line', async () => {
+  assert.equal((await run(`echo --shell "a b" "it's" x ""`)).out, "'a b' 'it'\\''s' x ''\n");
+  assert.equal((await run('echo --xml "<a&b>"')).out, '&lt;a&amp;b&gt;\n');
+  const e = await run('echo --err oops');
+  assert.deepEqual([e.out, e.err], ['\n', 'error: oops\n']);
+});
