@@ -147,7 +147,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       if (dom.persistent === undefined) throw new VireoError('OPERATION_INVALID', `Requested operation is not valid: cannot undefine transient domain`);
       await this.store.removeConfig(dom.name);
       const summary = await this.summary(dom);
-      dom.persistent = undefined;
+      dom.makeTransient();
       dom.autostart = false;
       if (dom.active) {
         await saveStatus(this.ctx, dom);

@@ -25,6 +25,8 @@ export interface Runtime {
   expectedExit: StateReason | undefined;
   /** A reboot was asked for: turn the next guest SHUTDOWN into reset + cont. */
   fakeReboot: boolean;
+  /** The guest powered off and vireo is acting on it: ignore the STOP/RESUME that follow. */
+  inShutdown: boolean;
   /** Reason to record for the next STOP event (e.g. 'user' for suspend). */
   pauseReason: StateReason | undefined;
   finalized: boolean;
@@ -51,6 +53,12 @@ export class Domain {
   /** The definition that describes the domain now: live when running, else the config. */
   get def(): DomainDef {
     return this.runtime?.liveDef ?? this.persistent ?? this.transientDef!;
+  }
+
+  /** Drop the persistent config; the domain lives on, transient, until it stops. */
+  makeTransient(): void {
+    this.transientDef = this.persistent ?? this.transientDef;
+    this.persistent = undefined;
   }
 
   get name(): string {

@@ -58,7 +58,7 @@ export async function launch(ctx: LifecycleContext, dom: Domain, def: DomainDef,
     rt = {
       id: ctx.allocateId(), pid: child.pid, pidStart: (await processStartTime(child.pid)) ?? 0, child, qmp, liveDef: def,
       runDir, monitor, consoles: new Map(), startedAt: Date.now(), expectedExit: undefined, fakeReboot: false,
-      pauseReason: undefined, finalized: false,
+      pauseReason: undefined, inShutdown: false, finalized: false,
     };
     await connectConsoles(ctx, rt, false);
     dom.runtime = rt;
@@ -139,11 +139,11 @@ async function onEvent(ctx: LifecycleContext, dom: Domain, rt: Runtime, ev: QmpE
   log.debug(`${dom.name}: ${ev.event}`, ev.data);
   switch (ev.event) {
     case 'STOP':
-      if (dom.state === 'running') transition(ctx, dom, 'paused', rt.pauseReason ?? 'unknown', 'Suspended', 'Paused');
+      if (!rt.inShutdown && dom.state === 'running') transition(ctx, dom, 'paused', rt.pauseReason ?? 'unknown', 'Suspended', 'Paused');
       rt.pauseReason = undefined;
       break;
     case 'RESUME':
-      if (dom.state === 'paused') transition(ctx, dom, 'running', 'unpaused', 'Resumed', 'Unpaused');
+      if (!rt.inShutdown && dom.state === 'paused') transition(ctx, dom, 'running', 'unpaused', 'Resumed', 'Unpaused');
       break;
     case 'SHUTDOWN':
       await onGuestShutdown(ctx, dom, rt, ev.data.guest === true);
@@ -167,12 +167,19 @@ async function onGuestShutdown(ctx: LifecycleContext, dom: Domain, rt: Runtime, 
   const action = rt.liveDef.onPoweroff;
   if (rt.fakeReboot || action === 'restart') {
     rt.fakeReboot = false;
-    await rt.qmp?.execute('system_reset');
-    await rt.qmp?.execute('cont');
+    rt.inShutdown = true;
+    try {
+      await rt.qmp?.execute('system_reset');
+      await rt.qmp?.execute('cont');
+    } finally {
+      rt.inShutdown = false;
+    }
+    // The RESET event that system_reset raises reports the reboot to listeners.
     dom.setState('running', 'booted');
-    ctx.changed(dom, 'reboot', '');
+    await saveStatus(ctx, dom);
     return;
   }
+  rt.inShutdown = true;
   ctx.changed(dom, 'Shutdown', byGuest ? 'Finished after guest request' : 'Finished after host request');
   if (action === 'preserve') {
     transition(ctx, dom, 'paused', 'shutting down', 'Suspended', 'Paused');
@@ -241,7 +248,7 @@ export async function reconnect(ctx: LifecycleContext, dom: Domain, rec: StatusR
   const rt: Runtime = {
     id: rec.id, pid: rec.pid, pidStart: rec.pidStart, child: undefined, qmp: undefined, liveDef, runDir: rec.runDir,
     monitor: rec.monitor, consoles: new Map(), startedAt: rec.startedAt, expectedExit: undefined, fakeReboot: false,
-    pauseReason: undefined, finalized: false,
+    pauseReason: undefined, inShutdown: false, finalized: false,
   };
   dom.runtime = rt;
   dom.setState(rec.state, rec.reason);

@@ -40,7 +40,7 @@ describe('guest lifecycle through the CLI', () => {
     assert.equal(await d.domstate('vm1'), 'running (booted)');
     await d.waitConsole('vm1', READY_LINE);
     assert.equal((await d.vireo(['list'])).stdout, ' Id   Name   State\n----------------------\n 1    vm1    running\n\n');
-    assert.equal((await d.vireo(['list', '--title'])).stdout, ' Id   Name   State     Title\n--------------------------------------\n 1    vm1    running   first guest\n\n');
+    assert.equal((await d.vireo(['list', '--title'])).stdout, ' Id   Name   State     Title\n------------------------------------\n 1    vm1    running   first guest\n\n');
     assert.equal((await d.vireo(['domid', 'vm1'])).stdout, '1\n\n');
     assert.equal((await d.vireo(['domname', '1'])).stdout, 'vm1\n\n');
     const info = (await d.vireo(['dominfo', '1'])).stdout;
