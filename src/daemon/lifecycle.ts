@@ -33,7 +33,7 @@ export interface LifecycleContext {
 /** Start QEMU for `def` and bring the domain to running (or paused). Undoes everything on failure. */
 export async function launch(ctx: LifecycleContext, dom: Domain, def: DomainDef, opts: { paused: boolean }): Promise<void> {
   if (def.type === 'kvm' && !ctx.kvm.usable) {
-    throw new VireoError('KVM_UNAVAILABLE', `domain '${def.name}' asks for KVM, but this host cannot run ordinary guests under KVM: ${ctx.kvm.reason ?? 'unknown reason'}`, {
+    throw new VireoError('KVM_UNAVAILABLE', `domain '${def.name}' asks for KVM, but this host cannot run ordinary guests under KVM (${ctx.kvm.reason ?? 'unknown reason'}); use <domain type='qemu'> to run it under TCG`, {
       hint: "use <domain type='qemu'> to run it under TCG (software emulation); see: vireo host-validate",
     });
   }

@@ -53,7 +53,7 @@ describe('bad input through the CLI', () => {
     assert.equal((await d.vireo(['undefine', 'dup'])).code, 0);
   });
 
-  test('a missing disk file fails the start and leaves the guest shut off', async () => {
+  test('a missing disk file fails the start before anything runs', async () => {
     const f = file('nodisk.xml', guestXml('nodisk', {
       extraDevices: "\n    <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/nonexistent/disk.qcow2'/><target dev='vda' bus='virtio'/></disk>",
     }));
@@ -61,9 +61,23 @@ describe('bad input through the CLI', () => {
     const r = await d.vireo(['start', 'nodisk']);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^error: Failed to start domain 'nodisk'\nerror: Cannot access storage file '\/nonexistent\/disk.qcow2'/);
-    assert.equal(await d.domstate('nodisk'), 'shut off (failed)');
+    assert.equal(await d.domstate('nodisk'), 'shut off (unknown)', 'nothing was started, so nothing changed');
     assert.deepEqual(d.qemuPids(), []);
     assert.equal((await d.vireo(['undefine', 'nodisk'])).code, 0);
+  });
+
+  test("a disk QEMU cannot open fails the start with QEMU's own words, shut off (failed)", async () => {
+    const img = file('garbage.qcow2', 'this is not a qcow2 image\n');
+    const f = file('garbage.xml', guestXml('garbage', {
+      extraDevices: `\n    <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='${img}'/><target dev='vda' bus='virtio'/></disk>`,
+    }));
+    assert.equal((await d.vireo(['define', f])).code, 0);
+    const r = await d.vireo(['start', 'garbage']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^error: Failed to start domain 'garbage'\nerror: internal error: process exited while connecting to monitor: .*qcow2/);
+    assert.equal(await d.domstate('garbage'), 'shut off (failed)');
+    assert.deepEqual(d.qemuPids(), []);
+    assert.equal((await d.vireo(['undefine', 'garbage'])).code, 0);
   });
 
   test("type='kvm' on a host without usable KVM fails clearly and suggests TCG", async () => {
