@@ -4,9 +4,9 @@
  */
 import { isVireoError } from '../api/errors.js';
 
-/** A command failed; each entry is printed as `error: ENTRY` on stderr. */
+/** A command failed; each entry is printed as `error: ENTRY` on stderr, then the hint as `hint: HINT`. */
 export class CmdFailure extends Error {
-  constructor(readonly lines: readonly string[]) {
+  constructor(readonly lines: readonly string[], readonly hint?: string) {
     super(lines.join('\n'));
     this.name = 'CmdFailure';
   }
@@ -63,11 +63,22 @@ export function failureLines(e: unknown, ref: string | null = null, context: str
   return context === null ? [msg] : [context, msg];
 }
 
+/**
+ * The advice that came with an error, if any. virsh has no hints, but vireo's daemon puts the way
+ * out of a vireo-specific failure there (use type='qemu' where KVM cannot work, start vireod), so
+ * it is shown as a last `hint:` line. Not for a missing domain, whose message is replaced.
+ */
+export function failureHint(e: unknown, ref: string | null = null): string | undefined {
+  if (e instanceof CmdFailure) return e.hint;
+  if (!isVireoError(e) || (e.code === 'NO_DOMAIN' && ref !== null)) return undefined;
+  return e.hint;
+}
+
 /** Run one daemon call and turn its failure into virsh's lines (see failureLines). */
 export async function attempt<T>(ref: string | null, context: string | null, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (e) {
-    throw new CmdFailure(failureLines(e, ref, context));
+    throw new CmdFailure(failureLines(e, ref, context), failureHint(e, ref));
   }
 }

@@ -5,7 +5,7 @@
  * neither. Errors go to stderr as `error: ...` lines. The same rules hold in every mode, so a
  * single direct command (`vireo start vm1`) prints "Domain 'vm1' started\n\n" exactly as virsh does.
  */
-import { CmdFailure, CONNECT_FAILED, attempt, failureLines } from './errors.js';
+import { CmdFailure, CONNECT_FAILED, attempt, failureHint, failureLines } from './errors.js';
 import { parseCommands, type ParsedCommand } from './parse.js';
 import { stringTokens, ParseError } from './tokenize.js';
 import type { CliClient, CommandTable, Ctx } from './commands/types.js';
@@ -121,7 +121,7 @@ export class Session {
     } catch (e) {
       this.pending = null;
       const lines = failureLines(e);
-      throw new CmdFailure(lines[0] === CONNECT_FAILED ? lines : [CONNECT_FAILED, ...lines]);
+      throw new CmdFailure(lines[0] === CONNECT_FAILED ? lines : [CONNECT_FAILED, ...lines], failureHint(e));
     }
   }
 
@@ -156,6 +156,11 @@ export class Session {
     } catch (e) {
       ok = false;
       for (const line of failureLines(e)) this.errorLine(line);
+      const hint = failureHint(e);
+      if (hint !== undefined) {
+        this.out.stderr(`hint: ${hint}\n`);
+        this.log(`hint: ${hint}`);
+      }
     }
     if (this.stopped) return ok;
     if (this.timing) {
