@@ -23,6 +23,7 @@ bin/vireod --root "$root" 2>"$root/vireod.log" &
 daemon_pid=$!
 for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
 
+qemu-img create -q -f qcow2 "$root/demo.qcow2" 1G   # thin: takes almost no space
 cat >"$root/demo.xml" <<XML
 <domain type='qemu'>
   <name>demo</name>
@@ -37,6 +38,12 @@ cat >"$root/demo.xml" <<XML
   </os>
   <features><acpi/><apic/></features>
   <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2'/>
+      <source file='$root/demo.qcow2'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <interface type='user'><model type='virtio'/></interface>
     <serial type='pty'><target port='0'/></serial>
     <console type='pty'><target type='serial' port='0'/></console>
   </devices>
@@ -51,7 +58,7 @@ run list --all --title
 run dominfo demo
 run domstate --reason demo
 printf '\n$ vireo console-log demo    # the serial console, kept by vireod\n'
-bin/vireo console-log demo | tr -d '\r'
+bin/vireo console-log demo | tr -d '\r' | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g'
 run shutdown demo
 for _ in $(seq 100); do [ "$(bin/vireo domstate demo)" = "shut off" ] && break; sleep 0.1; done
 run domstate --reason demo
