@@ -64,14 +64,13 @@ export function failureLines(e: unknown, ref: string | null = null, context: str
 }
 
 /**
- * The advice that came with an error, if any. virsh has no hints, but vireo's daemon puts the way
- * out of a vireo-specific failure there (use type='qemu' where KVM cannot work, start vireod), so
- * it is shown as a last `hint:` line. Not for a missing domain, whose message is replaced.
+ * The advice shown as a last `hint:` line. virsh has no hints, so only an unreachable daemon gets
+ * one: its message names a socket but not the fix (start vireod, or pick the right -c URI). Every
+ * other error's message must stand on its own, as virsh's do.
  */
-export function failureHint(e: unknown, ref: string | null = null): string | undefined {
+export function failureHint(e: unknown): string | undefined {
   if (e instanceof CmdFailure) return e.hint;
-  if (!isVireoError(e) || (e.code === 'NO_DOMAIN' && ref !== null)) return undefined;
-  return e.hint;
+  return isVireoError(e) && e.code === 'DAEMON_UNREACHABLE' ? e.hint : undefined;
 }
 
 /** Run one daemon call and turn its failure into virsh's lines (see failureLines). */
@@ -79,6 +78,6 @@ export async function attempt<T>(ref: string | null, context: string | null, fn:
   try {
     return await fn();
   } catch (e) {
-    throw new CmdFailure(failureLines(e, ref, context), failureHint(e, ref));
+    throw new CmdFailure(failureLines(e, ref, context), failureHint(e));
   }
 }

@@ -182,12 +182,15 @@ test('a daemon that cannot be reached is a connection failure, whatever the comm
   assert.equal(bad.err, "error: failed to connect to the hypervisor\nerror: invalid connection URI 'x'\n");
 });
 
-test('a hint from the daemon follows the error lines; a missing domain has none', async () => {
+test('only an unreachable daemon gets a hint line; other errors are virsh\'s lines alone', async () => {
   const fake = new FakeClient();
-  fake.start = () => Promise.reject(new VireoError('KVM_UNAVAILABLE', "domain 'vm1' asks for KVM, but this host cannot", { hint: "use <domain type='qemu'>" }));
+  fake.start = () => Promise.reject(new VireoError('KVM_UNAVAILABLE', "domain 'vm1' asks for KVM; use type='qemu'", { hint: "use <domain type='qemu'>" }));
   fake.getDomain = (ref) => (ref === 'vm1' ? Promise.resolve(fake.domains[0]!) : Promise.reject(new VireoError('NO_DOMAIN', 'no such', { hint: 'try list --all' })));
-  const r = await run('start vm1; start nosuch', {}, fake);
-  assert.equal(r.err, "error: Failed to start domain 'vm1'\nerror: domain 'vm1' asks for KVM, but this host cannot\nhint: use <domain type='qemu'>\nerror: failed to get domain 'nosuch'\n");
+  fake.host = () => Promise.reject(new VireoError('DAEMON_UNREACHABLE', "Failed to connect socket to '/s': No such file or directory", { hint: 'start vireod' }));
+  const r = await run('start vm1; start nosuch; version', {}, fake);
+  assert.equal(r.err, [
+    "error: Failed to start domain 'vm1'", "error: domain 'vm1' asks for KVM; use type='qemu'", "error: failed to get domain 'nosuch'",
+    'error: failed to connect to the hypervisor', "error: Failed to connect socket to '/s': No such file or directory", 'hint: start vireod', ''].join('\n'));
 });
 
 test('help, echo and parse-free commands never open a connection', async () => {
