@@ -2,10 +2,30 @@
 import type {
   DomainSummary, HostInfo, DomainEvent, XmlResponse, ConsoleTail,
 } from '../api/types.js';
+import { VireoError } from '../api/errors.js';
 import { unixTransport, type Transport } from './transport.js';
 import { parseUri, type Endpoint } from './uri.js';
 
 const enc = encodeURIComponent;
+
+/** For vireo:///session: when the daemon does not answer, start it and try once more. */
+function withSessionDaemon(t: Transport, socket: string): Transport {
+  const retry = async <T>(op: () => Promise<T>): Promise<T> => {
+    try {
+      return await op();
+    } catch (e) {
+      if (!(e instanceof VireoError) || e.code !== 'DAEMON_UNREACHABLE') throw e;
+      const { ensureSessionDaemon } = await import('./autostart.js');
+      await ensureSessionDaemon(socket);
+      return op();
+    }
+  };
+  return {
+    request: (method, path, body) => retry(() => t.request(method, path, body)),
+    stream: (path, onLine, onEnd) => retry(() => t.stream(path, onLine, onEnd)),
+    close: () => t.close(),
+  };
+}
 
 export class VireoClient {
   private constructor(readonly endpoint: Endpoint, private readonly t: Transport) {}
@@ -13,7 +33,8 @@ export class VireoClient {
   /** Connect to the daemon named by a URI (no request is made until the first call). */
   static open(uri: string): VireoClient {
     const ep = parseUri(uri);
-    return new VireoClient(ep, unixTransport(ep.socket));
+    const t = unixTransport(ep.socket);
+    return new VireoClient(ep, ep.session ? withSessionDaemon(t, ep.socket) : t);
   }
 
   get uri(): string {
