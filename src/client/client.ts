@@ -2,6 +2,7 @@
 import type {
   DomainSummary, HostInfo, DomainEvent, XmlResponse, ConsoleTail,
 } from '../api/types.js';
+import type { Duplex } from 'node:stream';
 import { VireoError } from '../api/errors.js';
 import { unixTransport, type Transport } from './transport.js';
 import { parseUri, type Endpoint } from './uri.js';
@@ -23,6 +24,7 @@ function withSessionDaemon(t: Transport, socket: string): Transport {
   return {
     request: (method, path, body) => retry(() => t.request(method, path, body)),
     stream: (path, onLine, onEnd) => retry(() => t.stream(path, onLine, onEnd)),
+    upgrade: (path, protocol) => retry(() => t.upgrade(path, protocol)),
     close: () => t.close(),
   };
 }
@@ -104,10 +106,25 @@ export class VireoClient {
     return this.action(ref, 'autostart', { enabled });
   }
 
-  /** Recent serial console output kept by the daemon (raw bytes). */
-  async consoleTail(ref: string): Promise<Buffer> {
-    const r = await this.t.request<ConsoleTail>('GET', `/v1/domains/${enc(ref)}/console`);
+  /** Recent serial console output kept by the daemon (raw bytes); for a shut-off domain, its last run's. */
+  async consoleTail(ref: string, opts: { devname?: string } = {}): Promise<Buffer> {
+    const q = opts.devname === undefined ? '' : `?devname=${enc(opts.devname)}`;
+    const r = await this.t.request<ConsoleTail>('GET', `/v1/domains/${enc(ref)}/console${q}`);
     return Buffer.from(r.data, 'base64');
+  }
+
+  /**
+   * Attach to a running domain's console: a raw byte stream both ways (read-only with `readOnly`).
+   * `force` takes over from another interactive reader; `replay` first sends recent output.
+   */
+  attachConsole(ref: string, opts: { devname?: string; force?: boolean; readOnly?: boolean; replay?: boolean } = {}): Promise<Duplex> {
+    const q = new URLSearchParams();
+    if (opts.devname !== undefined) q.set('devname', opts.devname);
+    if (opts.force === true) q.set('force', '1');
+    if (opts.readOnly === true) q.set('readonly', '1');
+    if (opts.replay === true) q.set('replay', '1');
+    const qs = q.toString();
+    return this.t.upgrade(`/v1/domains/${enc(ref)}/console/attach${qs === '' ? '' : `?${qs}`}`, 'vireo-console');
   }
 
   /** Follow the daemon's event stream until the returned function is called. */

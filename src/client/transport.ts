@@ -1,11 +1,14 @@
 /** HTTP/1.1 + JSON over the daemon's UNIX socket. */
 import * as http from 'node:http';
+import type { Duplex } from 'node:stream';
 import { VireoError, type ErrorBody } from '../api/errors.js';
 
 export interface Transport {
   request<T>(method: string, path: string, body?: unknown): Promise<T>;
   /** Open a streaming GET; each line of the body is handed to onLine. Resolves with a close function. */
   stream(path: string, onLine: (line: string) => void, onEnd: () => void): Promise<() => void>;
+  /** Switch a request to a raw byte stream (HTTP Upgrade). */
+  upgrade(path: string, protocol: string): Promise<Duplex>;
   close(): void;
 }
 
@@ -72,6 +75,29 @@ export function unixTransport(socketPath: string): Transport {
           res.on('end', onEnd);
           res.on('close', onEnd);
           resolve(() => req.destroy());
+        });
+        req.on('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? unreachable(e) : e));
+        req.end();
+      });
+    },
+    upgrade(path, protocol) {
+      return new Promise((resolve, reject) => {
+        const req = http.request({ socketPath, method: 'GET', path, agent: false, headers: { connection: 'upgrade', upgrade: protocol } });
+        req.on('upgrade', (_res, socket, head) => {
+          if (head.length > 0) socket.unshift(head);
+          resolve(socket);
+        });
+        req.on('response', (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            try {
+              const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { error?: ErrorBody };
+              reject(body.error !== undefined ? VireoError.fromBody(body.error) : new VireoError('PROTOCOL', `vireod refused the upgrade (HTTP ${res.statusCode ?? '?'})`));
+            } catch {
+              reject(new VireoError('PROTOCOL', `vireod refused the upgrade (HTTP ${res.statusCode ?? '?'})`));
+            }
+          });
         });
         req.on('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? unreachable(e) : e));
         req.end();

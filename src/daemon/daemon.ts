@@ -2,6 +2,7 @@
  * The domain registry and the operations the API exposes. One Daemon per vireod process.
  */
 import { EventEmitter } from 'node:events';
+import { promises as fs } from 'node:fs';
 import { parseDomainXml, formatDomainXml } from '../conf/domain-xml.js';
 import type { DomainDef } from '../conf/domain-model.js';
 import type { StateLayout } from '../api/paths.js';
@@ -12,6 +13,7 @@ import { processCpuTimeNs } from '../util/proc.js';
 import { logger } from '../util/log.js';
 import { Store } from './store.js';
 import { Domain } from './domain.js';
+import type { ConsoleStream } from '../qemu/console.js';
 import { launch, reconnect, stopProcess, saveStatus, type LifecycleContext } from './lifecycle.js';
 
 const log = logger('daemon');
@@ -265,10 +267,33 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     return dom.active ? formatDomainXml(dom.def, { id: dom.id! }) : formatDomainXml(dom.def);
   }
 
-  consoleTail(ref: string): Buffer {
+  /**
+   * The console stream of a running domain. `devname` is a libvirt device alias: 'console0' (the
+   * default: the first console, which is serial 0) or 'serialN'.
+   */
+  console(ref: string, devname?: string): ConsoleStream {
     const dom = this.lookup(ref);
-    const c = dom.runtime?.consoles.values().next().value;
-    return c === undefined ? Buffer.alloc(0) : c.recent();
+    const rt = dom.runtime;
+    if (rt === undefined) throw new VireoError('OPERATION_INVALID', 'The domain is not running');
+    const name = devname ?? 'console0';
+    const m = /^(console|serial)(\d+)$/.exec(name);
+    if (m === null) throw new VireoError('INVALID_ARG', `cannot find character device ${name}`, { hint: 'use console0 or serialN' });
+    const port = m[1] === 'console' && m[2] === '0' ? 0 : Number(m[2]);
+    const stream = rt.consoles.get(port);
+    if (stream === undefined) {
+      const serial = rt.liveDef.devices.serials.find((sp) => sp.port === port);
+      if (serial === undefined) throw new VireoError('INVALID_ARG', `cannot find character device ${name}`);
+      throw new VireoError('OPERATION_FAILED', `internal error: character device ${name} is not using a PTY (its type is '${serial.source.type}')`);
+    }
+    return stream;
+  }
+
+  /** Recent console output; for a shut-off domain, the end of what its last run printed. */
+  async consoleTail(ref: string, devname?: string): Promise<Buffer> {
+    const dom = this.lookup(ref);
+    if (dom.active) return this.console(ref, devname).recent();
+    const port = Number(/(\d+)$/.exec(devname ?? '0')?.[1] ?? 0);
+    return tailFile(this.store.serialLog(dom.name, port), 64 * 1024);
   }
 
   /** Detach from every guest (they keep running) and stop. */
@@ -280,6 +305,23 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       rt.qmp?.close();
       for (const c of rt.consoles.values()) c.close();
     }
+  }
+}
+
+async function tailFile(file: string, max: number): Promise<Buffer> {
+  try {
+    const fh = await fs.open(file, 'r');
+    try {
+      const { size } = await fh.stat();
+      const len = Math.min(size, max);
+      const buf = Buffer.alloc(len);
+      await fh.read(buf, 0, len, size - len);
+      return buf;
+    } finally {
+      await fh.close();
+    }
+  } catch {
+    return Buffer.alloc(0);
   }
 }
 

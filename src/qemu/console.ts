@@ -10,6 +10,14 @@ const RING_BYTES = 64 * 1024;
 
 export interface ConsoleEvents {
   data: [Buffer];
+  /** The guest's side went away (QEMU stopped): readers should detach. */
+  end: [];
+}
+
+/** The one interactive (read-write) reader of a console; watchers are read-only. */
+export interface ConsoleWriter {
+  /** Called when another reader takes over with force. */
+  kick(): void;
 }
 
 export class ConsoleStream extends EventEmitter<ConsoleEvents> {
@@ -17,6 +25,7 @@ export class ConsoleStream extends EventEmitter<ConsoleEvents> {
   private ringBytes = 0;
   private sock: Socket | undefined;
   private stopped = false;
+  private writer: ConsoleWriter | undefined;
 
   constructor(readonly socketPath: string) {
     super();
@@ -74,6 +83,25 @@ export class ConsoleStream extends EventEmitter<ConsoleEvents> {
     return all.length > RING_BYTES ? all.subarray(all.length - RING_BYTES) : all;
   }
 
+  /**
+   * Become the interactive reader. Fails when another holds it, unless `force`, which kicks the
+   * other one out. Returns false when taken.
+   */
+  claim(w: ConsoleWriter, force: boolean): boolean {
+    if (this.writer !== undefined && this.writer !== w) {
+      if (!force) return false;
+      const old = this.writer;
+      this.writer = undefined;
+      old.kick();
+    }
+    this.writer = w;
+    return true;
+  }
+
+  release(w: ConsoleWriter): void {
+    if (this.writer === w) this.writer = undefined;
+  }
+
   /** Send keystrokes to the guest. */
   write(d: Buffer): boolean {
     if (this.sock === undefined) return false;
@@ -82,8 +110,10 @@ export class ConsoleStream extends EventEmitter<ConsoleEvents> {
   }
 
   close(): void {
+    if (this.stopped) return;
     this.stopped = true;
     this.sock?.destroy();
     this.sock = undefined;
+    this.emit('end');
   }
 }

@@ -51,7 +51,7 @@ function routes(uri: string): Route[] {
     r('GET', dom, (d, [ref]) => d.summary(d.lookup(ref!))),
     r('DELETE', dom, (d, [ref]) => d.undefine(ref!)),
     r('GET', `${dom}/xml`, (d, [ref], _b, q) => ({ xml: d.dumpXml(ref!, { inactive: q.get('inactive') === '1' }) })),
-    r('GET', `${dom}/console`, (d, [ref]) => ({ data: d.consoleTail(ref!).toString('base64') })),
+    r('GET', `${dom}/console`, async (d, [ref], _b, q) => ({ data: (await d.consoleTail(ref!, q.get('devname') ?? undefined)).toString('base64') })),
     r('POST', `${dom}/start`, (d, [ref], b) => d.start(ref!, { paused: bool(b.paused) })),
     r('POST', `${dom}/destroy`, (d, [ref], b) => d.destroy(ref!, { graceful: bool(b.graceful) })),
     r('POST', `${dom}/shutdown`, (d, [ref], b) => d.shutdown(ref!, optMode(b))),
@@ -93,6 +93,7 @@ export async function serve(daemon: Daemon, socketPath: string, uri: string): Pr
     void handle(daemon, table, req, res);
   });
   server.keepAliveTimeout = 60_000;
+  server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket) => attachConsole(daemon, req, socket));
   if (await socketAnswers(socketPath)) {
     throw new VireoError('OPERATION_INVALID', `another vireod is already serving ${socketPath}`);
   }
@@ -127,6 +128,47 @@ async function handle(daemon: Daemon, table: Route[], req: http.IncomingMessage,
       log.error(`${req.method ?? '?'} ${url.pathname} failed`, { error: e instanceof Error ? e.stack ?? e.message : String(e) });
       send(res, 500, { error: { code: 'INTERNAL', message: `internal error: ${e instanceof Error ? e.message : String(e)}` } });
     }
+  }
+}
+
+/**
+ * GET /v1/domains/{ref}/console/attach with `Upgrade: vireo-console`: after the 101 reply the
+ * connection carries raw console bytes both ways (read-only with ?readonly=1). ?force=1 takes the
+ * console over from another interactive reader; ?replay=1 first sends the recent output.
+ */
+function attachConsole(daemon: Daemon, req: http.IncomingMessage, socket: net.Socket): void {
+  const url = new URL(req.url ?? '/', 'http://vireod');
+  const fail = (e: unknown): void => {
+    const err = isVireoError(e) ? e : new VireoError('INTERNAL', `internal error: ${String(e)}`);
+    const text = JSON.stringify({ error: err.toJSON() });
+    socket.end(`HTTP/1.1 ${httpStatusFor(err.code)} Error\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+  };
+  try {
+    const m = /^\/v1\/domains\/([^/]+)\/console\/attach$/.exec(url.pathname);
+    if (m === null || req.headers.upgrade !== 'vireo-console') throw new VireoError('NOT_FOUND', `no upgrade route ${url.pathname}`);
+    const stream = daemon.console(decodeURIComponent(m[1]!), url.searchParams.get('devname') ?? undefined);
+    const readOnly = url.searchParams.get('readonly') === '1';
+    const writer = { kick: () => socket.end() };
+    if (!readOnly && !stream.claim(writer, url.searchParams.get('force') === '1')) {
+      throw new VireoError('OPERATION_FAILED', 'operation failed: Active console session exists for this domain', { hint: 'use --force to take it over, or attach read-only' });
+    }
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: vireo-console\r\nconnection: upgrade\r\n\r\n');
+    if (url.searchParams.get('replay') === '1') socket.write(stream.recent());
+    const onData = (d: Buffer): void => void socket.write(d);
+    const onEnd = (): void => void socket.end();
+    stream.on('data', onData);
+    stream.once('end', onEnd);
+    if (!readOnly) socket.on('data', (d: Buffer) => stream.write(d));
+    socket.on('error', () => socket.destroy());
+    // HTTP server sockets allow half-open connections: a reader that hangs up must end ours too.
+    socket.on('end', () => socket.end());
+    socket.on('close', () => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      stream.release(writer);
+    });
+  } catch (e) {
+    fail(e);
   }
 }
 
