@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import type { CommandTable } from './commands/types.js';
+import type { CommandTable, Terminal } from './commands/types.js';
 import type { Session } from './session.js';
 
 export const BANNER = "Welcome to vireo, the virtualization interactive terminal.\n\nType:  'help' for help with commands\n       'quit' to quit\n\n";
@@ -87,9 +87,26 @@ export async function runInteractive(
     history = h;
   });
   let busy = false;
-  // Ctrl-C drops the line being typed, as in a shell; while a command runs it is ignored.
+  // console needs the raw keys: readline's key handlers step aside until it is done.
+  const keyed = input as NodeJS.ReadableStream & Terminal['input'];
+  session.terminal = {
+    input: keyed, output, isTTY: true,
+    acquire: () => {
+      const handlers = keyed.listeners('keypress') as ((...a: unknown[]) => void)[];
+      keyed.removeAllListeners('keypress');
+      return () => {
+        for (const h of handlers) keyed.on('keypress', h);
+        keyed.setRawMode?.(true);
+        keyed.resume();
+      };
+    },
+  };
+  // Ctrl-C drops the line being typed, as in a shell; a running command gets it if it listens (event).
   rl.on('SIGINT', () => {
-    if (busy) return;
+    if (busy) {
+      session.interrupt();
+      return;
+    }
     rl.write(null, { ctrl: true, name: 'e' });
     rl.write(null, { ctrl: true, name: 'u' });
     output.write('\n');

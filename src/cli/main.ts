@@ -73,7 +73,7 @@ export async function main(argv: readonly string[], io: Output = processOutput, 
   }
   const interactive = g.rest.length === 0;
   const session = new Session({
-    out: io, table: TABLE, quiet: g.quiet, readonly: g.readonly, timing: g.timing, interactive,
+    out: io, table: TABLE, quiet: g.quiet, readonly: g.readonly, timing: g.timing, interactive, escape: g.escape,
     ...(g.uri === undefined ? {} : { uri: g.uri }),
     ...(logger === undefined ? {} : { log: logger.log }),
   });

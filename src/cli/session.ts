@@ -8,7 +8,7 @@
 import { CmdFailure, CONNECT_FAILED, attempt, failureHint, failureLines } from './errors.js';
 import { parseCommands, type ParsedCommand } from './parse.js';
 import { stringTokens, ParseError } from './tokenize.js';
-import type { CliClient, CommandTable, Ctx } from './commands/types.js';
+import type { CliClient, CommandTable, Ctx, Terminal } from './commands/types.js';
 
 export interface Output {
   stdout(text: string | Uint8Array): void;
@@ -31,6 +31,14 @@ export interface SessionOptions {
   openClient?: (uri: string) => CliClient | Promise<CliClient>;
   /** The URI when none was given; default: defaultUri() from the client library. */
   defaultUri?: () => string | Promise<string>;
+  /** -e: the console escape. */
+  escape?: string;
+  /** The terminal console uses; default: this process's stdin and stdout. */
+  terminal?: Terminal;
+}
+
+function processTerminal(): Terminal {
+  return { input: process.stdin, output: process.stdout, isTTY: process.stdin.isTTY === true };
 }
 
 async function openRealClient(uri: string): Promise<CliClient> {
@@ -55,6 +63,11 @@ export class Session {
   readonly: boolean;
   /** Set by quit/exit: the caller stops reading commands. */
   stopped = false;
+  readonly escape: string;
+  /** The shell swaps in a terminal whose acquire() detaches its line editor. */
+  terminal: Terminal;
+  private readonly interruptHandlers = new Set<() => void>();
+  private readonly onSigint = (): void => void this.interrupt();
   private explicitUri: string | undefined;
   private pending: Promise<CliClient> | null = null;
   private opened: CliClient | null = null;
@@ -77,6 +90,8 @@ export class Session {
     this.log = o.log ?? (() => {});
     this.openClient = o.openClient ?? openRealClient;
     this.defaultUri = o.defaultUri ?? realDefaultUri;
+    this.escape = o.escape ?? '^]';
+    this.terminal = o.terminal ?? processTerminal();
     const self = this;
     this.ctx = {
       print: (t) => this.write(t),
@@ -92,7 +107,10 @@ export class Session {
       get quiet() { return self.quiet; },
       get readonly() { return self.readonly; },
       get interactive() { return self.interactive; },
+      get terminal() { return self.terminal; },
       table: this.table,
+      escape: this.escape,
+      onInterrupt: (fn) => this.onInterrupt(fn),
     };
   }
 
@@ -132,6 +150,25 @@ export class Session {
     this.close();
     const c = await this.client();
     await attempt(null, null, () => c.host());
+  }
+
+  /**
+   * Ctrl+C goes to fn while it is registered. Outside the shell that is the process's SIGINT, taken
+   * only meanwhile, so Ctrl+C still ends any other command at once.
+   */
+  onInterrupt(fn: () => void): () => void {
+    if (this.interruptHandlers.size === 0) process.on('SIGINT', this.onSigint);
+    this.interruptHandlers.add(fn);
+    return () => {
+      this.interruptHandlers.delete(fn);
+      if (this.interruptHandlers.size === 0) process.off('SIGINT', this.onSigint);
+    };
+  }
+
+  /** Deliver Ctrl+C to the running command; false if it does not listen for it. */
+  interrupt(): boolean {
+    for (const fn of [...this.interruptHandlers]) fn();
+    return this.interruptHandlers.size > 0;
   }
 
   /** The prompt of the interactive shell: `#` for read-write, `>` for read-only, as virsh. */

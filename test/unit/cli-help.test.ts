@@ -30,7 +30,7 @@ test('every command has a group, a one-line help, a description and documented o
 test('the commands the brief names are all in the table', () => {
   for (const n of ['define', 'undefine', 'create', 'start', 'destroy', 'shutdown', 'reboot', 'reset', 'suspend', 'resume', 'list',
     'dominfo', 'domstate', 'domid', 'domuuid', 'domname', 'dumpxml', 'autostart', 'version', 'uri', 'connect', 'help', 'echo',
-    'quit', 'exit', 'cd', 'pwd', 'console-log']) {
+    'quit', 'exit', 'cd', 'pwd', 'console-log', 'console', 'event']) {
     assert.ok(TABLE.find(n) !== undefined, n);
   }
   assert.equal(TABLE.findGroup('virsh')?.key, 'vireo');

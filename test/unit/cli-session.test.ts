@@ -2,10 +2,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { Duplex, PassThrough, Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { VireoError } from '../../src/api/errors.js';
-import type { DomainSummary, HostInfo } from '../../src/api/types.js';
+import type { DomainEvent, DomainSummary, HostInfo } from '../../src/api/types.js';
 import { TABLE } from '../../src/cli/commands/index.js';
 import type { CliClient } from '../../src/cli/commands/types.js';
 import { parseCommands } from '../../src/cli/parse.js';
@@ -97,6 +98,29 @@ class FakeClient implements CliClient {
   }
   setAutostart(ref: string, on: boolean): Promise<DomainSummary> {
     return this.act(`autostart=${on}`, ref, { autostart: on }, () => null);
+  }
+  /** What the guest "prints" on its console, and what the CLI typed into it. */
+  guestOut = new PassThrough();
+  typed: Buffer[] = [];
+  async attachConsole(ref: string, o: { readOnly?: boolean; force?: boolean } = {}): Promise<Duplex> {
+    this.calls.push(`console ${ref}${o.readOnly === true ? ' ro' : ''}${o.force === true ? ' force' : ''}`);
+    this.find(ref);
+    const typed = this.typed;
+    return Duplex.from({ readable: this.guestOut, writable: new Writable({ write(c: Buffer, _e, cb) { typed.push(c); cb(); } }) });
+  }
+  listeners: ((e: DomainEvent) => void)[] = [];
+  closeStream: () => void = () => {};
+  async events(onEvent: (e: DomainEvent) => void, onEnd: () => void = () => {}): Promise<() => void> {
+    this.find('run1');
+    this.listeners.push(onEvent);
+    this.closeStream = onEnd;
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== onEvent);
+    };
+  }
+  emit(name: string, type: DomainEvent['type'], event?: string, detail?: string): void {
+    const e: DomainEvent = { type, domain: { name, uuid: `uuid-${name}`, id: 1 }, timestamp: Date.UTC(2026, 10, 25, 16, 12, 0, 123), ...(event === undefined ? {} : { event }), ...(detail === undefined ? {} : { detail }) };
+    for (const l of this.listeners) l(e);
   }
 }
 
@@ -281,4 +305,87 @@ test('echo escapes for the shell and XML, and --err writes an error line', async
   assert.equal((await run('echo --xml "<a&b>"')).out, '&lt;a&amp;b&gt;\n');
   const e = await run('echo --err oops');
   assert.deepEqual([e.out, e.err], ['\n', 'error: oops\n']);
+});
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+test('event: one event, or --loop until the timeout; none received fails silently', async () => {
+  const fake = new FakeClient();
+  const one = run('event --all', {}, fake);
+  await tick();
+  fake.emit('vm1', 'lifecycle', 'Started', 'Booted');
+  fake.emit('vm1', 'reboot');
+  assert.deepEqual(await one.then((r) => [r.out, r.err, r.ok]), ["event 'lifecycle' for domain 'vm1': Started Booted\nevents received: 1\n\n", '', true]);
+
+  const loop = run('event --loop --timestamp --event reboot --domain vm1 --timeout 1', {}, fake);
+  await tick();
+  fake.emit('vm1', 'lifecycle', 'Stopped', 'Destroyed');
+  fake.emit('run1', 'reboot');
+  fake.emit('vm1', 'reboot');
+  const r = await loop;
+  assert.equal(r.out, "2026-11-25 16:12:00.123+0000: event 'reboot' for domain 'vm1'\nevent loop timed out\nevents received: 1\n\n");
+  assert.equal(r.ok, true);
+
+  const none = await run('event --all --timeout 1', {}, fake);
+  assert.deepEqual([none.out, none.err, none.ok], ['event loop timed out\nevents received: 0\n\n', '', false]);
+  assert.equal(fake.listeners.length, 0, 'every subscription was closed');
+});
+
+test('event: Ctrl+C ends the loop; argument errors are virsh\'s', async () => {
+  const fake = new FakeClient();
+  const p = run('event --all --loop', {}, fake);
+  await tick();
+  process.emit('SIGINT');
+  assert.equal((await p).out, 'event loop interrupted\nevents received: 0\n\n');
+  assert.equal(process.listenerCount('SIGINT'), 0, 'Ctrl+C is given back');
+  const errs = await run('event; event --list --all; event --event bogus; event --all --timeout 0; event --all --domain nosuch', {}, fake);
+  assert.equal(errs.err, [
+    'error: one of --list, --all, or --event <type> is required', 'error: Options --list and --all are mutually exclusive',
+    'error: unknown event type bogus', "error: Numeric value '0' for <timeout> option is malformed or out of range",
+    "error: failed to get domain 'nosuch'", ''].join('\n'));
+  const list = (await run('event --list')).out.split('\n');
+  assert.equal(list.length, 28 + 2);
+  assert.deepEqual(list.slice(0, 2), ['lifecycle', 'reboot']);
+});
+
+function fakeTerminal(isTTY = true): { term: { input: PassThrough & { isRaw: boolean; setRawMode(r: boolean): void }; output: PassThrough; isTTY: boolean }; screen: () => string } {
+  const input = Object.assign(new PassThrough(), { isRaw: false, setRawMode(r: boolean) { this.isRaw = r; } });
+  const output = new PassThrough();
+  let screen = '';
+  output.on('data', (d: Buffer) => (screen += d.toString('latin1')));
+  return { term: { input, output, isTTY }, screen: () => screen };
+}
+
+test('console: connects, copies both ways, and leaves on the escape key', async () => {
+  const fake = new FakeClient();
+  const { term, screen } = fakeTerminal();
+  const p = run('console run1', { terminal: term }, fake);
+  await tick();
+  await tick();
+  assert.equal(term.input.isRaw, true, 'the terminal is raw while attached');
+  fake.guestOut.write('login: ');
+  term.input.write('root\r');
+  await tick();
+  term.input.write(Buffer.from([0x61, 0x1d, 0x62]));
+  const r = await p;
+  assert.equal(r.out, "Connected to domain 'run1'\nEscape character is ^] (Ctrl + ])\n\n\n");
+  assert.equal(screen(), 'login: ');
+  assert.equal(Buffer.concat(fake.typed).toString(), 'root\ra', 'nothing after the escape is sent');
+  assert.equal(term.input.isRaw, false, 'the terminal is restored');
+  assert.deepEqual(fake.calls, ['console uuid-run1']);
+});
+
+test('console: -e, read-only watching, and the refusals', async () => {
+  const fake = new FakeClient();
+  const { term } = fakeTerminal();
+  const p = run('console run1 --force', { terminal: term, escape: 'x', readonly: true }, fake);
+  await tick();
+  await tick();
+  term.input.write('typed x');
+  const r = await p;
+  assert.match(r.out, /^Connected to domain 'run1'\nEscape character is x\n/);
+  assert.deepEqual([fake.typed, fake.calls], [[], ['console uuid-run1 ro force']]);
+  const errs = await run('console run1; console vm1', { terminal: fakeTerminal(false).term });
+  assert.equal(errs.err, 'error: Cannot run interactive console without a controlling TTY\n'.repeat(2));
+  assert.equal((await run('console vm1', { terminal: term })).err, 'error: The domain is not running\n');
 });

@@ -221,11 +221,12 @@ export const domainCommands: readonly CommandDef[] = [
     name: 'console-log', group: 'domain',
     help: 'print the recent output of a domain\'s serial console',
     desc: 'Print what the guest wrote to its serial console lately, as kept by vireod, without attaching to it.',
-    opts: [domainOpt('domain name, id or UUID')],
+    opts: [domainOpt('domain name, id or UUID'), { name: 'devname', type: 'string', help: 'the character device: console0 (default) or serialN' }],
     async run(ctx, args) {
       const ref = args.need('domain');
       const c = await ctx.client();
-      ctx.print(await attempt(ref, null, () => c.consoleTail(ref)));
+      const devname = args.str('devname');
+      ctx.print(await attempt(ref, null, () => c.consoleTail(ref, devname === undefined ? {} : { devname })));
     },
   },
   lookup('domid', 'print the id of a domain', 'Print the runtime id of a domain given by name or UUID, or - when it is not running.',

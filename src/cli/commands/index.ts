@@ -1,4 +1,5 @@
 /** The command table: every vireo command, grouped as virsh groups them. */
+import { consoleCommands } from './console.js';
 import { domainCommands } from './domain.js';
 import { hostCommands } from './host.js';
 import { monitorCommands } from './monitor.js';
@@ -12,6 +13,7 @@ export { Args } from './types.js';
 export const GROUPS: readonly GroupDef[] = [
   { key: 'domain', title: 'Domain Management', keywords: ['domain'] },
   { key: 'monitor', title: 'Domain Monitoring', keywords: ['monitor'] },
+  { key: 'events', title: 'Domain Events', keywords: ['events'] },
   { key: 'host', title: 'Host and Hypervisor', keywords: ['host'] },
   { key: 'vireo', title: 'Vireo itself', keywords: ['vireo', 'virsh'] },
 ];
@@ -29,4 +31,4 @@ export function makeTable(groups: readonly GroupDef[], defs: readonly CommandDef
   };
 }
 
-export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, ...monitorCommands, ...hostCommands, ...shellCommands]);
+export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...shellCommands]);

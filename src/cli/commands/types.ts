@@ -22,7 +22,7 @@ export interface OptDef {
   readonly help: string;
 }
 
-export type GroupKey = 'domain' | 'monitor' | 'host' | 'vireo';
+export type GroupKey = 'domain' | 'monitor' | 'events' | 'host' | 'vireo';
 
 export interface GroupDef {
   readonly key: GroupKey;
@@ -34,7 +34,17 @@ export interface GroupDef {
 /** The daemon calls the CLI uses; a structural subset of VireoClient so tests can pass a fake. */
 export type CliClient = Pick<VireoClient,
   'uri' | 'close' | 'host' | 'listDomains' | 'getDomain' | 'define' | 'create' | 'undefine' | 'dumpXml' | 'consoleTail'
-  | 'start' | 'destroy' | 'shutdown' | 'reboot' | 'reset' | 'suspend' | 'resume' | 'setAutostart'>;
+  | 'start' | 'destroy' | 'shutdown' | 'reboot' | 'reset' | 'suspend' | 'resume' | 'setAutostart' | 'attachConsole' | 'events'>;
+
+/** The user's terminal, for console. Tests and the shell provide their own. */
+export interface Terminal {
+  readonly input: NodeJS.ReadableStream & { isRaw?: boolean; setRawMode?(raw: boolean): unknown };
+  readonly output: NodeJS.WritableStream;
+  /** Whether input is a terminal (console refuses to run otherwise, as virsh does). */
+  readonly isTTY: boolean;
+  /** Take the input away from whoever else reads it (the shell's line editor); returns the give-back. */
+  acquire?(): () => void;
+}
 
 /** Parsed option values of one command invocation. */
 export class Args {
@@ -87,6 +97,11 @@ export interface Ctx {
   /** True in the shell and for commands read from stdin (virsh's "interactive mode"). */
   readonly interactive: boolean;
   readonly table: CommandTable;
+  /** The console escape (-e), `^]` by default. */
+  readonly escape: string;
+  readonly terminal: Terminal;
+  /** Call fn on Ctrl+C until the returned function is called (then Ctrl+C acts as before). */
+  onInterrupt(fn: () => void): () => void;
 }
 
 export interface CommandDef {
