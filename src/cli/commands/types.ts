@@ -72,10 +72,6 @@ export class Args {
     if (v === undefined) throw new Error(`option --${name} missing after parse`);
     return v;
   }
-
-  names(): string[] {
-    return [...this.values.keys()];
-  }
 }
 
 /** What a command handler gets: output, the connection, and the session's switches. */
