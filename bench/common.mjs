@@ -1,0 +1,402 @@
+/**
+ * Shared pieces of the benchmarks: timing whole commands, a private vireod, a tiny QMP client,
+ * /proc helpers, statistics and cleanup that runs even when a benchmark fails or is interrupted.
+ * Plain Node ESM, no dependencies.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync, mkdtempSync, openSync, closeSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+
+export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const VIREO_BIN = path.join(REPO, 'bin', 'vireo');
+export const VIREOD_BIN = path.join(REPO, 'bin', 'vireod');
+export const GUEST_DIR = process.env.VIREO_GUEST_DIR ?? path.join(REPO, '.cache', 'guest');
+export const READY_LINE = 'vireo-guest: ready';
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+export const now = () => performance.now();
+
+/**
+ * Run a whole command as its own process and time it from spawn to the close of its output
+ * (what a shell script calling it would wait for).
+ */
+export function run(cmd, args, { input, timeoutMs = 120_000, env } = {}) {
+  return new Promise((resolve, reject) => {
+    const t0 = now();
+    const p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: env ?? process.env });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.stdout.setEncoding('utf8').on('data', (d) => (stdout += d));
+    p.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+    p.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    p.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ ms: now() - t0, code: code ?? -1, signal, stdout, stderr });
+    });
+    p.stdin.end(input ?? '');
+  });
+}
+
+/** Like run(), but a non-zero exit is an error naming the command and its stderr. */
+export async function must(cmd, args, opts) {
+  const r = await run(cmd, args, opts);
+  if (r.code !== 0) {
+    const e = new Error(`${path.basename(cmd)} ${args.join(' ')} -> exit ${r.code}${r.signal ? ` (${r.signal})` : ''}: ${(r.stderr || r.stdout).trim()}`);
+    e.result = r;
+    throw e;
+  }
+  return r;
+}
+
+/** Poll `cond` until true; `intervalMs` small so the poll itself adds little to a measurement. */
+export async function waitFor(cond, timeoutMs, what, intervalMs = 2) {
+  const deadline = now() + timeoutMs;
+  for (;;) {
+    if (await cond()) return;
+    if (now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+/** True once `file` holds `text` (the serial console log of a guest). */
+export function fileHas(file, text) {
+  try {
+    return readFileSync(file, 'latin1').includes(text);
+  } catch {
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// /proc
+
+export function cmdline(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').slice(0, -1);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Pids of QEMU processes whose command line contains `needle`. */
+export function qemuPids(needle) {
+  const pids = [];
+  for (const p of readdirSync('/proc')) {
+    if (!/^\d+$/.test(p)) continue;
+    const argv = cmdline(p);
+    if (argv === undefined || argv.length === 0) continue;
+    if (!path.basename(argv[0]).startsWith('qemu-system')) continue;
+    if (argv.some((a) => a.includes(needle))) pids.push(Number(p));
+  }
+  return pids;
+}
+
+/** True while `pid` exists and is not a zombie. */
+export function alive(pid) {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** A field of /proc/PID/status in KiB (VmRSS, VmHWM, ...). */
+export function statusKiB(pid, field) {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (m === null) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(m[1]);
+}
+
+export function killPids(pids, signal = 'SIGKILL') {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cleanup that runs on success, failure, Ctrl-C and SIGTERM.
+
+const cleanups = [];
+let cleaning;
+let interrupted = false;
+
+/** Register an async cleanup; they run last-registered first. */
+export function onCleanup(fn) {
+  cleanups.push(fn);
+}
+
+export function runCleanups() {
+  cleaning ??= (async () => {
+    while (cleanups.length > 0) {
+      const fn = cleanups.pop();
+      try {
+        await fn();
+      } catch (e) {
+        process.stderr.write(`cleanup: ${e?.message ?? e}\n`);
+      }
+    }
+  })();
+  return cleaning;
+}
+
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => {
+    interrupted = true;
+    process.stderr.write(`\n${sig}: cleaning up\n`);
+    void runCleanups().then(() => process.exit(130));
+  });
+}
+
+/** Run `main`, then the cleanups whatever happened; exit 1 on failure. */
+export async function mainWrapper(main) {
+  let failed = false;
+  try {
+    await main();
+  } catch (e) {
+    failed = true;
+    if (!interrupted) process.stderr.write(`\nFAILED: ${e?.stack ?? e}\n`);
+  } finally {
+    await runCleanups();
+  }
+  process.exit(interrupted ? 130 : failed ? 1 : 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// vireod in a private root
+
+export class Vireod {
+  constructor(root) {
+    this.root = root ?? mkdtempSync(path.join(tmpdir(), 'vireo-bench-'));
+    this.socket = path.join(this.root, 'run', 'vireod.sock');
+    this.uri = `vireo+unix:///system?socket=${this.socket}`;
+    this.logFile = path.join(this.root, 'vireod.stderr');
+    this.proc = undefined;
+  }
+
+  get pid() {
+    return this.proc?.pid;
+  }
+
+  /** Run the vireo CLI (the real bin/vireo, as a whole process) against this daemon. */
+  cli(args, opts) {
+    return run(VIREO_BIN, ['-c', this.uri, ...args], { ...opts, env: { ...process.env, VIREO_DEFAULT_URI: '' } });
+  }
+
+  mustCli(args, opts) {
+    return must(VIREO_BIN, ['-c', this.uri, ...args], { ...opts, env: { ...process.env, VIREO_DEFAULT_URI: '' } });
+  }
+
+  /** Start vireod, registering its cleanup first, and wait until `vireo uri` answers. */
+  async start() {
+    if (!this.cleanupRegistered) onCleanup(() => this.cleanup());
+    this.cleanupRegistered = true;
+    const fd = openSync(this.logFile, 'a');
+    this.proc = spawn(process.execPath, [VIREOD_BIN, '--root', this.root], { stdio: ['ignore', 'ignore', fd] });
+    closeSync(fd);
+    let exited = false;
+    this.proc.once('exit', () => (exited = true));
+    await waitFor(
+      async () => {
+        if (exited) throw new Error(`vireod exited during start-up:\n${readFileSync(this.logFile, 'utf8')}`);
+        return existsSync(this.socket) && (await this.cli(['uri'])).code === 0;
+      },
+      30_000,
+      'vireod to answer',
+      20,
+    );
+  }
+
+  /** Stop the daemon and every QEMU it started, then start it again on the same root. */
+  async restart() {
+    await this.stop();
+    await this.start();
+  }
+
+  /** Stop the daemon, kill every QEMU it started (they outlive it by design), remove the root. */
+  async cleanup() {
+    await this.stop();
+    rmSync(this.root, { recursive: true, force: true });
+  }
+
+  async stop() {
+    const p = this.proc;
+    if (p !== undefined && p.exitCode === null && p.signalCode === null) {
+      const gone = new Promise((r) => p.once('exit', r));
+      p.kill('SIGTERM');
+      await Promise.race([gone, sleep(5000)]);
+      if (p.exitCode === null && p.signalCode === null) {
+        p.kill('SIGKILL');
+        await gone;
+      }
+    }
+    killPids(qemuPids(this.root));
+    await waitFor(() => qemuPids(this.root).length === 0, 10_000, 'vireo QEMU processes to exit', 20).catch((e) =>
+      process.stderr.write(`cleanup: ${e.message}\n`),
+    );
+  }
+}
+
+export function vireoAvailable() {
+  return existsSync(VIREO_BIN) && existsSync(VIREOD_BIN);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A minimal QMP client (line-delimited JSON over a Unix socket)
+
+export class Qmp {
+  /** Connect, retrying until the socket exists and accepts; resolves at the greeting. */
+  static async connect(sockPath, timeoutMs = 30_000) {
+    const deadline = now() + timeoutMs;
+    for (;;) {
+      try {
+        const q = new Qmp();
+        await q.open(sockPath);
+        return q;
+      } catch (e) {
+        if (now() > deadline) throw new Error(`QMP ${sockPath}: ${e.message}`);
+        await sleep(1);
+      }
+    }
+  }
+
+  open(sockPath) {
+    this.buf = '';
+    this.waiters = [];
+    this.events = [];
+    this.eventWaiters = [];
+    return new Promise((resolve, reject) => {
+      const s = connect(sockPath);
+      this.sock = s;
+      let greeted = false;
+      s.setEncoding('utf8');
+      s.once('error', (e) => (greeted ? undefined : reject(e)));
+      s.on('error', () => {});
+      s.on('data', (d) => {
+        this.buf += d;
+        let i;
+        while ((i = this.buf.indexOf('\n')) >= 0) {
+          const line = this.buf.slice(0, i).trim();
+          this.buf = this.buf.slice(i + 1);
+          if (line === '') continue;
+          const msg = JSON.parse(line);
+          if (msg.QMP !== undefined) {
+            greeted = true;
+            resolve();
+          } else if (msg.event !== undefined) {
+            this.events.push(msg);
+            for (const w of this.eventWaiters.splice(0)) w();
+          } else {
+            const w = this.waiters.shift();
+            if (w) msg.error ? w.reject(new Error(`QMP ${w.cmd}: ${msg.error.desc}`)) : w.resolve(msg.return);
+          }
+        }
+      });
+      s.on('close', () => {
+        for (const w of this.waiters.splice(0)) w.reject(new Error('QMP connection closed'));
+        for (const w of this.eventWaiters.splice(0)) w();
+        if (!greeted) reject(new Error('closed before greeting'));
+      });
+    });
+  }
+
+  execute(cmd, args) {
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ resolve, reject, cmd });
+      this.sock.write(JSON.stringify(args === undefined ? { execute: cmd } : { execute: cmd, arguments: args }) + '\n');
+    });
+  }
+
+  async waitEvent(name, timeoutMs) {
+    const deadline = now() + timeoutMs;
+    for (;;) {
+      const i = this.events.findIndex((e) => e.event === name);
+      if (i >= 0) return this.events.splice(i, 1)[0];
+      if (now() > deadline || this.sock.destroyed) throw new Error(`no QMP event ${name} within ${timeoutMs} ms`);
+      await Promise.race([new Promise((r) => this.eventWaiters.push(r)), sleep(Math.max(1, deadline - now()))]);
+    }
+  }
+
+  close() {
+    this.sock?.destroy();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Statistics and table output
+
+export function median(xs) {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export function fmtMs(ms) {
+  if (!Number.isFinite(ms)) return '—';
+  if (ms >= 10_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms >= 1000) return `${(ms / 1000).toFixed(2)} s`;
+  if (ms >= 100) return `${ms.toFixed(0)} ms`;
+  return `${ms.toFixed(1)} ms`;
+}
+
+export function fmtRange(xs) {
+  if (xs.length === 0) return '—';
+  return `${fmtMs(Math.min(...xs))}–${fmtMs(Math.max(...xs))}`;
+}
+
+/** Render rows (arrays of strings) as an aligned text table with a header rule. */
+export function table(header, rows) {
+  const all = [header, ...rows];
+  const w = header.map((_, i) => Math.max(...all.map((r) => String(r[i] ?? '').length)));
+  const line = (r) => r.map((c, i) => (i === 0 ? String(c).padEnd(w[i]) : String(c).padStart(w[i]))).join('  ').trimEnd();
+  return [line(header), w.map((n) => '-'.repeat(n)).join('  '), ...rows.map(line)].join('\n');
+}
+
+export function parseArgs(argv, spec) {
+  const out = { ...spec };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--help' || a === '-h') {
+      out.help = true;
+      continue;
+    }
+    const m = /^--([a-z-]+)(?:=(.*))?$/.exec(a);
+    if (m === null || !(m[1] in spec)) throw new Error(`unknown argument '${a}' (try --help)`);
+    const key = m[1];
+    if (typeof spec[key] === 'boolean') out[key] = true;
+    else {
+      const v = m[2] ?? argv[++i];
+      if (v === undefined) throw new Error(`--${key} needs a value`);
+      out[key] = typeof spec[key] === 'number' ? Number(v) : v;
+      if (typeof spec[key] === 'number' && !(out[key] >= 0)) throw new Error(`--${key}: not a number: ${v}`);
+    }
+  }
+  return out;
+}
+
+/** `which`, without a shell. */
+export function which(name) {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    const p = path.join(dir, name);
+    if (existsSync(p)) return p;
+  }
+  return undefined;
+}
+
+export function versionOf(cmd, args) {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim().split('\n')[0] : undefined;
+}
