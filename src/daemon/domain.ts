@@ -30,6 +30,8 @@ export interface Runtime {
   /** Reason to record for the next STOP event (e.g. 'user' for suspend). */
   pauseReason: StateReason | undefined;
   finalized: boolean;
+  /** The chain of status-file writes (see saveStatus). */
+  statusWrites: Promise<void>;
 }
 
 export class Domain {

@@ -58,7 +58,7 @@ export async function launch(ctx: LifecycleContext, dom: Domain, def: DomainDef,
     rt = {
       id: ctx.allocateId(), pid: child.pid, pidStart: (await processStartTime(child.pid)) ?? 0, child, qmp, liveDef: def,
       runDir, monitor, consoles: new Map(), startedAt: Date.now(), expectedExit: undefined, fakeReboot: false,
-      pauseReason: undefined, inShutdown: false, finalized: false,
+      pauseReason: undefined, inShutdown: false, finalized: false, statusWrites: Promise.resolve(),
     };
     await connectConsoles(ctx, rt, false);
     dom.runtime = rt;
@@ -110,20 +110,28 @@ async function connectConsoles(ctx: LifecycleContext, rt: Runtime, replay: boole
 }
 
 /** Persist what a restarted daemon needs to find this guest again. */
-export async function saveStatus(ctx: LifecycleContext, dom: Domain): Promise<void> {
+export function saveStatus(ctx: LifecycleContext, dom: Domain): Promise<void> {
   const rt = dom.runtime;
-  if (rt === undefined || rt.finalized) return;
-  const rec: StatusRecord = {
-    version: 1, name: dom.name, uuid: dom.uuid, id: rt.id, pid: rt.pid, pidStart: rt.pidStart, state: dom.state,
-    reason: dom.reason, startedAt: rt.startedAt, monitor: rt.monitor, runDir: rt.runDir,
-    persistent: dom.persistent !== undefined, xml: formatDomainXml(rt.liveDef),
-  };
-  await ctx.store.saveStatus(rec);
+  if (rt === undefined || rt.finalized) return Promise.resolve();
+  // Writes for one runtime are chained, so an older state never lands after a newer one, and
+  // none lands after finalize() has removed the file.
+  rt.statusWrites = rt.statusWrites.then(async () => {
+    if (rt.finalized) return;
+    const rec: StatusRecord = {
+      version: 1, name: dom.name, uuid: dom.uuid, id: rt.id, pid: rt.pid, pidStart: rt.pidStart, state: dom.state,
+      reason: dom.reason, startedAt: rt.startedAt, monitor: rt.monitor, runDir: rt.runDir,
+      persistent: dom.persistent !== undefined, xml: formatDomainXml(rt.liveDef),
+    };
+    await ctx.store.saveStatus(rec);
+  });
+  const written = rt.statusWrites;
+  rt.statusWrites = written.catch((e: unknown) => log.error(`cannot save status of ${dom.name}`, { error: String(e) }));
+  return written;
 }
 
 function transition(ctx: LifecycleContext, dom: Domain, state: DomainState, reason: StateReason, event: string, detail: string): void {
   dom.setState(state, reason);
-  void saveStatus(ctx, dom).catch((e: unknown) => log.error(`cannot save status of ${dom.name}`, { error: String(e) }));
+  void saveStatus(ctx, dom).catch(() => {}); // logged by saveStatus
   ctx.changed(dom, event, detail);
 }
 
@@ -225,6 +233,7 @@ async function finalize(ctx: LifecycleContext, dom: Domain, rt: Runtime, reason:
   for (const c of rt.consoles.values()) c.close();
   if (dom.runtime === rt) dom.runtime = undefined;
   dom.setState('shut off', reason);
+  await rt.statusWrites;
   await ctx.store.removeStatus(dom.name);
   await fs.rm(rt.runDir, { recursive: true, force: true });
   ctx.changed(dom, 'Stopped', detail);
@@ -248,7 +257,7 @@ export async function reconnect(ctx: LifecycleContext, dom: Domain, rec: StatusR
   const rt: Runtime = {
     id: rec.id, pid: rec.pid, pidStart: rec.pidStart, child: undefined, qmp: undefined, liveDef, runDir: rec.runDir,
     monitor: rec.monitor, consoles: new Map(), startedAt: rec.startedAt, expectedExit: undefined, fakeReboot: false,
-    pauseReason: undefined, inShutdown: false, finalized: false,
+    pauseReason: undefined, inShutdown: false, finalized: false, statusWrites: Promise.resolve(),
   };
   dom.runtime = rt;
   dom.setState(rec.state, rec.reason);
