@@ -3,6 +3,10 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, existsSync } from 'node:fs';
 
+// Tests drive the CLI users get: the compiled one, rebuilt from the current dist/ (it is skipped,
+// and bin/vireo falls back to Node, where Bun cannot run).
+spawnSync('bash', ['scripts/build-cli.sh'], { stdio: 'inherit' });
+
 const files = (dir) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.test.js')).sort().map((f) => `${dir}/${f}`) : []);
 const unit = files('dist/test/unit');
 const integration = files('dist/test/integration');

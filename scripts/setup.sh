@@ -26,4 +26,5 @@ fi
 
 echo "setup: building"
 npx tsc -p tsconfig.json
+bash scripts/build-cli.sh
 bash scripts/build-guest.sh

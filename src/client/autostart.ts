@@ -10,7 +10,13 @@ import { sessionLayout } from '../api/paths.js';
 import { VireoError } from '../api/errors.js';
 import { spawnDetached } from '../util/proc.js';
 
-const VIREOD = fileURLToPath(new URL('../../../bin/vireod', import.meta.url));
+/** bin/vireod of this installation: beside dist/src/client on Node, beside dist/ when compiled. */
+function vireodPath(): string {
+  if (process.env.VIREO_VIREOD) return process.env.VIREO_VIREOD;
+  const here = new URL('../../../bin/vireod', import.meta.url);
+  if (here.protocol === 'file:' && existsSync(fileURLToPath(here))) return fileURLToPath(here);
+  return path.join(path.dirname(process.execPath), '..', 'bin', 'vireod');
+}
 
 function answers(socket: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -28,8 +34,9 @@ export async function ensureSessionDaemon(socket: string): Promise<void> {
   if (await answers(socket)) return;
   const layout = sessionLayout();
   mkdirSync(layout.log, { recursive: true, mode: 0o700 });
-  if (!existsSync(VIREOD)) throw new VireoError('DAEMON_UNREACHABLE', `cannot start the session daemon: ${VIREOD} does not exist`);
-  await spawnDetached(process.execPath, [VIREOD, '--session'], { logFile: path.join(layout.log, 'vireod.log') });
+  const vireod = vireodPath();
+  if (!existsSync(vireod)) throw new VireoError('DAEMON_UNREACHABLE', `cannot start the session daemon: ${vireod} does not exist`);
+  await spawnDetached(vireod, ['--session'], { logFile: path.join(layout.log, 'vireod.log') });
   const deadline = Date.now() + 10_000;
   for (let delay = 5; Date.now() < deadline; delay = Math.min(delay * 2, 100)) {
     await new Promise((r) => setTimeout(r, delay));

@@ -25,6 +25,14 @@ describe('connecting', () => {
     assert.equal((await runCli(['list', '--all', '--name'], { env: env2 })).code, 0);
   });
 
+  test('the compiled CLI and the Node CLI print the same', async () => {
+    const node = { ...process.env, VIREO_DEFAULT_URI: d.uri, VIREO_CLI_RUNTIME: 'node' };
+    const compiled = { ...process.env, VIREO_DEFAULT_URI: d.uri };
+    for (const cmd of [['uri'], ['list', '--all'], ['version'], ['dominfo', 'nosuch'], ['help', 'start']]) {
+      assert.deepEqual(await runCli(cmd, { env: node }), await runCli(cmd, { env: compiled }), cmd.join(' '));
+    }
+  });
+
   test('a URI vireo cannot serve is refused by name', async () => {
     const r = await runCli(['-c', 'xen:///system', 'list']);
     assert.equal(r.code, 1);

@@ -141,7 +141,7 @@ export class TestDaemon {
 
 export function runCli(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [path.join(REPO, 'bin', 'vireo'), ...args], {
+    const p = spawn(path.join(REPO, 'bin', 'vireo'), args, {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: opts.env ?? { ...process.env, VIREO_DEFAULT_URI: '' },
     });
