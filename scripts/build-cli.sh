@@ -15,7 +15,7 @@ if ! "$bun" --version >/dev/null 2>&1; then
   rm -f "$out"
   exit 0
 fi
-"$bun" build --compile --minify --sourcemap=none scripts/cli-entry.mjs --outfile "$out.tmp" >/dev/null
+"$bun" build --compile --minify --bytecode --sourcemap=none scripts/cli-entry.mjs --outfile "$out.tmp" >/dev/null
 # A binary this CPU cannot run (e.g. no AVX2) must not shadow the Node CLI.
 if "$out.tmp" -v >/dev/null 2>&1; then
   mv "$out.tmp" "$out"

@@ -1,5 +1,4 @@
 /** Domain Management commands: define, lifecycle actions, autostart, dumpxml, id/name/uuid lookups. */
-import { open } from 'node:fs/promises';
 import type { DomainSummary } from '../../api/types.js';
 import { attempt, fail, strerror } from '../errors.js';
 import type { Args, CliClient, CommandDef, Ctx, OptDef } from './types.js';
@@ -24,6 +23,8 @@ async function checkWritable(ctx: Ctx, c: CliClient, ref: string | null, context
 export async function readXmlFile(file: string): Promise<string> {
   let fh;
   try {
+    // Loaded here: under the compiled CLI, node:fs costs a few ms that only file commands should pay.
+    const { open } = await import('node:fs/promises');
     fh = await open(file, 'r');
   } catch (e) {
     fail(`Failed to open file '${file}': ${strerror(e)}`);

@@ -1,5 +1,4 @@
 /** The shell's own commands (virsh's "Virsh itself" group): help, echo, connect, cd, pwd, quit, exit. */
-import * as os from 'node:os';
 import { fail, strerror } from '../errors.js';
 import { allHelp, commandHelp, groupHelp } from '../help.js';
 import type { CommandDef } from './types.js';
@@ -92,7 +91,7 @@ export const shellCommands: readonly CommandDef[] = [
     opts: [{ name: 'dir', type: 'string', help: 'the new directory (default: the home directory, else /)' }],
     async run(ctx, args) {
       if (!ctx.interactive) fail('cd: command valid only in interactive mode');
-      const dir = args.str('dir') ?? (os.homedir() || '/');
+      const dir = args.str('dir') ?? ((await import('node:os')).homedir() || '/');
       try {
         process.chdir(dir);
       } catch (e) {
