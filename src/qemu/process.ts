@@ -38,7 +38,7 @@ export async function launchQemu(req: LaunchRequest): Promise<Launched> {
   void child.exited.then(() => (exited = true));
   const deadline = Date.now() + (req.timeoutMs ?? 30_000);
   // QEMU creates the monitor socket early in its start-up; poll for it with a short back-off.
-  for (let delay = 1; ; delay = Math.min(delay * 2, 25)) {
+  for (let delay = 1; ; delay = Math.min(delay * 2, 4)) {
     if (exited) throw await startupFailure(req.logFile);
     try {
       const qmp = await QmpClient.connect(req.monitor, { timeoutMs: 30_000 });
