@@ -42,6 +42,12 @@ describe('guest lifecycle through the CLI', () => {
     assert.equal((await d.vireo(['list'])).stdout, ' Id   Name   State\n----------------------\n 1    vm1    running\n\n');
     assert.equal((await d.vireo(['list', '--title'])).stdout, ' Id   Name   State     Title\n------------------------------------\n 1    vm1    running   first guest\n\n');
     assert.equal((await d.vireo(['domid', 'vm1'])).stdout, '1\n\n');
+    const uuid = (await d.vireo(['domuuid', 'vm1'])).stdout.trim();
+    assert.equal((await d.vireo(['list', '--uuid'])).stdout, `${uuid}\n\n`);
+    assert.equal((await d.vireo(['list', '--id'])).stdout, '1\n\n');
+    assert.equal((await d.vireo(['list', '--state-running', '--persistent', '--no-autostart', '--name'])).stdout, 'vm1\n\n');
+    assert.equal((await d.vireo(['list', '--inactive', '--name'])).stdout, '\n');
+    assert.equal((await d.vireo(['domname', uuid])).stdout, 'vm1\n\n');
     assert.equal((await d.vireo(['domname', '1'])).stdout, 'vm1\n\n');
     const info = (await d.vireo(['dominfo', '1'])).stdout;
     assert.match(info, /^Id:             1\n/);
@@ -62,6 +68,8 @@ describe('guest lifecycle through the CLI', () => {
   test('suspend and resume', async () => {
     assert.equal((await d.vireo(['suspend', 'vm1'])).stdout, "Domain 'vm1' suspended\n\n");
     assert.equal(await d.domstate('vm1'), 'paused (user)');
+    assert.equal((await d.vireo(['list', '--state-paused', '--name'])).stdout, 'vm1\n\n');
+    assert.equal((await d.vireo(['list', '--state-running', '--name'])).stdout, '\n');
     assert.equal((await d.vireo(['resume', 'vm1'])).stdout, "Domain 'vm1' resumed\n\n");
     assert.equal(await d.domstate('vm1'), 'running (unpaused)');
     const again = await d.vireo(['resume', 'vm1']);
@@ -107,6 +115,8 @@ describe('guest lifecycle through the CLI', () => {
     assert.equal(r.stdout, "Domain 'vm1' destroyed\n\n");
     assert.equal(await d.domstate('vm1'), 'shut off (destroyed)');
     assert.deepEqual(d.qemuPids(), []);
+    assert.equal((await d.vireo(['list', '--state-shutoff', '--name'])).stdout, 'vm1\n\n');
+    assert.equal((await d.vireo(['list', '--inactive'])).stdout, ' Id   Name   State\n-----------------------\n -    vm1    shut off\n\n');
   });
 
   test('operations in the wrong state fail with virsh errors', async () => {
@@ -154,6 +164,14 @@ describe('guest lifecycle through the CLI', () => {
     assert.equal((await d.vireo(['list', '--transient', '--name'])).stdout, 'tr1\n\n');
     assert.equal((await d.vireo(['destroy', 'tr1'])).code, 0);
     assert.equal((await d.vireo(['dominfo', 'tr1'])).code, 1);
+  });
+
+  test('connect switches the connection; help and version answer', async () => {
+    const r = await d.vireo([`connect ${d.uri}; uri; version --daemon; help domstate`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.stdout.startsWith(`\n${d.uri}\n\nCompiled against library: vireo 0.1.0\n`), r.stdout);
+    assert.match(r.stdout, /Running hypervisor: QEMU \d+\.\d+\.\d+\nRunning against daemon: 0\.1\.0\n/);
+    assert.match(r.stdout, /  NAME\n    domstate - /);
   });
 
   test('several commands in one argument, and from stdin', async () => {
