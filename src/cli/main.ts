@@ -8,7 +8,7 @@ import { TABLE } from './commands/index.js';
 import { GlobalsError, parseGlobals, type GlobalOptions } from './globals.js';
 import { usage } from './help.js';
 import { parseCommands, type ParsedCommand } from './parse.js';
-import { Session, type Output } from './session.js';
+import { DEBUG_INFO, Session, type Output } from './session.js';
 import { argvTokens, ParseError, stringTokens } from './tokenize.js';
 import { VERSION } from './version.js';
 
@@ -95,12 +95,14 @@ export async function main(argv: readonly string[], io: Output = processOutput, 
     out: io, table: TABLE, quiet: g.quiet, readonly: g.readonly, timing: g.timing, interactive, escape: g.escape,
     ...(g.uri === undefined ? {} : { uri: g.uri }),
     ...(logger === undefined ? {} : { log: logger.log }),
+    ...(g.debug === undefined ? {} : { debug: g.debug }),
   });
   try {
     if (interactive) {
       const shell = await import('./interactive.js');
       return (typeof stdinIsTTY === 'function' ? stdinIsTTY() : stdinIsTTY) ? await shell.runInteractive(session) : await shell.runStdin(session);
     }
+    if (g.rest.length === 1) session.debug(DEBUG_INFO, `commands: "${g.rest[0] as string}"`);
     let cmds: ParsedCommand[];
     try {
       cmds = parseCommands(g.rest.length === 1 ? stringTokens(g.rest[0] as string) : argvTokens(g.rest), TABLE);

@@ -10,6 +10,10 @@ import { parseCommands, type ParsedCommand } from './parse.js';
 import { stringTokens, ParseError } from './tokenize.js';
 import type { CliClient, CommandTable, Ctx, Terminal } from './commands/types.js';
 
+/** virsh's debug levels: 0 debug, 1 info, 2 notice, 3 warning, 4 error. */
+export const DEBUG_INFO = 1;
+const DEBUG_TYPE: Readonly<Record<string, string>> = { bool: 'bool', int: 'number', string: 'string', data: 'optdata', argv: 'argv' };
+
 export interface Output {
   stdout(text: string | Uint8Array): void;
   stderr(text: string): void;
@@ -33,6 +37,8 @@ export interface SessionOptions {
   defaultUri?: () => string | Promise<string>;
   /** -e: the console escape. */
   escape?: string;
+  /** -d: print debug lines of this level and above (0 debug ... 4 error) to stderr. */
+  debug?: number;
   /** The terminal console uses; default: this process's stdin and stdout. */
   terminal?: Terminal;
 }
@@ -78,6 +84,7 @@ export class Session {
   private readonly openClient: (uri: string) => CliClient | Promise<CliClient>;
   private readonly defaultUri: () => string | Promise<string>;
   private readonly ctx: Ctx;
+  private readonly debugLevel: number;
 
   constructor(o: SessionOptions) {
     this.out = o.out;
@@ -92,6 +99,8 @@ export class Session {
     this.defaultUri = o.defaultUri ?? realDefaultUri;
     this.escape = o.escape ?? '^]';
     this.terminal = o.terminal ?? processTerminal();
+    // Without -d only error-level debug lines would show, and vireo has none.
+    this.debugLevel = o.debug ?? 5;
     const self = this;
     this.ctx = {
       print: (t) => this.write(t),
@@ -99,6 +108,7 @@ export class Session {
         if (!this.quiet) this.write(t);
       },
       error: (t) => this.errorLine(t),
+      debug: (t) => this.debug(DEBUG_INFO, t),
       client: () => this.client(),
       reconnect: (uri, ro) => this.reconnect(uri, ro),
       quit: () => {
@@ -118,6 +128,11 @@ export class Session {
     if (text.length === 0) return;
     this.out.stdout(text);
     this.lineOpen = typeof text === 'string' ? !text.endsWith('\n') : text[text.length - 1] !== 0x0a;
+  }
+
+  /** A -d line on stderr, as virsh's vshDebug prints them. */
+  debug(level: number, text: string): void {
+    if (level >= this.debugLevel) this.out.stderr(`${text}\n`);
   }
 
   private errorLine(text: string): void {
@@ -182,6 +197,13 @@ export class Session {
     let ok = true;
     this.lineOpen = false;
     this.log(`command: ${cmd.def.name}`);
+    if (DEBUG_INFO >= this.debugLevel) {
+      for (const o of cmd.def.opts) {
+        if (!cmd.args.has(o.name)) continue;
+        const shown = o.type === 'bool' ? '(none)' : cmd.args.list(o.name).join(' ');
+        this.debug(DEBUG_INFO, `${cmd.def.name}: ${o.name}(${DEBUG_TYPE[o.type]}): ${shown}`);
+      }
+    }
     try {
       for (const o of cmd.def.opts) {
         const v = cmd.args.str(o.name);

@@ -155,6 +155,8 @@ export const consoleCommands: readonly CommandDef[] = [
         end = 'closed';
         finish();
       }));
+      // Scripts (and the golden tests) wait for this line before they cause the events they want.
+      ctx.debug('event: listening for events');
       const timer = timeout === undefined ? undefined : setTimeout(() => {
         if (over) return;
         end = 'timeout';

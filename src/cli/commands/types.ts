@@ -60,6 +60,11 @@ export class Args {
     return v === undefined || v === true ? undefined : v[0];
   }
 
+  /** Whether the option was given at all. */
+  has(name: string): boolean {
+    return this.values.has(name);
+  }
+
   /** Every value of an argv option, in order. */
   list(name: string): readonly string[] {
     const v = this.values.get(name);
@@ -82,6 +87,8 @@ export interface Ctx {
   extra(text: string): void;
   /** Write `error: TEXT` to stderr without failing the command. */
   error(text: string): void;
+  /** A -d line (info level) on stderr: what the command is doing, for scripts and bug reports. */
+  debug(text: string): void;
   /** The open connection; opening it lazily is what keeps help/echo from touching the daemon. */
   client(): Promise<CliClient>;
   /** Switch to another URI (or re-open the current one) and check that the daemon answers. */
