@@ -14,6 +14,7 @@ import { logger } from '../util/log.js';
 import { Store } from './store.js';
 import { Domain } from './domain.js';
 import type { ConsoleStream } from '../qemu/console.js';
+import type { QmpClient } from '../qemu/qmp/client.js';
 import { launch, reconnect, stopProcess, saveStatus, type LifecycleContext } from './lifecycle.js';
 
 const log = logger('daemon');
@@ -196,9 +197,16 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     return this.summary(dom);
   }
 
-  private qmp(dom: Domain): NonNullable<NonNullable<Domain['runtime']>['qmp']> {
+  /** The domain's monitor; right after a restart, waits (up to 5 s) for vireod to take it back. */
+  private async qmp(dom: Domain): Promise<QmpClient> {
+    const rt = dom.runtime;
+    if (rt !== undefined && (rt.qmp === undefined || rt.qmp.isClosed) && rt.monitorReady !== undefined) {
+      await Promise.race([rt.monitorReady, new Promise((r) => setTimeout(r, 5000).unref())]);
+    }
     const q = dom.runtime?.qmp;
-    if (q === undefined || q.isClosed) throw new VireoError('QEMU_FAILED', `cannot reach the QEMU monitor of domain '${dom.name}' (vireod keeps retrying)`);
+    if (q === undefined || q.isClosed) {
+      throw new VireoError('QEMU_FAILED', `cannot reach the QEMU monitor of domain '${dom.name}'; vireod keeps retrying and never kills the guest`);
+    }
     return q;
   }
 
@@ -212,7 +220,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   shutdown(ref: string, opts: { mode?: string }): Promise<DomainSummary> {
     checkMode(opts.mode);
     return this.onActive(ref, 'shutdown', async (dom) => {
-      await this.qmp(dom).execute('system_powerdown');
+      await (await this.qmp(dom)).execute('system_powerdown');
     });
   }
 
@@ -220,17 +228,17 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     checkMode(opts.mode);
     return this.onActive(ref, 'reboot', async (dom) => {
       if (dom.def.onReboot === 'destroy') {
-        await this.qmp(dom).execute('system_powerdown');
+        await (await this.qmp(dom)).execute('system_powerdown');
         return;
       }
       dom.runtime!.fakeReboot = true;
-      await this.qmp(dom).execute('system_powerdown');
+      await (await this.qmp(dom)).execute('system_powerdown');
     });
   }
 
   reset(ref: string): Promise<DomainSummary> {
     return this.onActive(ref, 'reset', async (dom) => {
-      await this.qmp(dom).execute('system_reset');
+      await (await this.qmp(dom)).execute('system_reset');
     });
   }
 
@@ -238,7 +246,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     return this.onActive(ref, 'suspend', async (dom) => {
       if (dom.state === 'paused') return; // libvirt accepts suspending a paused domain
       dom.runtime!.pauseReason = 'user';
-      await this.qmp(dom).execute('stop');
+      await (await this.qmp(dom)).execute('stop');
       dom.setState('paused', 'user');
       await saveStatus(this.ctx, dom);
     });
@@ -247,7 +255,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   resume(ref: string): Promise<DomainSummary> {
     return this.onActive(ref, 'resume', async (dom) => {
       if (dom.state !== 'paused') throw new VireoError('OPERATION_INVALID', 'Requested operation is not valid: domain is not paused');
-      await this.qmp(dom).execute('cont');
+      await (await this.qmp(dom)).execute('cont');
       dom.setState('running', 'unpaused');
       await saveStatus(this.ctx, dom);
     });

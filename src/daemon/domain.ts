@@ -30,6 +30,8 @@ export interface Runtime {
   /** Reason to record for the next STOP event (e.g. 'user' for suspend). */
   pauseReason: StateReason | undefined;
   finalized: boolean;
+  /** Settles when an attempt to take the monitor back (after a restart) ends: true if it worked. */
+  monitorReady: Promise<boolean> | undefined;
   /** The chain of status-file writes (see saveStatus). */
   statusWrites: Promise<void>;
 }

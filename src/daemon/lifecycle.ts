@@ -58,7 +58,7 @@ export async function launch(ctx: LifecycleContext, dom: Domain, def: DomainDef,
     rt = {
       id: ctx.allocateId(), pid: child.pid, pidStart: (await processStartTime(child.pid)) ?? 0, child, qmp, liveDef: def,
       runDir, monitor, consoles: new Map(), startedAt: Date.now(), expectedExit: undefined, fakeReboot: false,
-      pauseReason: undefined, inShutdown: false, finalized: false, statusWrites: Promise.resolve(),
+      pauseReason: undefined, inShutdown: false, finalized: false, statusWrites: Promise.resolve(), monitorReady: undefined,
     };
     await connectConsoles(ctx, rt, false);
     dom.runtime = rt;
@@ -219,7 +219,7 @@ async function onMonitorClosed(ctx: LifecycleContext, dom: Domain, rt: Runtime):
   if (!(await processGone(rt.pid))) {
     log.warn(`${dom.name}: monitor closed but QEMU (pid ${rt.pid}) is still there; reconnecting`);
     rt.qmp = undefined;
-    scheduleReconnect(ctx, dom, rt);
+    startAttach(ctx, dom, rt);
     return;
   }
   log.warn(`${dom.name}: QEMU (pid ${rt.pid}) exited unexpectedly`);
@@ -257,24 +257,43 @@ export async function reconnect(ctx: LifecycleContext, dom: Domain, rec: StatusR
   const rt: Runtime = {
     id: rec.id, pid: rec.pid, pidStart: rec.pidStart, child: undefined, qmp: undefined, liveDef, runDir: rec.runDir,
     monitor: rec.monitor, consoles: new Map(), startedAt: rec.startedAt, expectedExit: undefined, fakeReboot: false,
-    pauseReason: undefined, inShutdown: false, finalized: false, statusWrites: Promise.resolve(),
+    pauseReason: undefined, inShutdown: false, finalized: false, statusWrites: Promise.resolve(), monitorReady: undefined,
   };
   dom.runtime = rt;
   dom.setState(rec.state, rec.reason);
-  try {
-    await attachMonitor(ctx, dom, rt);
-  } catch (e) {
-    log.error(`${rec.name}: cannot reach QEMU (pid ${rec.pid}) monitor; will retry`, { error: String(e) });
-    scheduleReconnect(ctx, dom, rt);
-  }
+  // Not awaited: one guest whose QEMU does not answer must not hold up the daemon or the others.
+  startAttach(ctx, dom, rt);
+}
+
+/** Try to take the monitor back; on failure, report it and try again later. */
+function startAttach(ctx: LifecycleContext, dom: Domain, rt: Runtime): void {
+  rt.monitorReady = attachMonitor(ctx, dom, rt).then(
+    () => true,
+    (e: unknown) => {
+      log.error(`${dom.name}: cannot reach the monitor of QEMU (pid ${rt.pid}); retrying in 2 s`, { error: String(e) });
+      scheduleReconnect(ctx, dom, rt);
+      return false;
+    },
+  );
 }
 
 async function attachMonitor(ctx: LifecycleContext, dom: Domain, rt: Runtime): Promise<void> {
   const qmp = await QmpClient.connect(rt.monitor, { timeoutMs: 5000 });
+  let status: { status: string; running: boolean };
+  try {
+    status = await qmp.execute<{ status: string; running: boolean }>('query-status', undefined, { timeoutMs: 5000 });
+  } catch (e) {
+    qmp.close();
+    throw e;
+  }
+  if (rt.finalized) {
+    qmp.close();
+    return;
+  }
   rt.qmp = qmp;
   watch(ctx, dom, rt);
   if (rt.consoles.size === 0) await connectConsoles(ctx, rt, true).catch((e: unknown) => log.warn(`${dom.name}: console: ${String(e)}`));
-  const status = await qmp.execute<{ status: string; running: boolean }>('query-status');
+  log.info(`${dom.name}: reconnected to QEMU (pid ${rt.pid}), status '${status.status}'`);
   if (status.status === 'shutdown') {
     await onGuestShutdown(ctx, dom, rt, true);
   } else if (status.running && dom.state !== 'running') {
@@ -289,7 +308,7 @@ function scheduleReconnect(ctx: LifecycleContext, dom: Domain, rt: Runtime): voi
     if (rt.finalized || dom.runtime !== rt) return;
     void (async () => {
       if (await processGone(rt.pid)) return finalize(ctx, dom, rt, 'crashed', 'Crashed');
-      await attachMonitor(ctx, dom, rt).catch(() => scheduleReconnect(ctx, dom, rt));
+      startAttach(ctx, dom, rt);
     })();
   }, 2000);
   timer.unref();

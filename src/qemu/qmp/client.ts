@@ -76,8 +76,15 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
       };
     });
     client.attach();
-    await greeting;
-    await client.execute('qmp_capabilities');
+    try {
+      await greeting;
+      await client.execute('qmp_capabilities');
+    } catch (e) {
+      // QEMU's monitor serves one client at a time: a connection left open here would keep
+      // every later attempt (ours included) waiting forever.
+      client.close();
+      throw e;
+    }
     return client;
   }
 
