@@ -2,7 +2,6 @@
  * The domain registry and the operations the API exposes. One Daemon per vireod process.
  */
 import { EventEmitter } from 'node:events';
-import { promises as fs } from 'node:fs';
 import { parseDomainXml, formatDomainXml } from '../conf/domain-xml.js';
 import type { DomainDef } from '../conf/domain-model.js';
 import type { StateLayout } from '../api/paths.js';
@@ -10,6 +9,7 @@ import type { DomainEvent, DomainSummary } from '../api/types.js';
 import { VireoError } from '../api/errors.js';
 import { probeKvm, type KvmStatus } from '../host/kvm.js';
 import { processCpuTimeNs } from '../util/proc.js';
+import { readTail } from '../util/atomic.js';
 import { logger } from '../util/log.js';
 import { Store } from './store.js';
 import { Domain } from './domain.js';
@@ -301,7 +301,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     const dom = this.lookup(ref);
     if (dom.active) return this.console(ref, devname).recent();
     const port = Number(/(\d+)$/.exec(devname ?? '0')?.[1] ?? 0);
-    return tailFile(this.store.serialLog(dom.name, port), 64 * 1024);
+    return readTail(this.store.serialLog(dom.name, port), 64 * 1024);
   }
 
   /** Detach from every guest (they keep running) and stop. */
@@ -313,23 +313,6 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       rt.qmp?.close();
       for (const c of rt.consoles.values()) c.close();
     }
-  }
-}
-
-async function tailFile(file: string, max: number): Promise<Buffer> {
-  try {
-    const fh = await fs.open(file, 'r');
-    try {
-      const { size } = await fh.stat();
-      const len = Math.min(size, max);
-      const buf = Buffer.alloc(len);
-      await fh.read(buf, 0, len, size - len);
-      return buf;
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    return Buffer.alloc(0);
   }
 }
 

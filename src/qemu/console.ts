@@ -4,7 +4,7 @@
  */
 import { createConnection, type Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
-import { promises as fs } from 'node:fs';
+import { readTail } from '../util/atomic.js';
 
 const RING_BYTES = 64 * 1024;
 
@@ -33,20 +33,7 @@ export class ConsoleStream extends EventEmitter<ConsoleEvents> {
 
   /** Prefill the buffer from QEMU's log of this port (output produced while vireod was down). */
   async prefillFrom(logFile: string): Promise<void> {
-    try {
-      const fh = await fs.open(logFile, 'r');
-      try {
-        const { size } = await fh.stat();
-        const len = Math.min(size, RING_BYTES);
-        const buf = Buffer.alloc(len);
-        await fh.read(buf, 0, len, size - len);
-        this.push(buf);
-      } finally {
-        await fh.close();
-      }
-    } catch {
-      // No log yet: nothing to replay.
-    }
+    this.push(await readTail(logFile, RING_BYTES));
   }
 
   /** Connect to the chardev socket; resolves once connected (or rejects if it cannot be). */

@@ -48,3 +48,22 @@ export async function readFileIfExists(file: string): Promise<string | undefined
     throw e;
   }
 }
+
+/** The last `max` bytes of a file (all of it when smaller); empty when it does not exist. */
+export async function readTail(file: string, max: number): Promise<Buffer> {
+  let fh;
+  try {
+    fh = await fs.open(file, 'r');
+  } catch {
+    return Buffer.alloc(0);
+  }
+  try {
+    const { size } = await fh.stat();
+    const len = Math.min(size, max);
+    const buf = Buffer.alloc(len);
+    await fh.read(buf, 0, len, size - len);
+    return buf;
+  } finally {
+    await fh.close();
+  }
+}
