@@ -4,7 +4,7 @@
  * Plain Node ESM, no dependencies.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync, mkdtempSync, openSync, closeSync } from 'node:fs';
+import { closeSync, copyFileSync, cpSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, symlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -12,8 +12,64 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const VIREO_BIN = path.join(REPO, 'bin', 'vireo');
-export const VIREOD_BIN = path.join(REPO, 'bin', 'vireod');
+/** Where the vireo build being measured lives: the repo, or a build made for the benchmark (useBuild). */
+export let BUILD = REPO;
+export let VIREO_BIN = path.join(REPO, 'bin', 'vireo');
+export let VIREOD_BIN = path.join(REPO, 'bin', 'vireod');
+/** The compiled CLI that bin/vireo runs when the build made one (else bin/vireo runs on Node). */
+export let VIREO_COMPILED = path.join(REPO, 'dist', 'vireo-cli');
+
+function setBuild(dir) {
+  BUILD = dir;
+  VIREO_BIN = path.join(dir, 'bin', 'vireo');
+  VIREOD_BIN = path.join(dir, 'bin', 'vireod');
+  VIREO_COMPILED = path.join(dir, 'dist', 'vireo-cli');
+}
+
+/**
+ * What to measure. 'head' (default): the last commit, exported with `git archive` into a temp dir
+ * and built there (tsc, plus scripts/build-cli.sh when the commit has it), so that other people's
+ * uncommitted edits and rebuilds of dist/ during a run can neither break nor change the figures,
+ * and the figures name a commit. 'dist': a copy of the working tree's current bin/ and dist/ as
+ * they are (retried while they do not load: a build may be in progress). 'in-place': the repo
+ * itself. Returns a one-line description.
+ */
+export async function useBuild(mode) {
+  if (mode === 'in-place') return `the working tree in place (${REPO})`;
+  const dir = mkdtempSync(path.join(tmpdir(), 'vireo-bench-build-'));
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  symlinkSync(path.join(REPO, 'node_modules'), path.join(dir, 'node_modules'));
+  if (mode === 'head') {
+    const commit = (await must('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'])).stdout.trim();
+    await must('sh', ['-c', 'git -C "$1" archive HEAD | tar -x -C "$2"', 'sh', REPO, dir]);
+    await must(process.execPath, [path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', dir], { timeoutMs: 300_000 });
+    let cli = 'Node CLI only';
+    if (existsSync(path.join(dir, 'scripts', 'build-cli.sh'))) {
+      const r = await run('bash', [path.join(dir, 'scripts', 'build-cli.sh')], { timeoutMs: 300_000 });
+      cli = r.code === 0 && existsSync(path.join(dir, 'dist', 'vireo-cli')) ? 'plus the compiled CLI' : `compiled CLI not built: ${r.stderr.trim()}`;
+    }
+    setBuild(dir);
+    return `commit ${commit}, built in ${dir} (${cli})`;
+  }
+  const deadline = now() + 120_000;
+  for (let attempt = 1; ; attempt++) {
+    rmSync(path.join(dir, 'bin'), { recursive: true, force: true });
+    rmSync(path.join(dir, 'dist'), { recursive: true, force: true });
+    for (const d of ['bin', 'dist']) cpSync(path.join(REPO, d), path.join(dir, d), { recursive: true, preserveTimestamps: true });
+    copyFileSync(path.join(REPO, 'package.json'), path.join(dir, 'package.json'));
+    // Every module must load: import the CLI's, the daemon's and the server's modules in a child.
+    const mods = ['dist/src/cli/main.js', 'dist/src/daemon/daemon.js', 'dist/src/server/http.js'].map((m) => path.join(dir, m));
+    const check = await run(process.execPath, ['--input-type=module', '-e', mods.map((m) => `await import(${JSON.stringify(m)});`).join(' ')]);
+    const cli = await run(path.join(dir, 'bin', 'vireo'), ['--version']);
+    if (check.code === 0 && cli.code === 0) {
+      setBuild(dir);
+      return `a copy of the working tree's bin/ and dist/ (${dir})`;
+    }
+    if (now() > deadline) throw new Error(`the build in ${REPO} does not load (is a build in progress?):\n${check.stderr}${cli.stderr}`);
+    process.stderr.write(`build copy ${attempt}: does not load yet (a build in progress?); retrying in 5 s\n`);
+    await sleep(5000);
+  }
+}
 export const GUEST_DIR = process.env.VIREO_GUEST_DIR ?? path.join(REPO, '.cache', 'guest');
 export const READY_LINE = 'vireo-guest: ready';
 
@@ -41,6 +97,7 @@ export function run(cmd, args, { input, timeoutMs = 120_000, env } = {}) {
       clearTimeout(timer);
       resolve({ ms: now() - t0, code: code ?? -1, signal, stdout, stderr });
     });
+    p.stdin.on('error', () => {}); // the command may exit without reading its input
     p.stdin.end(input ?? '');
   });
 }
@@ -152,6 +209,11 @@ export function runCleanups() {
   return cleaning;
 }
 
+process.on('uncaughtException', (e) => {
+  process.stderr.write(`\nFAILED (uncaught): ${e?.stack ?? e}\n`);
+  void runCleanups().then(() => process.exit(1));
+});
+
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(sig, () => {
     interrupted = true;
@@ -190,13 +252,16 @@ export class Vireod {
     return this.proc?.pid;
   }
 
-  /** Run the vireo CLI (the real bin/vireo, as a whole process) against this daemon. */
+  /**
+   * Run the vireo CLI as a whole process against this daemon: bin/vireo as built by default;
+   * `runtime: 'node'` forces its Node path, `runtime: 'compiled'` runs dist/vireo-cli itself.
+   */
   cli(args, opts) {
-    return run(VIREO_BIN, ['-c', this.uri, ...args], { ...opts, env: { ...process.env, VIREO_DEFAULT_URI: '' } });
+    return run(...vireoCommand(['-c', this.uri, ...args], opts));
   }
 
   mustCli(args, opts) {
-    return must(VIREO_BIN, ['-c', this.uri, ...args], { ...opts, env: { ...process.env, VIREO_DEFAULT_URI: '' } });
+    return must(...vireoCommand(['-c', this.uri, ...args], opts));
   }
 
   /** Start vireod, registering its cleanup first, and wait until `vireo uri` answers. */
@@ -246,6 +311,49 @@ export class Vireod {
     await waitFor(() => qemuPids(this.root).length === 0, 10_000, 'vireo QEMU processes to exit', 20).catch((e) =>
       process.stderr.write(`cleanup: ${e.message}\n`),
     );
+  }
+}
+
+/** [command, args, run options] for the vireo CLI in the given runtime (see Vireod.cli). */
+export function vireoCommand(args, opts = {}) {
+  const { runtime, ...rest } = opts;
+  const env = { ...process.env, VIREO_DEFAULT_URI: '', ...rest.env };
+  if (runtime === 'node') env.VIREO_CLI_RUNTIME = 'node';
+  return [runtime === 'compiled' ? VIREO_COMPILED : VIREO_BIN, args, { ...rest, env }];
+}
+
+/**
+ * Which runtime bin/vireo picks right now (its wrapper prefers an up-to-date compiled CLI): start
+ * it reading commands from stdin and look at what its process became.
+ */
+export async function binVireoRuntime() {
+  const p = spawn(VIREO_BIN, ['-c', 'vireo:///system'], { stdio: ['pipe', 'ignore', 'ignore'], env: { ...process.env, VIREO_DEFAULT_URI: '' } });
+  const gone = new Promise((r) => p.once('exit', r));
+  let exe;
+  const deadline = now() + 3000;
+  while (now() < deadline && p.exitCode === null) {
+    try {
+      exe = readlinkSync(`/proc/${p.pid}/exe`);
+      if (!/\/(ba|da)?sh$/.test(exe)) break;
+    } catch {
+      break;
+    }
+    await sleep(2);
+  }
+  p.stdin.end();
+  await Promise.race([gone, sleep(2000)]);
+  if (p.exitCode === null) p.kill('SIGKILL');
+  if (exe === undefined) return 'unknown';
+  if (exe === readlinkSafe(VIREO_COMPILED) || path.basename(exe) === path.basename(VIREO_COMPILED)) return 'compiled';
+  if (path.basename(exe).startsWith('node')) return 'node';
+  return exe;
+}
+
+function readlinkSafe(p) {
+  try {
+    return realpathSync(p);
+  } catch {
+    return p;
   }
 }
 

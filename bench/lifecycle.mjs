@@ -1,23 +1,26 @@
 #!/usr/bin/env node
 /**
  * Guest lifecycle, side by side: the same domain XML and the same tiny guest through
- *   (a) vireo  — a private vireod in a temp root, driven by the real bin/vireo CLI,
+ *   (a) vireo  — a private vireod in a temp root, driven by the real CLI as a whole process, in
+ *                both of its runtimes (the Bun-compiled dist/vireo-cli and bin/vireo on Node);
+ *                by default the last commit, built in a temp dir (--build),
  *   (b) virsh  — libvirt's CLI against qemu:///system (a libvirtd that is already running),
  *   (c) bare QEMU — the argv vireo launches, with no manager at all: the floor.
  * Every figure is the wall time of a whole command (process spawn to exit), as a script sees it.
  *
- *   node bench/lifecycle.mjs [--runs 7] [--warmup 1] [--memory 128] [--json FILE]
+ *   node bench/lifecycle.mjs [--runs 7] [--warmup 1] [--memory 128] [--json FILE] [--vireo-cli both]
  *                            [--only vireo,virsh,qemu] [--virsh-uri qemu:///system] [--start-libvirtd]
+ *                            [--build head|dist|in-place]
  *
  * See bench/README.md for what each figure means.
  */
 import { spawn } from 'node:child_process';
 import * as http from 'node:http';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import {
-  GUEST_DIR, READY_LINE, VIREO_BIN, Vireod, Qmp, alive, cmdline, fileHas, fmtMs, fmtRange, killPids, mainWrapper, median, must, now,
+  BUILD, GUEST_DIR, READY_LINE, useBuild, VIREO_BIN, VIREO_COMPILED, Vireod, binVireoRuntime, vireoCommand, Qmp, alive, cmdline, fileHas, fmtMs, fmtRange, killPids, mainWrapper, median, now,
   onCleanup, parseArgs, qemuPids, run, sleep, table, versionOf, vireoAvailable, waitFor, which,
 } from './common.mjs';
 
@@ -27,13 +30,20 @@ const USAGE = `usage: node bench/lifecycle.mjs [options]
   --memory MiB        guest memory (default 128)
   --only LIST         comma-separated subset of vireo,virsh,qemu (default all)
   --virsh-uri URI     libvirt URI for virsh (default qemu:///system)
+  --vireo-cli WHICH   compiled: dist/vireo-cli (the Bun-compiled CLI); node: bin/vireo on Node
+                      (VIREO_CLI_RUNTIME=node); both (default; compiled only when it exists)
   --start-libvirtd    if no libvirtd answers, start virtlogd + libvirtd for the run and stop them after
+  --build WHAT        head (default): build the last commit in a temp dir and measure that;
+                      dist: a copy of the working tree's bin/ and dist/; in-place: the repo itself
   --json FILE         also write every sample as JSON
 `;
 
 const opts = parseArgs(process.argv.slice(2), {
   runs: 7, warmup: 1, memory: 128, only: 'vireo,virsh,qemu', 'virsh-uri': 'qemu:///system', 'start-libvirtd': false, json: '',
+  'vireo-cli': 'both', build: 'head',
 });
+if (!['head', 'dist', 'in-place'].includes(opts.build)) throw new Error('--build: head, dist or in-place');
+if (!['compiled', 'node', 'both'].includes(opts['vireo-cli'])) throw new Error('--vireo-cli: compiled, node or both');
 if (opts.help) {
   process.stdout.write(USAGE);
   process.exit(0);
@@ -56,6 +66,7 @@ const OPS = [
   ['shutoff', 'shutdown → domstate "shut off"'],
   ['qemuexit', 'shutdown → QEMU exited'],
   ['destroy', 'destroy'],
+  ['destroyexit', 'destroy → QEMU exited'],
   ['undefine', 'undefine'],
 ];
 /** Bare-QEMU floors, and which manager operation each one is the floor of. */
@@ -66,7 +77,7 @@ const FLOORS = [
   ['powerdown', 'system_powerdown → SHUTDOWN event', undefined],
   ['quit', 'quit → QEMU exited', undefined],
   ['poweroff', 'system_powerdown → SHUTDOWN, quit → exited', 'qemuexit'],
-  ['sigterm', 'SIGTERM → QEMU exited', 'destroy'],
+  ['sigterm', 'SIGTERM → QEMU exited', ['destroy', 'destroyexit']],
 ];
 
 function domainXml(name, dir, serial) {
@@ -111,23 +122,42 @@ function makeWorkDir() {
 // ---------------------------------------------------------------------------------------------
 // Contenders
 
-/** vireo: its own vireod in a temp root. */
-async function vireoTool() {
-  if (!ONLY.has('vireo')) return undefined;
+/**
+ * vireo: its own vireod in a temp root. One contender per CLI runtime, sharing the daemon:
+ * 'vireo-compiled' runs dist/vireo-cli (the Bun-compiled CLI) when the build made one,
+ * 'vireo-node' runs bin/vireo on Node (VIREO_CLI_RUNTIME=node).
+ */
+async function vireoTools() {
+  if (!ONLY.has('vireo')) return [];
   if (!vireoAvailable()) {
     console.log(`vireo: not available (${VIREO_BIN} missing)`);
-    return undefined;
+    return [];
   }
+  const want = opts['vireo-cli'];
+  const variants = [];
+  if (want !== 'node') {
+    const ok = existsSync(VIREO_COMPILED) && (await run(VIREO_COMPILED, ['-v'])).code === 0;
+    const main = path.join(BUILD, 'dist', 'src', 'cli', 'main.js');
+    const stale = ok && existsSync(main) && statSync(VIREO_COMPILED).mtimeMs < statSync(main).mtimeMs;
+    const label = `dist/vireo-cli (Bun-compiled CLI${stale ? '; older than the last tsc build of the CLI' : ''})`;
+    if (ok) variants.push({ key: 'vireo-compiled', label, runtime: 'compiled' });
+    else console.log(`vireo-compiled: not available (${VIREO_COMPILED} missing or does not run)`);
+  }
+  if (want !== 'compiled') variants.push({ key: 'vireo-node', label: 'bin/vireo with VIREO_CLI_RUNTIME=node', runtime: 'node' });
+  if (variants.length === 0) return [];
   const d = new Vireod();
   await d.start();
-  const defined = new Set();
-  onCleanup(async () => {
-    for (const name of defined) {
-      await d.cli(['destroy', name]);
-      await d.cli(['undefine', name]);
-    }
+  return variants.map((v) => {
+    const defined = new Set();
+    const cli = (args) => d.cli(args, { runtime: v.runtime });
+    onCleanup(async () => {
+      for (const name of defined) {
+        await cli(['destroy', name]);
+        await cli(['undefine', name]);
+      }
+    });
+    return { ...v, cli, defined, daemon: d };
   });
-  return { key: 'vireo', cli: (args) => d.cli(args), defined, daemon: d };
 }
 
 /** virsh: libvirt's CLI against a libvirtd that answers (optionally one we start). */
@@ -156,7 +186,7 @@ async function virshTool() {
       await cli(['undefine', name]);
     }
   });
-  return { key: 'virsh', cli, defined, version: probe.stdout.match(/Using library: (.*)/)?.[1] };
+  return { key: 'virsh', label: 'virsh', cli, defined, version: probe.stdout.match(/Using library: (.*)/)?.[1] };
 }
 
 /** Start virtlogd and libvirtd (no systemd here) and stop exactly those processes at the end. */
@@ -236,7 +266,13 @@ async function managerRun(t, work, i, rec) {
   rec.qemuexit = exitedAt;
 
   await boot(undefined); // boot again (not measured) so destroy meets a running, booted guest
+  const [pid2] = qemuPids(`guest=${name},`);
+  const t1 = now();
+  let goneAt;
+  const goneWatch = pid2 === undefined ? Promise.resolve() : waitFor(() => !alive(pid2), 60_000, `${name}'s QEMU to exit`).then(() => (goneAt = now() - t1), () => {});
   await cmd(['destroy', name], 'destroy');
+  await goneWatch;
+  if (goneAt !== undefined) rec.destroyexit = goneAt;
   await cmd(['undefine', name], 'undefine');
   t.defined.delete(name);
   rmSync(serial, { force: true });
@@ -250,8 +286,8 @@ async function captureVireoArgv(t, work) {
     const xml = path.join(work, `${name}.xml`);
     writeFileSync(xml, domainXml(name, work, serial));
     t.defined.add(name);
-    await must(VIREO_BIN, ['-c', t.daemon.uri, 'define', xml]);
-    await must(VIREO_BIN, ['-c', t.daemon.uri, 'start', '--paused', name]);
+    await t.daemon.mustCli(['define', xml], { runtime: t.runtime });
+    await t.daemon.mustCli(['start', '--paused', name], { runtime: t.runtime });
     const [pid] = qemuPids(`guest=${name},`);
     const argv = pid === undefined ? undefined : cmdline(pid);
     await recover(t); // destroy + undefine it (and restart vireod if that broke it)
@@ -384,22 +420,30 @@ function apiGet(socketPath, urlPath) {
   });
 }
 
-async function breakdown(tools, work, n) {
+async function breakdown(tools, work, n, binRuntime) {
   const cases = [['node -e 0', () => run(process.execPath, ['-e', '0'])]];
   const probe = `${TAG}-probe`;
   const xml = path.join(work, `${probe}.xml`);
   writeFileSync(xml, domainXml(probe, work, path.join(work, `${probe}.serial`)));
-  const v = tools.vireo;
-  if (v) {
-    v.defined.add(probe);
-    await v.cli(['define', xml]);
+  const vs = ['vireo-compiled', 'vireo-node'].map((k) => tools[k]).filter((t) => t !== undefined);
+  if (vs.length > 0) {
+    vs[0].defined.add(probe);
+    await vs[0].cli(['define', xml]);
+  }
+  for (const v of vs) {
     cases.push(
-      ['vireo --version (node + loading bin/vireo)', () => run(VIREO_BIN, ['--version'])],
-      ['vireo uri (+ connect, GET /v1/host)', () => v.cli(['uri'])],
-      ['vireo list --all (1 domain, shut off)', () => v.cli(['list', '--all'])],
-      ['vireo dominfo (shut off)', () => v.cli(['dominfo', probe])],
-      ['  API GET /v1/domains, in-process (daemon share)', () => apiGet(v.daemon.socket, '/v1/domains').then((ms) => ({ ms, code: 0 }))],
-      [`  API GET /v1/domains/NAME, in-process`, () => apiGet(v.daemon.socket, `/v1/domains/${probe}`).then((ms) => ({ ms, code: 0 }))],
+      [`${v.key} --version (start-up + loading the CLI)`, () => run(...vireoCommand(['--version'], { runtime: v.runtime }))],
+      [`${v.key} uri (+ connect, GET /v1/host)`, () => v.cli(['uri'])],
+      [`${v.key} list --all (1 domain, shut off)`, () => v.cli(['list', '--all'])],
+      [`${v.key} dominfo (shut off)`, () => v.cli(['dominfo', probe])],
+    );
+  }
+  if (vs.length > 0) cases.push([`bin/vireo --version (picks the ${binRuntime} CLI)`, () => run(VIREO_BIN, ['--version'])]);
+  if (vs.length > 0) {
+    const sock = vs[0].daemon.socket;
+    cases.push(
+      ['  API GET /v1/domains, in-process (daemon share)', () => apiGet(sock, '/v1/domains').then((ms) => ({ ms, code: 0 }))],
+      ['  API GET /v1/domains/NAME, in-process', () => apiGet(sock, `/v1/domains/${probe}`).then((ms) => ({ ms, code: 0 }))],
     );
   }
   const s = tools.virsh;
@@ -436,10 +480,12 @@ async function breakdown(tools, work, n) {
 async function main() {
   const started = new Date();
   const work = makeWorkDir();
+  const build = ONLY.has('vireo') ? await useBuild(opts.build) : 'n/a';
   const tools = {};
-  tools.vireo = await vireoTool();
+  for (const t of await vireoTools()) tools[t.key] = t;
+  const binRuntime = ONLY.has('vireo') && vireoAvailable() ? await binVireoRuntime() : 'n/a';
   tools.virsh = await virshTool();
-  const contenders = ['vireo', 'virsh'].filter((k) => tools[k] !== undefined);
+  const contenders = ['vireo-compiled', 'vireo-node', 'virsh'].filter((k) => tools[k] !== undefined);
 
   // Bare QEMU: vireo's exact argv when it can be captured, else the equivalent built here.
   let argvFor;
@@ -450,7 +496,8 @@ async function main() {
     await Promise.all([...procs].map((p) => new Promise((r) => (p.exitCode !== null || p.signalCode !== null ? r() : p.once('exit', r)))));
   });
   if (ONLY.has('qemu')) {
-    const cap = tools.vireo ? await captureVireoArgv(tools.vireo, work) : undefined;
+    const vt = tools['vireo-compiled'] ?? tools['vireo-node'];
+    const cap = vt ? await captureVireoArgv(vt, work) : undefined;
     if (cap !== undefined && adaptArgv(cap, work, 'x', 'x', 'x') !== undefined) {
       argvFor = (dir, name, mon, serial) => adaptArgv(cap, dir, name, mon, serial);
       argvSource = "vireo's own QEMU argv (captured from /proc)";
@@ -462,12 +509,15 @@ async function main() {
   const parties = [...contenders, ...(argvFor ? ['qemu'] : [])];
   if (parties.length === 0) throw new Error('nothing to measure');
 
+  console.log(`vireo: ${build}`);
   console.log(`lifecycle bench: ${opts.runs} runs (+${opts.warmup} warm-up), ${opts.memory} MiB TCG guest, q35, serial to file`);
-  console.log(`contenders: ${parties.join(', ')}${tools.virsh?.version ? ` (libvirt ${tools.virsh.version})` : ''}`);
+  console.log(`contenders: ${[...contenders.map((k) => tools[k].label), ...(argvFor ? ['bare QEMU'] : [])].join(', ')}${tools.virsh?.version ? ` (libvirt ${tools.virsh.version})` : ''}`);
   if (argvFor) console.log(`bare QEMU uses ${argvSource}`);
+  if (binRuntime !== 'n/a') console.log(`bin/vireo, as built, runs the ${binRuntime} CLI`);
 
-  const samples = { vireo: {}, virsh: {}, qemu: {} };
-  const failed = { vireo: {}, virsh: {}, qemu: {} };
+  const samples = Object.fromEntries(parties.map((k) => [k, {}]));
+  const failed = Object.fromEntries(parties.map((k) => [k, {}]));
+  samples.qemu ??= {};
   const failures = [];
   const total = opts.warmup + opts.runs;
   for (let i = 0; i < total; i++) {
@@ -494,36 +544,48 @@ async function main() {
     }
   }
 
-  const floors = await breakdown(tools, work, opts.runs);
-  report({ started, samples, failed, floors, failures, contenders, argvSource });
+  const floors = await breakdown(tools, work, opts.runs, binRuntime);
+  report({ started, samples, failed, floors, failures, contenders, argvSource, tools });
   if (opts.json) {
-    writeFileSync(opts.json, JSON.stringify({ date: started.toISOString(), opts, argvSource, samples, floors, failures }, null, 2) + '\n');
+    const labels = Object.fromEntries(contenders.map((k) => [k, tools[k].label]));
+    writeFileSync(opts.json, JSON.stringify({ date: started.toISOString(), build, opts, labels, binRuntime, argvSource, samples, floors, failures }, null, 2) + '\n');
     console.log(`\nraw samples written to ${opts.json}`);
   }
 }
 
-function report({ started, samples, failed, floors, failures, contenders, argvSource }) {
-  const has = (k) => contenders.includes(k);
-  const med = (who, op) => median(samples[who][op] ?? []);
-  const failMark = (who, op) => (failed[who][op] ? ` (${failed[who][op].length} failed)` : '');
-  const floorOf = Object.fromEntries(FLOORS.filter((f) => f[2]).map((f) => [f[2], f[0]]));
+function report({ started, samples, failed, floors, failures, contenders, argvSource, tools }) {
+  const med = (who, op) => median(samples[who]?.[op] ?? []);
+  const failMark = (who, op) => (failed[who]?.[op] ? ` (${failed[who][op].length} failed)` : '');
+  const floorOf = Object.fromEntries(FLOORS.flatMap(([k, , ops]) => [ops ?? []].flat().map((op) => [op, k])));
+  const vireos = contenders.filter((k) => k !== 'virsh');
+  const hasVirsh = contenders.includes('virsh');
+  const short = (k) => k;
 
   console.log(`\n== Lifecycle, whole commands, median of ${opts.runs} (${started.toISOString().slice(0, 10)}) ==`);
+  for (const k of vireos) console.log(`${k}: ${tools[k].label}`);
+  const header = [
+    'operation',
+    ...vireos.map(short),
+    'virsh',
+    ...vireos.map((k) => `${short(k)}/virsh`),
+    ...vireos.map((k) => `${short(k)} min–max`),
+    'virsh min–max',
+    'bare QEMU floor',
+  ];
   const rows = OPS.map(([op, label]) => {
-    const v = med('vireo', op);
     const s = med('virsh', op);
     const f = floorOf[op] ? median(samples.qemu[floorOf[op]] ?? []) : NaN;
     return [
       label,
-      has('vireo') ? fmtMs(v) : 'n/a',
-      has('virsh') ? fmtMs(s) : 'n/a',
-      Number.isFinite(v / s) ? `${(v / s).toFixed(2)}×` : '—',
-      has('vireo') ? fmtRange(samples.vireo[op] ?? []) + failMark('vireo', op) : '',
-      has('virsh') ? fmtRange(samples.virsh[op] ?? []) + failMark('virsh', op) : '',
+      ...vireos.map((k) => fmtMs(med(k, op))),
+      hasVirsh ? fmtMs(s) : 'n/a',
+      ...vireos.map((k) => (Number.isFinite(med(k, op) / s) ? `${(med(k, op) / s).toFixed(2)}×` : '—')),
+      ...vireos.map((k) => fmtRange(samples[k][op] ?? []) + failMark(k, op)),
+      hasVirsh ? fmtRange(samples.virsh[op] ?? []) + failMark('virsh', op) : '',
       Number.isFinite(f) ? fmtMs(f) : '',
     ];
   });
-  console.log(table(['operation', 'vireo', 'virsh', 'vireo/virsh', 'vireo min–max', 'virsh min–max', 'bare QEMU floor'], rows));
+  console.log(table(header, rows));
 
   if (Object.keys(samples.qemu).length > 0) {
     console.log(`\n== Bare QEMU (no manager; ${argvSource}) ==`);

@@ -2,7 +2,7 @@
 /**
  * vireod's resident memory (VmRSS from /proc/PID/status): idle, and with N running guests.
  *
- *   node bench/memory.mjs [--guests 20] [--memory 96] [--serial pty|file] [--settle 5] [--wait-ready] [--json FILE]
+ *   node bench/memory.mjs [--guests 20] [--memory 96] [--serial pty|file] [--settle 5] [--wait-ready] [--build head] [--json FILE]
  *
  * A private vireod in a temp root; N tiny TCG guests (domain type 'qemu') are defined and started
  * one after the other through the real vireo CLI. The figure is taken once `list` shows all of
@@ -13,23 +13,26 @@
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
-  GUEST_DIR, READY_LINE, Vireod, fileHas, fmtMs, mainWrapper, median, now, parseArgs, qemuPids, run, sleep, statusKiB, table, vireoAvailable, waitFor,
+  GUEST_DIR, READY_LINE, Vireod, useBuild, fileHas, fmtMs, mainWrapper, median, now, parseArgs, qemuPids, run, sleep, statusKiB, table, vireoAvailable, waitFor,
 } from './common.mjs';
 
-const opts = parseArgs(process.argv.slice(2), { guests: 20, memory: 96, serial: 'pty', settle: 5, 'wait-ready': false, json: '' });
+const opts = parseArgs(process.argv.slice(2), { guests: 20, memory: 96, serial: 'pty', settle: 5, 'wait-ready': false, build: 'head', json: '' });
 if (opts.help) {
-  process.stdout.write(`usage: node bench/memory.mjs [--guests 20] [--memory 96] [--serial pty|file] [--settle 5] [--wait-ready] [--json FILE]
+  process.stdout.write(`usage: node bench/memory.mjs [--guests 20] [--memory 96] [--serial pty|file] [--settle 5] [--wait-ready] [--build head] [--json FILE]
   --guests N     guests to run at once (default 20)
   --memory MiB   memory per guest (default 96: the test guest's 66 MB vmlinux does not boot in 64)
   --serial KIND  pty: vireod owns each serial console (its ring buffer is part of the figure; default)
                  file: QEMU writes the serial console to a file, vireod holds no console stream
   --settle S     seconds to sample RSS after all guests run, and to let the idle daemon settle (default 5)
   --wait-ready   also wait (up to 15 min) until every guest printed its ready line, and measure again
+  --build WHAT   head (default): build the last commit in a temp dir; dist: a copy of the working
+                 tree's bin/ and dist/; in-place: the repo itself
   --json FILE    also write the figures as JSON
 `);
   process.exit(0);
 }
 if (!['pty', 'file'].includes(opts.serial)) throw new Error('--serial: pty or file');
+if (!['head', 'dist', 'in-place'].includes(opts.build)) throw new Error('--build: head, dist or in-place');
 
 const TAG = `vmem${process.pid}`;
 const MiB = (kib) => `${(kib / 1024).toFixed(1)} MiB`;
@@ -75,6 +78,8 @@ async function sampleRss(pid, seconds) {
 
 async function main() {
   if (!vireoAvailable()) throw new Error('bin/vireo or bin/vireod missing (build with npx tsc -p .)');
+  const build = await useBuild(opts.build);
+  console.log(`vireo: ${build}`);
   const d = new Vireod();
   await d.start();
   const dir = path.join(d.root, 'guest');
@@ -187,7 +192,7 @@ async function main() {
   console.log(`started ${opts.guests} guests one by one in ${fmtMs(fig.startAllMs)}; all running after ${fmtMs(fig.allRunningMs)}; destroyed in ${fmtMs(fig.destroyAllMs)}`);
   console.log(`the ${fig.qemuCount} QEMU processes held ${MiB(fig.qemuRssTotal)} together; ${fig.booted}/${opts.guests} guests had reached '${READY_LINE}' when measured${fig.allReadyMs === undefined ? ' (not awaited)' : `; all had after ${fmtMs(fig.allReadyMs)}`}`);
   for (const n of notes) console.log(`note: ${n}`);
-  if (opts.json) writeFileSync(opts.json, JSON.stringify({ date, opts, figuresKiB: fig, notes }, null, 2) + '\n');
+  if (opts.json) writeFileSync(opts.json, JSON.stringify({ date, build, opts, figuresKiB: fig, notes }, null, 2) + '\n');
 }
 
 void mainWrapper(main);
