@@ -1,5 +1,6 @@
 /** Domain Management commands: define, lifecycle actions, autostart, dumpxml, id/name/uuid lookups. */
 import type { DomainSummary } from '../../api/types.js';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { attempt, fail, strerror } from '../errors.js';
 import type { Args, CliClient, CommandDef, Ctx, OptDef } from './types.js';
 
@@ -21,20 +22,20 @@ async function checkWritable(ctx: Ctx, c: CliClient, ref: string | null, context
 
 /** The file's text, with virsh's messages for a file that cannot be opened or read. */
 export async function readXmlFile(file: string): Promise<string> {
-  let fh;
+  // Synchronous node:fs: main.ts has loaded it already; node:fs/promises would cost the
+  // compiled CLI a few more ms of start-up on every define.
+  let fd: number;
   try {
-    // Loaded here: under the compiled CLI, node:fs costs a few ms that only file commands should pay.
-    const { open } = await import('node:fs/promises');
-    fh = await open(file, 'r');
+    fd = openSync(file, 'r');
   } catch (e) {
     fail(`Failed to open file '${file}': ${strerror(e)}`);
   }
   try {
-    return await fh.readFile('utf8');
+    return readFileSync(fd, 'utf8');
   } catch (e) {
     fail(`Failed to read file '${file}': ${strerror(e)}`);
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
