@@ -1,15 +1,22 @@
 /**
- * <serial> and <console> devices, including libvirt's pairing rule: the first console, when
- * its target type is 'serial', is an alias of serial port 0 rather than a device of its own.
+ * Character devices: <serial>, <console>, <parallel> and <channel>, including libvirt's pairing
+ * rule: the first console, when its target type is 'serial', is an alias of serial port 0
+ * rather than a device of its own.
  */
 
-import type { CharSource, Console, SerialPort } from './domain-model.js';
+import type { Channel, CharSource, Console, ParallelPort, SerialPort } from './domain-model.js';
+import { parseAddress } from './domain-parse-address.js';
+import { missing, RUNTIME_ONLY } from './domain-parse-util.js';
 import type { XNode } from './xml-reader.js';
 
-const CHR_TYPES = ['pty', 'file', 'unix'] as const;
-/** An x86 PC has four ISA serial ports (ttyS0..ttyS3). */
+const CHR_TYPES = ['pty', 'file', 'unix', 'tcp', 'null', 'spicevmc'] as const;
+type ChrType = (typeof CHR_TYPES)[number];
+/** An x86 PC has four ISA serial ports (ttyS0..ttyS3) and three parallel ports. */
 const MAX_SERIAL_PORT = 3;
+const MAX_PARALLEL_PORT = 2;
 const MAX_CONSOLE_PORT = 30;
+/** The SPICE agent channel name libvirt gives a spicevmc channel without one. */
+const SPICE_AGENT = 'com.redhat.spice.0';
 
 interface ParsedChr {
   node: XNode;
@@ -18,11 +25,13 @@ interface ParsedChr {
   port: number | undefined;
 }
 
-/** Serial ports and consoles after libvirt's console/serial pairing and port assignment. */
+/** Serial ports, consoles, parallel ports and channels after pairing and port assignment. */
 export function parseChardevs(
   serialNodes: XNode[],
   consoleNodes: XNode[],
-): { serials: SerialPort[]; consoles: Console[] } {
+  parallelNodes: XNode[],
+  channelNodes: XNode[],
+): { serials: SerialPort[]; consoles: Console[]; parallels: ParallelPort[]; channels: Channel[] } {
   const serials = serialNodes.map(parseSerial);
   const consoles = consoleNodes.map(parseConsole);
 
@@ -50,7 +59,8 @@ export function parseChardevs(
   for (const c of assignPorts(virtioConsoles, MAX_CONSOLE_PORT, 'console port', taken)) {
     result.push({ source: c.source, targetType: 'virtio', port: c.port });
   }
-  return { serials: serialPorts, consoles: result };
+  const parallels = assignPorts(parallelNodes.map(parseParallel), MAX_PARALLEL_PORT, 'parallel port');
+  return { serials: serialPorts, consoles: result, parallels, channels: parseChannels(channelNodes) };
 }
 
 /**
@@ -79,9 +89,14 @@ function assignPorts(devices: ParsedChr[], max: number, what: string, alsoCounte
   return out;
 }
 
+/** Child elements a character device of `type` may have besides <target>. */
+function sourceShape(type: ChrType): string[] {
+  return type === 'tcp' ? ['source', 'protocol'] : ['source'];
+}
+
 function parseSerial(node: XNode): ParsedChr {
-  const source = parseSource(node);
-  node.check({ attrs: ['type'], one: ['source', 'target'], ignore: ['alias', 'address'] });
+  const source = parseSource(node, ['pty', 'file', 'unix', 'tcp', 'null']);
+  node.check({ attrs: ['type'], one: [...sourceShape(source.type), 'target'], ignore: [...RUNTIME_ONLY, 'address'] });
   let port: number | undefined;
   const target = node.child('target');
   if (target !== undefined) {
@@ -97,10 +112,18 @@ function parseSerial(node: XNode): ParsedChr {
   return { node, source, port };
 }
 
+function parseParallel(node: XNode): ParsedChr {
+  const source = parseSource(node, ['pty', 'file', 'unix', 'tcp', 'null']);
+  node.check({ attrs: ['type'], one: [...sourceShape(source.type), 'target'], ignore: [...RUNTIME_ONLY, 'address'] });
+  const target = node.child('target');
+  target?.check({ attrs: ['port'] });
+  return { node, source, port: target?.intAttr('port', 0, MAX_PARALLEL_PORT) };
+}
+
 function parseConsole(node: XNode): ParsedChr & { targetType: Console['targetType'] } {
   // 'tty' is the pty path a running domain reports; like the pty <source path>, it is runtime state.
-  const source = parseSource(node);
-  node.check({ attrs: ['type', 'tty'], one: ['source', 'target'], ignore: ['alias', 'address'] });
+  const source = parseSource(node, ['pty', 'file', 'unix', 'tcp', 'null']);
+  node.check({ attrs: ['type', 'tty'], one: [...sourceShape(source.type), 'target'], ignore: [...RUNTIME_ONLY, 'address'] });
   let port: number | undefined;
   let targetType: Console['targetType'] = 'serial';
   const target = node.child('target');
@@ -112,9 +135,37 @@ function parseConsole(node: XNode): ParsedChr & { targetType: Console['targetTyp
   return { node, source, port, targetType };
 }
 
-/** The host side of a serial port or console; its type is checked before the element's shape. */
-function parseSource(node: XNode): CharSource {
-  const type = node.enumAttr('type', CHR_TYPES, 'pty');
+function parseChannels(nodes: XNode[]): Channel[] {
+  const names = new Map<string, XNode>();
+  return nodes.map((node) => {
+    const source = parseSource(node, ['pty', 'file', 'unix', 'tcp', 'null', 'spicevmc'], { pathOptional: true });
+    node.check({ attrs: ['type'], one: [...sourceShape(source.type), 'target', 'address'], ignore: RUNTIME_ONLY });
+    const target = node.child('target') ?? missing(node, "element <target type='virtio' name=.../>");
+    target.check({ attrs: ['type', 'name', 'state'] });
+    if (target.attr('type') === 'guestfwd') throw target.unsupported("channels of target type 'guestfwd' are not supported yet; use 'virtio'");
+    target.enumAttr('type', ['virtio'] as const) ?? missing(target, "attribute 'type' (virtio)");
+    let name = target.attr('name');
+    if (name === undefined && source.type === 'spicevmc') name = SPICE_AGENT;
+    if (name !== undefined) {
+      if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw target.invalidAttr('name', name, 'expected a port name such as org.qemu.guest_agent.0');
+      const prev = names.get(name);
+      if (prev !== undefined) throw node.invalid(`channel name '${name}' is already used at line ${prev.line}`);
+      names.set(name, node);
+    }
+    if (source.type === 'unix' && source.path === undefined && name === undefined) {
+      throw node.invalid('a unix channel without a <source path> needs a target name to name its socket');
+    }
+    const ch: Channel = { source };
+    if (name !== undefined) ch.name = name;
+    const address = parseAddress(node, ['virtio-serial'] as const);
+    if (address !== undefined) ch.address = address;
+    return ch;
+  });
+}
+
+/** The host side of a character device; its type is checked before the element's shape. */
+export function parseSource(node: XNode, allowed: readonly ChrType[], opts: { pathOptional?: boolean } = {}): CharSource {
+  const type = node.enumAttr('type', allowed, 'pty');
   const sources = node.children('source');
   if (sources.length > 1) throw (sources[1] as XNode).unsupported('only one <source> is supported');
   const src = sources[0];
@@ -123,6 +174,10 @@ function parseSource(node: XNode): CharSource {
       // The pty path is assigned when the guest starts; a written one is runtime state, not config.
       src?.check({ attrs: ['path'] });
       return { type: 'pty' };
+    case 'null':
+    case 'spicevmc':
+      if (src !== undefined) throw src.invalid(`a '${type}' device has no <source>`);
+      return { type };
     case 'file': {
       if (src === undefined) throw node.invalid("type 'file' needs <source path=.../>");
       src.check({ attrs: ['path', 'append'] });
@@ -134,9 +189,28 @@ function parseSource(node: XNode): CharSource {
     case 'unix': {
       if (src === undefined) throw node.invalid("type 'unix' needs <source mode=... path=.../>");
       src.check({ attrs: ['mode', 'path'] });
-      const path = src.requireAttr('path');
+      const mode = src.enumAttr('mode', ['bind', 'connect'] as const, 'connect');
+      const path = src.attr('path');
+      if (path === undefined) {
+        if (opts.pathOptional !== true || mode !== 'bind') throw src.invalid("missing attribute 'path'");
+        return { type: 'unix', mode };
+      }
       if (path === '') throw src.invalid("attribute 'path' must not be empty");
-      return { type: 'unix', path, mode: src.enumAttr('mode', ['bind', 'connect'] as const, 'connect') };
+      return { type: 'unix', path, mode };
+    }
+    case 'tcp': {
+      if (src === undefined) throw node.invalid("type 'tcp' needs <source mode=... host=... service=.../>");
+      src.check({ attrs: ['mode', 'host', 'service', 'tls'] });
+      if (src.attr('tls') !== undefined) throw src.unsupported("TLS on character devices is not supported yet");
+      const mode = src.enumAttr('mode', ['bind', 'connect'] as const, 'connect');
+      const host = src.attr('host') ?? (mode === 'bind' ? '127.0.0.1' : missing(src, "attribute 'host'"));
+      if (!/^[0-9A-Za-z.:_-]+$/.test(host)) throw src.invalidAttr('host', host, 'expected a host name or IP address');
+      const service = src.requireAttr('service');
+      if (!/^\d{1,5}$/.test(service) || Number(service) > 65535) throw src.invalidAttr('service', service, 'expected a TCP port number');
+      const protoNode = node.child('protocol');
+      protoNode?.check({ attrs: ['type'] });
+      const protocol = protoNode?.enumAttr('type', ['raw', 'telnet'] as const, 'raw') ?? 'raw';
+      return { type: 'tcp', mode, host, service, protocol };
     }
   }
 }

@@ -1,21 +1,37 @@
 /**
- * <devices> of libvirt domain XML -> Devices: disks, interfaces, graphics, video, memballoon
- * (serial ports and consoles are in domain-parse-chr.ts). Defaults follow libvirt 9.0's QEMU
- * driver on x86_64.
+ * <devices> of libvirt domain XML -> Devices. Disks and controllers are read here; the other
+ * device kinds in domain-parse-{net,chr,display,misc}.ts. Implicit devices and addresses are
+ * added afterwards (domain-implicit.ts, domain-addresses.ts).
  */
 
 import type {
+  CacheMode,
+  Controller,
+  ControllerType,
   Devices,
   Disk,
   DiskBus,
-  Graphics,
-  Interface,
-  MemBalloon,
-  NicModel,
-  Video,
+  PciControllerModel,
+  ScsiControllerModel,
+  UsbControllerModel,
 } from './domain-model.js';
+import { VireoError } from '../api/errors.js';
+import { parseAddress } from './domain-parse-address.js';
 import { parseChardevs } from './domain-parse-chr.js';
-import { generateMac, isMulticastMac, parseMac } from './names.js';
+import { parseGraphics, parseVideos } from './domain-parse-display.js';
+import {
+  parseAudio,
+  parseInput,
+  parseMemballoon,
+  parsePanic,
+  parseRedirdev,
+  parseRng,
+  parseSound,
+  parseTpm,
+  parseWatchdog,
+} from './domain-parse-misc.js';
+import { parseInterface } from './domain-parse-net.js';
+import { BootOrders, missing, RUNTIME_ONLY } from './domain-parse-util.js';
 import type { XNode } from './xml-reader.js';
 
 /** Devices plus what the top level needs to check boot order. */
@@ -25,39 +41,52 @@ export interface ParsedDevices {
   firstBootOrder?: XNode;
 }
 
-/** Device-address bookkeeping elements we accept and drop (the QEMU driver assigns addresses). */
-const IGNORED = ['address', 'alias'] as const;
-const DISK_BUSES: readonly DiskBus[] = ['virtio', 'sata', 'scsi', 'ide'];
-const NIC_MODELS: readonly NicModel[] = ['virtio', 'e1000', 'e1000e', 'rtl8139'];
-/** libvirt 9 picks rtl8139 for x86 guests on every machine type when <model> is absent. */
-const DEFAULT_NIC_MODEL: NicModel = 'rtl8139';
-const CACHE_MODES = ['none', 'writeback', 'writethrough', 'directsync', 'unsafe', 'default'] as const;
-const VIDEO_MODELS: readonly Video['model'][] = ['vga', 'cirrus', 'virtio', 'qxl', 'bochs', 'none'];
-/** libvirt's implicit video model for x86 QEMU guests with graphics but no <video>. */
-const DEFAULT_VIDEO_MODEL: Video['model'] = 'cirrus';
+const DISK_BUSES: readonly DiskBus[] = ['virtio', 'sata', 'scsi', 'ide', 'fdc'];
+const CACHE_MODES: readonly CacheMode[] = ['none', 'writeback', 'writethrough', 'directsync', 'unsafe', 'default'];
 /** Disk serials end up in QEMU arguments; libvirt allows only these characters. */
 const DISK_SERIAL = /^[A-Za-z0-9_ .+-]+$/;
 
-/** Parse <devices> (absent means none, plus libvirt's implicit memballoon). */
+/** Device elements vireo does not model yet, with what to do about them. */
+const NOT_YET: Record<string, string> = {
+  hostdev: 'host device passthrough (<hostdev>) is not supported yet; remove the element to define the domain',
+  filesystem: 'shared host directories (<filesystem>) are not supported yet',
+  smartcard: 'smartcards are not supported yet',
+  hub: 'USB hubs are not supported yet',
+  shmem: 'shared memory devices are not supported yet',
+  memory: 'memory modules (<memory> devices for hotplug) are not supported yet',
+  iommu: 'a virtual IOMMU is not supported yet',
+  vsock: 'virtio vsock is not supported yet',
+  lease: 'lock manager leases are not supported',
+  redirfilter: 'USB redirection filters are not supported yet',
+};
+
+/** Parse <devices> (absent means none; implicit devices are added later). */
 export function parseDevices(node: XNode | undefined): ParsedDevices {
   const devices: Devices = {
-    disks: [],
-    interfaces: [],
-    serials: [],
-    consoles: [],
-    graphics: [],
-    videos: [],
-    memballoon: { model: 'virtio' },
+    disks: [], controllers: [], interfaces: [], serials: [], parallels: [], consoles: [], channels: [],
+    inputs: [], tpms: [], graphics: [], sounds: [], audios: [], videos: [], redirdevs: [], watchdogs: [],
+    memballoon: { model: 'virtio' }, rngs: [], panics: [],
   };
   const boot = new BootOrders();
   if (node === undefined) return { devices };
+  for (const child of node.elementChildren()) {
+    const reason = NOT_YET[child.el.name];
+    if (reason !== undefined) throw new VireoError('XML_UNSUPPORTED', `unsupported element ${child.where()}: ${reason}`);
+  }
   node.check({
     one: ['emulator', 'memballoon'],
-    many: ['disk', 'interface', 'serial', 'console', 'graphics', 'video'],
+    many: [
+      'disk', 'controller', 'interface', 'serial', 'parallel', 'console', 'channel', 'input', 'tpm', 'graphics',
+      'sound', 'audio', 'video', 'redirdev', 'watchdog', 'rng', 'panic',
+    ],
   });
 
   const emulator = node.child('emulator');
-  if (emulator !== undefined) devices.emulator = emulator.check({ text: true }).requireText();
+  if (emulator !== undefined) {
+    const path = emulator.check({ text: true }).requireText();
+    if (!path.startsWith('/')) throw emulator.invalidValue(path, 'emulator', 'expected an absolute path such as /usr/bin/qemu-system-x86_64');
+    devices.emulator = path;
+  }
 
   const targets = new Map<string, XNode>();
   for (const diskNode of node.children('disk')) {
@@ -69,21 +98,27 @@ export function parseDevices(node: XNode | undefined): ParsedDevices {
     targets.set(disk.target, diskNode);
     devices.disks.push(disk);
   }
+  devices.controllers = parseControllers(node.children('controller'));
   for (const nicNode of node.children('interface')) devices.interfaces.push(parseInterface(nicNode, boot));
 
-  const chr = parseChardevs(node.children('serial'), node.children('console'));
+  const chr = parseChardevs(node.children('serial'), node.children('console'), node.children('parallel'), node.children('channel'));
   devices.serials = chr.serials;
   devices.consoles = chr.consoles;
+  devices.parallels = chr.parallels;
+  devices.channels = chr.channels;
 
-  const graphicsNodes = node.children('graphics');
-  if (graphicsNodes.length > 1) {
-    throw (graphicsNodes[1] as XNode).unsupported('only one <graphics> device is supported');
-  }
-  devices.graphics = graphicsNodes.map(parseGraphics);
+  devices.inputs = node.children('input').map(parseInput);
+  devices.tpms = node.children('tpm').map(parseTpm);
+  if (devices.tpms.length > 1) throw (node.children('tpm')[1] as XNode).unsupported('only one <tpm> is supported');
+  devices.graphics = parseGraphics(node.children('graphics'));
+  devices.sounds = node.children('sound').map(parseSound);
+  devices.audios = parseAudio(node.children('audio'));
   devices.videos = parseVideos(node.children('video'));
-  if (devices.videos.length === 0 && devices.graphics.length > 0) {
-    devices.videos.push(withVideoDefaults({ model: DEFAULT_VIDEO_MODEL }));
-  }
+  devices.redirdevs = node.children('redirdev').map((r) => parseRedirdev(r, boot));
+  devices.watchdogs = node.children('watchdog').map(parseWatchdog);
+  if (devices.watchdogs.length > 1) throw (node.children('watchdog')[1] as XNode).unsupported('only one <watchdog> is supported');
+  devices.rngs = node.children('rng').map(parseRng);
+  devices.panics = node.children('panic').map(parsePanic);
   const balloon = node.child('memballoon');
   if (balloon !== undefined) devices.memballoon = parseMemballoon(balloon);
 
@@ -92,74 +127,83 @@ export function parseDevices(node: XNode | undefined): ParsedDevices {
   return out;
 }
 
-/** Per-device boot orders must be unique across disks and interfaces. */
-class BootOrders {
-  first: XNode | undefined;
-  private readonly used = new Map<number, XNode>();
-
-  read(node: XNode | undefined): number | undefined {
-    if (node === undefined) return undefined;
-    node.check({ attrs: ['order'] });
-    if (node.attr('order') === undefined) throw node.invalid("missing attribute 'order'");
-    const order = node.intAttr('order', 1, 65535) as number;
-    const previous = this.used.get(order);
-    if (previous !== undefined) {
-      throw node.invalid(`boot order ${order} is already used at line ${previous.line}`);
-    }
-    this.used.set(order, node);
-    this.first ??= node;
-    return order;
-  }
-}
-
 function defaultBus(target: string): DiskBus {
-  // libvirt derives the bus from the name: hdX -> ide, sdX -> scsi, vdX -> virtio.
+  // libvirt derives the bus from the name: hdX -> ide, sdX -> scsi, vdX -> virtio, fdX -> fdc.
   if (target.startsWith('hd')) return 'ide';
   if (target.startsWith('sd')) return 'scsi';
+  if (target.startsWith('fd')) return 'fdc';
   return 'virtio';
 }
 
 function parseDisk(node: XNode, boot: BootOrders): Disk {
   // The kind of disk decides what may be inside, so it is checked first.
-  node.enumAttr('type', ['file'] as const, 'file');
-  const device = node.enumAttr('device', ['disk', 'cdrom'] as const, 'disk');
+  const type = node.attr('type');
+  if (type === 'network' || type === 'volume' || type === 'nvme' || type === 'vhostuser') {
+    throw node.unsupported(`disks of type '${type}' are not supported yet; use type 'file' or 'block'`);
+  }
+  const sourceType = node.enumAttr('type', ['file', 'block'] as const, 'file');
+  const device = node.enumAttr('device', ['disk', 'cdrom', 'floppy'] as const, 'disk');
   node.check({
     attrs: ['type', 'device'],
-    one: ['driver', 'source', 'target', 'readonly', 'serial', 'boot'],
-    ignore: IGNORED,
+    one: ['driver', 'source', 'target', 'readonly', 'shareable', 'serial', 'boot', 'address'],
+    ignore: RUNTIME_ONLY,
   });
 
-  const driver = node.child('driver')?.check({ attrs: ['name', 'type', 'cache'] });
+  const driver = node.child('driver')?.check({ attrs: ['name', 'type', 'cache', 'io', 'discard', 'detect_zeroes'] });
   driver?.enumAttr('name', ['qemu'] as const, 'qemu');
   const format = driver?.enumAttr('type', ['raw', 'qcow2'] as const, 'raw') ?? 'raw';
-  const cache = driver?.enumAttr('cache', CACHE_MODES);
 
-  const sourceNode = node.child('source')?.check({ attrs: ['file'] });
-  const source = sourceNode?.attr('file');
-  if (source === '') throw (sourceNode as XNode).invalid("attribute 'file' must not be empty");
+  const sourceNode = node.child('source');
+  const sourceAttr = sourceType === 'file' ? 'file' : 'dev';
+  sourceNode?.check({ attrs: [sourceAttr] });
+  const source = sourceNode?.attr(sourceAttr);
+  if (source === '') throw (sourceNode as XNode).invalid(`attribute '${sourceAttr}' must not be empty`);
+  if (source !== undefined && !source.startsWith('/')) {
+    throw (sourceNode as XNode).invalidAttr(sourceAttr, source, 'expected an absolute path');
+  }
   if (source === undefined && device === 'disk') {
-    throw node.invalid("a disk with device='disk' needs <source file=.../>");
+    throw node.invalid(`a disk with device='disk' needs <source ${sourceAttr}=.../>`);
   }
 
   const targetNode = node.child('target');
   if (targetNode === undefined) throw node.invalid('missing element <target dev=.../>');
-  targetNode.check({ attrs: ['dev', 'bus'] });
+  targetNode.check({ attrs: ['dev', 'bus', 'tray'] });
   const target = targetNode.requireAttr('dev');
-  if (!/^(vd|sd|hd)[a-z]+$/.test(target)) {
-    throw targetNode.invalidAttr('dev', target, 'expected a name like vda, sda or hda');
+  if (!/^(vd|sd|hd|fd)[a-z]+$/.test(target)) {
+    throw targetNode.invalidAttr('dev', target, 'expected a name like vda, sda, hda or fda');
   }
   const bus = targetNode.enumAttr('bus', DISK_BUSES, defaultBus(target));
   if (device === 'cdrom' && bus === 'virtio') {
     throw targetNode.invalid("a cdrom cannot be on bus 'virtio'; use sata, scsi or ide");
   }
+  if ((device === 'floppy') !== (bus === 'fdc')) {
+    throw targetNode.invalid(device === 'floppy' ? "a floppy must be on bus 'fdc'" : "bus 'fdc' is for device='floppy' only");
+  }
+  const tray = targetNode.enumAttr('tray', ['open', 'closed'] as const);
+  if (tray !== undefined && device === 'disk') throw targetNode.invalid("attribute 'tray' applies to cdrom and floppy drives only");
 
   node.child('readonly')?.check({});
+  node.child('shareable')?.check({});
   // libvirt always treats a cdrom as read-only.
   const readonly = device === 'cdrom' || node.child('readonly') !== undefined;
+  const shareable = node.child('shareable') !== undefined;
 
-  const disk: Disk = { device, sourceType: 'file', format, target, bus, readonly };
+  const disk: Disk = { device, sourceType, format, target, bus, readonly, shareable };
   if (source !== undefined) disk.source = source;
+  const cache = driver?.enumAttr('cache', CACHE_MODES);
+  const io = driver?.enumAttr('io', ['native', 'threads', 'io_uring'] as const);
+  const discard = driver?.enumAttr('discard', ['unmap', 'ignore'] as const);
+  const detectZeroes = driver?.enumAttr('detect_zeroes', ['off', 'on', 'unmap'] as const);
   if (cache !== undefined) disk.cache = cache;
+  if (io !== undefined) {
+    if (io === 'native' && cache !== 'none' && cache !== 'directsync') {
+      throw (driver as XNode).invalid("io='native' needs cache='none' or cache='directsync' (QEMU requires O_DIRECT for native AIO)");
+    }
+    disk.io = io;
+  }
+  if (discard !== undefined) disk.discard = discard;
+  if (detectZeroes !== undefined) disk.detectZeroes = detectZeroes;
+  if (tray !== undefined) disk.tray = tray;
   const serialNode = node.child('serial');
   if (serialNode !== undefined) {
     const serial = serialNode.check({ text: true }).text();
@@ -170,138 +214,140 @@ function parseDisk(node: XNode, boot: BootOrders): Disk {
   }
   const order = boot.read(node.child('boot'));
   if (order !== undefined) disk.bootOrder = order;
+  const address = parseAddress(node, bus === 'virtio' ? ['pci'] as const : ['drive'] as const);
+  if (address !== undefined) disk.address = address;
   return disk;
 }
 
-function parseInterface(node: XNode, boot: BootOrders): Interface {
-  if (node.attr('type') === undefined) throw node.invalid("missing attribute 'type'");
-  node.enumAttr('type', ['user'] as const, 'user');
-  node.check({ attrs: ['type'], one: ['mac', 'model', 'boot'], ignore: IGNORED });
+const CONTROLLER_TYPES: readonly ControllerType[] = ['pci', 'usb', 'virtio-serial', 'scsi', 'sata', 'ide', 'fdc'];
+const PCI_MODELS: readonly PciControllerModel[] = ['pci-root', 'pcie-root', 'pcie-root-port', 'pci-bridge', 'dmi-to-pci-bridge', 'pcie-to-pci-bridge'];
+const USB_MODELS: readonly UsbControllerModel[] = [
+  'qemu-xhci', 'nec-xhci', 'piix3-uhci', 'piix4-uhci', 'ehci', 'ich9-ehci1', 'ich9-uhci1', 'ich9-uhci2', 'ich9-uhci3', 'pci-ohci', 'none',
+];
+const SCSI_MODELS: readonly ScsiControllerModel[] = ['virtio-scsi', 'lsilogic'];
+/** QEMU device names libvirt prints in <model name=...> of PCI controllers. */
+export const PCI_MODEL_NAMES: Record<PciControllerModel, string | undefined> = {
+  'pci-root': undefined,
+  'pcie-root': undefined,
+  'pcie-root-port': 'pcie-root-port',
+  'pci-bridge': 'pci-bridge',
+  'dmi-to-pci-bridge': 'i82801b11-bridge',
+  'pcie-to-pci-bridge': 'pcie-pci-bridge',
+};
 
-  let mac = generateMac();
-  const macNode = node.child('mac');
-  if (macNode !== undefined) {
-    macNode.check({ attrs: ['address'] });
-    const written = macNode.requireAttr('address');
-    const parsed = parseMac(written);
-    if (parsed === undefined) {
-      throw macNode.invalidValue(written, 'MAC address', 'expected six hex bytes like 52:54:00:12:34:56');
-    }
-    if (isMulticastMac(parsed)) {
-      throw macNode.invalidValue(written, 'MAC address', 'a multicast address cannot be used by a network card');
-    }
-    mac = parsed;
+/** Controllers in document order; a missing index becomes the lowest one unused for its type. */
+function parseControllers(nodes: XNode[]): Controller[] {
+  const parsed = nodes.map((n) => ({ node: n, ctrl: parseController(n) }));
+  // USB companion controllers share the index of their EHCI master (the one written before them).
+  let master = 0;
+  for (const { ctrl } of parsed) {
+    if (ctrl.type !== 'usb') continue;
+    if (ctrl.masterStartport === undefined) master = ctrl.index < 0 ? master : ctrl.index;
+    else if (ctrl.index < 0) ctrl.index = master;
   }
-  const modelNode = node.child('model')?.check({ attrs: ['type'] });
-  if (modelNode !== undefined && modelNode.attr('type') === undefined) throw modelNode.invalid("missing attribute 'type'");
-  const model = modelNode?.enumAttr('type', NIC_MODELS, DEFAULT_NIC_MODEL) ?? DEFAULT_NIC_MODEL;
-
-  const nic: Interface = { type: 'user', mac, model };
-  const order = boot.read(node.child('boot'));
-  if (order !== undefined) nic.bootOrder = order;
-  return nic;
+  const used = new Map<string, Map<number, XNode>>();
+  for (const { node, ctrl } of parsed) {
+    if (ctrl.index < 0 || ctrl.masterStartport !== undefined) continue;
+    const byType = used.get(ctrl.type) ?? new Map<number, XNode>();
+    const prev = byType.get(ctrl.index);
+    if (prev !== undefined) throw node.invalid(`${ctrl.type} controller index ${ctrl.index} is already used at line ${prev.line}`);
+    byType.set(ctrl.index, node);
+    used.set(ctrl.type, byType);
+  }
+  for (const { node, ctrl } of parsed) {
+    if (ctrl.index >= 0) continue;
+    const byType = used.get(ctrl.type) ?? new Map<number, XNode>();
+    let i = ctrl.type === 'pci' && ctrl.model !== 'pci-root' && ctrl.model !== 'pcie-root' ? 1 : 0;
+    while (byType.has(i)) i++;
+    ctrl.index = i;
+    byType.set(i, node);
+    used.set(ctrl.type, byType);
+  }
+  return parsed.map((p) => p.ctrl);
 }
 
-const LISTEN_ADDRESS = /^[0-9A-Za-z.:%_-]+$/;
-
-function parseGraphics(node: XNode): Graphics {
-  if (node.attr('type') === undefined) throw node.invalid("missing attribute 'type'");
-  node.enumAttr('type', ['vnc'] as const, 'vnc');
-  node.check({ attrs: ['type', 'port', 'autoport', 'listen', 'passwd'], many: ['listen'] });
-
-  const writtenPort = node.intAttr('port', -1, 65535);
-  const autoportAttr = node.boolAttr('autoport');
-  // libvirt: port -1 or autoport='yes' means "pick a free port at start"; no port at all also does.
-  const autoport = autoportAttr ?? (writtenPort === undefined || writtenPort === -1);
-  let port = -1;
-  if (!autoport) {
-    if (writtenPort === undefined || writtenPort === -1) throw node.invalid("autoport='no' needs a port");
-    if (writtenPort < 5900) {
-      throw node.invalidAttr('port', String(writtenPort), 'a VNC port must be from 5900 to 65535');
+function parseController(node: XNode): Controller {
+  const type = node.enumAttr('type', CONTROLLER_TYPES) ?? missing(node, `attribute 'type' (${CONTROLLER_TYPES.join(', ')})`);
+  const attrs = ['type', 'index', 'model'];
+  const one: string[] = ['address'];
+  if (type === 'usb') attrs.push('ports'), one.push('master');
+  if (type === 'virtio-serial') attrs.push('ports', 'vectors');
+  if (type === 'pci') one.push('model', 'target');
+  if (type === 'scsi') one.push('driver');
+  node.check({ attrs, one, ignore: RUNTIME_ONLY });
+  const ctrl: Controller = { type, index: node.intAttr('index', 0, 255) ?? -1 };
+  switch (type) {
+    case 'pci': {
+      const model = node.enumAttr('model', PCI_MODELS) ?? missing(node, `attribute 'model' (${PCI_MODELS.join(', ')})`);
+      ctrl.model = model;
+      if ((model === 'pci-root' || model === 'pcie-root') && ctrl.index > 0) throw node.invalid(`a ${model} controller must have index 0`);
+      if (model !== 'pci-root' && model !== 'pcie-root' && ctrl.index === 0) throw node.invalid('PCI controller index 0 is the root bus (pci-root or pcie-root)');
+      const modelName = node.child('model');
+      if (modelName !== undefined) {
+        modelName.check({ attrs: ['name'] });
+        const expected = PCI_MODEL_NAMES[model];
+        const name = modelName.requireAttr('name');
+        if (name !== expected) throw modelName.unsupported(`device '${name}' for a ${model} controller is not supported; supported: ${expected ?? 'none'}`);
+      }
+      const target = node.child('target');
+      if (target !== undefined) {
+        target.check({ attrs: ['chassis', 'port', 'busNr', 'chassisNr', 'hotplug'] });
+        if (target.attr('chassisNr') !== undefined || target.attr('hotplug') !== undefined) {
+          throw target.unsupported("attributes 'chassisNr' and 'hotplug' are not supported yet");
+        }
+        const t: NonNullable<Controller['target']> = {};
+        const chassis = target.numAttr('chassis', 0, 255);
+        const port = target.numAttr('port', 0, 255);
+        const busNr = target.numAttr('busNr', 0, 255);
+        if (chassis !== undefined) t.chassis = chassis;
+        if (port !== undefined) t.port = port;
+        if (busNr !== undefined) t.busNr = busNr;
+        ctrl.target = t;
+      }
+      break;
     }
-    port = writtenPort;
-  }
-
-  const listenNodes = node.children('listen');
-  if (listenNodes.length > 1) throw (listenNodes[1] as XNode).unsupported('only one <listen> is supported');
-  const listenAttr = node.attr('listen');
-  let listenChild: string | undefined;
-  const listenNode = listenNodes[0];
-  if (listenNode !== undefined) {
-    if (listenNode.attr('type') === undefined) throw listenNode.invalid("missing attribute 'type'");
-    listenNode.enumAttr('type', ['address'] as const, 'address');
-    listenNode.check({ attrs: ['type', 'address'] });
-    listenChild = listenNode.attr('address');
-  }
-  if (listenAttr !== undefined && listenChild !== undefined && listenAttr !== listenChild) {
-    throw node.invalid(
-      `attribute listen='${listenAttr}' must match the address '${listenChild}' of <graphics>/<listen>`,
-    );
-  }
-  const listen = listenChild ?? listenAttr ?? '127.0.0.1';
-  if (!LISTEN_ADDRESS.test(listen)) {
-    throw node.invalidValue(listen, 'listen address', 'expected an IP address or host name');
-  }
-  const graphics: Graphics = { type: 'vnc', port, autoport, listen };
-  const passwd = node.attr('passwd');
-  if (passwd !== undefined) graphics.passwd = passwd;
-  return graphics;
-}
-
-/** libvirt's default video RAM in KiB for a model, when <model vram> is absent. */
-function defaultVram(model: Video['model']): number | undefined {
-  switch (model) {
-    case 'vga':
-    case 'cirrus':
-    case 'bochs':
-      return 16384;
-    case 'qxl':
-      return 65536;
+    case 'usb': {
+      const model = node.enumAttr('model', USB_MODELS);
+      if (model !== undefined) ctrl.model = model;
+      const ports = node.intAttr('ports', 1, 15);
+      if (ports !== undefined) {
+        if (model !== 'qemu-xhci' && model !== 'nec-xhci') throw node.invalid("attribute 'ports' applies to USB 3 (xhci) controllers only");
+        ctrl.ports = ports;
+      }
+      const master = node.child('master');
+      if (master !== undefined) {
+        master.check({ attrs: ['startport'] });
+        if (model === undefined || !model.startsWith('ich9-uhci')) throw master.invalid('<master> applies to ich9-uhci companion controllers only');
+        ctrl.masterStartport = master.intAttr('startport', 0, 15) ?? missing(master, "attribute 'startport'");
+      }
+      break;
+    }
+    case 'scsi': {
+      const model = node.enumAttr('model', SCSI_MODELS);
+      if (model !== undefined) ctrl.model = model;
+      const driver = node.child('driver');
+      if (driver !== undefined) {
+        driver.check({ attrs: ['queues'] });
+        const queues = driver.intAttr('queues', 1, 1024);
+        if (queues !== undefined) {
+          if (model !== 'virtio-scsi') throw driver.invalid("<driver queues> applies to model 'virtio-scsi' only");
+          ctrl.queues = queues;
+        }
+      }
+      break;
+    }
+    case 'virtio-serial': {
+      if (node.attr('model') !== undefined) throw node.unsupported("attribute 'model' on a virtio-serial controller is not supported");
+      const ports = node.intAttr('ports', 1, 31);
+      const vectors = node.intAttr('vectors', 1, 255);
+      if (ports !== undefined) ctrl.ports = ports;
+      if (vectors !== undefined) ctrl.vectors = vectors;
+      break;
+    }
     default:
-      return undefined;
+      if (node.attr('model') !== undefined) throw node.unsupported(`attribute 'model' on a ${type} controller is not supported`);
   }
-}
-
-function withVideoDefaults(video: Video): Video {
-  if (video.model === 'none') return video;
-  const vram = video.vram ?? defaultVram(video.model);
-  const out: Video = { model: video.model };
-  if (vram !== undefined) out.vram = vram;
-  out.heads = video.heads ?? 1;
-  return out;
-}
-
-function parseVideos(nodes: XNode[]): Video[] {
-  const videos: Video[] = [];
-  nodes.forEach((node, index) => {
-    node.check({ one: ['model'], ignore: IGNORED });
-    const modelNode = node.child('model')?.check({ attrs: ['type', 'vram', 'heads', 'primary'] });
-    const model = modelNode?.enumAttr('type', VIDEO_MODELS, DEFAULT_VIDEO_MODEL) ?? DEFAULT_VIDEO_MODEL;
-    const video: Video = { model };
-    if (modelNode !== undefined) {
-      const primary = modelNode.boolAttr('primary');
-      if (primary === true && index !== 0) {
-        throw modelNode.unsupported("primary='yes' is supported only on the first <video>");
-      }
-      const vram = modelNode.intAttr('vram', 1, 4294967295);
-      const heads = modelNode.intAttr('heads', 1, 16);
-      if (model === 'none' && (vram !== undefined || heads !== undefined)) {
-        throw modelNode.invalid("a video model 'none' takes no vram or heads");
-      }
-      if (vram !== undefined) video.vram = vram;
-      if (heads !== undefined) video.heads = heads;
-    }
-    if (model === 'none' && nodes.length > 1) {
-      throw node.invalid("a video of model 'none' must be the only <video>");
-    }
-    videos.push(withVideoDefaults(video));
-  });
-  return videos;
-}
-
-function parseMemballoon(node: XNode): MemBalloon {
-  if (node.attr('model') === undefined) throw node.invalid("missing attribute 'model' (virtio or none)");
-  const model = node.enumAttr('model', ['virtio', 'none'] as const, 'virtio');
-  node.check({ attrs: ['model'], ignore: IGNORED });
-  return { model };
+  const address = parseAddress(node, ['pci'] as const);
+  if (address !== undefined) ctrl.address = address;
+  return ctrl;
 }

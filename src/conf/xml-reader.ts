@@ -157,6 +157,32 @@ export class XNode {
     throw this.invalidAttr(name, value, `expected '${t}' or '${f}'`);
   }
 
+  /** An on/off attribute as written. */
+  onOffAttr(name: string): 'on' | 'off' | undefined {
+    return this.enumAttr(name, ['on', 'off'] as const);
+  }
+
+  /** An integer attribute written in decimal or 0x-hex (as libvirt writes addresses), within [min, max]. */
+  numAttr(name: string, min: number, max: number): number | undefined {
+    const value = this.attr(name);
+    if (value === undefined) return undefined;
+    const t = value.trim();
+    const fail = (expected: string): VireoError => this.invalidAttr(name, value, expected);
+    let n: number;
+    if (/^0x[0-9a-f]+$/i.test(t)) n = parseInt(t.slice(2), 16);
+    else if (/^\d+$/.test(t)) n = Number(t);
+    else throw fail('expected a decimal or 0x-prefixed hexadecimal integer');
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw fail(`expected an integer from ${min} to ${max}`);
+    return n;
+  }
+
+  /** The element's children, for checks that need document order. */
+  elementChildren(): XNode[] {
+    const out: XNode[] = [];
+    for (const c of this.el.children) if (c.kind === 'element') out.push(new XNode(c, this.childPath(c.name)));
+    return out;
+  }
+
   /** A decimal integer attribute within [min, max]. */
   intAttr(name: string, min: number, max: number): number | undefined {
     const value = this.attr(name);

@@ -110,6 +110,76 @@ export interface XmlOut {
   attrs: Array<[string, string]>;
   text?: string;
   children: XmlOut[];
+  /** Mixed content (text and elements), printed on one line as written instead of `text`/`children`. */
+  mixed?: Array<XmlOut | string>;
+}
+
+/** An element kept verbatim: prefixed name, attributes in order, mixed content. */
+export interface XmlTreeNode {
+  name: string;
+  attrs: Array<[string, string]>;
+  children: Array<XmlTreeNode | string>;
+}
+
+/**
+ * Copy a parsed element into a self-contained tree: namespace declarations it relies on from its
+ * ancestors (`inScope`, prefix -> URI) are added to it, so it prints correctly on its own.
+ * Whitespace-only text between child elements is dropped; other text is kept as written.
+ */
+export function toXmlTree(el: XmlElement, inScope: ReadonlyMap<string, string> = new Map()): XmlTreeNode {
+  const attrs: Array<[string, string]> = Object.entries(el.attrs);
+  const declared = new Set(attrs.filter(([k]) => k === 'xmlns' || k.startsWith('xmlns:')).map(([k]) => k));
+  const used = new Set<string>();
+  const prefixOf = (name: string): string | undefined => (name.includes(':') ? name.slice(0, name.indexOf(':')) : undefined);
+  const collect = (e: XmlElement): void => {
+    const p = prefixOf(e.name);
+    if (p !== undefined) used.add(p);
+    for (const k of Object.keys(e.attrs)) {
+      const ap = prefixOf(k);
+      if (ap !== undefined && ap !== 'xmlns' && ap !== 'xml') used.add(ap);
+    }
+    for (const c of e.children) if (c.kind === 'element') collect(c);
+  };
+  collect(el);
+  const extra: Array<[string, string]> = [];
+  for (const p of used) {
+    const uri = inScope.get(p);
+    if (uri !== undefined && !declared.has(`xmlns:${p}`)) extra.push([`xmlns:${p}`, uri]);
+  }
+  if (prefixOf(el.name) === undefined && !declared.has('xmlns') && inScope.has('')) extra.push(['xmlns', inScope.get('') as string]);
+  const hasElements = el.children.some((c) => c.kind === 'element');
+  const children: Array<XmlTreeNode | string> = [];
+  for (const c of el.children) {
+    if (c.kind === 'element') children.push(toXmlTree(c));
+    else if (!hasElements || c.text.trim() !== '') children.push(c.text);
+  }
+  return { name: el.name, attrs: [...extra, ...attrs], children };
+}
+
+/** Namespace declarations (prefix -> URI; '' for the default namespace) on an element. */
+export function namespaceDecls(el: XmlElement): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [k, v] of Object.entries(el.attrs)) {
+    if (k === 'xmlns') out.set('', v);
+    else if (k.startsWith('xmlns:')) out.set(k.slice(6), v);
+  }
+  return out;
+}
+
+/** A verbatim tree as an element to print. */
+export function fromXmlTree(tree: XmlTreeNode): XmlOut {
+  const out: XmlOut = { name: tree.name, attrs: [...tree.attrs], children: [] };
+  const elements = tree.children.filter((c): c is XmlTreeNode => typeof c !== 'string');
+  const texts = tree.children.filter((c): c is string => typeof c === 'string');
+  if (elements.length === 0) {
+    const text = texts.join('');
+    if (text !== '') out.text = text;
+  } else if (texts.length === 0) {
+    out.children = elements.map(fromXmlTree);
+  } else {
+    out.mixed = tree.children.map((c) => (typeof c === 'string' ? c : fromXmlTree(c)));
+  }
+  return out;
 }
 
 /** Attribute values for el(); undefined drops the attribute. */
@@ -166,10 +236,27 @@ export function serializeXml(root: XmlOut): string {
   return lines.join('\n') + '\n';
 }
 
+function openTag(node: XmlOut): string {
+  let open = `<${node.name}`;
+  for (const [key, value] of node.attrs) open += ` ${key}='${xmlEscape(value, { attribute: true })}'`;
+  return open;
+}
+
+/** One element on one line, whitespace exactly as in the model (for mixed content). */
+function inline(node: XmlOut): string {
+  const open = openTag(node);
+  const parts = node.mixed ?? (node.children.length > 0 ? node.children : node.text !== undefined && node.text !== '' ? [node.text] : []);
+  if (parts.length === 0) return `${open}/>`;
+  return `${open}>${parts.map((p) => (typeof p === 'string' ? xmlEscape(p) : inline(p))).join('')}</${node.name}>`;
+}
+
 function write(node: XmlOut, depth: number, lines: string[]): void {
   const pad = '  '.repeat(depth);
-  let open = `${pad}<${node.name}`;
-  for (const [key, value] of node.attrs) open += ` ${key}='${xmlEscape(value, { attribute: true })}'`;
+  if (node.mixed !== undefined) {
+    lines.push(pad + inline(node));
+    return;
+  }
+  const open = pad + openTag(node);
   if (node.children.length === 0) {
     if (node.text === undefined || node.text === '') lines.push(`${open}/>`);
     else lines.push(`${open}>${xmlEscape(node.text)}</${node.name}>`);

@@ -100,7 +100,7 @@ export class Domain {
       hasSnapshot: false,
       title: def.title ?? '',
       osType: 'hvm',
-      vcpus: def.vcpus,
+      vcpus: def.vcpu.current,
       maxMemoryKiB: def.memoryKiB,
       usedMemoryKiB: this.active ? def.currentMemoryKiB : def.currentMemoryKiB,
       cpuTimeNs,

@@ -8,7 +8,8 @@ import type { DomainDef } from '../conf/domain-model.js';
 import { formatDomainXml, parseDomainXml } from '../conf/domain-xml.js';
 import type { DomainState, StateReason } from '../api/types.js';
 import { VireoError } from '../api/errors.js';
-import { buildQemuArgv } from '../qemu/argv.js';
+import { buildQemuArgv, checkHostSupport, monitorSetup } from '../qemu/argv.js';
+import { hostFacts, hugepagesMount, prepareLaunch, type Prepared } from '../qemu/prepare.js';
 import { launchQemu, killQemu } from '../qemu/process.js';
 import { QmpClient, type QmpEvent } from '../qemu/qmp/client.js';
 import { ConsoleStream } from '../qemu/console.js';
@@ -40,20 +41,28 @@ export async function launch(ctx: LifecycleContext, dom: Domain, def: DomainDef,
   await checkFiles(def);
   const emulator = def.devices.emulator ?? DEFAULT_EMULATOR;
   await qemuVersion(emulator);
+  checkHostSupport(def, await hostFacts(emulator));
 
   const runDir = ctx.store.runDir(def.name);
   await fs.rm(runDir, { recursive: true, force: true });
   await fs.mkdir(runDir, { recursive: true, mode: 0o700 });
   const monitor = path.join(runDir, 'monitor.sock');
-  const argv = buildQemuArgv(def, {
-    monitor,
-    serialSocket: (p) => path.join(runDir, `serial${p}.sock`),
-    serialLog: (p) => ctx.store.serialLog(def.name, p),
-    consoleSocket: (p) => path.join(runDir, `console${p}.sock`),
-  }, { accel: def.type === 'kvm' ? 'kvm' : 'tcg' });
 
   let rt: Runtime | undefined;
+  let prepared: Prepared | undefined;
   try {
+    // The live definition: firmware, NVRAM, SPICE port, channel sockets filled in (swtpm started).
+    prepared = await prepareLaunch(def, { libDir: ctx.store.layout.lib, runDir, logDir: ctx.store.layout.log });
+    def = prepared.def;
+    const tpmSocket = prepared.tpmSocket;
+    const argv = buildQemuArgv(def, {
+      monitor,
+      serialSocket: (p) => path.join(runDir, `serial${p}.sock`),
+      serialLog: (p) => ctx.store.serialLog(def.name, p),
+      consoleSocket: (p) => path.join(runDir, `console${p}.sock`),
+      channelSocket: (n) => path.join(runDir, `${n}.sock`),
+      tpmSocket,
+    }, { accel: def.type === 'kvm' ? 'kvm' : 'tcg', hugepagesPath: await hugepagesMount() });
     const { child, qmp } = await launchQemu({ emulator, argv, monitor, logFile: ctx.store.logFile(def.name), runDir });
     rt = {
       id: ctx.allocateId(), pid: child.pid, pidStart: (await processStartTime(child.pid)) ?? 0, child, qmp, liveDef: def,
@@ -61,6 +70,7 @@ export async function launch(ctx: LifecycleContext, dom: Domain, def: DomainDef,
       pauseReason: undefined, inShutdown: false, finalized: false, statusWrites: Promise.resolve(), monitorReady: undefined,
     };
     await connectConsoles(ctx, rt, false);
+    for (const c of monitorSetup(def)) await qmp.execute(c.execute, c.arguments);
     dom.runtime = rt;
     watch(ctx, dom, rt);
     if (opts.paused) {
@@ -77,6 +87,7 @@ export async function launch(ctx: LifecycleContext, dom: Domain, def: DomainDef,
       for (const c of rt.consoles.values()) c.close();
       await killQemu(rt.pid, { graceful: false });
     }
+    await prepared?.cleanup();
     dom.runtime = undefined;
     dom.setState('shut off', 'failed');
     await fs.rm(runDir, { recursive: true, force: true });

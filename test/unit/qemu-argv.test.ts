@@ -1,50 +1,178 @@
-// Golden files: domain XML in, QEMU argv out (test/fixtures/argv/NAME.xml -> NAME.argv).
+// Golden files: domain XML in, QEMU argv out (test/fixtures/argv/NAME.xml -> NAME.argv, and the
+// virt-install corpus test/fixtures/virt-install/NAME.xml -> NAME.argv).
 // Regenerate after an intended change with VIREO_UPDATE_GOLDEN=1.
-import { test } from 'node:test';
+import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDomainXml } from '../../src/conf/domain-xml.js';
-import { buildQemuArgv, diskIndex } from '../../src/qemu/argv.js';
+import type { DomainDef } from '../../src/conf/domain-model.js';
+import { parseFirmwareDescriptor, resolveFirmware, type FirmwareDescriptor } from '../../src/conf/firmware.js';
+import { buildQemuArgv, checkHostSupport, diskIndex, monitorSetup, type LaunchOptions } from '../../src/qemu/argv.js';
 import { VireoError } from '../../src/api/errors.js';
 
-const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures/argv');
+const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures');
+const dir = path.join(fixtures, 'argv');
+const corpus = path.join(fixtures, 'virt-install');
 const paths = {
   monitor: '/run/vireo/domains/NAME/monitor.sock',
   serialSocket: (p: number) => `/run/vireo/domains/NAME/serial${p}.sock`,
   serialLog: (p: number) => `/var/log/vireo/NAME.serial${p}.log`,
   consoleSocket: (p: number) => `/run/vireo/domains/NAME/console${p}.sock`,
+  channelSocket: (n: string) => `/run/vireo/domains/NAME/${n}.sock`,
+  tpmSocket: '/run/vireo/domains/NAME/swtpm.sock',
 };
+const OPTS: LaunchOptions = { accel: 'tcg', hugepagesPath: '/dev/hugepages', now: new Date('2026-01-02T03:04:05Z') };
+/** Debian 12's ovmf descriptors, copied into the fixtures. */
+const firmware: FirmwareDescriptor[] = readdirSync(path.join(fixtures, 'firmware'))
+  .map((f) => parseFirmwareDescriptor(f, readFileSync(path.join(fixtures, 'firmware', f), 'utf8')))
+  .filter((d): d is FirmwareDescriptor => d !== undefined);
 
-for (const f of readdirSync(dir).filter((f) => f.endsWith('.xml'))) {
-  test(`argv golden: ${f}`, () => {
-    const def = parseDomainXml(readFileSync(path.join(dir, f), 'utf8'));
-    const argv = buildQemuArgv(def, paths, { accel: 'tcg' }).join('\n') + '\n';
-    const golden = path.join(dir, f.replace(/\.xml$/, '.argv'));
-    if (process.env.VIREO_UPDATE_GOLDEN === '1' || !existsSync(golden)) writeFileSync(golden, argv);
-    assert.equal(argv, readFileSync(golden, 'utf8'));
-  });
+/** What the daemon does before building a command line: firmware picked, NVRAM path set. */
+function live(xml: string): DomainDef {
+  return resolveFirmware(parseDomainXml(xml), firmware, '/var/lib/vireo/nvram');
 }
 
+function golden(xmlFile: string): void {
+  const def = live(readFileSync(xmlFile, 'utf8'));
+  const argv = buildQemuArgv(def, paths, OPTS).join('\n') + '\n';
+  const file = xmlFile.replace(/\.xml$/, '.argv');
+  if (process.env.VIREO_UPDATE_GOLDEN === '1' || !existsSync(file)) writeFileSync(file, argv);
+  assert.equal(argv, readFileSync(file, 'utf8'));
+}
+
+describe('argv golden files', () => {
+  for (const f of readdirSync(dir).filter((f) => f.endsWith('.xml'))) test(`argv golden: ${f}`, () => golden(path.join(dir, f)));
+  for (const f of readdirSync(corpus).filter((f) => f.endsWith('.xml'))) test(`argv golden (virt-install): ${f}`, () => golden(path.join(corpus, f)));
+});
+
+/** Split a command line as libvirt quotes it (single quotes around JSON) into words. */
+function shellWords(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  let inWord = false;
+  for (const ch of line.trim()) {
+    if (quoted) {
+      if (ch === "'") quoted = false;
+      else cur += ch;
+    } else if (ch === "'") {
+      quoted = true;
+      inWord = true;
+    } else if (ch === ' ') {
+      if (inWord) out.push(cur);
+      cur = '';
+      inWord = false;
+    } else {
+      cur += ch;
+      inWord = true;
+    }
+  }
+  if (inWord) out.push(cur);
+  return out;
+}
+
+/** id -> "bus addr [multifunction]" of every -device with a bus, from an argv. */
+function placements(argv: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  argv.forEach((a, i) => {
+    if (argv[i - 1] !== '-device' || !a.startsWith('{')) return;
+    const d = JSON.parse(a) as Record<string, unknown>;
+    if (typeof d.id !== 'string' || d.bus === undefined) return;
+    out.set(d.id, [d.bus, d.addr ?? d.port ?? d.unit ?? '', d.multifunction === true ? 'mf' : ''].join(' ').trim());
+  });
+  return out;
+}
+
+describe("guest addresses match libvirt's (virsh domxml-to-native of the same XML)", () => {
+  const refDir = path.join(corpus, 'libvirt-argv');
+  for (const f of existsSync(refDir) ? readdirSync(refDir).filter((x) => x.endsWith('.argv')) : []) {
+    test(f.replace(/\.argv$/, ''), () => {
+      const theirs = placements(shellWords(readFileSync(path.join(refDir, f), 'utf8')));
+      const ours = placements(buildQemuArgv(live(readFileSync(path.join(corpus, f.replace(/\.argv$/, '.xml')), 'utf8')), paths, OPTS));
+      assert.ok(theirs.size > 3, 'the reference lists devices');
+      for (const [id, where] of theirs) assert.equal(ours.get(id), where, `device ${id}`);
+    });
+  }
+});
+
+const parseFixture = (name: string, edit: (x: string) => string = (x) => x): DomainDef =>
+  live(edit(readFileSync(path.join(dir, name), 'utf8')));
+
 test('the daemon-owned console keeps a log so output survives a daemon restart', () => {
-  const def = parseDomainXml(readFileSync(path.join(dir, 'full.xml'), 'utf8'));
-  const argv = buildQemuArgv(def, paths, { accel: 'tcg' });
-  const chardev = argv[argv.indexOf('-device', argv.findIndex((a) => a.startsWith('socket,id=charserial0'))) - 1]!;
-  assert.match(chardev, /path=\/run\/vireo\/domains\/NAME\/serial0\.sock,server=on,wait=off,logfile=\/var\/log\/vireo\/NAME\.serial0\.log/);
+  const argv = buildQemuArgv(parseFixture('full.xml'), paths, OPTS);
+  const chardev = argv.find((a) => a.startsWith('socket,id=charserial0'));
+  assert.match(chardev ?? '', /path=\/run\/vireo\/domains\/NAME\/serial0\.sock,server=on,wait=off,logfile=\/var\/log\/vireo\/NAME\.serial0\.log/);
 });
 
 test('every guest starts paused, sandboxed, and stays after guest poweroff', () => {
-  const def = parseDomainXml(readFileSync(path.join(dir, 'full.xml'), 'utf8'));
-  const argv = buildQemuArgv(def, paths, { accel: 'kvm' });
+  const argv = buildQemuArgv(parseFixture('full.xml'), paths, { accel: 'kvm' });
   for (const flag of ['-S', '-no-user-config', '-nodefaults', '-no-shutdown']) assert.ok(argv.includes(flag), flag);
   assert.equal(argv[argv.indexOf('-sandbox') + 1], 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny');
   assert.equal(argv[argv.indexOf('-accel') + 1], 'kvm');
 });
 
-test('IDE disks on q35 are refused with a hint', () => {
-  const def = parseDomainXml(readFileSync(path.join(dir, 'full.xml'), 'utf8').replace("dev='sdb' bus='sata'", "dev='hdb' bus='ide'"));
-  assert.throws(() => buildQemuArgv(def, paths, { accel: 'tcg' }), (e: unknown) => e instanceof VireoError && e.code === 'XML_UNSUPPORTED');
+test('host-passthrough and host-model: the host CPU under KVM, "max" under TCG (TCG cannot pass a CPU through)', () => {
+  const cpu = (mode: string, accel: 'kvm' | 'tcg'): string | undefined => {
+    const argv = buildQemuArgv(parseFixture('full.xml', (x) => x.replace('<features>', `<cpu mode='${mode}'/><features>`)), paths, { accel });
+    return argv[argv.indexOf('-cpu') + 1];
+  };
+  assert.equal(cpu('host-passthrough', 'tcg'), 'max');
+  assert.equal(cpu('host-passthrough', 'kvm'), 'host');
+  assert.equal(cpu('host-model', 'tcg'), 'max');
+  assert.equal(cpu('maximum', 'kvm'), 'max');
+});
+
+test('<os><boot dev> becomes bootindex on the first device of each kind, as libvirt does', () => {
+  const argv = buildQemuArgv(parseFixture('legacy-pc.xml'), paths, OPTS);
+  const boot = new Map<string, number>();
+  for (const a of argv) {
+    if (!a.startsWith('{')) continue;
+    const d = JSON.parse(a) as { id?: string; bootindex?: number };
+    if (d.bootindex !== undefined && d.id !== undefined) boot.set(d.id, d.bootindex);
+  }
+  assert.deepEqual([...boot.entries()].sort((a, b) => a[1] - b[1]), [['fdc0-0-0', 1], ['ide0-1-0', 2], ['ide0-0-0', 3], ['net0', 4]]);
+  assert.equal(argv[argv.indexOf('-boot') + 1], 'menu=off,strict=on');
+});
+
+test('UEFI: firmware picked from the descriptors, NVRAM per domain, secure boot brings SMM', () => {
+  const def = parseFixture('tuned.xml');
+  assert.deepEqual(def.os.loader, { path: '/usr/share/OVMF/OVMF_CODE_4M.ms.fd', readonly: true, type: 'pflash', secure: true });
+  assert.deepEqual(def.os.nvram, { template: '/usr/share/OVMF/OVMF_VARS_4M.ms.fd', path: '/var/lib/vireo/nvram/tuned_VARS.fd' });
+  const plain = live(readFileSync(path.join(dir, 'tuned.xml'), 'utf8').replace(/<firmware>[\s\S]*?<\/firmware>/, "<firmware><feature enabled='no' name='secure-boot'/></firmware>"));
+  assert.equal(plain.os.loader?.path, '/usr/share/OVMF/OVMF_CODE_4M.fd');
+  assert.equal(plain.os.loader?.secure, false);
+  assert.throws(() => resolveFirmware(parseDomainXml(readFileSync(path.join(dir, 'legacy-pc.xml'), 'utf8').replace(/<loader[^<]*<\/loader>/, '').replace('<os>', "<os firmware='efi'>").replace('<bootmenu', "<firmware><feature enabled='yes' name='secure-boot'/></firmware><bootmenu")), firmware, '/n'),
+    (e: unknown) => e instanceof VireoError && e.code === 'NO_SUPPORT' && /pc-i440fx-7\.2/.test(e.message) && /secure-boot=yes/.test(e.message));
+});
+
+test('start is refused, naming the device, for what this host or vireo cannot run yet', () => {
+  const def = parseFixture('tuned.xml');
+  const facts = { spice: true, swtpm: true };
+  assert.throws(() => checkHostSupport(def, facts), (e: unknown) =>
+    e instanceof VireoError && e.code === 'NO_SUPPORT' && e.message.includes('interface net0 (52:54:00:aa:00:01') && e.message.includes("type 'bridge', source br0") && /type='user'/.test(e.hint ?? ''));
+  const userOnly: DomainDef = { ...def, devices: { ...def.devices, interfaces: [] } };
+  checkHostSupport(userOnly, facts);
+  assert.throws(() => checkHostSupport(userOnly, { spice: false, swtpm: true }), (e: unknown) => e instanceof VireoError && /SPICE/.test(e.message));
+  assert.throws(() => checkHostSupport(userOnly, { spice: true, swtpm: false }), (e: unknown) => e instanceof VireoError && /swtpm/.test(e.message));
+});
+
+test('graphics passwords and link state go over QMP, never on the command line', () => {
+  const def = parseFixture('tuned.xml');
+  const argv = buildQemuArgv(def, paths, OPTS).join(' ');
+  assert.doesNotMatch(argv, /sp1ce|password=vnc/);
+  assert.deepEqual(monitorSetup(def), [
+    { execute: 'set_password', arguments: { protocol: 'spice', password: 'sp1ce' } },
+    { execute: 'set_password', arguments: { protocol: 'vnc', password: 'vnc' } },
+    { execute: 'set_link', arguments: { name: 'net0', up: false } },
+    { execute: 'qom-set', arguments: { path: '/machine/peripheral/balloon0', property: 'guest-stats-polling-interval', value: 10 } },
+  ]);
+});
+
+test('huge pages need hugetlbfs: a clear NO_SUPPORT without it', () => {
+  assert.throws(() => buildQemuArgv(parseFixture('tuned.xml'), paths, { accel: 'tcg' }),
+    (e: unknown) => e instanceof VireoError && e.code === 'NO_SUPPORT' && /hugetlbfs/.test(e.message));
 });
 
 test('disk index from target name', () => {

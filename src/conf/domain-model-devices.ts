@@ -1,0 +1,290 @@
+/**
+ * Devices of a domain definition (<devices>), with the guest addresses that keep the guest's
+ * view of its hardware stable across restarts and redefinitions.
+ */
+
+/** A slot on a PCI bus; bus N is the bus provided by PCI controller index N (0 is the root). */
+export interface PciAddress {
+  type: 'pci';
+  domain: number;
+  bus: number;
+  slot: number;
+  function: number;
+  multifunction?: 'on' | 'off';
+}
+
+/** A unit on a disk controller (SATA, IDE, SCSI, floppy). */
+export interface DriveAddress {
+  type: 'drive';
+  controller: number;
+  bus: number;
+  target: number;
+  unit: number;
+}
+
+/** A port on a USB bus (port is a dotted path through hubs, e.g. '1' or '1.2'). */
+export interface UsbAddress {
+  type: 'usb';
+  bus: number;
+  port: string;
+}
+
+/** A port on a virtio-serial controller. */
+export interface VirtioSerialAddress {
+  type: 'virtio-serial';
+  controller: number;
+  bus: number;
+  port: number;
+}
+
+export interface IsaAddress {
+  type: 'isa';
+  iobase?: number;
+  irq?: number;
+}
+
+export type DeviceAddress = PciAddress | DriveAddress | UsbAddress | VirtioSerialAddress | IsaAddress;
+
+export type DiskBus = 'virtio' | 'sata' | 'scsi' | 'ide' | 'fdc';
+export type DiskFormat = 'raw' | 'qcow2';
+export type CacheMode = 'none' | 'writeback' | 'writethrough' | 'directsync' | 'unsafe' | 'default';
+
+export interface Disk {
+  device: 'disk' | 'cdrom' | 'floppy';
+  /** A file, or a host block device. */
+  sourceType: 'file' | 'block';
+  /** Host path (file or block device); absent for an empty cdrom or floppy drive. */
+  source?: string;
+  format: DiskFormat;
+  /** Guest device name, e.g. 'vda', 'sda', 'fda'. */
+  target: string;
+  bus: DiskBus;
+  readonly: boolean;
+  shareable: boolean;
+  /** Per-device boot order (<boot order='N'/>). */
+  bootOrder?: number;
+  cache?: CacheMode;
+  io?: 'native' | 'threads' | 'io_uring';
+  discard?: 'unmap' | 'ignore';
+  detectZeroes?: 'off' | 'on' | 'unmap';
+  /** Serial number presented to the guest. */
+  serial?: string;
+  /** cdrom/floppy tray. */
+  tray?: 'open' | 'closed';
+  address?: PciAddress | DriveAddress;
+}
+
+export type ControllerType = 'pci' | 'usb' | 'virtio-serial' | 'scsi' | 'sata' | 'ide' | 'fdc';
+export type PciControllerModel = 'pci-root' | 'pcie-root' | 'pcie-root-port' | 'pci-bridge' | 'dmi-to-pci-bridge' | 'pcie-to-pci-bridge';
+export type UsbControllerModel =
+  | 'qemu-xhci' | 'nec-xhci' | 'piix3-uhci' | 'piix4-uhci' | 'ehci' | 'ich9-ehci1'
+  | 'ich9-uhci1' | 'ich9-uhci2' | 'ich9-uhci3' | 'pci-ohci' | 'none';
+export type ScsiControllerModel = 'virtio-scsi' | 'lsilogic';
+
+export interface Controller {
+  type: ControllerType;
+  index: number;
+  /** The model for pci, usb and scsi controllers. */
+  model?: PciControllerModel | UsbControllerModel | ScsiControllerModel;
+  /** USB ports (xhci) or virtio-serial ports. */
+  ports?: number;
+  /** virtio-serial MSI vectors. */
+  vectors?: number;
+  /** USB companion controllers: <master startport>. */
+  masterStartport?: number;
+  /** PCI controllers: <target chassis port busNr>. */
+  target?: { chassis?: number; port?: number; busNr?: number };
+  /** virtio-scsi <driver queues>. */
+  queues?: number;
+  address?: PciAddress;
+}
+
+export type NicModel = 'virtio' | 'e1000' | 'e1000e' | 'rtl8139';
+
+export interface Interface {
+  /** user: QEMU's own NAT; network/bridge/ethernet: a tap device (needs the network layer). */
+  type: 'user' | 'network' | 'bridge' | 'ethernet';
+  /** Lower-case colon-separated MAC; a 52:54:00 address is generated when absent. */
+  mac: string;
+  model: NicModel;
+  /** <source network=...> for type network, <source bridge=...> for type bridge. */
+  source?: string;
+  /** <target dev>: the host tap device name. */
+  targetDev?: string;
+  linkState?: 'up' | 'down';
+  mtu?: number;
+  /** <driver name queues>. */
+  driver?: { name?: 'qemu' | 'vhost'; queues?: number };
+  bootOrder?: number;
+  address?: PciAddress;
+}
+
+/** Where a character device is connected on the host side. */
+export type CharSource =
+  | { type: 'pty'; path?: string }
+  | { type: 'file'; path: string; append?: boolean }
+  /** A UNIX socket; a bind channel without a path gets one in the domain's run directory. */
+  | { type: 'unix'; path?: string; mode: 'bind' | 'connect' }
+  | { type: 'tcp'; mode: 'bind' | 'connect'; host: string; service: string; protocol: 'raw' | 'telnet' }
+  /** A SPICE channel (needs <graphics type='spice'>). */
+  | { type: 'spicevmc' }
+  | { type: 'null' };
+
+export interface SerialPort {
+  source: CharSource;
+  /** Port number (target port), 0 for ttyS0. */
+  port: number;
+}
+
+export interface Console {
+  source: CharSource;
+  /** 'serial' consoles alias a serial port; 'virtio' is a virtio-console (hvc0). */
+  targetType: 'serial' | 'virtio';
+  port: number;
+}
+
+export interface ParallelPort {
+  source: CharSource;
+  port: number;
+}
+
+export interface Channel {
+  source: CharSource;
+  /** virtio-serial port name, e.g. org.qemu.guest_agent.0 or com.redhat.spice.0. */
+  name?: string;
+  address?: VirtioSerialAddress;
+}
+
+export interface Input {
+  type: 'tablet' | 'mouse' | 'keyboard';
+  bus: 'usb' | 'ps2' | 'virtio';
+  address?: PciAddress | UsbAddress;
+}
+
+export interface SpiceOptions {
+  image?: 'auto_glz' | 'auto_lz' | 'quic' | 'glz' | 'lz' | 'off';
+  jpeg?: 'auto' | 'never' | 'always';
+  zlib?: 'auto' | 'never' | 'always';
+  playback?: 'on' | 'off';
+  streaming?: 'filter' | 'all' | 'off';
+  copypaste?: 'yes' | 'no';
+  mouse?: 'server' | 'client';
+  filetransfer?: 'yes' | 'no';
+}
+
+export interface Graphics {
+  type: 'vnc' | 'spice';
+  /** -1 means autoport. */
+  port: number;
+  autoport: boolean;
+  /** SPICE TLS port; -1 with autoport. */
+  tlsPort?: number;
+  listen: string;
+  passwd?: string;
+  keymap?: string;
+  spice?: SpiceOptions;
+}
+
+export type VideoModel = 'vga' | 'cirrus' | 'virtio' | 'qxl' | 'bochs' | 'ramfb' | 'none';
+
+export interface Video {
+  model: VideoModel;
+  /** KiB */
+  vram?: number;
+  heads?: number;
+  /** qxl RAM bar, KiB. */
+  ram?: number;
+  /** qxl 64-bit VRAM bar, KiB. */
+  vram64?: number;
+  /** VGA memory, KiB. */
+  vgamem?: number;
+  accel3d?: boolean;
+  address?: PciAddress;
+}
+
+export interface Sound {
+  model: 'ich9' | 'ich6' | 'ac97' | 'es1370' | 'sb16';
+  /** HDA codecs; ich6/ich9 get one 'duplex' codec when none is written. */
+  codecs: Array<'duplex' | 'micro' | 'output'>;
+  address?: PciAddress;
+}
+
+/** <audio>: the host audio backend sound devices and graphics use. */
+export interface Audio {
+  id: number;
+  type: 'none' | 'spice';
+}
+
+export interface RedirDev {
+  bus: 'usb';
+  source: CharSource;
+  bootOrder?: number;
+  address?: UsbAddress;
+}
+
+export type RngBackend =
+  | { model: 'random'; device: string }
+  | { model: 'builtin' }
+  | { model: 'egd'; source: CharSource };
+
+export interface Rng {
+  model: 'virtio';
+  backend: RngBackend;
+  /** Rate limit: bytes per period (ms). */
+  rate?: { bytes: number; periodMs?: number };
+  address?: PciAddress;
+}
+
+export interface MemBalloon {
+  model: 'virtio' | 'none';
+  autodeflate?: OnOffValue;
+  freePageReporting?: OnOffValue;
+  /** Statistics polling period in seconds. */
+  statsPeriod?: number;
+  address?: PciAddress;
+}
+
+type OnOffValue = 'on' | 'off';
+
+export interface Watchdog {
+  model: 'i6300esb' | 'ib700';
+  action: 'reset' | 'shutdown' | 'poweroff' | 'pause' | 'none' | 'dump' | 'inject-nmi';
+  address?: PciAddress;
+}
+
+export interface Panic {
+  model: 'isa' | 'hyperv';
+  address?: IsaAddress;
+}
+
+export type TpmBackend =
+  | { type: 'emulator'; version: '2.0' | '1.2' }
+  | { type: 'passthrough'; device: string };
+
+export interface Tpm {
+  model: 'tpm-tis' | 'tpm-crb';
+  backend: TpmBackend;
+}
+
+export interface Devices {
+  /** Emulator binary; defaults to the host's qemu-system-x86_64. */
+  emulator?: string;
+  disks: Disk[];
+  controllers: Controller[];
+  interfaces: Interface[];
+  serials: SerialPort[];
+  parallels: ParallelPort[];
+  consoles: Console[];
+  channels: Channel[];
+  inputs: Input[];
+  tpms: Tpm[];
+  graphics: Graphics[];
+  sounds: Sound[];
+  audios: Audio[];
+  videos: Video[];
+  redirdevs: RedirDev[];
+  watchdogs: Watchdog[];
+  memballoon: MemBalloon;
+  rngs: Rng[];
+  panics: Panic[];
+}

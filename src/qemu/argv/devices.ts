@@ -1,0 +1,199 @@
+/**
+ * The remaining devices: network cards, input, TPM, audio and graphics (VNC, SPICE), video,
+ * sound, USB redirection, watchdog, memory balloon, RNG and panic notifiers.
+ */
+
+import { VireoError } from '../../api/errors.js';
+import type { DomainDef, Graphics, Interface, Video } from '../../conf/domain-model.js';
+import { chardevArg } from './chardev.js';
+import type { LaunchPaths } from './index.js';
+import { esc, json, pciProps, usbProps, type Argv, type Json } from './util.js';
+
+const NIC_DRIVERS: Record<string, string> = { virtio: 'virtio-net-pci', e1000: 'e1000', e1000e: 'e1000e', rtl8139: 'rtl8139' };
+
+/** The -netdev backend of a NIC. Tap-based types name the device the network layer will create. */
+function netdev(nic: Interface, i: number): Json {
+  if (nic.type === 'user') return { type: 'user', id: `hostnet${i}` };
+  const dev: Json = { type: 'tap', ifname: nic.targetDev ?? `vnet${i}`, script: 'no', downscript: 'no' };
+  if (nic.driver?.name !== 'qemu' && nic.model === 'virtio') dev.vhost = true;
+  if (nic.driver?.queues !== undefined) dev.queues = nic.driver.queues;
+  dev.id = `hostnet${i}`;
+  return dev;
+}
+
+export function netArgs(def: DomainDef, out: Argv, bootIndex: (nic: Interface) => number | undefined): void {
+  def.devices.interfaces.forEach((nic, i) => {
+    out.push('-netdev', json(netdev(nic, i)));
+    const dev: Json = { driver: NIC_DRIVERS[nic.model] ?? nic.model, netdev: `hostnet${i}`, id: `net${i}`, mac: nic.mac };
+    const q = nic.driver?.queues;
+    if (q !== undefined && q > 1) Object.assign(dev, { mq: true, vectors: 2 * q + 2 });
+    if (nic.mtu !== undefined && nic.model === 'virtio') dev.host_mtu = nic.mtu;
+    const boot = bootIndex(nic);
+    if (boot !== undefined) dev.bootindex = boot;
+    out.device({ ...dev, ...pciProps(def, nic.address) });
+  });
+}
+
+const INPUT_DRIVERS = {
+  usb: { tablet: 'usb-tablet', mouse: 'usb-mouse', keyboard: 'usb-kbd' },
+  virtio: { tablet: 'virtio-tablet-pci', mouse: 'virtio-mouse-pci', keyboard: 'virtio-keyboard-pci' },
+} as const;
+
+export function inputArgs(def: DomainDef, out: Argv): void {
+  def.devices.inputs.forEach((inp, i) => {
+    // PS/2 mouse and keyboard are part of the PC's i8042; they need no -device.
+    if (inp.bus === 'ps2') return;
+    const driver = INPUT_DRIVERS[inp.bus][inp.type];
+    const where = inp.bus === 'usb' ? usbProps(inp.address) : pciProps(def, inp.address?.type === 'pci' ? inp.address : undefined);
+    out.device({ driver, id: `input${i}`, ...where });
+  });
+}
+
+export function tpmArgs(def: DomainDef, paths: LaunchPaths, out: Argv): void {
+  for (const t of def.devices.tpms) {
+    if (t.backend.type === 'emulator') {
+      out.push('-chardev', `socket,id=chrtpm,path=${esc(paths.tpmSocket)}`);
+      out.push('-tpmdev', 'emulator,id=tpm-tpm0,chardev=chrtpm');
+    } else {
+      out.push('-tpmdev', `passthrough,id=tpm-tpm0,path=${esc(t.backend.device)}`);
+    }
+    out.device({ driver: t.model, tpmdev: 'tpm-tpm0', id: 'tpm0' });
+  }
+}
+
+const SPICE_OPTS: Record<string, (v: string) => string> = {
+  image: (v) => `image-compression=${v}`,
+  jpeg: (v) => `jpeg-wan-compression=${v}`,
+  zlib: (v) => `zlib-glz-wan-compression=${v}`,
+  playback: (v) => `playback-compression=${v}`,
+  streaming: (v) => `streaming-video=${v}`,
+  copypaste: (v) => (v === 'no' ? 'disable-copy-paste=on' : ''),
+  mouse: (v) => `agent-mouse=${v === 'client' ? 'on' : 'off'}`,
+  filetransfer: (v) => (v === 'no' ? 'disable-agent-file-xfer=on' : ''),
+};
+
+const listenHost = (listen: string): string => (listen.includes(':') ? `[${listen}]` : listen);
+
+function vncArg(g: Graphics, audio: string | undefined): string {
+  // With autoport QEMU picks the first free display from 5900 up ('to=99').
+  const display = g.autoport || g.port < 0 ? '0,to=99' : String(g.port - 5900);
+  const parts = [`${esc(listenHost(g.listen))}:${display}`];
+  // The password itself is set over QMP after start, so it never shows in the process list.
+  if (g.passwd !== undefined) parts.push('password=on');
+  if (audio !== undefined) parts.push(`audiodev=${audio}`);
+  return parts.join(',');
+}
+
+function spiceArg(g: Graphics): string {
+  // The daemon picks a port for autoport before building the command line; 0 means "not picked".
+  const parts = [`port=${g.port > 0 ? g.port : 0}`, `addr=${esc(g.listen)}`];
+  if (g.passwd === undefined) parts.push('disable-ticketing=on');
+  for (const [k, v] of Object.entries(g.spice ?? {})) {
+    const opt = SPICE_OPTS[k]?.(v as string) ?? '';
+    if (opt !== '') parts.push(opt);
+  }
+  parts.push('seamless-migration=on');
+  return parts.join(',');
+}
+
+export function displayArgs(def: DomainDef, out: Argv): void {
+  const d = def.devices;
+  const audio = d.audios[0];
+  const audioId = audio === undefined ? undefined : `audio${audio.id}`;
+  if (audio !== undefined) out.push('-audiodev', json({ id: audioId, driver: audio.type }));
+  if (d.graphics.length === 0) out.push('-display', 'none');
+  for (const g of d.graphics) {
+    if (g.type === 'vnc') {
+      out.push('-vnc', vncArg(g, audioId));
+      if (g.keymap !== undefined) out.push('-k', g.keymap);
+    } else {
+      out.push('-spice', spiceArg(g));
+    }
+  }
+  d.videos.forEach((v, i) => {
+    if (v.model === 'none') return;
+    out.device({ ...videoDevice(v, i === 0, i), ...pciProps(def, v.address) });
+  });
+  d.sounds.forEach((s, i) => {
+    const id = `sound${i}`;
+    const pci = pciProps(def, s.address);
+    switch (s.model) {
+      case 'ich9':
+      case 'ich6': {
+        out.device({ driver: s.model === 'ich9' ? 'ich9-intel-hda' : 'intel-hda', id, ...pci });
+        const codecs = s.codecs.length === 0 ? ['duplex' as const] : s.codecs;
+        codecs.forEach((c, j) => out.device({ driver: `hda-${c}`, id: `${id}-codec${j}`, bus: `${id}.0`, cad: j, ...(audioId === undefined ? {} : { audiodev: audioId }) }));
+        break;
+      }
+      default: {
+        const driver = { ac97: 'AC97', es1370: 'ES1370', sb16: 'sb16' }[s.model];
+        out.device({ driver, id, ...(audioId === undefined ? {} : { audiodev: audioId }), ...pci });
+      }
+    }
+  });
+}
+
+function videoDevice(v: Video, primary: boolean, i: number): Json {
+  const id = `video${i}`;
+  const mib = (kib: number | undefined): number | undefined => (kib === undefined ? undefined : Math.floor(kib / 1024));
+  switch (v.model) {
+    case 'vga': return { driver: 'VGA', id, vgamem_mb: mib(v.vram) };
+    case 'cirrus': return { driver: 'cirrus-vga', id };
+    case 'bochs': return { driver: 'bochs-display', id, vgamem: (v.vram ?? 16384) * 1024 };
+    case 'virtio': return { driver: primary ? 'virtio-vga' : 'virtio-gpu-pci', id, max_outputs: v.heads ?? 1 };
+    case 'qxl': return {
+      driver: primary ? 'qxl-vga' : 'qxl', id, max_outputs: v.heads ?? 1, ram_size: (v.ram ?? 65536) * 1024, vram_size: (v.vram ?? 65536) * 1024,
+      vram64_size_mb: mib(v.vram64) ?? 0, vgamem_mb: mib(v.vgamem) ?? 16,
+    };
+    default: throw new VireoError('XML_UNSUPPORTED', `unsupported video model '${v.model}'`);
+  }
+}
+
+export function redirdevArgs(def: DomainDef, out: Argv, bootIndex: (i: number) => number | undefined): void {
+  def.devices.redirdevs.forEach((r, i) => {
+    const chr = `charredir${i}`;
+    out.push('-chardev', r.source.type === 'spicevmc' ? `spicevmc,id=${chr},name=usbredir` : chardevArg(chr, r.source));
+    const dev: Json = { driver: 'usb-redir', chardev: chr, id: `redir${i}`, ...usbProps(r.address) };
+    const boot = bootIndex(i);
+    if (boot !== undefined) dev.bootindex = boot;
+    out.device(dev);
+  });
+}
+
+export function watchdogArgs(def: DomainDef, out: Argv): void {
+  for (const w of def.devices.watchdogs) {
+    out.device({ driver: w.model, id: 'watchdog0', ...pciProps(def, w.address) });
+    out.push('-watchdog-action', w.action);
+  }
+}
+
+export function balloonRngPanicArgs(def: DomainDef, out: Argv): void {
+  const b = def.devices.memballoon;
+  if (b.model === 'virtio') {
+    const dev: Json = { driver: 'virtio-balloon-pci', id: 'balloon0' };
+    if (b.autodeflate !== undefined) dev['deflate-on-oom'] = b.autodeflate === 'on';
+    if (b.freePageReporting !== undefined) dev['free-page-reporting'] = b.freePageReporting === 'on';
+    out.device({ ...dev, ...pciProps(def, b.address) });
+  }
+  def.devices.rngs.forEach((r, i) => {
+    const obj = `objrng${i}`;
+    const be = r.backend;
+    if (be.model === 'random') out.push('-object', json({ 'qom-type': 'rng-random', id: obj, filename: be.device }));
+    else if (be.model === 'builtin') out.push('-object', json({ 'qom-type': 'rng-builtin', id: obj }));
+    else {
+      out.push('-chardev', chardevArg(`charrng${i}`, be.source));
+      out.push('-object', json({ 'qom-type': 'rng-egd', id: obj, chardev: `charrng${i}` }));
+    }
+    const dev: Json = { driver: 'virtio-rng-pci', rng: obj, id: `rng${i}` };
+    if (r.rate !== undefined) Object.assign(dev, { 'max-bytes': r.rate.bytes, period: r.rate.periodMs ?? 1000 });
+    out.device({ ...dev, ...pciProps(def, r.address) });
+  });
+  for (const p of def.devices.panics) {
+    if (p.model === 'isa') {
+      const dev: Json = { driver: 'pvpanic' };
+      if (p.address?.type === 'isa' && p.address.iobase !== undefined) dev.ioport = p.address.iobase;
+      out.device(dev);
+    }
+    // 'hyperv' is a CPU flag (hv-crash), set with -cpu.
+  }
+}

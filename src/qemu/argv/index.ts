@@ -1,0 +1,169 @@
+/**
+ * Domain definition + launch paths -> QEMU argv. A pure function: no I/O, golden-tested.
+ *
+ * Devices and block nodes use QEMU's JSON syntax, so paths with commas or quotes never need
+ * escaping; device ids are libvirt's aliases (net0, virtio-disk0, pci.1...) and every PCI device
+ * gets the bus/addr the definition assigned (conf/domain-pci.ts). The order of options follows
+ * libvirt's, so `vireo domxml-to-native` reads like `virsh domxml-to-native`.
+ */
+import { VireoError } from '../../api/errors.js';
+import type { Disk, DomainDef, Interface } from '../../conf/domain-model.js';
+import { chardevDeviceArgs } from './chardev.js';
+import { balloonRngPanicArgs, displayArgs, inputArgs, netArgs, redirdevArgs, tpmArgs, watchdogArgs } from './devices.js';
+import { bootArg, clockArgs, cpuArg, firmwareArgs, machineArg, memoryAndCpus, needsMemoryBackend, pmArgs, smbiosArgs } from './machine.js';
+import { controllerArgs, diskArgs } from './storage.js';
+import { Argv, esc } from './util.js';
+
+export interface LaunchPaths {
+  /** QMP monitor socket. */
+  monitor: string;
+  /** Socket for the daemon-owned console of serial port N. */
+  serialSocket: (port: number) => string;
+  /** File that QEMU also writes serial port N's output to, so nothing is lost while vireod is down. */
+  serialLog: (port: number) => string;
+  /** Socket for virtio console N. */
+  consoleSocket: (port: number) => string;
+  /** Socket of a unix channel written without a path (e.g. the guest agent's), by channel name. */
+  channelSocket: (name: string) => string;
+  /** Control socket of the domain's swtpm. */
+  tpmSocket: string;
+}
+
+export interface LaunchOptions {
+  accel: 'kvm' | 'tcg';
+  /** Wait for an incoming migration stream instead of booting (restore, migrate). */
+  incoming?: boolean;
+  /** Where hugetlbfs is mounted, if it is. */
+  hugepagesPath?: string;
+  /** Directory for file-backed guest RAM (<memoryBacking><source type='file'/>). */
+  memoryFileDir?: string;
+  /** The time a variable-offset clock is computed from (tests pin it). */
+  now?: Date;
+}
+
+/** What the host offers, for checkHostSupport(). */
+export interface HostFacts {
+  /** QEMU was built with SPICE. */
+  spice: boolean;
+  /** swtpm is installed (TPM emulator). */
+  swtpm: boolean;
+}
+
+export { isQ35, diskIndex } from '../../conf/domain-implicit.js';
+
+/**
+ * Refuse, before anything starts, what this host or this vireo cannot run yet; each error names
+ * the device and says what would work.
+ */
+export function checkHostSupport(def: DomainDef, host: HostFacts): void {
+  def.devices.interfaces.forEach((nic, i) => {
+    if (nic.type === 'user') return;
+    const what = nic.type === 'ethernet' ? `type 'ethernet'${nic.targetDev === undefined ? '' : `, target ${nic.targetDev}`}` : `type '${nic.type}', source ${nic.source ?? ''}`;
+    throw new VireoError('NO_SUPPORT', `interface net${i} (${nic.mac}, ${what}) needs vireo's network layer, which is not available yet`, {
+      hint: "use <interface type='user'> (QEMU's built-in NAT) for now",
+    });
+  });
+  if (!host.spice && def.devices.graphics.some((g) => g.type === 'spice')) {
+    throw new VireoError('NO_SUPPORT', 'this QEMU was built without SPICE support', { hint: "use <graphics type='vnc'>" });
+  }
+  if (def.devices.tpms.some((t) => t.backend.type === 'emulator') && !host.swtpm) {
+    throw new VireoError('NO_SUPPORT', "the TPM emulator needs swtpm, which is not installed (Debian package swtpm)", { hint: 'apt-get install swtpm swtpm-tools' });
+  }
+}
+
+/** bootindex of each bootable device: per-device <boot order>, or <os><boot dev> mapped as libvirt does. */
+function bootIndexes(def: DomainDef): { disk: (d: Disk) => number | undefined; nic: (n: Interface) => number | undefined; redir: (i: number) => number | undefined } {
+  const byDisk = new Map<Disk, number>();
+  const byNic = new Map<Interface, number>();
+  const d = def.devices;
+  if (def.os.boot.length > 0) {
+    // libvirt hands <boot dev> out as bootindex to the first device of each kind, in boot order.
+    let next = 1;
+    for (const dev of def.os.boot) {
+      if (dev === 'network') {
+        const nic = d.interfaces[0];
+        if (nic !== undefined) byNic.set(nic, next++);
+        continue;
+      }
+      const kind = dev === 'hd' ? 'disk' : dev === 'cdrom' ? 'cdrom' : 'floppy';
+      const disk = d.disks.find((x) => x.device === kind);
+      if (disk !== undefined) byDisk.set(disk, next++);
+    }
+  }
+  return {
+    disk: (x) => x.bootOrder ?? byDisk.get(x),
+    nic: (x) => x.bootOrder ?? byNic.get(x),
+    redir: (i) => d.redirdevs[i]?.bootOrder,
+  };
+}
+
+export function buildQemuArgv(def: DomainDef, paths: LaunchPaths, opts: LaunchOptions): string[] {
+  const out = new Argv();
+  out.push('-name', `guest=${esc(def.name)},debug-threads=on`);
+  out.push('-S');
+  firmwareArgs(def, out);
+  const backend = needsMemoryBackend(def) && def.cpu?.numa === undefined;
+  out.push('-machine', machineArg(def, opts, backend));
+  out.push('-accel', opts.accel);
+  out.push('-cpu', cpuArg(def, opts));
+  if (def.os.loader?.secure === true) out.push('-global', 'driver=cfi.pflash01,property=secure,value=on');
+  if (def.os.loader?.type === 'rom' && def.os.loader.path !== undefined) out.push('-bios', def.os.loader.path);
+  memoryAndCpus(def, opts, out);
+  out.push('-uuid', def.uuid);
+  smbiosArgs(def, out);
+  out.push('-no-user-config', '-nodefaults');
+  out.push('-chardev', `socket,id=charmonitor,path=${esc(paths.monitor)},server=on,wait=off`);
+  out.push('-mon', 'chardev=charmonitor,id=monitor,mode=control');
+  clockArgs(def, opts, out);
+  out.push('-no-shutdown');
+  // A guest reboot must end the domain: QEMU then reports SHUTDOWN instead of resetting.
+  if (def.onReboot === 'destroy') out.push('-no-reboot');
+  pmArgs(def, out);
+  if (!def.features.acpi) out.push('-no-acpi');
+  out.push('-boot', bootArg(def));
+  if (def.os.kernel !== undefined) out.push('-kernel', def.os.kernel);
+  if (def.os.initrd !== undefined) out.push('-initrd', def.os.initrd);
+  if (def.os.cmdline !== undefined) out.push('-append', def.os.cmdline);
+
+  const boot = bootIndexes(def);
+  controllerArgs(def, out);
+  diskArgs(def, out, boot.disk);
+  netArgs(def, out, boot.nic);
+  chardevDeviceArgs(def, paths, out);
+  inputArgs(def, out);
+  tpmArgs(def, paths, out);
+  displayArgs(def, out);
+  redirdevArgs(def, out, boot.redir);
+  watchdogArgs(def, out);
+  balloonRngPanicArgs(def, out);
+  if (def.features.vmcoreinfo === 'on') out.device({ driver: 'vmcoreinfo' });
+  if (opts.incoming === true) out.push('-incoming', 'defer');
+  out.push('-sandbox', 'on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny');
+  out.push('-msg', 'timestamp=on');
+  return out.a;
+}
+
+/** A QMP command to run after QEMU is up and before the guest's CPUs start. */
+export interface MonitorCommand {
+  execute: string;
+  arguments?: Record<string, unknown>;
+}
+
+/**
+ * Settings that go over QMP rather than the command line: graphics passwords (so they never show
+ * in the process list), NIC link state, balloon statistics.
+ */
+export function monitorSetup(def: DomainDef): MonitorCommand[] {
+  const cmds: MonitorCommand[] = [];
+  for (const g of def.devices.graphics) {
+    if (g.passwd !== undefined) cmds.push({ execute: 'set_password', arguments: { protocol: g.type, password: g.passwd } });
+  }
+  def.devices.interfaces.forEach((nic, i) => {
+    if (nic.linkState === 'down') cmds.push({ execute: 'set_link', arguments: { name: `net${i}`, up: false } });
+  });
+  const b = def.devices.memballoon;
+  if (b.model === 'virtio' && b.statsPeriod !== undefined) {
+    cmds.push({ execute: 'qom-set', arguments: { path: '/machine/peripheral/balloon0', property: 'guest-stats-polling-interval', value: b.statsPeriod } });
+  }
+  return cmds;
+}

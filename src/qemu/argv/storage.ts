@@ -1,0 +1,154 @@
+/** Controllers (PCI, USB, SCSI, virtio-serial, SATA, floppy) and disks (-blockdev + -device). */
+
+import { VireoError } from '../../api/errors.js';
+import { diskIndex, isQ35 } from '../../conf/domain-implicit.js';
+import type { Controller, Disk, DomainDef, DriveAddress } from '../../conf/domain-model.js';
+import { pciProps, usbId, type Argv, type Json } from './util.js';
+
+const USB_DRIVERS: Record<string, string> = {
+  'qemu-xhci': 'qemu-xhci', 'nec-xhci': 'nec-usb-xhci', 'piix3-uhci': 'piix3-usb-uhci', 'piix4-uhci': 'piix4-usb-uhci',
+  ehci: 'usb-ehci', 'ich9-ehci1': 'ich9-usb-ehci1', 'ich9-uhci1': 'ich9-usb-uhci1', 'ich9-uhci2': 'ich9-usb-uhci2',
+  'ich9-uhci3': 'ich9-usb-uhci3', 'pci-ohci': 'pci-ohci',
+};
+
+/** PCI controllers first (buses before what plugs into them), then the other controllers. */
+export function controllerArgs(def: DomainDef, out: Argv): void {
+  const q35 = isQ35(def.os.machine);
+  const ctrls = def.devices.controllers;
+  for (const c of ctrls.filter((x) => x.type === 'pci' && x.index > 0).sort((a, b) => pciOrder(a) - pciOrder(b))) {
+    out.device(pciController(def, c));
+  }
+  for (const c of ctrls.filter((x) => x.type === 'usb' && x.model !== 'none')) {
+    // The built-in PIIX3 USB controller of pc still needs its -device (-nodefaults removes it).
+    const dev: Json = { driver: USB_DRIVERS[c.model ?? ''] ?? 'qemu-xhci' };
+    if (c.ports !== undefined) Object.assign(dev, { p2: c.ports, p3: c.ports });
+    if (c.masterStartport !== undefined) Object.assign(dev, { masterbus: `${usbId(c.index)}.0`, firstport: c.masterStartport });
+    else dev.id = usbId(c.index);
+    out.device({ ...dev, ...pciProps(def, c.address) });
+  }
+  for (const c of ctrls) {
+    if (c.type === 'scsi') {
+      out.device({ driver: c.model === 'virtio-scsi' ? 'virtio-scsi-pci' : 'lsi', id: `scsi${c.index}`, ...(c.queues === undefined ? {} : { num_queues: c.queues }), ...pciProps(def, c.address) });
+    } else if (c.type === 'virtio-serial') {
+      const dev: Json = { driver: 'virtio-serial-pci', id: `virtio-serial${c.index}` };
+      if (c.ports !== undefined) dev.max_ports = c.ports;
+      if (c.vectors !== undefined) dev.vectors = c.vectors;
+      out.device({ ...dev, ...pciProps(def, c.address) });
+    } else if (c.type === 'sata' && !(q35 && c.index === 0)) {
+      out.device({ driver: 'ich9-ahci', id: `sata${c.index}`, ...pciProps(def, c.address) });
+    } else if (c.type === 'fdc' && q35 && def.devices.disks.some((d) => d.bus === 'fdc')) {
+      // pc has its floppy controller built in; q35 needs an ISA one.
+      out.device({ driver: 'isa-fdc' });
+    }
+  }
+}
+
+/** Root ports before bridges (a bridge may sit in a root port), then by index. */
+function pciOrder(c: Controller): number {
+  const rank = c.model === 'pcie-root-port' || c.model === 'dmi-to-pci-bridge' ? 0 : 1;
+  return rank * 1000 + c.index;
+}
+
+function pciController(def: DomainDef, c: Controller): Json {
+  const id = `pci.${c.index}`;
+  switch (c.model) {
+    case 'pcie-root-port':
+      return { driver: 'pcie-root-port', port: c.target?.port ?? 0, chassis: c.target?.chassis ?? c.index, id, ...pciProps(def, c.address) };
+    case 'pcie-to-pci-bridge':
+      return { driver: 'pcie-pci-bridge', id, ...pciProps(def, c.address) };
+    case 'pci-bridge':
+      return { driver: 'pci-bridge', chassis_nr: c.target?.chassis ?? c.index, id, ...pciProps(def, c.address) };
+    case 'dmi-to-pci-bridge':
+      return { driver: 'i82801b11-bridge', id, ...pciProps(def, c.address) };
+    default:
+      throw new VireoError('XML_UNSUPPORTED', `PCI controller model '${c.model ?? ''}' cannot be used at index ${c.index}`);
+  }
+}
+
+/** Cache mode -> (device write cache, O_DIRECT, ignore flushes), as libvirt maps it. */
+const CACHE: Record<string, [boolean, boolean, boolean]> = {
+  none: [true, true, false],
+  writethrough: [false, false, false],
+  writeback: [true, false, false],
+  directsync: [false, true, false],
+  unsafe: [true, false, true],
+};
+
+/** The device id libvirt gives a disk (its alias). */
+export function diskId(def: DomainDef, d: Disk): string {
+  const a = d.address?.type === 'drive' ? d.address : undefined;
+  switch (d.bus) {
+    case 'virtio': return `virtio-disk${diskIndex(d.target)}`;
+    case 'sata': return `sata${a?.controller ?? 0}-${a?.bus ?? 0}-${a?.unit ?? 0}`;
+    case 'ide': return `ide${a?.controller ?? 0}-${a?.bus ?? 0}-${a?.unit ?? 0}`;
+    case 'fdc': return `fdc0-0-${a?.unit ?? 0}`;
+    case 'scsi': {
+      const ctrl = def.devices.controllers.find((c) => c.type === 'scsi' && c.index === (a?.controller ?? 0));
+      return ctrl?.model === 'virtio-scsi'
+        ? `scsi${a?.controller ?? 0}-${a?.bus ?? 0}-${a?.target ?? 0}-${a?.unit ?? 0}`
+        : `scsi${a?.controller ?? 0}-${a?.bus ?? 0}-${a?.unit ?? 0}`;
+    }
+  }
+}
+
+/** -blockdev storage + format nodes and -device for each disk. `bootIndex` maps a disk to its bootindex. */
+export function diskArgs(def: DomainDef, out: Argv, bootIndex: (d: Disk) => number | undefined): void {
+  def.devices.disks.forEach((d, i) => {
+    const node = `vireo-${i + 1}`;
+    const dev = diskDevice(def, d);
+    const cache = d.cache === undefined ? undefined : CACHE[d.cache];
+    const cacheProps: Json = cache === undefined ? {} : { cache: { direct: cache[1], 'no-flush': cache[2] } };
+    if (d.source !== undefined) {
+      const driver = d.sourceType === 'block' ? (d.device === 'cdrom' ? 'host_cdrom' : 'host_device') : 'file';
+      const storage: Json = { driver, filename: d.source, 'node-name': `${node}-storage`, 'auto-read-only': true, discard: 'unmap', ...cacheProps };
+      if (d.io !== undefined) storage.aio = d.io;
+      out.push('-blockdev', JSON.stringify(storage));
+      const format: Json = { 'node-name': `${node}-format`, 'read-only': d.readonly, ...cacheProps };
+      if (d.discard === 'unmap') format.discard = 'unmap';
+      if (d.detectZeroes !== undefined) format['detect-zeroes'] = d.detectZeroes;
+      Object.assign(format, { driver: d.format, file: `${node}-storage` });
+      out.push('-blockdev', JSON.stringify(format));
+      dev.drive = `${node}-format`;
+    }
+    dev.id = diskId(def, d);
+    const boot = bootIndex(d);
+    if (boot !== undefined) dev.bootindex = boot;
+    if (cache !== undefined && d.device !== 'cdrom' && d.bus !== 'fdc') dev['write-cache'] = cache[0] ? 'on' : 'off';
+    if (d.shareable) dev['share-rw'] = true;
+    if (d.serial !== undefined) dev.serial = d.serial;
+    out.device(dev);
+  });
+}
+
+function drive(d: Disk): DriveAddress {
+  if (d.address?.type !== 'drive') throw new VireoError('INTERNAL', `internal error: disk ${d.target} has no drive address`);
+  return d.address;
+}
+
+function diskDevice(def: DomainDef, d: Disk): Json {
+  const q35 = isQ35(def.os.machine);
+  switch (d.bus) {
+    case 'virtio':
+      return { driver: 'virtio-blk-pci', ...pciProps(def, d.address?.type === 'pci' ? d.address : undefined) };
+    case 'sata': {
+      const a = drive(d);
+      const bus = q35 && a.controller === 0 ? `ide.${a.unit}` : `sata${a.controller}.${a.unit}`;
+      return { driver: d.device === 'cdrom' ? 'ide-cd' : 'ide-hd', bus };
+    }
+    case 'ide': {
+      const a = drive(d);
+      return { driver: d.device === 'cdrom' ? 'ide-cd' : 'ide-hd', bus: `ide.${a.bus}`, unit: a.unit };
+    }
+    case 'fdc':
+      return { driver: 'floppy', unit: drive(d).unit };
+    case 'scsi': {
+      const a = drive(d);
+      const ctrl = def.devices.controllers.find((c) => c.type === 'scsi' && c.index === a.controller);
+      const dev: Json = { driver: d.device === 'cdrom' ? 'scsi-cd' : 'scsi-hd', bus: `scsi${a.controller}.0` };
+      if (ctrl?.model === 'virtio-scsi') Object.assign(dev, { channel: a.bus, 'scsi-id': a.target, lun: a.unit });
+      else dev['scsi-id'] = a.unit; // lsilogic has no LUNs: libvirt maps the unit to the SCSI id
+      dev.device_id = d.serial ?? `drive-${diskId(def, d)}`;
+      return dev;
+    }
+  }
+}

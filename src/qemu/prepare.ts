@@ -1,0 +1,183 @@
+/**
+ * Host-side preparation of a guest start: what the host offers (SPICE, swtpm, hugetlbfs, UEFI
+ * firmware), the live definition with everything the command line needs filled in (firmware,
+ * NVRAM, SPICE port, channel sockets), the per-domain NVRAM copied from its template, and swtpm
+ * started for an emulated TPM. Everything it starts is undone by the returned cleanup().
+ */
+import { promises as fs, constants as fsc } from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { VireoError } from '../api/errors.js';
+import type { DomainDef } from '../conf/domain-model.js';
+import { parseFirmwareDescriptor, resolveFirmware, type FirmwareDescriptor } from '../conf/firmware.js';
+import { run, signalPid, spawnDetached, waitGone } from '../util/proc.js';
+import type { HostFacts } from './argv.js';
+
+export const FIRMWARE_DESCRIPTOR_DIRS = ['/usr/share/qemu/firmware', '/etc/qemu/firmware'];
+
+/** The UEFI firmware descriptors installed on this host (files in later dirs override by name). */
+export async function readFirmwareDescriptors(dirs: readonly string[] = FIRMWARE_DESCRIPTOR_DIRS): Promise<FirmwareDescriptor[]> {
+  const byName = new Map<string, FirmwareDescriptor>();
+  for (const dir of dirs) {
+    let files: string[];
+    try {
+      files = await fs.readdir(dir);
+    } catch {
+      continue;
+    }
+    for (const f of files.filter((x) => x.endsWith('.json'))) {
+      const text = await fs.readFile(path.join(dir, f), 'utf8').catch(() => '');
+      const d = parseFirmwareDescriptor(f, text);
+      if (d === undefined) byName.delete(f);
+      else byName.set(f, d);
+    }
+  }
+  return [...byName.values()];
+}
+
+const spiceCache = new Map<string, boolean>();
+
+async function executable(file: string): Promise<boolean> {
+  return fs.access(file, fsc.X_OK).then(() => true, () => false);
+}
+
+/** Find a program on PATH (and the sbin dirs), or undefined. */
+export async function findProgram(name: string): Promise<string | undefined> {
+  const dirs = (process.env.PATH ?? '').split(':').concat(['/usr/local/bin', '/usr/bin', '/usr/sbin', '/bin', '/sbin']);
+  for (const d of dirs) {
+    if (d !== '' && (await executable(path.join(d, name)))) return path.join(d, name);
+  }
+  return undefined;
+}
+
+/** Where hugetlbfs is mounted, from /proc/mounts. */
+export async function hugepagesMount(): Promise<string | undefined> {
+  const mounts = await fs.readFile('/proc/mounts', 'utf8').catch(() => '');
+  return mounts.split('\n').map((l) => l.split(' ')).find((f) => f[2] === 'hugetlbfs')?.[1];
+}
+
+/** What this host can offer a guest started with `emulator`. */
+export async function hostFacts(emulator: string): Promise<HostFacts> {
+  let spice = spiceCache.get(emulator);
+  if (spice === undefined) {
+    // A QEMU built without SPICE rejects the option itself.
+    const r = await run(emulator, ['-spice', 'help'], { timeoutMs: 10_000 }).catch(() => undefined);
+    spice = r !== undefined && r.code === 0;
+    spiceCache.set(emulator, spice);
+  }
+  return { spice, swtpm: (await findProgram('swtpm')) !== undefined };
+}
+
+/** Is TCP `port` free on `host`? */
+function portFree(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen({ host, port, exclusive: true }, () => srv.close(() => resolve(true)));
+  });
+}
+
+export interface PrepareContext {
+  /** The daemon's lib dir: NVRAM stores and TPM state live under it. */
+  libDir: string;
+  runDir: string;
+  logDir: string;
+}
+
+export interface Prepared {
+  /** The live definition: firmware, NVRAM, SPICE port and channel sockets filled in. */
+  def: DomainDef;
+  /** Control socket of the domain's swtpm (when it has an emulated TPM). */
+  tpmSocket: string;
+  /** Undo what prepare started (swtpm) when the start fails later. */
+  cleanup(): Promise<void>;
+}
+
+/** Fill in the live definition and set up what the guest needs on the host before QEMU starts. */
+export async function prepareLaunch(def: DomainDef, ctx: PrepareContext): Promise<Prepared> {
+  const nvramDir = path.join(ctx.libDir, 'nvram');
+  let live = resolveFirmware(def, def.os.firmware === 'efi' || def.os.loader !== undefined ? await readFirmwareDescriptors() : [], nvramDir);
+  if (live === def) live = structuredClone(def);
+  const undo: Array<() => Promise<void>> = [];
+  const cleanup = async (): Promise<void> => {
+    for (const u of undo.reverse()) await u().catch(() => undefined);
+  };
+  try {
+    await prepareNvram(live);
+    for (const ch of live.devices.channels) {
+      if (ch.source.type === 'unix' && ch.source.path === undefined) ch.source.path = path.join(ctx.runDir, `${ch.name ?? 'channel'}.sock`);
+    }
+    await pickSpicePorts(live);
+    const tpmSocket = path.join(ctx.runDir, 'swtpm.sock');
+    const tpm = live.devices.tpms.find((t) => t.backend.type === 'emulator');
+    if (tpm !== undefined && tpm.backend.type === 'emulator') {
+      const pid = await startSwtpm(live, tpm.backend.version, tpmSocket, ctx);
+      undo.push(async () => {
+        signalPid(pid, 'SIGTERM');
+        await waitGone(pid, 2000);
+      });
+    }
+    return { def: live, tpmSocket, cleanup };
+  } catch (e) {
+    await cleanup();
+    throw e;
+  }
+}
+
+/** Copy the NVRAM template to the domain's variable store the first time it starts. */
+async function prepareNvram(def: DomainDef): Promise<void> {
+  const nvram = def.os.nvram;
+  if (nvram?.path === undefined || def.os.loader?.type !== 'pflash') return;
+  if (await fs.access(nvram.path).then(() => true, () => false)) return;
+  if (nvram.template === undefined) {
+    throw new VireoError('STORAGE_MISSING', `Cannot access NVRAM file '${nvram.path}', and there is no template to create it from`, {
+      hint: "give <nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'>, or use <os firmware='efi'>",
+    });
+  }
+  await fs.mkdir(path.dirname(nvram.path), { recursive: true, mode: 0o700 });
+  try {
+    await fs.copyFile(nvram.template, nvram.path, fsc.COPYFILE_EXCL);
+  } catch (e) {
+    throw new VireoError('STORAGE_MISSING', `Cannot create NVRAM file '${nvram.path}' from template '${nvram.template}': ${(e as Error).message}`, { cause: e });
+  }
+  await fs.chmod(nvram.path, 0o600);
+}
+
+/** SPICE has no "pick a port" of its own: choose the first free one from 5900, as libvirt does. */
+async function pickSpicePorts(def: DomainDef): Promise<void> {
+  for (const g of def.devices.graphics) {
+    if (g.type !== 'spice' || !g.autoport || g.port > 0) continue;
+    for (let port = 5900; port < 65536; port++) {
+      if (await portFree(g.listen, port)) {
+        g.port = port;
+        break;
+      }
+    }
+    if (g.port <= 0) throw new VireoError('OPERATION_FAILED', `no free TCP port for SPICE on ${g.listen}`);
+  }
+}
+
+/** Start swtpm for the domain's TPM; it ends by itself when QEMU closes its control socket. */
+async function startSwtpm(def: DomainDef, version: '2.0' | '1.2', socket: string, ctx: PrepareContext): Promise<number> {
+  const swtpm = await findProgram('swtpm');
+  if (swtpm === undefined) throw new VireoError('NO_SUPPORT', 'the TPM emulator needs swtpm, which is not installed (Debian package swtpm)');
+  const state = path.join(ctx.libDir, 'swtpm', def.uuid, version === '2.0' ? 'tpm2' : 'tpm1.2');
+  await fs.mkdir(state, { recursive: true, mode: 0o700 });
+  await fs.rm(socket, { force: true });
+  const log = path.join(ctx.logDir, `${def.name}-swtpm.log`);
+  const args = ['socket', '--tpmstate', `dir=${state},mode=0600`, '--ctrl', `type=unixio,path=${socket},mode=0600`, '--log', `file=${log}`, '--terminate'];
+  if (version === '2.0') args.push('--tpm2');
+  const child = await spawnDetached(swtpm, args, { logFile: log });
+  let exited = false;
+  void child.exited.then(() => (exited = true));
+  const deadline = Date.now() + 5000;
+  for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+    if (await fs.access(socket).then(() => true, () => false)) return child.pid;
+    if (exited || Date.now() > deadline) {
+      signalPid(child.pid, 'SIGKILL');
+      const tail = (await fs.readFile(log, 'utf8').catch(() => '')).trim().split('\n').slice(-3).join('; ');
+      throw new VireoError('OPERATION_FAILED', `swtpm did not start for domain '${def.name}'${tail === '' ? '' : `: ${tail}`}`);
+    }
+    await new Promise((r) => setTimeout(r, delay));
+  }
+}
