@@ -8,6 +8,7 @@ import type { StateLayout } from '../api/paths.js';
 import type { DomainEvent, DomainSummary } from '../api/types.js';
 import { VireoError } from '../api/errors.js';
 import { probeKvm, type KvmStatus } from '../host/kvm.js';
+import { qemuVersion } from '../host/qemu-binary.js';
 import { processCpuTimeNs } from '../util/proc.js';
 import { readTail } from '../util/atomic.js';
 import { logger } from '../util/log.js';
@@ -39,6 +40,8 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   async init(): Promise<void> {
     await this.store.init();
     this.kvm = await probeKvm();
+    // Learn the emulator's version now, in the background, so the first start does not pay for it.
+    qemuVersion().catch((e: unknown) => log.warn(`cannot run the default emulator: ${String(e)}`));
     this.ctx = {
       store: this.store,
       kvm: this.kvm,
