@@ -13,12 +13,20 @@ export interface QemuVersion {
   number: number;
 }
 
-const versionCache = new Map<string, QemuVersion>();
+const versionCache = new Map<string, Promise<QemuVersion>>();
 
-/** Ask an emulator binary for its version (cached per path). */
-export async function qemuVersion(emulator = DEFAULT_EMULATOR): Promise<QemuVersion> {
-  const cached = versionCache.get(emulator);
-  if (cached !== undefined) return cached;
+/** Ask an emulator binary for its version (once per path; concurrent callers share the answer). */
+export function qemuVersion(emulator = DEFAULT_EMULATOR): Promise<QemuVersion> {
+  let v = versionCache.get(emulator);
+  if (v === undefined) {
+    v = probeVersion(emulator);
+    versionCache.set(emulator, v);
+    v.catch(() => versionCache.delete(emulator)); // a binary installed later is found then
+  }
+  return v;
+}
+
+async function probeVersion(emulator: string): Promise<QemuVersion> {
   try {
     await fs.access(emulator, fsc.X_OK);
   } catch {
@@ -30,7 +38,5 @@ export async function qemuVersion(emulator = DEFAULT_EMULATOR): Promise<QemuVers
   const m = /version (\d+)\.(\d+)\.(\d+)/.exec(r.stdout);
   if (m === null) throw new VireoError('QEMU_FAILED', `Cannot parse the version printed by ${emulator}: ${r.stdout.split('\n')[0] ?? ''}`);
   const [major, minor, micro] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const v = { major, minor, micro, number: major * 1_000_000 + minor * 1000 + micro };
-  versionCache.set(emulator, v);
-  return v;
+  return { major, minor, micro, number: major * 1_000_000 + minor * 1000 + micro };
 }
