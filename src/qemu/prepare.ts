@@ -60,9 +60,9 @@ export async function hugepagesMount(): Promise<string | undefined> {
 export async function hostFacts(emulator: string): Promise<HostFacts> {
   let spice = spiceCache.get(emulator);
   if (spice === undefined) {
-    // A QEMU built without SPICE rejects the option itself.
+    // `-spice help` lists the options (and exits 1) when QEMU has SPICE; without it QEMU knows no such option.
     const r = await run(emulator, ['-spice', 'help'], { timeoutMs: 10_000 }).catch(() => undefined);
-    spice = r !== undefined && r.code === 0;
+    spice = r !== undefined && /spice options:/.test(r.stdout + r.stderr);
     spiceCache.set(emulator, spice);
   }
   return { spice, swtpm: (await findProgram('swtpm')) !== undefined };

@@ -98,6 +98,10 @@ export function cpuArg(def: DomainDef, opts: LaunchOptions): string {
     for (const name of HYPERV_FLAGS) {
       const st = hv.flags[name];
       if (st === undefined) continue;
+      // Under TCG QEMU refuses the virtual-processor index ("kernel doesn't allow setting HyperV
+      // VP_INDEX"): it is an interface to KVM. The other enlightenments TCG takes; Windows runs
+      // without VP_INDEX, only less efficiently, so a TCG guest leaves it out rather than not start.
+      if (name === 'vpindex' && opts.accel === 'tcg') continue;
       if (name === 'spinlocks' && st === 'on') parts.push(`hv-spinlocks=0x${(hv.spinlockRetries ?? 8191).toString(16)}`);
       else if (name === 'vendor_id' && st === 'on') parts.push(`hv-vendor-id=${esc(hv.vendorId ?? '')}`);
       else if (name !== 'spinlocks' && name !== 'vendor_id') parts.push(`${HV_NAMES[name]}=${st}`);
