@@ -96,11 +96,12 @@ export class Store {
   }
 
   async saveStatus(rec: StatusRecord): Promise<void> {
-    await writeFileAtomic(path.join(this.statusDir, `${rec.name}.json`), JSON.stringify(rec, null, 1) + '\n');
+    // Status describes live processes, which a host crash ends anyway: atomic, without fsync.
+    await writeFileAtomic(path.join(this.statusDir, `${rec.name}.json`), JSON.stringify(rec, null, 1) + '\n', 0o600, { durable: false });
   }
 
   async removeStatus(name: string): Promise<void> {
-    await removeFileDurable(path.join(this.statusDir, `${name}.json`));
+    await fs.rm(path.join(this.statusDir, `${name}.json`), { force: true });
   }
 
   async listStatus(): Promise<StatusRecord[]> {

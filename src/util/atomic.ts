@@ -4,14 +4,19 @@ import * as path from 'node:path';
 
 let counter = 0;
 
-/** Replace `file` with `data` so that a reader sees either the old or the new content, never a mix. */
-export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
+/**
+ * Replace `file` with `data` so that a reader sees either the old or the new content, never a mix.
+ * `durable: false` skips the fsyncs: still atomic across a crash of this process (the rename is),
+ * but not across a crash of the host; right for state that lives on tmpfs anyway (/run).
+ */
+export async function writeFileAtomic(file: string, data: string | Uint8Array, mode = 0o600, opts: { durable?: boolean } = {}): Promise<void> {
+  const durable = opts.durable !== false;
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${counter++}.tmp`);
   const fh = await fs.open(tmp, 'w', mode);
   try {
     await fh.writeFile(data);
-    await fh.sync();
+    if (durable) await fh.sync();
   } finally {
     await fh.close();
   }
@@ -21,7 +26,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
     await fs.rm(tmp, { force: true });
     throw e;
   }
-  await syncDir(dir);
+  if (durable) await syncDir(dir);
 }
 
 /** Remove a file (if present) and make the removal durable. */
