@@ -9,6 +9,7 @@
 import { VireoError } from '../api/errors.js';
 import type { Controller, ControllerType, Devices, DomainDef, DriveAddress, UsbControllerModel } from './domain-model.js';
 import { DEFAULT_VIDEO_MODEL, withVideoDefaults } from './domain-parse-display.js';
+import { inheritAddresses } from './domain-inherit.js';
 import { assignPciAddresses } from './domain-pci.js';
 
 /** True for the q35 family of machine types. */
@@ -24,12 +25,17 @@ export function diskIndex(target: string): number {
   return n - 1;
 }
 
-/** Fill in implicit devices and every missing guest address. */
-export function completeDefinition(def: DomainDef): void {
+/**
+ * Fill in implicit devices and every missing guest address. With `previous` (the definition this
+ * one replaces), devices keep the addresses they had there (domain-inherit.ts).
+ */
+export function completeDefinition(def: DomainDef, previous?: DomainDef): void {
   const q35 = isQ35(def.os.machine);
+  if (previous !== undefined) inheritAddresses(def, previous);
   assignDriveAddresses(def.devices);
   addImplicitControllers(def, q35);
   addImplicitDevices(def);
+  if (previous !== undefined) inheritAddresses(def, previous);
   assignPciAddresses(def, q35);
   assignUsbAddresses(def.devices);
   assignVirtioSerialAddresses(def.devices);

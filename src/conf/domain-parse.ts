@@ -45,8 +45,17 @@ const NOT_YET: Record<string, string> = {
   'qemu:commandline': 'raw QEMU arguments (<qemu:commandline>) are not supported: vireo builds the whole command line itself',
 };
 
+/** Options for parseDomainXml. */
+export interface ParseOptions {
+  /**
+   * The definition the new one replaces, looked up by the new one's name and UUID: devices
+   * without an address keep the one they had (a redefinition does not move hardware).
+   */
+  previous?: (id: { name: string; uuid: string }) => DomainDef | undefined;
+}
+
 /** Parse libvirt domain XML into a validated DomainDef with every default filled. */
-export function parseDomainXml(xml: string): DomainDef {
+export function parseDomainXml(xml: string, opts: ParseOptions = {}): DomainDef {
   const rootEl = parseXml(xml);
   if (rootEl.name !== 'domain') {
     throw new VireoError(
@@ -166,7 +175,7 @@ export function parseDomainXml(xml: string): DomainDef {
   const pm = root.child('pm');
   if (pm !== undefined) def.pm = parsePm(pm);
 
-  completeDefinition(def);
+  completeDefinition(def, opts.previous?.({ name, uuid }));
   return def;
 }
 

@@ -67,6 +67,11 @@ class Occupancy {
     this.used.set(k, label);
   }
 
+  /** Which device holds bus/slot/function, if any. */
+  holder(a: PciAddress): string | undefined {
+    return this.used.get(this.key(a.bus, a.slot, a.function));
+  }
+
   fnFree(bus: number, slot: number, fn: number): boolean {
     return !this.used.has(this.key(bus, slot, fn));
   }
@@ -120,7 +125,8 @@ export function assignPciAddresses(def: DomainDef, q35: boolean): void {
     if (where.length > 0 && where.every((w) => occ.fnFree(w.bus, w.slot, w.function))) {
       place(occ, f.dev, where[0] as PciAddress);
     } else if (f.required) {
-      throw new VireoError('XML_INVALID', `${f.dev.label} must be at PCI address ${formatPciAddress(where[0] ?? addr(0, 0))}, which is taken`);
+      const at = where[0] ?? addr(0, 0);
+      throw new VireoError('XML_INVALID', `${f.dev.label} must be at PCI address ${formatPciAddress(at)}, which ${occ.holder(at) ?? 'another device'} takes; remove that <address>`);
     } else {
       devices.unshift(f.dev); // an ordinary slot then, assigned with the others
     }

@@ -3,5 +3,5 @@
  * anything unsupported by name; formatting prints what `virsh dumpxml` (libvirt 9.0) prints.
  */
 
-export { parseDomainXml } from './domain-parse.js';
+export { parseDomainXml, type ParseOptions } from './domain-parse.js';
 export { formatDomainXml, type FormatOptions } from './domain-format.js';
