@@ -46,11 +46,27 @@ export interface HostInfo {
 
 export interface DefineRequest {
   xml: string;
+  /** Check the XML against libvirt's domain.rng first (virsh define --validate). */
+  validate?: boolean;
 }
 
 export interface CreateRequest {
   xml: string;
   paused?: boolean;
+  validate?: boolean;
+}
+
+/** POST /v1/domxml-to-native: the QEMU command line for an XML document or a defined domain. */
+export interface DomxmlToNativeRequest {
+  /** Only 'qemu-argv'. */
+  format: string;
+  xml?: string;
+  domain?: string;
+}
+
+export interface NativeResponse {
+  /** One shell line: environment, emulator, arguments. */
+  native: string;
 }
 
 export interface StartRequest {

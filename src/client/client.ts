@@ -1,6 +1,6 @@
 /** The typed vireod API client. The CLI and the web UI talk to the daemon only through this. */
 import type {
-  DomainSummary, HostInfo, DomainEvent, XmlResponse, ConsoleTail,
+  DomainSummary, HostInfo, DomainEvent, XmlResponse, ConsoleTail, NativeResponse,
 } from '../api/types.js';
 import type { Duplex } from 'node:stream';
 import { VireoError } from '../api/errors.js';
@@ -60,20 +60,32 @@ export class VireoClient {
     return this.t.request('GET', `/v1/domains/${enc(ref)}`);
   }
 
-  define(xml: string): Promise<DomainSummary> {
-    return this.t.request('POST', '/v1/domains', { xml });
+  define(xml: string, opts: { validate?: boolean } = {}): Promise<DomainSummary> {
+    return this.t.request('POST', '/v1/domains', opts.validate === true ? { xml, validate: true } : { xml });
   }
 
-  create(xml: string, opts: { paused?: boolean } = {}): Promise<DomainSummary> {
-    return this.t.request('POST', '/v1/domains/create', { xml, paused: opts.paused === true });
+  create(xml: string, opts: { paused?: boolean; validate?: boolean } = {}): Promise<DomainSummary> {
+    return this.t.request('POST', '/v1/domains/create', { xml, paused: opts.paused === true, ...(opts.validate === true ? { validate: true } : {}) });
+  }
+
+  /** The QEMU command line for `xml` (or a defined domain), as domxml-to-native prints it. */
+  async domxmlToNative(format: string, source: { xml: string } | { domain: string }): Promise<string> {
+    const r = await this.t.request<NativeResponse>('POST', '/v1/domxml-to-native', { format, ...source });
+    return r.native;
   }
 
   undefine(ref: string): Promise<DomainSummary> {
     return this.t.request('DELETE', `/v1/domains/${enc(ref)}`);
   }
 
-  async dumpXml(ref: string, opts: { inactive?: boolean } = {}): Promise<string> {
-    const r = await this.t.request<XmlResponse>('GET', `/v1/domains/${enc(ref)}/xml${opts.inactive === true ? '?inactive=1' : ''}`);
+  /** The domain's XML; passwords only with securityInfo, as virsh's --security-info. */
+  async dumpXml(ref: string, opts: { inactive?: boolean; securityInfo?: boolean; updateCpu?: boolean } = {}): Promise<string> {
+    const q = new URLSearchParams();
+    if (opts.inactive === true) q.set('inactive', '1');
+    if (opts.securityInfo === true) q.set('security-info', '1');
+    if (opts.updateCpu === true) q.set('update-cpu', '1');
+    const qs = q.toString();
+    const r = await this.t.request<XmlResponse>('GET', `/v1/domains/${enc(ref)}/xml${qs === '' ? '' : `?${qs}`}`);
     return r.xml;
   }
 

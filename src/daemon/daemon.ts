@@ -17,6 +17,9 @@ import { Domain } from './domain.js';
 import type { ConsoleStream } from '../qemu/console.js';
 import type { QmpClient } from '../qemu/qmp/client.js';
 import { launch, reconnect, stopProcess, saveStatus, type LifecycleContext } from './lifecycle.js';
+import { nativeCommandLine } from './native.js';
+import { expandHostModel } from '../qemu/argv.js';
+import { validateDomainXml } from './schema.js';
 
 const log = logger('daemon');
 
@@ -128,8 +131,15 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     return sameUuid;
   }
 
-  async define(xml: string): Promise<DomainSummary> {
-    const def = parseDomainXml(xml);
+  /** The definition a new one with this name or UUID replaces (its devices keep their addresses). */
+  private previousDef(id: { name: string; uuid: string }): DomainDef | undefined {
+    const dom = this.domains.get(id.uuid) ?? this.byName(id.name);
+    return dom?.persistent ?? dom?.def;
+  }
+
+  async define(xml: string, opts: { validate?: boolean } = {}): Promise<DomainSummary> {
+    if (opts.validate === true) await validateDomainXml(xml);
+    const def = parseDomainXml(xml, { previous: (id) => this.previousDef(id) });
     const existing = this.checkUnique(def);
     if (existing === undefined) {
       const dom = new Domain(def, true);
@@ -166,7 +176,8 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     });
   }
 
-  async create(xml: string, opts: { paused?: boolean }): Promise<DomainSummary> {
+  async create(xml: string, opts: { paused?: boolean; validate?: boolean }): Promise<DomainSummary> {
+    if (opts.validate === true) await validateDomainXml(xml);
     const def = parseDomainXml(xml);
     const existing = this.checkUnique(def);
     if (existing?.active === true) throw new VireoError('OPERATION_INVALID', `Requested operation is not valid: domain '${def.name}' is already active`);
@@ -272,10 +283,27 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     return this.summary(dom);
   }
 
-  dumpXml(ref: string, opts: { inactive?: boolean }): string {
+  /**
+   * A domain's XML. Passwords only with `securityInfo` (as virsh's --security-info); `updateCpu`
+   * shows a host-model CPU as the CPU the guest really gets.
+   */
+  dumpXml(ref: string, opts: { inactive?: boolean; securityInfo?: boolean; updateCpu?: boolean }): string {
     const dom = this.lookup(ref);
-    if (opts.inactive === true && dom.persistent !== undefined) return formatDomainXml(dom.persistent);
-    return dom.active ? formatDomainXml(dom.def, { id: dom.id! }) : formatDomainXml(dom.def);
+    const inactive = opts.inactive === true && dom.persistent !== undefined;
+    let def = inactive ? (dom.persistent as DomainDef) : dom.def;
+    if (opts.updateCpu === true) def = expandHostModel(def, this.kvm.usable && def.type === 'kvm' ? 'kvm' : 'tcg');
+    const fmt = { omitSecrets: opts.securityInfo !== true, ...(dom.active && !inactive ? { id: dom.id! } : {}) };
+    return formatDomainXml(def, fmt);
+  }
+
+  /** `domxml-to-native qemu-argv`: the command line vireod would start QEMU with, as one shell line. */
+  async domxmlToNative(format: string, source: { xml?: string; domain?: string }): Promise<string> {
+    if (format !== 'qemu-argv') throw new VireoError('INVALID_ARG', `unsupported configuration: Unsupported config type ${format}`, { hint: "the only format is 'qemu-argv'" });
+    let def: DomainDef;
+    if (source.domain !== undefined) def = this.lookup(source.domain).def;
+    else if (source.xml !== undefined) def = parseDomainXml(source.xml);
+    else throw new VireoError('INVALID_ARG', "either 'xml' or 'domain' is needed");
+    return nativeCommandLine(def, { store: this.store, kvmUsable: this.kvm.usable });
   }
 
   /**

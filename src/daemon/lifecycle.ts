@@ -10,6 +10,7 @@ import type { DomainState, StateReason } from '../api/types.js';
 import { VireoError } from '../api/errors.js';
 import { buildQemuArgv, checkHostSupport, monitorSetup } from '../qemu/argv.js';
 import { hostFacts, hugepagesMount, prepareLaunch, type Prepared } from '../qemu/prepare.js';
+import { launchPaths } from './native.js';
 import { launchQemu, killQemu } from '../qemu/process.js';
 import { QmpClient, type QmpEvent } from '../qemu/qmp/client.js';
 import { ConsoleStream } from '../qemu/console.js';
@@ -41,7 +42,7 @@ export async function launch(ctx: LifecycleContext, dom: Domain, def: DomainDef,
   await checkFiles(def);
   const emulator = def.devices.emulator ?? DEFAULT_EMULATOR;
   await qemuVersion(emulator);
-  checkHostSupport(def, await hostFacts(emulator));
+  checkHostSupport(def, await hostFacts(emulator, def));
 
   const runDir = ctx.store.runDir(def.name);
   await fs.rm(runDir, { recursive: true, force: true });
@@ -55,14 +56,7 @@ export async function launch(ctx: LifecycleContext, dom: Domain, def: DomainDef,
     prepared = await prepareLaunch(def, { libDir: ctx.store.layout.lib, runDir, logDir: ctx.store.layout.log });
     def = prepared.def;
     const tpmSocket = prepared.tpmSocket;
-    const argv = buildQemuArgv(def, {
-      monitor,
-      serialSocket: (p) => path.join(runDir, `serial${p}.sock`),
-      serialLog: (p) => ctx.store.serialLog(def.name, p),
-      consoleSocket: (p) => path.join(runDir, `console${p}.sock`),
-      channelSocket: (n) => path.join(runDir, `${n}.sock`),
-      tpmSocket,
-    }, { accel: def.type === 'kvm' ? 'kvm' : 'tcg', hugepagesPath: await hugepagesMount() });
+    const argv = buildQemuArgv(def, { ...launchPaths(ctx.store, def.name, tpmSocket), monitor }, { accel: def.type === 'kvm' ? 'kvm' : 'tcg', hugepagesPath: def.memoryBacking?.hugepages === undefined ? undefined : await hugepagesMount() });
     const { child, qmp } = await launchQemu({ emulator, argv, monitor, logFile: ctx.store.logFile(def.name), runDir });
     rt = {
       id: ctx.allocateId(), pid: child.pid, pidStart: (await processStartTime(child.pid)) ?? 0, child, qmp, liveDef: def,

@@ -6,6 +6,7 @@ export {
   buildQemuArgv,
   checkHostSupport,
   diskIndex,
+  expandHostModel,
   isQ35,
   monitorSetup,
   type HostFacts,

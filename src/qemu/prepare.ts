@@ -56,16 +56,24 @@ export async function hugepagesMount(): Promise<string | undefined> {
   return mounts.split('\n').map((l) => l.split(' ')).find((f) => f[2] === 'hugetlbfs')?.[1];
 }
 
-/** What this host can offer a guest started with `emulator`. */
-export async function hostFacts(emulator: string): Promise<HostFacts> {
-  let spice = spiceCache.get(emulator);
-  if (spice === undefined) {
-    // `-spice help` lists the options (and exits 1) when QEMU has SPICE; without it QEMU knows no such option.
-    const r = await run(emulator, ['-spice', 'help'], { timeoutMs: 10_000 }).catch(() => undefined);
-    spice = r !== undefined && /spice options:/.test(r.stdout + r.stderr);
-    spiceCache.set(emulator, spice);
+/**
+ * What this host can offer `def` when started with `emulator`. Only what the domain uses is
+ * probed (a start must not pay for a SPICE probe it does not need); the rest reads as available.
+ */
+export async function hostFacts(emulator: string, def: DomainDef): Promise<HostFacts> {
+  let spice = true;
+  if (def.devices.graphics.some((g) => g.type === 'spice')) {
+    const cached = spiceCache.get(emulator);
+    if (cached !== undefined) spice = cached;
+    else {
+      // `-spice help` lists the options (and exits 1) when QEMU has SPICE; without it QEMU knows no such option.
+      const r = await run(emulator, ['-spice', 'help'], { timeoutMs: 10_000 }).catch(() => undefined);
+      spice = r !== undefined && /spice options:/.test(r.stdout + r.stderr);
+      spiceCache.set(emulator, spice);
+    }
   }
-  return { spice, swtpm: (await findProgram('swtpm')) !== undefined };
+  const swtpm = !def.devices.tpms.some((t) => t.backend.type === 'emulator') || (await findProgram('swtpm')) !== undefined;
+  return { spice, swtpm };
 }
 
 /** Is TCP `port` free on `host`? */

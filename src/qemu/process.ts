@@ -23,6 +23,11 @@ export interface Launched {
   qmp: QmpClient;
 }
 
+/** The environment QEMU runs in (also printed by domxml-to-native). */
+export const QEMU_ENV = (runDir: string): Record<string, string> => ({
+  LC_ALL: 'C', PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: runDir,
+});
+
 /** Render argv as one shell-quoted line for the log and for domxml-to-native. */
 export function shellQuote(args: readonly string[]): string {
   return args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
@@ -31,7 +36,7 @@ export function shellQuote(args: readonly string[]): string {
 /** Spawn QEMU and connect to its monitor. On failure the process is killed and the error names QEMU's own words. */
 export async function launchQemu(req: LaunchRequest): Promise<Launched> {
   await fs.rm(req.monitor, { force: true });
-  const env = { LC_ALL: 'C', PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOME: req.runDir };
+  const env = QEMU_ENV(req.runDir);
   await fs.appendFile(req.logFile, `${new Date().toISOString()}: starting up\n${shellQuote([req.emulator, ...req.argv])}\n`);
   const child = await spawnDetached(req.emulator, req.argv, { logFile: req.logFile, env, cwd: req.runDir });
   let exited = false;

@@ -46,11 +46,16 @@ function routes(uri: string): Route[] {
       };
     }),
     r('GET', '/v1/domains', (d) => d.list()),
-    r('POST', '/v1/domains', (d, _p, b) => d.define(str(b.xml, 'xml'))),
-    r('POST', '/v1/domains/create', (d, _p, b) => d.create(str(b.xml, 'xml'), { paused: bool(b.paused) })),
+    r('POST', '/v1/domains', (d, _p, b) => d.define(str(b.xml, 'xml'), { validate: bool(b.validate) })),
+    r('POST', '/v1/domains/create', (d, _p, b) => d.create(str(b.xml, 'xml'), { paused: bool(b.paused), validate: bool(b.validate) })),
+    r('POST', '/v1/domxml-to-native', async (d, _p, b) => ({
+      native: await d.domxmlToNative(str(b.format, 'format'), b.domain === undefined ? { xml: str(b.xml, 'xml') } : { domain: str(b.domain, 'domain') }),
+    })),
     r('GET', dom, (d, [ref]) => d.summary(d.lookup(ref!))),
     r('DELETE', dom, (d, [ref]) => d.undefine(ref!)),
-    r('GET', `${dom}/xml`, (d, [ref], _b, q) => ({ xml: d.dumpXml(ref!, { inactive: q.get('inactive') === '1' }) })),
+    r('GET', `${dom}/xml`, (d, [ref], _b, q) => ({
+      xml: d.dumpXml(ref!, { inactive: q.get('inactive') === '1', securityInfo: q.get('security-info') === '1', updateCpu: q.get('update-cpu') === '1' }),
+    })),
     r('GET', `${dom}/console`, async (d, [ref], _b, q) => ({ data: (await d.consoleTail(ref!, q.get('devname') ?? undefined)).toString('base64') })),
     r('POST', `${dom}/start`, (d, [ref], b) => d.start(ref!, { paused: bool(b.paused) })),
     r('POST', `${dom}/destroy`, (d, [ref], b) => d.destroy(ref!, { graceful: bool(b.graceful) })),

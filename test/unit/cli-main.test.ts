@@ -110,7 +110,7 @@ test('the read-only shell prompt', () => {
 
 test('completion of commands and options', () => {
   const c = completer(TABLE);
-  assert.deepEqual(c('dom'), [['domid', 'dominfo', 'domname', 'domstate', 'domuuid'], 'dom']);
+  assert.deepEqual(c('dom'), [['domid', 'dominfo', 'domname', 'domstate', 'domuuid', 'domxml-to-native'], 'dom']);
   assert.deepEqual(c('list --al'), [['--all'], '--al']);
   assert.deepEqual(c('echo x; start vm1 --'), [['--domain', '--paused'], '--']);
   assert.deepEqual(c('start vm'), [[], 'vm']);

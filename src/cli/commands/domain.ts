@@ -6,6 +6,7 @@ import type { Args, CliClient, CommandDef, Ctx, OptDef } from './types.js';
 
 const domainOpt = (help: string): OptDef => ({ name: 'domain', type: 'data', required: true, help });
 const fileOpt = (help: string): OptDef => ({ name: 'file', type: 'data', required: true, help });
+const validateOpt: OptDef = { name: 'validate', type: 'bool', help: "check the XML against libvirt's domain schema first" };
 
 /** The message a read-only (-r) connection gives for any change. */
 export const READ_ONLY = 'operation forbidden: read only access prevents this operation';
@@ -104,14 +105,14 @@ export const domainCommands: readonly CommandDef[] = [
     name: 'define', group: 'domain', writes: true,
     help: 'define (but do not start) a domain from an XML file',
     desc: 'Make a domain persistent from its libvirt domain XML. The domain stays shut off until started.',
-    opts: [fileOpt('file holding the domain XML')],
+    opts: [fileOpt('file holding the domain XML'), validateOpt],
     async run(ctx, args) {
       const file = args.need('file');
       const xml = await readXmlFile(file);
       const c = await ctx.client();
       const context = `Failed to define domain from ${file}`;
       await checkWritable(ctx, c, null, context);
-      const d = await attempt(null, context, () => c.define(xml));
+      const d = await attempt(null, context, () => c.define(xml, { validate: args.bool('validate') }));
       ctx.extra(`Domain '${d.name}' defined from ${file}\n`);
     },
   },
@@ -119,14 +120,14 @@ export const domainCommands: readonly CommandDef[] = [
     name: 'create', group: 'domain', writes: true,
     help: 'create and start a transient domain from an XML file',
     desc: 'Start a domain from its XML without keeping its definition: it is gone once it stops.',
-    opts: [fileOpt('file holding the domain XML'), { name: 'paused', type: 'bool', help: 'keep the guest paused once it is created' }],
+    opts: [fileOpt('file holding the domain XML'), { name: 'paused', type: 'bool', help: 'keep the guest paused once it is created' }, validateOpt],
     async run(ctx, args) {
       const file = args.need('file');
       const xml = await readXmlFile(file);
       const c = await ctx.client();
       const context = `Failed to create domain from ${file}`;
       await checkWritable(ctx, c, null, context);
-      const d = await attempt(null, context, () => c.create(xml, { paused: args.bool('paused') }));
+      const d = await attempt(null, context, () => c.create(xml, { paused: args.bool('paused'), validate: args.bool('validate') }));
       ctx.extra(`Domain '${d.name}' created from ${file}\n`);
     },
   },
@@ -212,11 +213,17 @@ export const domainCommands: readonly CommandDef[] = [
     name: 'dumpxml', group: 'domain',
     help: 'print the XML of a domain',
     desc: 'Print the domain\'s libvirt XML: the live configuration of a running domain, else the stored one.',
-    opts: [domainOpt('domain name, id or UUID'), { name: 'inactive', type: 'bool', help: 'print the stored definition, not the live one' }],
+    opts: [
+      domainOpt('domain name, id or UUID'),
+      { name: 'inactive', type: 'bool', help: 'print the stored definition, not the live one' },
+      { name: 'security-info', type: 'bool', help: 'include security-sensitive information (graphics passwords)' },
+      { name: 'update-cpu', type: 'bool', help: 'show a host-model CPU as the CPU the guest gets' },
+    ],
     async run(ctx, args) {
       const ref = args.need('domain');
       const c = await ctx.client();
-      ctx.print(await attempt(ref, null, () => c.dumpXml(ref, { inactive: args.bool('inactive') })));
+      const opts = { inactive: args.bool('inactive'), securityInfo: args.bool('security-info'), updateCpu: args.bool('update-cpu') };
+      ctx.print(await attempt(ref, null, () => c.dumpXml(ref, opts)));
     },
   },
   {

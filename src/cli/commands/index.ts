@@ -4,6 +4,7 @@ import { domainCommands } from './domain.js';
 import { hostCommands } from './host.js';
 import { monitorCommands } from './monitor.js';
 import { shellCommands } from './shell.js';
+import { xmlCommands } from './xml.js';
 import type { CommandDef, CommandTable, GroupDef } from './types.js';
 
 export type { CommandDef, CommandTable, GroupDef, OptDef, Ctx, CliClient } from './types.js';
@@ -31,4 +32,4 @@ export function makeTable(groups: readonly GroupDef[], defs: readonly CommandDef
   };
 }
 
-export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...shellCommands]);
+export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...shellCommands, ...xmlCommands]);

@@ -34,7 +34,8 @@ export interface GroupDef {
 /** The daemon calls the CLI uses; a structural subset of VireoClient so tests can pass a fake. */
 export type CliClient = Pick<VireoClient,
   'uri' | 'close' | 'host' | 'listDomains' | 'getDomain' | 'define' | 'create' | 'undefine' | 'dumpXml' | 'consoleTail'
-  | 'start' | 'destroy' | 'shutdown' | 'reboot' | 'reset' | 'suspend' | 'resume' | 'setAutostart' | 'attachConsole' | 'events'>;
+  | 'start' | 'destroy' | 'shutdown' | 'reboot' | 'reset' | 'suspend' | 'resume' | 'setAutostart' | 'attachConsole' | 'events'>
+  & Partial<Pick<VireoClient, 'domxmlToNative'>>;
 
 /** The user's terminal, for console. Tests and the shell provide their own. */
 export interface Terminal {

@@ -167,3 +167,16 @@ export function monitorSetup(def: DomainDef): MonitorCommand[] {
   }
   return cmds;
 }
+
+/**
+ * `dumpxml --update-cpu`: a host-model CPU shown as what the guest really gets. libvirt fills in
+ * the host's model from its CPU map; vireo gives host-model guests QEMU's 'host' CPU under KVM
+ * and 'max' under TCG (see cpuArg), so that is the model printed, with topology and features kept.
+ */
+export function expandHostModel(def: DomainDef, accel: 'kvm' | 'tcg'): DomainDef {
+  if (def.cpu?.mode !== 'host-model') return def;
+  const out = structuredClone(def);
+  const cpu = out.cpu as NonNullable<DomainDef['cpu']>;
+  out.cpu = { ...cpu, mode: 'custom', match: 'exact', check: 'none', model: { name: accel === 'kvm' ? 'host' : 'max', fallback: 'forbid' } };
+  return out;
+}

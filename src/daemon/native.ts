@@ -1,0 +1,39 @@
+/**
+ * The QEMU command line of a domain, as `virsh domxml-to-native qemu-argv` prints it: the
+ * environment vireod gives QEMU, the emulator, then every argument, shell-quoted on one line.
+ * Nothing is started or created: the firmware is picked and the paths are the ones a start
+ * would use, but NVRAM, swtpm and the SPICE port are left for the real start.
+ */
+import * as path from 'node:path';
+import type { DomainDef } from '../conf/domain-model.js';
+import { resolveFirmware } from '../conf/firmware.js';
+import { buildQemuArgv, type LaunchPaths } from '../qemu/argv.js';
+import { QEMU_ENV, shellQuote } from '../qemu/process.js';
+import { readFirmwareDescriptors } from '../qemu/prepare.js';
+import { DEFAULT_EMULATOR } from '../host/qemu-binary.js';
+import type { Store } from './store.js';
+
+/** Where a domain's sockets and logs are while it runs. */
+export function launchPaths(store: Store, name: string, tpmSocket: string): LaunchPaths {
+  const runDir = store.runDir(name);
+  return {
+    monitor: path.join(runDir, 'monitor.sock'),
+    serialSocket: (p) => path.join(runDir, `serial${p}.sock`),
+    serialLog: (p) => store.serialLog(name, p),
+    consoleSocket: (p) => path.join(runDir, `console${p}.sock`),
+    channelSocket: (n) => path.join(runDir, `${n}.sock`),
+    tpmSocket,
+  };
+}
+
+export async function nativeCommandLine(def: DomainDef, ctx: { store: Store; kvmUsable: boolean }): Promise<string> {
+  const firmware = def.os.firmware === 'efi' || def.os.loader !== undefined ? await readFirmwareDescriptors() : [];
+  const live = resolveFirmware(def, firmware, path.join(ctx.store.layout.lib, 'nvram'));
+  const runDir = ctx.store.runDir(def.name);
+  const argv = buildQemuArgv(live, launchPaths(ctx.store, def.name, path.join(runDir, 'swtpm.sock')), {
+    accel: def.type === 'kvm' ? 'kvm' : 'tcg',
+    hugepagesPath: '/dev/hugepages',
+  });
+  const env = Object.entries(QEMU_ENV(runDir)).map(([k, v]) => `${k}=${v}`);
+  return shellQuote([...env, def.devices.emulator ?? DEFAULT_EMULATOR, ...argv]);
+}
