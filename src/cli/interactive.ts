@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as readline from 'node:readline';
-import type { CommandTable, Terminal } from './commands/types.js';
+import type { Terminal } from './commands/types.js';
+import { complete, fileCandidates, type CompletionSource } from './complete.js';
 import type { Session } from './session.js';
 
 export const BANNER = "Welcome to vireo, the virtualization interactive terminal.\n\nType:  'help' for help with commands\n       'quit' to quit\n\n";
@@ -28,26 +29,12 @@ export async function runStdin(session: Session, input: NodeJS.ReadableStream = 
   return ok ? 0 : 1;
 }
 
-/** Tab completion: command names first, then the options of the command being typed. */
-export function completer(table: CommandTable): (line: string) => [string[], string] {
-  return (line) => {
-    const cur = line.slice(line.lastIndexOf(';') + 1).replace(/^\s+/, '');
-    const words = cur.split(/\s+/);
-    const last = words[words.length - 1] ?? '';
-    if (words.length <= 1) {
-      return [table.commands.map((c) => c.name).filter((n) => n.startsWith(last)), last];
-    }
-    const def = table.find(words[0] as string);
-    if (def === undefined || (last !== '' && !last.startsWith('-'))) return [[], last];
-    const used = new Set(words.slice(1, -1));
-    const opts = def.opts.map((o) => `--${o.name}`).filter((o) => o.startsWith(last) && !used.has(o));
-    return [opts, last];
-  };
-}
-
-function historyFile(): string {
-  const cache = process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache');
-  return path.join(cache, 'vireo', 'history');
+/** The shell's history: $XDG_STATE_HOME/vireo/history, by default ~/.local/state/vireo/history. */
+export function historyFile(env: NodeJS.ProcessEnv = process.env): string {
+  const state = env.XDG_STATE_HOME !== undefined && path.isAbsolute(env.XDG_STATE_HOME)
+    ? env.XDG_STATE_HOME
+    : path.join(env.HOME ?? os.homedir(), '.local', 'state');
+  return path.join(state, 'vireo', 'history');
 }
 
 const HISTORY_SIZE = 500;
@@ -63,11 +50,19 @@ function loadHistory(file: string): string[] {
 
 function saveHistory(file: string, newestFirst: readonly string[]): void {
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
     fs.writeFileSync(file, [...newestFirst].reverse().join('\n') + '\n', { mode: 0o600 });
   } catch {
     // best effort
   }
+}
+
+/** Domains from the session's connection (opened on first use, as for any command). */
+function completionSource(session: Session): CompletionSource {
+  return {
+    domains: async () => (await session.client()).listDomains(),
+    files: fileCandidates,
+  };
 }
 
 /** The interactive shell on a terminal: banner, `vireo # ` prompt, line editing, history, completion. */
@@ -81,7 +76,9 @@ export async function runInteractive(
   let history = loadHistory(file);
   const rl = readline.createInterface({
     input, output, terminal: true, history, historySize: HISTORY_SIZE, removeHistoryDuplicates: true,
-    completer: completer(session.table),
+    completer: (line: string, done: (err: null, result: [string[], string]) => void) => {
+      void complete(session.table, line, completionSource(session)).then((r) => done(null, r), () => done(null, [[], '']));
+    },
   });
   rl.on('history', (h: string[]) => {
     history = h;

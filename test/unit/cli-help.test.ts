@@ -38,19 +38,20 @@ test('the commands the brief names are all in the table', () => {
 
 test('help CMD page layout', () => {
   const start = TABLE.find('start')!;
-  assert.equal(synopsis(start), 'start <domain> [--paused]');
+  assert.equal(synopsis(start), 'start <domain> [--console] [--paused]');
   assert.equal(commandHelp(start), `  NAME
     start - ${start.help}
 
   SYNOPSIS
-    start <domain> [--paused]
+    start <domain> [--console] [--paused]
 
   DESCRIPTION
     ${start.desc}
 
   OPTIONS
     [--domain] <string>  ${start.opts[0]!.help}
-    --paused         ${start.opts[1]!.help}
+    --console        ${start.opts[1]!.help}
+    --paused         ${start.opts[2]!.help}
 
 `);
   assert.equal(synopsis(TABLE.find('echo')!), 'echo [--shell] [--xml] [--err] [<string>]...');

@@ -5,7 +5,9 @@ import { spawnSync } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { TABLE } from '../../src/cli/commands/index.js';
-import { BANNER, completer, runInteractive, runStdin } from '../../src/cli/interactive.js';
+import { BANNER, historyFile, runInteractive, runStdin } from '../../src/cli/interactive.js';
+import { complete, type CompletionSource } from '../../src/cli/complete.js';
+import type { DomainSummary } from '../../src/api/types.js';
 import { main } from '../../src/cli/main.js';
 import { Session } from '../../src/cli/session.js';
 
@@ -108,12 +110,35 @@ test('the read-only shell prompt', () => {
   assert.equal(session().s.prompt(), 'vireo # ');
 });
 
-test('completion of commands and options', () => {
-  const c = completer(TABLE);
-  assert.deepEqual(c('dom'), [['domid', 'dominfo', 'domname', 'domstate', 'domuuid', 'domxml-to-native'], 'dom']);
-  assert.deepEqual(c('list --al'), [['--all'], '--al']);
-  assert.deepEqual(c('echo x; start vm1 --'), [['--domain', '--paused'], '--']);
-  assert.deepEqual(c('start vm'), [[], 'vm']);
+test('completion of commands, options, domains and files', async () => {
+  const c = (line: string, src?: CompletionSource): Promise<[string[], string]> => complete(TABLE, line, src);
+  assert.deepEqual(await c('domi'), [['domid', 'dominfo'], 'domi']);
+  assert.deepEqual(await c('list --al'), [['--all '], '--al'], 'a single candidate comes with its space');
+  assert.deepEqual(await c('echo x; start vm1 --'), [['--domain', '--console', '--paused'], '--']);
+  assert.deepEqual(await c('start vm'), [[], 'vm'], 'no connection, no domain names');
+  const dom = (name: string, id: number | null, state = id === null ? 'shut off' : 'running'): DomainSummary => ({
+    id, name, uuid: `uuid-${name}`, state, reason: 'unknown', persistent: true, autostart: false, managedSave: false,
+    hasSnapshot: false, title: '', osType: 'hvm', vcpus: 1, maxMemoryKiB: 1, usedMemoryKiB: 1, cpuTimeNs: 0,
+  } as DomainSummary);
+  const src: CompletionSource = {
+    domains: async () => [dom('vm2', 1), dom('vm1', null), dom('web', 2, 'paused')],
+    files: async (p) => [`${p}x.xml`],
+  };
+  assert.deepEqual(await c('start ', src), [['vm1 '], ''], 'start offers shut-off domains');
+  assert.deepEqual(await c('destroy v', src), [['vm2 '], 'v'], 'destroy offers running ones');
+  assert.deepEqual(await c('resume ', src), [['web '], ''], 'resume offers paused ones');
+  assert.deepEqual(await c('dominfo ', src), [['vm1', 'vm2', 'web'], '']);
+  assert.deepEqual(await c('start --paused --domain v', src), [['vm1 '], 'v']);
+  assert.deepEqual(await c('dominfo vm1 ', src), [[], ''], 'the one positional is taken');
+  assert.deepEqual(await c('define d', src), [['dx.xml '], 'd']);
+  const failing: CompletionSource = { domains: () => Promise.reject(new Error('down')), files: () => Promise.reject(new Error('x')) };
+  assert.deepEqual(await c('start v', failing), [[], 'v']);
+});
+
+test('the history lives in the XDG state directory', () => {
+  assert.equal(historyFile({ XDG_STATE_HOME: '/s', HOME: '/h' }), '/s/vireo/history');
+  assert.equal(historyFile({ HOME: '/h' }), '/h/.local/state/vireo/history');
+  assert.equal(historyFile({ XDG_STATE_HOME: 'relative', HOME: '/h' }), '/h/.local/state/vireo/history', 'a relative XDG path is ignored, per the spec');
 });
 
 test('bin/vireo runs the built CLI', () => {

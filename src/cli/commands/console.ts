@@ -1,8 +1,8 @@
 /** Commands that stay attached to the daemon: console (a guest's serial console) and event. */
 import type { Duplex } from 'node:stream';
-import type { DomainEvent } from '../../api/types.js';
+import type { DomainEvent, DomainSummary } from '../../api/types.js';
 import { CmdFailure, attempt, fail } from '../errors.js';
-import type { CommandDef, Terminal } from './types.js';
+import type { CliClient, CommandDef, Ctx, Terminal } from './types.js';
 
 /** The byte an escape string stands for: `^]` is Ctrl+] (0x1d), a single character is itself. */
 export function escapeByte(escape: string): number {
@@ -68,9 +68,35 @@ export function formatEvent(e: DomainEvent, withTime: boolean): string {
   return (withTime ? `${eventTime(e.timestamp)}: ` : '') + s + '\n';
 }
 
+export const NO_TTY = 'Cannot run interactive console without a controlling TTY';
+
+/**
+ * Attach the terminal to a running domain's console until the escape key or the end of the stream
+ * (start --console and create --console come here too).
+ */
+export async function runConsole(ctx: Ctx, c: CliClient, d: DomainSummary, o: { devname?: string; force?: boolean } = {}): Promise<void> {
+  const term = ctx.terminal;
+  // virsh's order: a shut-off guest is reported even without a terminal.
+  if (d.id === null) fail('The domain is not running');
+  if (!term.isTTY) fail(NO_TTY);
+  const sock = await attempt(d.name, null, () => c.attachConsole(d.uuid, {
+    ...(o.devname === undefined ? {} : { devname: o.devname }), force: o.force === true, readOnly: ctx.readonly,
+  }));
+  // virsh prints these before it tries to attach; vireo only once the console is really there.
+  ctx.extra(`Connected to domain '${d.name}'\n`);
+  ctx.extra(`Escape character is ${ctx.escape}${ctx.escape.startsWith('^') ? ` (Ctrl + ${ctx.escape[1] ?? ''})` : ''}\n`);
+  const release = term.acquire?.();
+  try {
+    await pump(sock, term, escapeByte(ctx.escape), !ctx.readonly);
+  } finally {
+    release?.();
+  }
+  ctx.print('\n');
+}
+
 export const consoleCommands: readonly CommandDef[] = [
   {
-    name: 'console', group: 'domain',
+    name: 'console', group: 'domain', domainState: 'active',
     help: 'attach to a domain\'s serial console',
     desc: 'Connect the terminal to the guest\'s serial console until the escape key (Ctrl+] unless -e says otherwise) is pressed.\nOn a read-only (-r) connection the console is only watched.',
     opts: [
@@ -81,25 +107,10 @@ export const consoleCommands: readonly CommandDef[] = [
     ],
     async run(ctx, args) {
       const ref = args.need('domain');
-      const term = ctx.terminal;
-      if (!term.isTTY) fail('Cannot run interactive console without a controlling TTY');
       const c = await ctx.client();
       const d = await attempt(ref, null, () => c.getDomain(ref));
-      if (d.id === null) fail('The domain is not running');
       const devname = args.str('devname');
-      const sock = await attempt(ref, null, () => c.attachConsole(d.uuid, {
-        ...(devname === undefined ? {} : { devname }), force: args.bool('force'), readOnly: ctx.readonly,
-      }));
-      // virsh prints these before it tries to attach; vireo only once the console is really there.
-      ctx.extra(`Connected to domain '${d.name}'\n`);
-      ctx.extra(`Escape character is ${ctx.escape}${ctx.escape.startsWith('^') ? ` (Ctrl + ${ctx.escape[1] ?? ''})` : ''}\n`);
-      const release = term.acquire?.();
-      try {
-        await pump(sock, term, escapeByte(ctx.escape), !ctx.readonly);
-      } finally {
-        release?.();
-      }
-      ctx.print('\n');
+      await runConsole(ctx, c, d, { ...(devname === undefined ? {} : { devname }), force: args.bool('force') });
     },
   },
   {

@@ -2,11 +2,13 @@
 import type { DomainSummary } from '../../api/types.js';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { attempt, fail, strerror } from '../errors.js';
+import { NO_TTY, runConsole } from './console.js';
 import type { Args, CliClient, CommandDef, Ctx, OptDef } from './types.js';
 
 const domainOpt = (help: string): OptDef => ({ name: 'domain', type: 'data', required: true, help });
 const fileOpt = (help: string): OptDef => ({ name: 'file', type: 'data', required: true, help });
 const validateOpt: OptDef = { name: 'validate', type: 'bool', help: "check the XML against libvirt's domain schema first" };
+const consoleOpt: OptDef = { name: 'console', type: 'bool', help: 'attach to the console once the guest runs' };
 
 /** The message a read-only (-r) connection gives for any change. */
 export const READ_ONLY = 'operation forbidden: read only access prevents this operation';
@@ -61,6 +63,8 @@ interface ActionSpec {
   failed: (ref: string, args: Args) => string;
   before?: (args: Args) => void;
   call: (c: CliClient, ref: string, args: Args) => Promise<unknown>;
+  /** The domains the shell's Tab offers. */
+  domainState?: CommandDef['domainState'];
 }
 
 /** A command that looks a domain up, changes it, and says so in one line. */
@@ -71,6 +75,7 @@ function action(spec: ActionSpec): CommandDef {
     help: spec.help,
     desc: spec.desc,
     writes: true,
+    ...(spec.domainState === undefined ? {} : { domainState: spec.domainState }),
     opts: [domainOpt(spec.domainHelp), ...(spec.opts ?? [])],
     async run(ctx, args) {
       spec.before?.(args);
@@ -120,43 +125,48 @@ export const domainCommands: readonly CommandDef[] = [
     name: 'create', group: 'domain', writes: true,
     help: 'create and start a transient domain from an XML file',
     desc: 'Start a domain from its XML without keeping its definition: it is gone once it stops.',
-    opts: [fileOpt('file holding the domain XML'), { name: 'paused', type: 'bool', help: 'keep the guest paused once it is created' }, validateOpt],
+    opts: [fileOpt('file holding the domain XML'), consoleOpt, { name: 'paused', type: 'bool', help: 'keep the guest paused once it is created' }, validateOpt],
     async run(ctx, args) {
       const file = args.need('file');
+      // Refuse before anything changes: a guest started for a console that cannot be shown is a surprise.
+      if (args.bool('console') && !ctx.terminal.isTTY) fail(NO_TTY);
       const xml = await readXmlFile(file);
       const c = await ctx.client();
       const context = `Failed to create domain from ${file}`;
       await checkWritable(ctx, c, null, context);
       const d = await attempt(null, context, () => c.create(xml, { paused: args.bool('paused'), validate: args.bool('validate') }));
       ctx.extra(`Domain '${d.name}' created from ${file}\n`);
+      if (args.bool('console')) await runConsole(ctx, c, d);
     },
   },
   {
-    name: 'start', group: 'domain', writes: true,
+    name: 'start', group: 'domain', writes: true, domainState: 'inactive',
     help: 'start a defined domain that is shut off',
     desc: 'Boot a shut off domain from its stored definition.',
-    opts: [domainOpt('name or UUID of the shut off domain'), { name: 'paused', type: 'bool', help: 'keep the guest paused once it is started' }],
+    opts: [domainOpt('name or UUID of the shut off domain'), consoleOpt, { name: 'paused', type: 'bool', help: 'keep the guest paused once it is started' }],
     async run(ctx, args) {
       const ref = args.need('domain');
+      if (args.bool('console') && !ctx.terminal.isTTY) fail(NO_TTY);
       const c = await ctx.client();
       const d = await attempt(ref, null, () => c.getDomain(ref));
       if (d.id !== null) fail('Domain is already active');
       const context = `Failed to start domain '${d.name}'`;
       await checkWritable(ctx, c, null, context);
       // Start by UUID: the name the user typed might also read as another domain's id.
-      await attempt(ref, context, () => c.start(d.uuid, { paused: args.bool('paused') }));
+      const started = await attempt(ref, context, () => c.start(d.uuid, { paused: args.bool('paused') }));
       ctx.extra(`Domain '${d.name}' started\n`);
+      if (args.bool('console')) await runConsole(ctx, c, started);
     },
   },
   action({
-    name: 'undefine', help: 'remove the definition of a domain',
+    name: 'undefine', domainState: 'persistent', help: 'remove the definition of a domain',
     desc: 'Forget a persistent domain. A running domain keeps running as a transient one until it stops.',
     domainHelp: 'domain name, id or UUID',
     done: (n) => `Domain '${n}' has been undefined`, failed: (n) => `Failed to undefine domain '${n}'`,
     call: (c, ref) => c.undefine(ref),
   }),
   action({
-    name: 'destroy', help: 'stop a domain at once',
+    name: 'destroy', domainState: 'active', help: 'stop a domain at once',
     desc: 'Stop the guest immediately, like pulling its power cord. The definition is kept.',
     domainHelp: 'domain name, id or UUID',
     opts: [{ name: 'graceful', type: 'bool', help: 'give the QEMU process time to exit cleanly before it is killed' }],
@@ -164,7 +174,7 @@ export const domainCommands: readonly CommandDef[] = [
     call: (c, ref, a) => c.destroy(ref, { graceful: a.bool('graceful') }),
   }),
   action({
-    name: 'shutdown', help: 'ask a domain to shut down',
+    name: 'shutdown', domainState: 'active', help: 'ask a domain to shut down',
     desc: 'Ask the guest OS to power off. The command returns at once; the guest may take time or ignore the request.',
     domainHelp: 'domain name, id or UUID', opts: [modeOpt],
     before: (a) => checkModes(a.str('mode'), "'acpi', 'agent', 'initctl', 'signal', or 'paravirt'"),
@@ -172,7 +182,7 @@ export const domainCommands: readonly CommandDef[] = [
     call: (c, ref, a) => c.shutdown(ref, a.str('mode') === undefined ? {} : { mode: a.need('mode') }),
   }),
   action({
-    name: 'reboot', help: 'ask a domain to reboot',
+    name: 'reboot', domainState: 'active', help: 'ask a domain to reboot',
     desc: 'Ask the guest OS to restart. The command returns at once, before the guest has rebooted.',
     domainHelp: 'domain name, id or UUID', opts: [modeOpt],
     before: (a) => checkModes(a.str('mode'), "'acpi', 'agent', 'initctl', 'signal' or 'paravirt'"),
@@ -180,28 +190,28 @@ export const domainCommands: readonly CommandDef[] = [
     call: (c, ref, a) => c.reboot(ref, a.str('mode') === undefined ? {} : { mode: a.need('mode') }),
   }),
   action({
-    name: 'reset', help: 'reset a domain like its reset button',
+    name: 'reset', domainState: 'active', help: 'reset a domain like its reset button',
     desc: 'Reset the guest at once, without asking its OS; unsaved data in the guest is lost.',
     domainHelp: 'domain name, id or UUID',
     done: (n) => `Domain '${n}' was reset`, failed: (n) => `Failed to reset domain '${n}'`,
     call: (c, ref) => c.reset(ref),
   }),
   action({
-    name: 'suspend', help: 'pause a running domain',
+    name: 'suspend', domainState: 'active', help: 'pause a running domain',
     desc: 'Stop running the guest\'s CPUs; it keeps its memory and resumes where it left off.',
     domainHelp: 'domain name, id or UUID',
     done: (n) => `Domain '${n}' suspended`, failed: (n) => `Failed to suspend domain '${n}'`,
     call: (c, ref) => c.suspend(ref),
   }),
   action({
-    name: 'resume', help: 'continue a paused domain',
+    name: 'resume', domainState: 'paused', help: 'continue a paused domain',
     desc: 'Let a paused guest run again.',
     domainHelp: 'domain name, id or UUID',
     done: (n) => `Domain '${n}' resumed`, failed: (n) => `Failed to resume domain '${n}'`,
     call: (c, ref) => c.resume(ref),
   }),
   action({
-    name: 'autostart', help: 'start a domain when the daemon starts',
+    name: 'autostart', domainState: 'persistent', help: 'start a domain when the daemon starts',
     desc: 'Mark a persistent domain to be started whenever vireod starts, or with --disable stop doing so.',
     domainHelp: 'domain name, id or UUID',
     opts: [{ name: 'disable', type: 'bool', help: 'turn autostart off' }],

@@ -19,6 +19,8 @@ export interface OptDef {
   readonly namedOnly?: boolean;
   /** An empty value is a valid value (otherwise "Option argument is empty"). */
   readonly emptyOk?: boolean;
+  /** What the shell's Tab offers for the value; options named domain and file default to those. */
+  readonly complete?: 'domain' | 'file' | 'none';
   readonly help: string;
 }
 
@@ -116,6 +118,8 @@ export interface CommandDef {
   /** The DESCRIPTION paragraph of `help CMD`; lines are indented when printed. */
   readonly desc: string;
   readonly opts: readonly OptDef[];
+  /** Which domains Tab offers for the domain argument (default: all). */
+  readonly domainState?: 'active' | 'inactive' | 'paused' | 'persistent';
   /** Runs without a daemon (the shell built-ins). */
   readonly noConnect?: boolean;
   /** Changes state on the daemon: refused on a read-only (-r) connection. */
