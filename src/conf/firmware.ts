@@ -57,9 +57,8 @@ export function resolveFirmware(def: DomainDef, descriptors: FirmwareDescriptor[
     });
     if (pick === undefined) {
       const feats = wanted.map((f) => `${f.name}=${f.enabled ? 'yes' : 'no'}`).join(', ');
-      throw new VireoError('NO_SUPPORT', `no UEFI firmware on this host matches machine type '${os.machine}'${feats === '' ? '' : ` with ${feats}`}`, {
-        hint: descriptors.length === 0 ? 'install the firmware: apt-get install ovmf' : 'relax the <firmware><feature> requirements',
-      });
+      const fix = descriptors.length === 0 ? 'install the firmware (apt-get install ovmf)' : 'relax the <firmware><feature> requirements';
+      throw new VireoError('NO_SUPPORT', `no UEFI firmware on this host matches machine type '${os.machine}'${feats === '' ? '' : ` with ${feats}`}; ${fix}`);
     }
     loader.path = pick.executable;
     loader.readonly = true;

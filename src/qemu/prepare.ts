@@ -138,9 +138,7 @@ async function prepareNvram(def: DomainDef): Promise<void> {
   if (nvram?.path === undefined || def.os.loader?.type !== 'pflash') return;
   if (await fs.access(nvram.path).then(() => true, () => false)) return;
   if (nvram.template === undefined) {
-    throw new VireoError('STORAGE_MISSING', `Cannot access NVRAM file '${nvram.path}', and there is no template to create it from`, {
-      hint: "give <nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'>, or use <os firmware='efi'>",
-    });
+    throw new VireoError('STORAGE_MISSING', `Cannot access NVRAM file '${nvram.path}', and there is no template to create it from; give <nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'>, or use <os firmware='efi'>`);
   }
   await fs.mkdir(path.dirname(nvram.path), { recursive: true, mode: 0o700 });
   try {

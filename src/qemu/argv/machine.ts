@@ -132,7 +132,7 @@ function backendProps(def: DomainDef, opts: LaunchOptions, id: string, kib: numb
   let obj: Json;
   if (m.hugepages !== undefined) {
     if (opts.hugepagesPath === undefined) {
-      throw new VireoError('NO_SUPPORT', `domain '${def.name}' asks for huge pages, but hugetlbfs is not mounted on this host`, { hint: 'mount hugetlbfs (mount -t hugetlbfs none /dev/hugepages) and reserve pages in /proc/sys/vm/nr_hugepages' });
+      throw new VireoError('NO_SUPPORT', `domain '${def.name}' asks for huge pages, but hugetlbfs is not mounted on this host (mount -t hugetlbfs none /dev/hugepages, and reserve pages in /proc/sys/vm/nr_hugepages)`);
     }
     obj = m.source === 'memfd'
       ? { 'qom-type': 'memory-backend-memfd', id, hugetlb: true }
