@@ -37,6 +37,8 @@ export interface SessionOptions {
   defaultUri?: () => string | Promise<string>;
   /** -e: the console escape. */
   escape?: string;
+  /** Runs the user's editor for edit; default: $VISUAL/$EDITOR/vi through the client library. */
+  runEditor?: (file: string) => Promise<void>;
   /** -d: print debug lines of this level and above (0 debug ... 4 error) to stderr. */
   debug?: number;
   /** The terminal console uses; default: this process's stdin and stdout. */
@@ -51,6 +53,11 @@ async function openRealClient(uri: string): Promise<CliClient> {
   // Loaded here, not at the top: help, echo and parse errors never pay for the HTTP client.
   const { VireoClient } = await import('../client/client.js');
   return VireoClient.open(uri);
+}
+
+async function realRunEditor(file: string): Promise<void> {
+  const { runEditor } = await import('../client/editor.js');
+  await runEditor(file);
 }
 
 async function realDefaultUri(): Promise<string> {
@@ -121,6 +128,7 @@ export class Session {
       table: this.table,
       escape: this.escape,
       onInterrupt: (fn) => this.onInterrupt(fn),
+      runEditor: o.runEditor ?? realRunEditor,
     };
   }
 

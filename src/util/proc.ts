@@ -129,3 +129,15 @@ export async function waitGone(pid: number, timeoutMs: number): Promise<boolean>
     await new Promise((r) => setTimeout(r, delay));
   }
 }
+
+/**
+ * Run a command on the caller's own terminal (stdin, stdout and stderr inherited) and wait for
+ * it: the user's editor, for `vireo edit`. The caller must stop reading stdin meanwhile.
+ */
+export function runAttached(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: 'inherit', env: opts.env ?? process.env });
+    child.once('error', reject);
+    child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+}

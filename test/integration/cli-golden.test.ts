@@ -64,6 +64,7 @@ function normalize(text: string, env: Env): string {
     .replace(/^(CPU time: +)\d+\.\ds$/gm, '$1@CPUTIME@')
     .replace(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\+0000/g, '@TIMESTAMP@')
     .replace(/QEMU \d+\.\d+\.\d+/g, 'QEMU @QEMU_VERSION@')
+    .replace(/vireo[0-9a-f]{6}\.xml/g, 'vireoXXXXXX.xml')
     .replace(/\[\d{4}\.\d\d\.\d\d \d\d:\d\d:\d\d vireo \d+\]/g, '[@LOGTIME@ vireo @PID@]')
     .split('\n').map((l) => (l === host ? '@HOSTNAME@' : l)).join('\n');
 }
@@ -83,6 +84,7 @@ function runSnippet(snippet: string, env: Env): Promise<{ code: number; stdout: 
         GUEST_KERNEL: KERNEL,
         GUEST_INITRD: INITRD,
         GOLDEN: GOLDEN,
+        TMPDIR: env.dir,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { TABLE } from '../../src/cli/commands/index.js';
 import { BANNER, historyFile, runInteractive, runStdin } from '../../src/cli/interactive.js';
 import { complete, type CompletionSource } from '../../src/cli/complete.js';
+import { editorCommand } from '../../src/client/editor.js';
 import type { DomainSummary } from '../../src/api/types.js';
 import { main } from '../../src/cli/main.js';
 import { Session } from '../../src/cli/session.js';
@@ -148,4 +149,10 @@ test('bin/vireo runs the built CLI', () => {
   assert.equal(v.status, 0);
   const s = spawnSync(bin, [], { input: 'echo one\nlist --bogus\n', encoding: 'utf8' });
   assert.deepEqual([s.status, s.stdout, s.stderr], [1, 'one\n', "error: command 'list' doesn't support option --bogus\n"]);
+});
+
+test('edit runs $VISUAL, else $EDITOR, else vi', () => {
+  assert.equal(editorCommand({ VISUAL: 'code --wait', EDITOR: 'nano' }), 'code --wait');
+  assert.equal(editorCommand({ VISUAL: ' ', EDITOR: 'nano' }), 'nano');
+  assert.equal(editorCommand({}), 'vi');
 });

@@ -1,6 +1,7 @@
 /** The command table: every vireo command, grouped as virsh groups them. */
 import { consoleCommands } from './console.js';
 import { domainCommands } from './domain.js';
+import { editCommands } from './edit.js';
 import { hostCommands } from './host.js';
 import { monitorCommands } from './monitor.js';
 import { shellCommands } from './shell.js';
@@ -32,4 +33,4 @@ export function makeTable(groups: readonly GroupDef[], defs: readonly CommandDef
   };
 }
 
-export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...shellCommands, ...xmlCommands]);
+export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, ...editCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...shellCommands, ...xmlCommands]);

@@ -106,6 +106,8 @@ export interface Ctx {
   /** The console escape (-e), `^]` by default. */
   readonly escape: string;
   readonly terminal: Terminal;
+  /** Run the user's editor on a file and wait for it (the caller hands the terminal over). */
+  runEditor(file: string): Promise<void>;
   /** Call fn on Ctrl+C until the returned function is called (then Ctrl+C acts as before). */
   onInterrupt(fn: () => void): () => void;
 }
