@@ -56,6 +56,7 @@ export function formatDomainXml(def: DomainDef, opts: FormatOptions = {}): strin
       def.pm.suspendToDisk !== undefined && el('suspend-to-disk', { enabled: yesNo(def.pm.suspendToDisk) }),
     ]),
     formatDevices(def, opts),
+    ...(def.seclabels ?? []).map((l) => el('seclabel', { type: l.type, model: l.model, relabel: l.type === 'dynamic' ? 'yes' : undefined })),
   ]);
   return serializeXml(root);
 }

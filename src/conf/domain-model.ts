@@ -226,6 +226,16 @@ export interface Sysinfo {
   oemStrings: string[];
 }
 
+/**
+ * <seclabel>: dynamic (the security driver picks a label at each start) or none. vireo has no
+ * security driver yet; the elements are kept and printed so a definition from a libvirt host
+ * round-trips. Static labels, which would have to be applied, are refused.
+ */
+export interface SecLabel {
+  type: 'dynamic' | 'none';
+  model?: string;
+}
+
 export interface DomainDef {
   type: DomainType;
   name: string;
@@ -259,4 +269,5 @@ export interface DomainDef {
   onCrash: CrashAction;
   pm?: PowerManagement;
   devices: Devices;
+  seclabels?: SecLabel[];
 }

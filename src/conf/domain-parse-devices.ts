@@ -146,7 +146,9 @@ function parseDisk(node: XNode, boot: BootOrders): Disk {
   node.check({
     attrs: ['type', 'device'],
     one: ['driver', 'source', 'target', 'readonly', 'shareable', 'serial', 'boot', 'address'],
-    ignore: RUNTIME_ONLY,
+    // <backingStore> is the chain libvirt found in the image when it printed the XML: QEMU reads
+    // the chain from the image itself, so a copied dump defines without it mattering.
+    ignore: [...RUNTIME_ONLY, 'backingStore'],
   });
 
   const driver = node.child('driver')?.check({ attrs: ['name', 'type', 'cache', 'io', 'discard', 'detect_zeroes'] });
@@ -155,7 +157,8 @@ function parseDisk(node: XNode, boot: BootOrders): Disk {
 
   const sourceNode = node.child('source');
   const sourceAttr = sourceType === 'file' ? 'file' : 'dev';
-  sourceNode?.check({ attrs: [sourceAttr] });
+  // 'index' is the node number libvirt shows for a running guest's image: runtime state.
+  sourceNode?.check({ attrs: [sourceAttr, 'index'] });
   const source = sourceNode?.attr(sourceAttr);
   if (source === '') throw (sourceNode as XNode).invalid(`attribute '${sourceAttr}' must not be empty`);
   if (source !== undefined && !source.startsWith('/')) {

@@ -48,7 +48,9 @@ export function parseInterface(node: XNode, boot: BootOrders): Interface {
   const nic: Interface = { type, mac, model };
   if (type === 'network' || type === 'bridge') {
     const src = node.child('source') ?? missing(node, `element <source ${type}=.../>`);
-    src.check({ attrs: [type] });
+    // A running guest's dump adds the port libvirt's network driver gave it and that network's
+    // bridge: runtime state, picked again at start.
+    src.check({ attrs: type === 'network' ? ['network', 'portid', 'bridge'] : [type] });
     const name = src.requireAttr(type);
     if (name === '' || /[\s/]/.test(name)) throw src.invalidAttr(type, name, `expected a ${type} name`);
     nic.source = name;

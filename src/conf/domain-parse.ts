@@ -6,7 +6,7 @@
  */
 
 import { VireoError } from '../api/errors.js';
-import type { CrashAction, DomainDef, DomainType, LifecycleAction, OsConfig } from './domain-model.js';
+import type { CrashAction, DomainDef, DomainType, LifecycleAction, OsConfig, SecLabel } from './domain-model.js';
 import { completeDefinition } from './domain-implicit.js';
 import { parseClock, parseCpu, parseFeatures, parsePm } from './domain-parse-cpu.js';
 import { parseDevices, type ParsedDevices } from './domain-parse-devices.js';
@@ -34,7 +34,6 @@ const CRASH_ACTIONS: readonly CrashAction[] = [...LIFECYCLE_ACTIONS, 'coredump-d
 
 /** Top-level elements vireo does not model yet, with what to do about them. */
 const NOT_YET: Record<string, string> = {
-  seclabel: 'security labels (<seclabel>) are not supported yet; vireo has no security driver; remove the element',
   iothreads: 'I/O threads (<iothreads>) are not supported yet',
   bootloader: 'a host-side <bootloader> is for Xen guests; use <os><kernel> for direct kernel boot',
   idmap: '<idmap> is for container guests',
@@ -76,6 +75,7 @@ export function parseDomainXml(xml: string, opts: ParseOptions = {}): DomainDef 
       'vcpu', 'cputune', 'memtune', 'numatune', 'blkiotune', 'resource', 'sysinfo', 'os', 'features', 'cpu',
       'clock', 'on_poweroff', 'on_reboot', 'on_crash', 'pm', 'devices',
     ],
+    many: ['seclabel'],
   });
 
   root.intAttr('id', -1, 2147483647); // validated, then ignored: ids are assigned at start
@@ -174,9 +174,26 @@ export function parseDomainXml(xml: string, opts: ParseOptions = {}): DomainDef 
   }
   const pm = root.child('pm');
   if (pm !== undefined) def.pm = parsePm(pm);
+  const seclabels = root.children('seclabel').map(parseSeclabel);
+  if (seclabels.length > 0) def.seclabels = seclabels;
 
   completeDefinition(def, opts.previous?.({ name, uuid }));
   return def;
+}
+
+function parseSeclabel(node: XNode): SecLabel {
+  const type = node.attr('type');
+  if (type === 'static') throw node.unsupported("static security labels need a security driver, which vireo does not have yet; use type='dynamic' or remove <seclabel>");
+  node.check({ attrs: ['type', 'model', 'relabel'], one: ['label', 'imagelabel'], ignore: [] });
+  const label: SecLabel = { type: node.enumAttr('type', ['dynamic', 'none'] as const, 'dynamic') };
+  if (label.type === 'dynamic' && node.boolAttr('relabel') === false) throw node.unsupported("relabel='no' is for static labels");
+  const model = node.attr('model');
+  if (model !== undefined) {
+    if (!/^[a-z]+$/.test(model)) throw node.invalidAttr('model', model, 'expected a security driver name such as apparmor, selinux or dac');
+    label.model = model;
+  }
+  // <label>/<imagelabel> of a dynamic label are what the driver picked for a running guest.
+  return label;
 }
 
 function checkNuma(node: XNode, def: DomainDef): void {

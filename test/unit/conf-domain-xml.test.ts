@@ -11,7 +11,7 @@ const FIXTURES = new URL('../../../test/fixtures/', import.meta.url);
 const fixture = (name: string): string => readFileSync(new URL(name.includes('/') ? name : `xml/${name}`, FIXTURES), 'utf8');
 
 /** Good inputs: hand-written fixtures and the argv golden inputs (the virt-install corpus has its own test). */
-const GOOD = ['minimal.xml', 'full.xml', 'kernel-boot.xml', 'cdrom-sata.xml', 'qcow2-virtio.xml', 'argv/tuned.xml', 'argv/legacy-pc.xml', 'argv/full.xml'];
+const GOOD = ['minimal.xml', 'full.xml', 'kernel-boot.xml', 'cdrom-sata.xml', 'qcow2-virtio.xml', 'libvirt-live-dump.xml', 'argv/tuned.xml', 'argv/legacy-pc.xml', 'argv/full.xml'];
 const MAC = /^52:54:00(:[0-9a-f]{2}){3}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const pci = (bus: number, slot: number, fn = 0): DomainDef['devices']['memballoon']['address'] => ({ type: 'pci', domain: 0, bus, slot, function: fn });
@@ -164,6 +164,19 @@ describe('parseDomainXml on fixtures', () => {
     assert.deepEqual(def.devices.consoles, [{ source: { type: 'pty' }, targetType: 'serial', port: 0 }]);
     assert.deepEqual(def.devices.videos, [{ model: 'virtio', heads: 1, address: pci(0, 2) }]);
     assert.deepEqual(def.devices.interfaces[0]?.address, pci(0, 3));
+  });
+
+  test("a running guest's dumpxml from a libvirt host defines: runtime state dropped, addresses and seclabels kept", () => {
+    const def = parseDomainXml(fixture('libvirt-live-dump.xml'));
+    assert.deepEqual(def.seclabels, [{ type: 'dynamic', model: 'apparmor' }, { type: 'dynamic', model: 'dac' }]);
+    assert.deepEqual(def.devices.disks[0]?.address, pci(4, 0));
+    assert.deepEqual(noAddr(def.devices.interfaces), [{ type: 'network', mac: '52:54:00:3e:1a:2b', model: 'virtio', source: 'default' }]);
+    assert.deepEqual(def.devices.graphics, [{ type: 'vnc', port: -1, autoport: true, listen: '127.0.0.1' }]);
+    const xml = formatDomainXml(def);
+    for (const runtime of ['alias', 'portid', 'vnet2', 'backingStore', "web.qcow2' index", '<label>', '/dev/pts/3', " id='3'"]) assert.ok(!xml.includes(runtime), runtime);
+    assert.match(xml, /<\/devices>\n {2}<seclabel type='dynamic' model='apparmor' relabel='yes'\/>\n {2}<seclabel type='dynamic' model='dac' relabel='yes'\/>\n<\/domain>/);
+    assert.throws(() => parseDomainXml(fixture('libvirt-live-dump.xml').replace("type='dynamic' model='dac'", "type='static' model='dac'")),
+      (e: unknown) => e instanceof VireoError && e.code === 'XML_UNSUPPORTED' && /static security labels/.test(e.message));
   });
 
   test('metadata is kept verbatim: namespaces, attribute order, mixed content', () => {
