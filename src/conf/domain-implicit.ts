@@ -31,6 +31,8 @@ export function diskIndex(target: string): number {
  */
 export function completeDefinition(def: DomainDef, previous?: DomainDef): void {
   const q35 = isQ35(def.os.machine);
+  // Another chipset has other buses: a change of machine family starts from scratch.
+  if (previous !== undefined && isQ35(previous.os.machine) !== q35) previous = undefined;
   if (previous !== undefined) inheritAddresses(def, previous);
   assignDriveAddresses(def.devices);
   addImplicitControllers(def, q35);

@@ -61,7 +61,7 @@ const NOT_YET: Record<string, string> = {
 };
 
 /** Parse <devices> (absent means none; implicit devices are added later). */
-export function parseDevices(node: XNode | undefined): ParsedDevices {
+export function parseDevices(node: XNode | undefined, opts: { live: boolean } = { live: false }): ParsedDevices {
   const devices: Devices = {
     disks: [], controllers: [], interfaces: [], serials: [], parallels: [], consoles: [], channels: [],
     inputs: [], tpms: [], graphics: [], sounds: [], audios: [], videos: [], redirdevs: [], watchdogs: [],
@@ -110,7 +110,7 @@ export function parseDevices(node: XNode | undefined): ParsedDevices {
   devices.inputs = node.children('input').map(parseInput);
   devices.tpms = node.children('tpm').map(parseTpm);
   if (devices.tpms.length > 1) throw (node.children('tpm')[1] as XNode).unsupported('only one <tpm> is supported');
-  devices.graphics = parseGraphics(node.children('graphics'));
+  devices.graphics = parseGraphics(node.children('graphics'), opts.live);
   devices.sounds = node.children('sound').map(parseSound);
   devices.audios = parseAudio(node.children('audio'));
   devices.videos = parseVideos(node.children('video'));

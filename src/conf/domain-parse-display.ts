@@ -27,17 +27,18 @@ export const SPICE_ELEMENT: Record<keyof SpiceOptions, string> = {
   copypaste: 'clipboard', mouse: 'mouse', filetransfer: 'filetransfer',
 };
 
-export function parseGraphics(nodes: XNode[]): Graphics[] {
+/** <graphics>; with `live`, the port an autoport display got is kept (a running guest's XML). */
+export function parseGraphics(nodes: XNode[], live = false): Graphics[] {
   const out: Graphics[] = [];
   for (const node of nodes) {
-    const g = parseOne(node);
+    const g = parseOne(node, live);
     if (out.some((x) => x.type === g.type)) throw node.unsupported(`only one <graphics type='${g.type}'> is supported`);
     out.push(g);
   }
   return out;
 }
 
-function parseOne(node: XNode): Graphics {
+function parseOne(node: XNode, live: boolean): Graphics {
   const written = node.attr('type');
   if (written === undefined) throw node.invalid("missing attribute 'type'");
   if (written !== 'vnc' && written !== 'spice') {
@@ -62,8 +63,8 @@ function parseOne(node: XNode): Graphics {
       throw node.invalidAttr('port', String(writtenPort), 'a VNC port must be from 5900 to 65535');
     }
     port = writtenPort;
-  } else if (type === 'spice' && writtenPort !== undefined && writtenPort > 0) {
-    port = writtenPort; // a running SPICE guest reports its port with autoport='yes'
+  } else if (live && writtenPort !== undefined && writtenPort > 0) {
+    port = writtenPort; // the port a running guest got; a definition picks again at each start
   }
 
   const listenNodes = node.children('listen');

@@ -51,6 +51,11 @@ export interface ParseOptions {
    * without an address keep the one they had (a redefinition does not move hardware).
    */
   previous?: (id: { name: string; uuid: string }) => DomainDef | undefined;
+  /**
+   * The XML describes a running guest (vireod's status files): keep what libvirt keeps only for
+   * live XML, such as the port an autoport display got.
+   */
+  live?: boolean;
 }
 
 /** Parse libvirt domain XML into a validated DomainDef with every default filled. */
@@ -112,7 +117,7 @@ export function parseDomainXml(xml: string, opts: ParseOptions = {}): DomainDef 
   const onReboot = lifecycle(root.child('on_reboot'), LIFECYCLE_ACTIONS, 'restart');
   const onCrash = lifecycle(root.child('on_crash'), CRASH_ACTIONS, 'destroy');
 
-  const parsed: ParsedDevices = parseDevices(root.child('devices'));
+  const parsed: ParsedDevices = parseDevices(root.child('devices'), { live: opts.live === true });
   applyBootOrder(os, parsed);
 
   const def: DomainDef = {

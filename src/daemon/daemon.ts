@@ -66,7 +66,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     await Promise.all(records.map(async (rec) => {
       let dom = this.domains.get(rec.uuid);
       if (dom === undefined) {
-        dom = new Domain(parseDomainXml(rec.xml), false);
+        dom = new Domain(parseDomainXml(rec.xml, { live: true }), false);
         this.domains.set(rec.uuid, dom);
       }
       await reconnect(this.ctx, dom, rec).catch((e: unknown) => log.error(`reconnect ${rec.name}`, { error: String(e) }));

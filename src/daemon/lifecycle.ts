@@ -8,8 +8,8 @@ import type { DomainDef } from '../conf/domain-model.js';
 import { formatDomainXml, parseDomainXml } from '../conf/domain-xml.js';
 import type { DomainState, StateReason } from '../api/types.js';
 import { VireoError } from '../api/errors.js';
-import { buildQemuArgv, checkHostSupport, monitorSetup } from '../qemu/argv.js';
-import { hostFacts, hugepagesMount, prepareLaunch, type Prepared } from '../qemu/prepare.js';
+import { buildQemuArgv, checkHostSupport } from '../qemu/argv.js';
+import { configureMonitor, hostFacts, hugepagesMount, prepareLaunch, type Prepared } from '../qemu/prepare.js';
 import { launchPaths } from './native.js';
 import { launchQemu, killQemu } from '../qemu/process.js';
 import { QmpClient, type QmpEvent } from '../qemu/qmp/client.js';
@@ -64,7 +64,7 @@ export async function launch(ctx: LifecycleContext, dom: Domain, def: DomainDef,
       pauseReason: undefined, inShutdown: false, finalized: false, statusWrites: Promise.resolve(), monitorReady: undefined,
     };
     await connectConsoles(ctx, rt, false);
-    for (const c of monitorSetup(def)) await qmp.execute(c.execute, c.arguments);
+    await configureMonitor(qmp, def);
     dom.runtime = rt;
     watch(ctx, dom, rt);
     if (opts.paused) {
@@ -249,7 +249,7 @@ async function finalize(ctx: LifecycleContext, dom: Domain, rt: Runtime, reason:
  * again; one that cannot be reached is reported and retried, never killed.
  */
 export async function reconnect(ctx: LifecycleContext, dom: Domain, rec: StatusRecord): Promise<void> {
-  const liveDef = parseDomainXml(rec.xml);
+  const liveDef = parseDomainXml(rec.xml, { live: true });
   const start = await processStartTime(rec.pid);
   if (start === undefined || start !== rec.pidStart || (await processGone(rec.pid))) {
     log.warn(`${rec.name}: QEMU (pid ${rec.pid}) ended while vireod was not running`);

@@ -11,7 +11,8 @@ import { VireoError } from '../api/errors.js';
 import type { DomainDef } from '../conf/domain-model.js';
 import { parseFirmwareDescriptor, resolveFirmware, type FirmwareDescriptor } from '../conf/firmware.js';
 import { run, signalPid, spawnDetached, waitGone } from '../util/proc.js';
-import type { HostFacts } from './argv.js';
+import { monitorSetup, type HostFacts } from './argv.js';
+import type { QmpClient } from './qmp/client.js';
 
 export const FIRMWARE_DESCRIPTOR_DIRS = ['/usr/share/qemu/firmware', '/etc/qemu/firmware'];
 
@@ -185,5 +186,20 @@ async function startSwtpm(def: DomainDef, version: '2.0' | '1.2', socket: string
       throw new VireoError('OPERATION_FAILED', `swtpm did not start for domain '${def.name}'${tail === '' ? '' : `: ${tail}`}`);
     }
     await new Promise((r) => setTimeout(r, delay));
+  }
+}
+
+/**
+ * Once QEMU answers and before the guest runs: the settings that go over QMP (passwords, link
+ * state, balloon statistics), and the VNC port QEMU picked for autoport, recorded in the live
+ * definition so dumpxml shows where to connect (as libvirt does).
+ */
+export async function configureMonitor(qmp: QmpClient, def: DomainDef): Promise<void> {
+  for (const c of monitorSetup(def)) await qmp.execute(c.execute, c.arguments);
+  const vnc = def.devices.graphics.find((g) => g.type === 'vnc' && g.autoport);
+  if (vnc !== undefined) {
+    const info = await qmp.execute<{ enabled?: boolean; service?: string }>('query-vnc');
+    const port = Number(info.service);
+    if (info.enabled === true && Number.isInteger(port) && port > 0) vnc.port = port;
   }
 }

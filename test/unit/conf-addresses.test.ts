@@ -123,6 +123,12 @@ describe('redefinition keeps the hardware where it was', () => {
     assert.deepEqual(second.devices.channels[0]?.address, first.devices.channels[0]?.address);
   });
 
+  test('a change of chipset (pc to q35) assigns afresh', () => {
+    const first = parseDomainXml(dom('pc', base));
+    const second = parseDomainXml(dom('q35', base), { previous: () => first });
+    assert.deepEqual(second, parseDomainXml(dom('q35', base)));
+  });
+
   test('an address written in the new definition wins over the inherited one', () => {
     const first = parseDomainXml(dom('pc', `${nic('52:54:00:00:00:01')}${disk('vda')}`));
     const vdaSlot = first.devices.disks[0]?.address as PciAddress;

@@ -258,6 +258,9 @@ describe('interfaces, graphics, video, memballoon', () => {
     assert.deepEqual(g("<graphics type='spice' port='-1' tlsPort='-1' autoport='yes'><image compression='off'/></graphics>"),
       { type: 'spice', port: -1, tlsPort: -1, autoport: true, listen: '127.0.0.1', spice: { image: 'off' } });
     assert.equal(g("<graphics type='vnc' keymap='de'/>")?.keymap, 'de');
+    // The port an autoport display got is runtime state: kept for a running guest's XML only.
+    assert.equal(g("<graphics type='vnc' port='5903' autoport='yes'/>")?.port, -1);
+    assert.equal(parseDomainXml(domain({ devices: "<graphics type='vnc' port='5903' autoport='yes'/>" }), { live: true }).devices.graphics[0]?.port, 5903);
     rejects(domain({ devices: "<graphics type='spice' tlsPort='5901'/>" }), 'XML_UNSUPPORTED', 'TLS');
     rejects(domain({ devices: "<graphics type='rdp'/>" }), 'XML_UNSUPPORTED', "'rdp'", 'vnc, spice');
     rejects(domain({ devices: "<graphics type='vnc'><listen type='network' network='default'/></graphics>" }), 'XML_UNSUPPORTED', "'network'");
