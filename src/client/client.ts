@@ -74,8 +74,14 @@ export class VireoClient {
     return r.native;
   }
 
-  undefine(ref: string): Promise<DomainSummary> {
-    return this.t.request('DELETE', `/v1/domains/${enc(ref)}`);
+  /** Forget a domain; a UEFI variable store needs `nvram` (remove) or `keepNvram`, as with virsh. */
+  undefine(ref: string, opts: { nvram?: boolean; keepNvram?: boolean; keepTpm?: boolean } = {}): Promise<DomainSummary> {
+    const q = new URLSearchParams();
+    if (opts.nvram === true) q.set('nvram', '1');
+    if (opts.keepNvram === true) q.set('keep-nvram', '1');
+    if (opts.keepTpm === true) q.set('keep-tpm', '1');
+    const qs = q.toString();
+    return this.t.request('DELETE', `/v1/domains/${enc(ref)}${qs === '' ? '' : `?${qs}`}`);
   }
 
   /** The domain's XML; passwords only with securityInfo, as virsh's --security-info. */

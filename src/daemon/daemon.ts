@@ -20,6 +20,8 @@ import { launch, reconnect, stopProcess, saveStatus, type LifecycleContext } fro
 import { nativeCommandLine } from './native.js';
 import { expandHostModel } from '../qemu/argv.js';
 import { validateDomainXml } from './schema.js';
+import { persistentHostState } from '../qemu/prepare.js';
+import { promises as fs } from 'node:fs';
 
 const log = logger('daemon');
 
@@ -157,11 +159,21 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     });
   }
 
-  async undefine(ref: string): Promise<DomainSummary> {
+  /**
+   * Forget a persistent domain. A UEFI variable store is kept or removed only when told
+   * (`nvram`/`keepNvram`, as virsh); an emulated TPM's state goes unless `keepTpm`.
+   */
+  async undefine(ref: string, opts: { nvram?: boolean; keepNvram?: boolean; keepTpm?: boolean } = {}): Promise<DomainSummary> {
     const dom = this.lookup(ref);
     return dom.jobs.run('undefine', 'short', async () => {
       if (dom.persistent === undefined) throw new VireoError('OPERATION_INVALID', `Requested operation is not valid: cannot undefine transient domain`);
+      const state = await persistentHostState(dom.persistent, this.layout.lib);
+      if (state.nvram !== undefined && opts.nvram !== true && opts.keepNvram !== true) {
+        throw new VireoError('OPERATION_INVALID', 'Requested operation is not valid: cannot undefine domain with nvram');
+      }
       await this.store.removeConfig(dom.name);
+      if (state.nvram !== undefined && opts.nvram === true) await fs.rm(state.nvram, { force: true });
+      if (state.tpm !== undefined && opts.keepTpm !== true) await fs.rm(state.tpm, { recursive: true, force: true });
       const summary = await this.summary(dom);
       dom.makeTransient();
       dom.autostart = false;

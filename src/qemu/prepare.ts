@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { VireoError } from '../api/errors.js';
 import type { DomainDef } from '../conf/domain-model.js';
-import { parseFirmwareDescriptor, resolveFirmware, type FirmwareDescriptor } from '../conf/firmware.js';
+import { defaultNvramPath, parseFirmwareDescriptor, resolveFirmware, type FirmwareDescriptor } from '../conf/firmware.js';
 import { run, signalPid, spawnDetached, waitGone } from '../util/proc.js';
 import { monitorSetup, type HostFacts } from './argv.js';
 import type { QmpClient } from './qmp/client.js';
@@ -168,7 +168,7 @@ async function pickSpicePorts(def: DomainDef): Promise<void> {
 async function startSwtpm(def: DomainDef, version: '2.0' | '1.2', socket: string, ctx: PrepareContext): Promise<number> {
   const swtpm = await findProgram('swtpm');
   if (swtpm === undefined) throw new VireoError('NO_SUPPORT', 'the TPM emulator needs swtpm, which is not installed (Debian package swtpm)');
-  const state = path.join(ctx.libDir, 'swtpm', def.uuid, version === '2.0' ? 'tpm2' : 'tpm1.2');
+  const state = path.join(tpmStateDir(ctx.libDir, def), version === '2.0' ? 'tpm2' : 'tpm1.2');
   await fs.mkdir(state, { recursive: true, mode: 0o700 });
   await fs.rm(socket, { force: true });
   const log = path.join(ctx.logDir, `${def.name}-swtpm.log`);
@@ -202,4 +202,18 @@ export async function configureMonitor(qmp: QmpClient, def: DomainDef): Promise<
     const port = Number(info.service);
     if (info.enabled === true && Number.isInteger(port) && port > 0) vnc.port = port;
   }
+}
+
+const tpmStateDir = (libDir: string, def: DomainDef): string => path.join(libDir, 'swtpm', def.uuid);
+
+/** What a domain keeps on the host between runs, where it exists: UEFI variables, emulated TPM state. */
+export async function persistentHostState(def: DomainDef, libDir: string): Promise<{ nvram?: string; tpm?: string }> {
+  const exists = (p: string): Promise<boolean> => fs.access(p).then(() => true, () => false);
+  const out: { nvram?: string; tpm?: string } = {};
+  const uefi = def.os.firmware === 'efi' || def.os.loader?.type === 'pflash';
+  const nvram = def.os.nvram?.path ?? (uefi ? defaultNvramPath(path.join(libDir, 'nvram'), def.name) : undefined);
+  if (nvram !== undefined && (await exists(nvram))) out.nvram = nvram;
+  const tpm = tpmStateDir(libDir, def);
+  if (def.devices.tpms.some((t) => t.backend.type === 'emulator') && (await exists(tpm))) out.tpm = tpm;
+  return out;
 }

@@ -52,7 +52,7 @@ function routes(uri: string): Route[] {
       native: await d.domxmlToNative(str(b.format, 'format'), b.domain === undefined ? { xml: str(b.xml, 'xml') } : { domain: str(b.domain, 'domain') }),
     })),
     r('GET', dom, (d, [ref]) => d.summary(d.lookup(ref!))),
-    r('DELETE', dom, (d, [ref]) => d.undefine(ref!)),
+    r('DELETE', dom, (d, [ref], _b, q) => d.undefine(ref!, { nvram: q.get('nvram') === '1', keepNvram: q.get('keep-nvram') === '1', keepTpm: q.get('keep-tpm') === '1' })),
     r('GET', `${dom}/xml`, (d, [ref], _b, q) => ({
       xml: d.dumpXml(ref!, { inactive: q.get('inactive') === '1', securityInfo: q.get('security-info') === '1', updateCpu: q.get('update-cpu') === '1' }),
     })),

@@ -106,6 +106,20 @@ describe('virt-install corpus through the CLI and QEMU', () => {
     });
   }
 
+  test('undefine of a UEFI guest needs --nvram or --keep-nvram; the TPM state goes unless --keep-tpm', async () => {
+    const nvram = (n: string): string => path.join(d.root, 'lib', 'nvram', `${n}_VARS.fd`);
+    const tpm = (uuidEnd: string): string => path.join(d.root, 'lib', 'swtpm', `c0a90000-0000-4000-8000-0000000000${uuidEnd}`);
+    assert.ok(existsSync(nvram('fedora37-uefi')) && existsSync(tpm('03')));
+    const r = await d.vireo(['undefine', 'fedora37-uefi']);
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr, "error: Failed to undefine domain 'fedora37-uefi'\nerror: Requested operation is not valid: cannot undefine domain with nvram\n");
+    assert.equal((await d.vireo(['undefine', '--nvram', '--keep-nvram', 'fedora37-uefi'])).stderr, 'error: Options --nvram and --keep-nvram are mutually exclusive\n');
+    assert.equal((await d.vireo(['undefine', '--nvram', 'fedora37-uefi'])).code, 0);
+    assert.ok(!existsSync(nvram('fedora37-uefi')) && !existsSync(tpm('03')));
+    assert.equal((await d.vireo(['undefine', '--keep-nvram', '--keep-tpm', 'win11'])).code, 0);
+    assert.ok(existsSync(nvram('win11')) && existsSync(tpm('14')));
+  });
+
   test('no swtpm is left once the TPM guests are destroyed', async () => {
     for (let i = 0; i < 50 && processes('swtpm', d.root) > 0; i++) await new Promise((r) => setTimeout(r, 100));
     assert.equal(processes('swtpm', d.root), 0);

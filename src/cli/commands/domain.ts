@@ -162,8 +162,18 @@ export const domainCommands: readonly CommandDef[] = [
     name: 'undefine', domainState: 'persistent', help: 'remove the definition of a domain',
     desc: 'Forget a persistent domain. A running domain keeps running as a transient one until it stops.',
     domainHelp: 'domain name, id or UUID',
+    opts: [
+      { name: 'nvram', type: 'bool', help: "remove the guest's UEFI variable store (NVRAM) too" },
+      { name: 'keep-nvram', type: 'bool', help: "keep the guest's UEFI variable store (NVRAM)" },
+      { name: 'tpm', type: 'bool', help: "remove the emulated TPM's state (the default)" },
+      { name: 'keep-tpm', type: 'bool', help: "keep the emulated TPM's state" },
+    ],
+    before: (a) => {
+      if (a.bool('nvram') && a.bool('keep-nvram')) fail('Options --nvram and --keep-nvram are mutually exclusive');
+      if (a.bool('tpm') && a.bool('keep-tpm')) fail('Options --tpm and --keep-tpm are mutually exclusive');
+    },
     done: (n) => `Domain '${n}' has been undefined`, failed: (n) => `Failed to undefine domain '${n}'`,
-    call: (c, ref) => c.undefine(ref),
+    call: (c, ref, a) => c.undefine(ref, { nvram: a.bool('nvram'), keepNvram: a.bool('keep-nvram'), keepTpm: a.bool('keep-tpm') }),
   }),
   action({
     name: 'destroy', domainState: 'active', help: 'stop a domain at once',
