@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { TestDaemon, KERNEL, INITRD, REPO } from './harness.js';
+import { TestDaemon, KERNEL, INITRD, REPO, READY_LINE } from './harness.js';
 
 const CORPUS = path.join(REPO, 'test', 'fixtures', 'virt-install');
 const FILES = readdirSync(CORPUS).filter((f) => f.endsWith('.xml')).sort();
@@ -105,6 +105,21 @@ describe('virt-install corpus through the CLI and QEMU', () => {
       assert.deepEqual(d.qemuPids(), []);
     });
   }
+
+  test("virt-install's debian11 machine (q35, 14 root ports, xhci, virtio disk/net/rng/balloon, agent channel, VNC) boots the test kernel to userspace", async () => {
+    const xml = runnable('debian11', path.join(d.root, 'img', 'boot'))
+      .replace('<name>debian11</name>', '<name>deb-boot</name>').replace(/<uuid>[^<]*<\/uuid>/, '')
+      .replace('<boot dev="cdrom"/>', `<kernel>${KERNEL}</kernel><initrd>${INITRD}</initrd><cmdline>console=ttyS0 panic=-1 quiet</cmdline>`)
+      .replace('<console type="pty"/>', '<serial type="pty"/><console type="pty"/>');
+    const f = path.join(d.root, 'deb-boot.xml');
+    writeFileSync(f, xml);
+    assert.equal((await d.vireo(['define', f])).code, 0);
+    const r = await d.vireo(['start', 'deb-boot']);
+    assert.equal(r.code, 0, r.stderr);
+    await d.waitConsole('deb-boot', READY_LINE);
+    assert.equal(await d.domstate('deb-boot'), 'running (booted)');
+    assert.equal((await d.vireo(['destroy', 'deb-boot'])).code, 0);
+  });
 
   test('undefine of a UEFI guest needs --nvram or --keep-nvram; the TPM state goes unless --keep-tpm', async () => {
     const nvram = (n: string): string => path.join(d.root, 'lib', 'nvram', `${n}_VARS.fd`);
