@@ -295,15 +295,15 @@ function fixedPlacements(def: DomainDef, q35: boolean): Fixed[] {
   }
   // q35's chipset has ICH9 USB at 0x1d; on pc the group takes its turn with the other controllers.
   if (q35) {
-    for (const g of usbCompanionGroups(def)) out.push({ dev: g, where: () => (g.functions ?? []).map((fn) => addr(0, 0x1d, fn)), required: false });
+    for (const { dev: g } of usbCompanionGroups(def)) out.push({ dev: g, where: () => (g.functions ?? []).map((fn) => addr(0, 0x1d, fn)), required: false });
   }
   return out;
 }
 
 /** An ICH9 EHCI controller and its UHCI companions share one slot (EHCI at function 7). */
-function usbCompanionGroups(def: DomainDef): PciDevice[] {
+function usbCompanionGroups(def: DomainDef): Array<{ ehci: Controller; dev: PciDevice }> {
   const d = def.devices;
-  const out: PciDevice[] = [];
+  const out: Array<{ ehci: Controller; dev: PciDevice }> = [];
   for (const ehci of d.controllers.filter((c) => c.type === 'usb' && c.model === 'ich9-ehci1')) {
     const companions = d.controllers.filter((c) => c.type === 'usb' && c.index === ehci.index && c.masterStartport !== undefined);
     if (companions.length === 0) continue;
@@ -314,8 +314,8 @@ function usbCompanionGroups(def: DomainDef): PciDevice[] {
       continue;
     }
     const group: Array<[Controller, number]> = [[ehci, 7], ...companions.map((c): [Controller, number] => [c, Number((c.model ?? 'ich9-uhci1').slice(-1)) - 1])];
-    out.push({
-      label: 'USB controller ich9-ehci1 and its companions',
+    out.push({ ehci, dev: {
+      label: `USB controller ${ehci.index} (ich9-ehci1) and its companions`,
       conn: 'pci',
       functions: group.map(([, fn]) => fn),
       get: () => ehci.address,
@@ -325,7 +325,7 @@ function usbCompanionGroups(def: DomainDef): PciDevice[] {
           if (fn === 0) c.address.multifunction = 'on';
         }
       },
-    });
+    } });
   }
   return out;
 }
@@ -360,8 +360,8 @@ function deviceOrder(def: DomainDef, q35: boolean): PciDevice[] {
   for (const c of d.controllers) {
     if (c.type === 'pci' || c.type === 'ide' || c.type === 'fdc') continue;
     if (c.type === 'usb' && c.model === 'ich9-ehci1' && d.controllers.some((x) => x.masterStartport !== undefined && x.index === c.index)) {
-      const g = groups.find((x) => x.label.includes('ich9-ehci1'));
-      if (g !== undefined && c.address === undefined) out.push(g);
+      const g = groups.find((x) => x.ehci === c);
+      if (g !== undefined && c.address === undefined) out.push(g.dev);
       continue;
     }
     if (c.type === 'usb' && (c.model === 'none' || c.masterStartport !== undefined)) continue;
