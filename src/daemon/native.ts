@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import type { DomainDef } from '../conf/domain-model.js';
-import { resolveFirmware } from '../conf/firmware.js';
+import { resolveFirmware } from '../qemu/firmware.js';
 import { buildQemuArgv, type LaunchPaths } from '../qemu/argv.js';
 import { QEMU_ENV, shellQuote } from '../qemu/process.js';
 import { readFirmwareDescriptors } from '../qemu/prepare.js';

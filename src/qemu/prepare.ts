@@ -9,7 +9,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { VireoError } from '../api/errors.js';
 import type { DomainDef } from '../conf/domain-model.js';
-import { defaultNvramPath, parseFirmwareDescriptor, resolveFirmware, type FirmwareDescriptor } from '../conf/firmware.js';
+import { defaultNvramPath, parseFirmwareDescriptor, resolveFirmware, type FirmwareDescriptor } from './firmware.js';
 import { run, signalPid, spawnDetached, waitGone } from '../util/proc.js';
 import { monitorSetup, type HostFacts } from './argv.js';
 import type { QmpClient } from './qmp/client.js';

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDomainXml } from '../../src/conf/domain-xml.js';
 import type { DomainDef } from '../../src/conf/domain-model.js';
-import { parseFirmwareDescriptor, resolveFirmware, type FirmwareDescriptor } from '../../src/conf/firmware.js';
+import { parseFirmwareDescriptor, resolveFirmware, type FirmwareDescriptor } from '../../src/qemu/firmware.js';
 import { buildQemuArgv, checkHostSupport, diskIndex, monitorSetup, type LaunchOptions } from '../../src/qemu/argv.js';
 import { VireoError } from '../../src/api/errors.js';
 

@@ -2,13 +2,14 @@
  * UEFI firmware selection: <os firmware='efi'> (plus optional <firmware><feature>s) against the
  * firmware descriptors QEMU packages install (/usr/share/qemu/firmware/*.json; Debian's ovmf has
  * secure-boot-with-Microsoft-keys, secure-boot, and plain images). Pure: the caller reads the
- * descriptors. Like libvirt, the persistent definition keeps what the user wrote and the live
- * definition of a running guest shows the loader and NVRAM that were picked.
+ * descriptors (QEMU's firmware interop format, hence the QEMU driver's). Like libvirt, the
+ * persistent definition keeps what the user wrote and the live definition of a running guest
+ * shows the loader and NVRAM that were picked.
  */
 
 import { VireoError } from '../api/errors.js';
-import type { DomainDef } from './domain-model.js';
-import { isQ35 } from './domain-implicit.js';
+import type { DomainDef } from '../conf/domain-model.js';
+import { isQ35 } from '../conf/domain-implicit.js';
 
 /** The parts of a QEMU firmware descriptor (docs/interop/firmware.json) vireo uses. */
 export interface FirmwareDescriptor {
