@@ -12,13 +12,15 @@ import type { Daemon } from '../daemon/daemon.js';
 import { qemuVersion } from '../host/qemu-binary.js';
 import { logger } from '../util/log.js';
 import { httpStatusFor } from './status.js';
+import { SCHEMAS, findRoute } from '../api/routes.js';
+import { validate } from '../api/schema.js';
 
 const log = logger('api');
 export const VIREO_VERSION = '0.1.0';
 
 type Handler = (daemon: Daemon, params: string[], body: Record<string, unknown>, query: URLSearchParams) => Promise<unknown> | unknown;
 
-interface Route {
+export interface Route {
   method: string;
   pattern: RegExp;
   handler: Handler;
@@ -30,7 +32,8 @@ const str = (v: unknown, what: string): string => {
   return v;
 };
 
-function routes(uri: string): Route[] {
+/** The served routes (exported for the test that keeps them and api/routes.ts in step). */
+export function routes(uri: string): Route[] {
   const dom = '/v1/domains/([^/]+)';
   const r = (method: string, path: string, handler: Handler): Route => ({ method, pattern: new RegExp(`^${path}$`), handler });
   return [
@@ -120,6 +123,11 @@ async function handle(daemon: Daemon, table: Route[], req: http.IncomingMessage,
       const m = route.pattern.exec(url.pathname);
       if (m === null) continue;
       const body = req.method === 'POST' ? await readBody(req) : {};
+      const spec = findRoute(req.method, url.pathname);
+      if (spec?.request !== undefined) {
+        const problem = validate(body, { $ref: `#/components/schemas/${spec.request}` }, SCHEMAS);
+        if (problem !== undefined) throw new VireoError('INVALID_ARG', `invalid request: ${problem}`);
+      }
       const params = m.slice(1).map((p) => decodeURIComponent(p));
       const result = await route.handler(daemon, params, body, url.searchParams);
       send(res, 200, result);

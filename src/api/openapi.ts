@@ -1,0 +1,40 @@
+/** The OpenAPI 3.1 document of the vireod API, built from routes.ts (docs/openapi.json). */
+import { ROUTES, SCHEMAS, type RouteSpec } from './routes.js';
+import { ERROR_CODES } from './errors.js';
+
+const VERSION = '0.1.0';
+
+function operation(r: RouteSpec): Record<string, unknown> {
+  const ref = { $ref: `#/components/schemas/${r.response}` };
+  const ok: Record<string, unknown> =
+    r.shape === 'upgrade' ? { '101': { description: 'Switching Protocols: the connection now carries raw console bytes' } }
+      : r.shape === 'ndjson' ? { '200': { description: 'a stream, one JSON object a line', content: { 'application/x-ndjson': { schema: ref } } } }
+        : { '200': { description: 'OK', content: { 'application/json': { schema: r.shape === 'array' ? { type: 'array', items: ref } : ref } } } };
+  const op: Record<string, unknown> = {
+    operationId: `${r.method.toLowerCase()}${r.path.replace(/^\/v1/, '').replace(/\{[^}]+\}/g, 'By').replace(/[^A-Za-z]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
+    summary: r.summary,
+    responses: { ...ok, default: { description: `an error; codes: ${Object.keys(ERROR_CODES).join(', ')}`, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } },
+  };
+  const params = [
+    ...(r.path.includes('{ref}') ? [{ name: 'ref', in: 'path', required: true, description: 'domain id, UUID or name (looked up in that order)', schema: { type: 'string' } }] : []),
+    ...(r.query ?? []).map((q) => ({ name: q.name, in: 'query', required: false, description: q.description, schema: { type: 'string' } })),
+  ];
+  if (params.length > 0) op.parameters = params;
+  if (r.request !== undefined) op.requestBody = { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${r.request}` } } } };
+  return op;
+}
+
+export function openApiDocument(): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const r of ROUTES) (paths[r.path] ??= {})[r.method.toLowerCase()] = operation(r);
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'vireod API',
+      version: VERSION,
+      description: "HTTP/1.1 + JSON on vireod's UNIX socket. Generated from src/api/routes.ts by scripts/gen-openapi.mjs; do not edit.",
+    },
+    paths,
+    components: { schemas: SCHEMAS },
+  };
+}

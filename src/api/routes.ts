@@ -1,0 +1,142 @@
+/**
+ * The API's routes and wire schemas: the source of docs/openapi.json (scripts/gen-openapi.mjs),
+ * of request-body checks in the server, and of the response checks in the tests. A test fails
+ * when the server serves a route this table lacks, or when docs/openapi.json drifts from it.
+ */
+import type { JsonSchema, SchemaRegistry } from './schema.js';
+import { ERROR_CODES } from './errors.js';
+
+const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+const str = (description?: string): JsonSchema => (description === undefined ? { type: 'string' } : { type: 'string', description });
+const bool = (description: string): JsonSchema => ({ type: 'boolean', description });
+const int = (description?: string): JsonSchema => (description === undefined ? { type: 'integer', minimum: 0 } : { type: 'integer', minimum: 0, description });
+const obj = (properties: Record<string, JsonSchema>, required: readonly string[] = Object.keys(properties)): JsonSchema =>
+  ({ type: 'object', properties, required, additionalProperties: false });
+const nullable = (s: JsonSchema): JsonSchema => ({ anyOf: [s, { type: 'null' }] });
+
+export const SCHEMAS: SchemaRegistry = {
+  Error: obj({
+    error: obj({
+      code: { type: 'string', enum: Object.keys(ERROR_CODES), description: 'stable error code (docs/errors.md)' },
+      message: str('one sentence a user can act on'),
+      hint: str('what to try instead'),
+    }, ['code', 'message']),
+  }),
+  DomainSummary: obj({
+    id: nullable(int('runtime id while active')),
+    name: str(),
+    uuid: str(),
+    state: { type: 'string', enum: ['no state', 'running', 'idle', 'paused', 'in shutdown', 'shut off', 'crashed', 'pmsuspended'] },
+    reason: str("virsh's reason, e.g. 'booted', 'user', 'destroyed'"),
+    persistent: bool('has a persistent config'),
+    autostart: bool('starts with the daemon'),
+    managedSave: bool('has a managed-save image'),
+    hasSnapshot: bool('has snapshots'),
+    title: str(),
+    osType: { type: 'string', enum: ['hvm'] },
+    vcpus: int(),
+    maxMemoryKiB: int(),
+    usedMemoryKiB: int(),
+    cpuTimeNs: int('CPU time used by the running guest, ns'),
+  }),
+  HostInfo: obj({
+    version: str('vireo version'),
+    versionNumber: int(),
+    hypervisor: nullable(obj({ name: { type: 'string', enum: ['QEMU'] }, version: str(), versionNumber: int() })),
+    hostname: str(),
+    uri: str('canonical URI of this daemon'),
+    kvm: obj({ usable: bool('ordinary guests can run under KVM'), reason: nullable(str('why not')) }),
+  }),
+  DefineRequest: obj({ xml: str('libvirt domain XML'), validate: bool("check the XML against libvirt's RelaxNG schema first") }, ['xml']),
+  CreateRequest: obj({ xml: str('libvirt domain XML'), paused: bool('leave the guest paused'), validate: bool("check against libvirt's RelaxNG schema first") }, ['xml']),
+  DomxmlToNativeRequest: obj({ format: str("only 'qemu-argv'"), xml: str('domain XML'), domain: str('or: a defined domain') }, ['format']),
+  NativeResponse: obj({ native: str('the QEMU command line') }),
+  StartRequest: obj({ paused: bool('leave the guest paused') }, []),
+  DestroyRequest: obj({ graceful: bool('SIGTERM only, never SIGKILL') }, []),
+  ShutdownRequest: obj({ mode: str("'acpi' (others need a guest agent)") }, []),
+  AutostartRequest: obj({ enabled: bool('start with the daemon') }),
+  EmptyRequest: obj({}, []),
+  XmlResponse: obj({ xml: str() }),
+  ConsoleTail: obj({ data: str('recent serial output, base64') }),
+  DomainEvent: obj({
+    type: { type: 'string', enum: ['lifecycle', 'reboot'] },
+    domain: obj({ name: str(), uuid: str(), id: nullable(int()) }),
+    event: str("e.g. 'Started'"),
+    detail: str("e.g. 'Booted'"),
+    timestamp: int('ms since the epoch'),
+  }, ['type', 'domain', 'timestamp']),
+};
+
+export interface QueryParam {
+  name: string;
+  description: string;
+}
+
+export interface RouteSpec {
+  method: 'GET' | 'POST' | 'DELETE';
+  /** OpenAPI path template; `{ref}` is a domain id, UUID or name. */
+  path: string;
+  summary: string;
+  request?: string;
+  response: string;
+  /** 'array' when the reply is a list of `response`; 'ndjson' for a stream of them. */
+  shape?: 'array' | 'ndjson' | 'upgrade';
+  query?: QueryParam[];
+}
+
+const D = '/v1/domains/{ref}';
+
+export const ROUTES: readonly RouteSpec[] = [
+  { method: 'GET', path: '/v1/host', summary: 'versions, hostname, URI and KVM usability of this host', response: 'HostInfo' },
+  { method: 'GET', path: '/v1/domains', summary: 'every domain', response: 'DomainSummary', shape: 'array' },
+  { method: 'POST', path: '/v1/domains', summary: 'define (or redefine) a domain from XML', request: 'DefineRequest', response: 'DomainSummary' },
+  { method: 'POST', path: '/v1/domains/create', summary: 'start a transient domain from XML', request: 'CreateRequest', response: 'DomainSummary' },
+  { method: 'POST', path: '/v1/domxml-to-native', summary: 'the QEMU command line for a domain', request: 'DomxmlToNativeRequest', response: 'NativeResponse' },
+  { method: 'GET', path: D, summary: 'one domain', response: 'DomainSummary' },
+  {
+    method: 'DELETE', path: D, summary: 'undefine (a running domain becomes transient)', response: 'DomainSummary',
+    query: [
+      { name: 'nvram', description: "1: remove a UEFI guest's NVRAM (one of nvram/keep-nvram is required for UEFI guests)" },
+      { name: 'keep-nvram', description: "1: keep a UEFI guest's NVRAM file" },
+      { name: 'keep-tpm', description: '1: keep the emulated TPM state (removed otherwise)' },
+    ],
+  },
+  {
+    method: 'GET', path: `${D}/xml`, summary: 'the domain XML', response: 'XmlResponse',
+    query: [
+      { name: 'inactive', description: '1: the persistent config rather than the live definition' },
+      { name: 'security-info', description: '1: include passwords' },
+      { name: 'update-cpu', description: '1: the CPU as the guest sees it' },
+    ],
+  },
+  { method: 'GET', path: `${D}/console`, summary: 'recent serial console output (of the last run when shut off)', response: 'ConsoleTail', query: [{ name: 'devname', description: 'console0 or serialN' }] },
+  { method: 'POST', path: `${D}/start`, summary: 'start a defined domain', request: 'StartRequest', response: 'DomainSummary' },
+  { method: 'POST', path: `${D}/destroy`, summary: 'stop at once', request: 'DestroyRequest', response: 'DomainSummary' },
+  { method: 'POST', path: `${D}/shutdown`, summary: 'press the ACPI power button; returns at once', request: 'ShutdownRequest', response: 'DomainSummary' },
+  { method: 'POST', path: `${D}/reboot`, summary: 'power button, then reset + cont when the guest powers off', request: 'ShutdownRequest', response: 'DomainSummary' },
+  { method: 'POST', path: `${D}/reset`, summary: 'reset at once', request: 'EmptyRequest', response: 'DomainSummary' },
+  { method: 'POST', path: `${D}/suspend`, summary: 'pause the vCPUs', request: 'EmptyRequest', response: 'DomainSummary' },
+  { method: 'POST', path: `${D}/resume`, summary: 'continue a paused domain', request: 'EmptyRequest', response: 'DomainSummary' },
+  { method: 'POST', path: `${D}/autostart`, summary: 'mark or unmark for start with the daemon', request: 'AutostartRequest', response: 'DomainSummary' },
+  {
+    method: 'GET', path: `${D}/console/attach`, response: 'Error', shape: 'upgrade',
+    summary: "with 'Upgrade: vireo-console': after 101, raw console bytes both ways (one interactive reader; ?force=1 takes over)",
+    query: [
+      { name: 'devname', description: 'console0 or serialN' },
+      { name: 'readonly', description: '1: watch only' },
+      { name: 'force', description: '1: take over from the interactive reader' },
+      { name: 'replay', description: '1: send recent output first' },
+    ],
+  },
+  { method: 'GET', path: '/v1/events', summary: 'lifecycle events as they happen, one JSON object a line', response: 'DomainEvent', shape: 'ndjson' },
+];
+
+/** The regular expression the server matches a route's path with. */
+export function pathPattern(template: string): RegExp {
+  return new RegExp(`^${template.replace(/\{[^}]+\}/g, '([^/]+)')}$`);
+}
+
+/** The spec of the route serving `method` and `pathname`, if any. */
+export function findRoute(method: string, pathname: string): RouteSpec | undefined {
+  return ROUTES.find((r) => r.method === method && pathPattern(r.path).test(pathname));
+}
