@@ -106,3 +106,48 @@ export interface DomainEvent {
   /** ms since epoch */
   timestamp: number;
 }
+
+/** GET /v1/host/nodeinfo: what `nodeinfo` prints. Sockets are per NUMA cell, as libvirt counts them. */
+export interface NodeInfo {
+  /** The CPU architecture, e.g. 'x86_64'. */
+  model: string;
+  cpus: number;
+  mhz: number;
+  /** NUMA cells. */
+  nodes: number;
+  sockets: number;
+  cores: number;
+  threads: number;
+  memoryKiB: number;
+}
+
+/** GET /v1/host/cpustats[?cpu=N]: cumulative CPU times in nanoseconds. */
+export interface NodeCpuStats {
+  user: number;
+  system: number;
+  idle: number;
+  iowait: number;
+}
+
+/** GET /v1/host/memstats[?cell=N]: memory in KiB (a NUMA cell has no buffers or cached). */
+export interface NodeMemStats {
+  total: number;
+  free: number;
+  buffers?: number;
+  cached?: number;
+}
+
+/** GET /v1/host/freecells: free memory of one NUMA cell. */
+export interface FreeCell {
+  cell: number;
+  freeKiB: number;
+}
+
+/** One line of GET /v1/host/validate, as virt-host-validate prints it. */
+export interface HostCheck {
+  /** What was checked, e.g. "for hardware virtualization" (printed after "Checking "). */
+  check: string;
+  result: 'PASS' | 'WARN' | 'FAIL';
+  /** For WARN and FAIL: what it means or how to fix it. */
+  advice?: string;
+}

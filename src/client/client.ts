@@ -1,6 +1,7 @@
 /** The typed vireod API client. The CLI and the web UI talk to the daemon only through this. */
 import type {
-  DomainSummary, HostInfo, DomainEvent, XmlResponse, ConsoleTail, NativeResponse,
+  DomainSummary, HostInfo, DomainEvent, XmlResponse, ConsoleTail,
+  NodeInfo, NodeCpuStats, NodeMemStats, FreeCell, HostCheck, NativeResponse,
 } from '../api/types.js';
 import type { Duplex } from 'node:stream';
 import { VireoError } from '../api/errors.js';
@@ -148,5 +149,54 @@ export class VireoClient {
   /** Follow the daemon's event stream until the returned function is called. */
   events(onEvent: (e: DomainEvent) => void, onEnd: () => void = () => {}): Promise<() => void> {
     return this.t.stream('/v1/events', (line) => onEvent(JSON.parse(line) as DomainEvent), onEnd);
+  }
+
+  /** The host's CPU topology and memory (nodeinfo). */
+  nodeInfo(): Promise<NodeInfo> {
+    return this.t.request('GET', '/v1/host/nodeinfo');
+  }
+
+  /** Cumulative CPU times of the host, or of one CPU, in nanoseconds (nodecpustats). */
+  nodeCpuStats(cpu?: number): Promise<NodeCpuStats> {
+    return this.t.request('GET', `/v1/host/cpustats${cpu === undefined ? '' : `?cpu=${cpu}`}`);
+  }
+
+  /** Memory of the host, or of one NUMA cell, in KiB (nodememstats). */
+  nodeMemStats(cell?: number): Promise<NodeMemStats> {
+    return this.t.request('GET', `/v1/host/memstats${cell === undefined ? '' : `?cell=${cell}`}`);
+  }
+
+  /** Free memory of every NUMA cell (freecell). */
+  freeCells(): Promise<FreeCell[]> {
+    return this.t.request('GET', '/v1/host/freecells');
+  }
+
+  /** The most vCPUs a guest of this type may have (maxvcpus). */
+  async maxVcpus(type?: string): Promise<number> {
+    const r = await this.t.request<{ max: number }>('GET', `/v1/host/maxvcpus${type === undefined ? '' : `?type=${enc(type)}`}`);
+    return r.max;
+  }
+
+  /** The capabilities XML of the host and its hypervisor. */
+  async capabilities(): Promise<string> {
+    return (await this.t.request<XmlResponse>('GET', '/v1/host/capabilities')).xml;
+  }
+
+  /** The domain capabilities XML for an emulator, architecture, machine and domain type. */
+  async domainCapabilities(q: { emulator?: string; arch?: string; machine?: string; virttype?: string } = {}): Promise<string> {
+    const p = new URLSearchParams();
+    for (const [k, v] of Object.entries(q)) if (v !== undefined) p.set(k, v);
+    const qs = p.toString();
+    return (await this.t.request<XmlResponse>('GET', `/v1/host/domcapabilities${qs === '' ? '' : `?${qs}`}`)).xml;
+  }
+
+  /** The host's SMBIOS data as libvirt's sysinfo XML. */
+  async sysinfo(): Promise<string> {
+    return (await this.t.request<XmlResponse>('GET', '/v1/host/sysinfo')).xml;
+  }
+
+  /** virt-host-validate's checks, run by the daemon on its host. */
+  validateHost(): Promise<HostCheck[]> {
+    return this.t.request('GET', '/v1/host/validate');
   }
 }

@@ -11,6 +11,7 @@ import type { HostInfo, DomainEvent } from '../api/types.js';
 import type { Daemon } from '../daemon/daemon.js';
 import { qemuVersion } from '../host/qemu-binary.js';
 import { logger } from '../util/log.js';
+import { hostRoutes } from './host-routes.js';
 import { httpStatusFor } from './status.js';
 import { SCHEMAS, findRoute } from '../api/routes.js';
 import { validate } from '../api/schema.js';
@@ -48,6 +49,7 @@ export function routes(uri: string): Route[] {
         kvm: { usable: d.kvm.usable, reason: d.kvm.reason ?? null },
       };
     }),
+    ...hostRoutes().map((h) => r(h.method, h.path, h.handler)),
     r('GET', '/v1/domains', (d) => d.list()),
     r('POST', '/v1/domains', (d, _p, b) => d.define(str(b.xml, 'xml'), { validate: bool(b.validate) })),
     r('POST', '/v1/domains/create', (d, _p, b) => d.create(str(b.xml, 'xml'), { paused: bool(b.paused), validate: bool(b.validate) })),

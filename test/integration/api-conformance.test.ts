@@ -65,6 +65,16 @@ describe('API conformance', () => {
     await check('DELETE', '/v1/domains/api1');
   });
 
+  test('the host routes', async () => {
+    for (const p of ['nodeinfo', 'cpustats', 'cpustats?cpu=0', 'memstats', 'memstats?cell=0', 'freecells', 'maxvcpus?type=qemu',
+      'capabilities', 'domcapabilities?virttype=qemu', 'validate']) {
+      await check('GET', `/v1/host/${p}`);
+    }
+    // This test host may or may not expose SMBIOS data in sysfs.
+    await check('GET', '/v1/host/sysinfo', undefined, [200, 422]);
+    await check('GET', '/v1/host/cpustats?cpu=9999', undefined, 400);
+  });
+
   test('errors have the documented shape and status', async () => {
     await check('GET', '/v1/domains/nosuch', undefined, 404);
     await check('POST', '/v1/domains', { xml: '<domain>' }, 400);

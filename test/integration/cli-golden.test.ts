@@ -64,6 +64,7 @@ function normalize(text: string, env: Env): string {
     .replace(/^(CPU time: +)\d+\.\ds$/gm, '$1@CPUTIME@')
     .replace(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\+0000/g, '@TIMESTAMP@')
     .replace(/QEMU \d+\.\d+\.\d+/g, 'QEMU @QEMU_VERSION@')
+    .replace(/\bpc-(i440fx|q35)-\d+\.\d+\b/g, 'pc-$1-@QEMU_MAJOR_MINOR@')
     .replace(/vireo[0-9a-f]{6}\.xml/g, 'vireoXXXXXX.xml')
     .replace(/\[\d{4}\.\d\d\.\d\d \d\d:\d\d:\d\d vireo \d+\]/g, '[@LOGTIME@ vireo @PID@]')
     .split('\n').map((l) => (l === host ? '@HOSTNAME@' : l)).join('\n');

@@ -9,6 +9,7 @@ import { VireoError } from '../../src/api/errors.js';
 import type { DomainEvent, DomainSummary, HostInfo } from '../../src/api/types.js';
 import { TABLE } from '../../src/cli/commands/index.js';
 import type { CliClient } from '../../src/cli/commands/types.js';
+import type { FreeCell, HostCheck, NodeCpuStats, NodeInfo, NodeMemStats } from '../../src/api/types.js';
 import { parseCommands } from '../../src/cli/parse.js';
 import { Session, type SessionOptions } from '../../src/cli/session.js';
 import { stringTokens } from '../../src/cli/tokenize.js';
@@ -44,6 +45,42 @@ class FakeClient implements CliClient {
   async host(): Promise<HostInfo> {
     this.find('run1');
     return { version: '0.1.0', versionNumber: 1000, hypervisor: { name: 'QEMU', version: '7.2.22', versionNumber: 7002022 }, hostname: 'h', uri: this.uri, kvm: { usable: false, reason: null } };
+  }
+  // Host facts: the numbers of virsh's own examples where it has them.
+  async nodeInfo(): Promise<NodeInfo> {
+    return { model: 'x86_64', cpus: 2, mhz: 2445, nodes: 1, sockets: 1, cores: 2, threads: 1, memoryKiB: 5596960 };
+  }
+  async nodeCpuStats(cpu?: number): Promise<NodeCpuStats> {
+    if (cpu !== undefined && cpu > 1) throw new VireoError('INVALID_ARG', `invalid argument: CPU ${cpu} does not exist on this host`);
+    this.cpuReads++;
+    const k = this.cpuReads;
+    return { user: 1000e9 * k, system: 100e9 * k, idle: 300e9 * k, iowait: 0 };
+  }
+  cpuReads = 0;
+  async nodeMemStats(cell?: number): Promise<NodeMemStats> {
+    return cell === undefined ? { total: 24684084, free: 22963656, buffers: 29936, cached: 1080820 } : { total: 8087756, free: 6367380 };
+  }
+  async freeCells(): Promise<FreeCell[]> {
+    return [{ cell: 0, freeKiB: 2048 }, { cell: 1, freeKiB: 4096 }];
+  }
+  async maxVcpus(): Promise<number> {
+    return 255;
+  }
+  async capabilities(): Promise<string> {
+    return '<capabilities>\n</capabilities>\n';
+  }
+  async domainCapabilities(): Promise<string> {
+    return '<domainCapabilities>\n</domainCapabilities>\n';
+  }
+  async sysinfo(): Promise<string> {
+    return "<sysinfo type='smbios'>\n</sysinfo>\n";
+  }
+  async validateHost(): Promise<HostCheck[]> {
+    return [
+      { check: 'for hardware virtualization', result: 'FAIL', advice: 'Only emulated CPUs are available' },
+      { check: 'if device /dev/net/tun exists', result: 'PASS' },
+      { check: 'if device /dev/vhost-net exists', result: 'WARN', advice: "Load the 'vhost_net' module" },
+    ];
   }
   async listDomains(): Promise<DomainSummary[]> {
     this.find('run1');
@@ -389,4 +426,53 @@ test('console: -e, read-only watching, and the refusals', async () => {
   // virsh's order: a shut-off guest (vm1) is reported as such even without a terminal.
   assert.equal(errs.err, 'error: Cannot run interactive console without a controlling TTY\nerror: The domain is not running\n');
   assert.equal((await run('console vm1', { terminal: term })).err, 'error: The domain is not running\n');
+});
+
+test('host commands: nodeinfo, nodememstats, nodecpustats, freecell, maxvcpus, host-validate in virsh\'s layouts', async () => {
+  const fake = new FakeClient();
+  const r = await run('nodeinfo; nodememstats; nodememstats --cell 0; nodecpustats; maxvcpus --type kvm', {}, fake);
+  assert.equal(r.out, `CPU model:           x86_64
+CPU(s):              2
+CPU frequency:       2445 MHz
+CPU socket(s):       1
+Core(s) per socket:  2
+Thread(s) per core:  1
+NUMA cell(s):        1
+Memory size:         5596960 KiB
+
+total  :             24684084 KiB
+free   :             22963656 KiB
+buffers:                29936 KiB
+cached :              1080820 KiB
+
+total  :              8087756 KiB
+free   :              6367380 KiB
+
+user:                  1000000000000
+system:                 100000000000
+idle:                   300000000000
+iowait:                            0
+
+255
+
+`);
+  const cells = await run('freecell; freecell --all; freecell 1; freecell --cellno 7; freecell --all --cellno 0', {}, fake);
+  assert.equal(cells.out, 'Total: 6144 KiB\n\n    0:       2048 KiB\n    1:       4096 KiB\n--------------------\nTotal:       6144 KiB\n\n1: 4096 KiB\n\n\n\n');
+  assert.equal(cells.err, 'error: internal error: start cell 7 out of range (0-1)\nerror: Options --all and --cellno are mutually exclusive\n');
+  const bad = await run('nodememstats --cell x; nodecpustats --cpu 9', {}, fake);
+  assert.equal(bad.err, "error: Numeric value 'x' for <cell> option is malformed or out of range\nerror: Unable to get node cpu stats\nerror: invalid argument: CPU 9 does not exist on this host\n");
+  const v = await run('host-validate', {}, fake);
+  assert.equal(v.ok, false, 'a FAIL line fails the command');
+  assert.equal(v.err, '');
+  assert.equal(v.out, [
+    '  QEMU: Checking for hardware virtualization                                 : FAIL (Only emulated CPUs are available)',
+    '  QEMU: Checking if device /dev/net/tun exists                               : PASS',
+    "  QEMU: Checking if device /dev/vhost-net exists                             : WARN (Load the 'vhost_net' module)",
+    '', ''].join('\n'));
+});
+
+test('nodecpustats --percent: the shares over one second', async () => {
+  const r = await run('nodecpustats --percent', {}, new FakeClient());
+  // Over the second: user 1000, system 100, idle 300, iowait 0 (seconds).
+  assert.equal(r.out, 'usage:           78.6%\nuser:            71.4%\nsystem:           7.1%\nidle:            21.4%\niowait:           0.0%\n\n');
 });

@@ -3,6 +3,7 @@ import { consoleCommands } from './console.js';
 import { domainCommands } from './domain.js';
 import { editCommands } from './edit.js';
 import { hostCommands } from './host.js';
+import { hostInfoCommands } from './hostinfo.js';
 import { monitorCommands } from './monitor.js';
 import { shellCommands } from './shell.js';
 import { xmlCommands } from './xml.js';
@@ -33,4 +34,4 @@ export function makeTable(groups: readonly GroupDef[], defs: readonly CommandDef
   };
 }
 
-export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, ...editCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...shellCommands, ...xmlCommands]);
+export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, ...editCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...shellCommands, ...xmlCommands]);

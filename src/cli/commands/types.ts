@@ -36,7 +36,9 @@ export interface GroupDef {
 /** The daemon calls the CLI uses; a structural subset of VireoClient so tests can pass a fake. */
 export type CliClient = Pick<VireoClient,
   'uri' | 'close' | 'host' | 'listDomains' | 'getDomain' | 'define' | 'create' | 'undefine' | 'dumpXml' | 'consoleTail'
-  | 'start' | 'destroy' | 'shutdown' | 'reboot' | 'reset' | 'suspend' | 'resume' | 'setAutostart' | 'attachConsole' | 'events'>
+  | 'start' | 'destroy' | 'shutdown' | 'reboot' | 'reset' | 'suspend' | 'resume' | 'setAutostart' | 'attachConsole' | 'events'
+  | 'nodeInfo' | 'nodeCpuStats' | 'nodeMemStats' | 'freeCells' | 'maxVcpus' | 'capabilities' | 'domainCapabilities' | 'sysinfo'
+  | 'validateHost'>
   & Partial<Pick<VireoClient, 'domxmlToNative'>>;
 
 /** The user's terminal, for console. Tests and the shell provide their own. */
