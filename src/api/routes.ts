@@ -77,6 +77,47 @@ export const SCHEMAS: SchemaRegistry = {
     result: { type: 'string', enum: ['PASS', 'WARN', 'FAIL'] },
     advice: str('for WARN and FAIL: what it means or how to fix it'),
   }, ['check', 'result']),
+  DomainDevices: obj({
+    disks: { type: 'array', items: obj({
+      type: { type: 'string', enum: ['file', 'block'] },
+      device: { type: 'string', enum: ['disk', 'cdrom', 'floppy'] },
+      target: str("guest device name, e.g. 'vda'"),
+      bus: str(),
+      source: nullable(str('host path; null for an empty drive')),
+      readonly: bool('read-only to the guest'),
+    }) },
+    interfaces: { type: 'array', items: obj({
+      name: nullable(str('host tap device; null for type user or before the guest runs')),
+      type: { type: 'string', enum: ['user', 'network', 'bridge', 'ethernet'] },
+      source: nullable(str('network or bridge name')),
+      model: str(),
+      mac: str(),
+    }) },
+    graphics: { type: 'array', items: obj({
+      type: { type: 'string', enum: ['vnc', 'spice'] },
+      listen: str(),
+      port: nullable(int('null: an automatic port not picked yet')),
+      tlsPort: int(),
+      passwd: str('only with security-info=1'),
+    }, ['type', 'listen', 'port']) },
+  }),
+  DomainJob: obj({ job: nullable(obj({ name: str("e.g. 'start'"), kind: { type: 'string', enum: ['short', 'long'] }, elapsedMs: int() })) }),
+  DescriptionResponse: obj({ text: nullable(str('null when there is none')) }),
+  DescriptionRequest: obj({
+    title: bool('the title rather than the description'),
+    text: str('the new text; empty removes it'),
+    live: bool('change the running guest'),
+    config: bool('change the stored definition'),
+  }, ['text']),
+  MetadataRequest: obj({
+    uri: str('the namespace URI'),
+    key: str('the namespace prefix to store it with (needed to set)'),
+    xml: nullable(str('one XML element; null removes the namespace')),
+    live: bool('change the running guest'),
+    config: bool('change the stored definition'),
+  }, ['uri', 'xml']),
+  RenameRequest: obj({ name: str('the new name') }),
+  Done: obj({}, []),
   DomainEvent: obj({
     type: { type: 'string', enum: ['lifecycle', 'reboot'] },
     domain: obj({ name: str(), uuid: str(), id: nullable(int()) }),
@@ -154,6 +195,33 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'POST', path: `${D}/suspend`, summary: 'pause the vCPUs', request: 'EmptyRequest', response: 'DomainSummary' },
   { method: 'POST', path: `${D}/resume`, summary: 'continue a paused domain', request: 'EmptyRequest', response: 'DomainSummary' },
   { method: 'POST', path: `${D}/autostart`, summary: 'mark or unmark for start with the daemon', request: 'AutostartRequest', response: 'DomainSummary' },
+  {
+    method: 'GET', path: `${D}/devices`, summary: 'disks, interfaces and displays (domblklist, domiflist, domdisplay)', response: 'DomainDevices',
+    query: [
+      { name: 'inactive', description: '1: those of the stored definition' },
+      { name: 'security-info', description: '1: include display passwords' },
+    ],
+  },
+  { method: 'GET', path: `${D}/job`, summary: 'the job a running domain is busy with (domjobinfo, domcontrol)', response: 'DomainJob' },
+  {
+    method: 'GET', path: `${D}/description`, summary: 'the title or description (desc)', response: 'DescriptionResponse',
+    query: [
+      { name: 'title', description: '1: the title' },
+      { name: 'live', description: '1: of the running guest' },
+      { name: 'config', description: '1: of the stored definition' },
+    ],
+  },
+  { method: 'POST', path: `${D}/description`, summary: 'set or remove the title or description', request: 'DescriptionRequest', response: 'DescriptionResponse' },
+  {
+    method: 'GET', path: `${D}/metadata`, summary: 'the metadata element of one namespace (metadata)', response: 'XmlResponse',
+    query: [
+      { name: 'uri', description: 'the namespace URI (required)' },
+      { name: 'live', description: '1: of the running guest' },
+      { name: 'config', description: '1: of the stored definition' },
+    ],
+  },
+  { method: 'POST', path: `${D}/metadata`, summary: 'set or remove the metadata element of one namespace', request: 'MetadataRequest', response: 'Done' },
+  { method: 'POST', path: `${D}/rename`, summary: 'rename a shut-off persistent domain (domrename)', request: 'RenameRequest', response: 'DomainSummary' },
   {
     method: 'GET', path: `${D}/console/attach`, response: 'Error', shape: 'upgrade',
     summary: "with 'Upgrade: vireo-console': after 101, raw console bytes both ways (one interactive reader; ?force=1 takes over)",

@@ -151,3 +151,79 @@ export interface HostCheck {
   /** For WARN and FAIL: what it means or how to fix it. */
   advice?: string;
 }
+
+/** One disk, as domblklist shows it. */
+export interface DomainDisk {
+  type: 'file' | 'block';
+  device: 'disk' | 'cdrom' | 'floppy';
+  target: string;
+  bus: string;
+  /** Host path; null for an empty cdrom or floppy drive. */
+  source: string | null;
+  readonly: boolean;
+}
+
+/** One network interface, as domiflist shows it. */
+export interface DomainInterface {
+  /** The host tap device; null for type user (QEMU's own NAT) or before the guest runs. */
+  name: string | null;
+  type: 'user' | 'network' | 'bridge' | 'ethernet';
+  /** The network or bridge name. */
+  source: string | null;
+  model: string;
+  mac: string;
+}
+
+/** One graphical display, as domdisplay shows it. */
+export interface DomainGraphics {
+  type: 'vnc' | 'spice';
+  listen: string;
+  /** null: an automatic port not picked yet (the guest is not running). */
+  port: number | null;
+  tlsPort?: number;
+  /** Only with security-info. */
+  passwd?: string;
+}
+
+/** GET /v1/domains/{ref}/devices[?inactive=1][&security-info=1] */
+export interface DomainDevices {
+  disks: DomainDisk[];
+  interfaces: DomainInterface[];
+  graphics: DomainGraphics[];
+}
+
+/** GET /v1/domains/{ref}/job: the job a running domain is busy with, if any. */
+export interface DomainJob {
+  job: { name: string; kind: 'short' | 'long'; elapsedMs: number } | null;
+}
+
+/** GET /v1/domains/{ref}/description[?title=1][&live=1|config=1] */
+export interface DescriptionResponse {
+  /** null when the domain has none. */
+  text: string | null;
+}
+
+/** virsh's --live/--config (neither: the live definition of a running domain, else the stored one). */
+export interface ModificationImpact {
+  live?: boolean;
+  config?: boolean;
+}
+
+/** POST /v1/domains/{ref}/description: set (empty text: remove) the title or the description. */
+export interface DescriptionRequest extends ModificationImpact {
+  title?: boolean;
+  text: string;
+}
+
+/** POST /v1/domains/{ref}/metadata: set the element of a namespace (xml null: remove it). */
+export interface MetadataRequest extends ModificationImpact {
+  uri: string;
+  /** The namespace prefix to store it with (needed to set). */
+  key?: string;
+  xml: string | null;
+}
+
+/** POST /v1/domains/{ref}/rename (shut-off, persistent domains only, as libvirt). */
+export interface RenameRequest {
+  name: string;
+}

@@ -1,7 +1,8 @@
 /** The typed vireod API client. The CLI and the web UI talk to the daemon only through this. */
 import type {
   DomainSummary, HostInfo, DomainEvent, XmlResponse, ConsoleTail,
-  NodeInfo, NodeCpuStats, NodeMemStats, FreeCell, HostCheck, NativeResponse,
+  NodeInfo, NodeCpuStats, NodeMemStats, FreeCell, HostCheck, DomainDevices, DomainJob, DescriptionResponse, DescriptionRequest,
+  MetadataRequest, ModificationImpact, NativeResponse,
 } from '../api/types.js';
 import type { Duplex } from 'node:stream';
 import { VireoError } from '../api/errors.js';
@@ -198,5 +199,50 @@ export class VireoClient {
   /** virt-host-validate's checks, run by the daemon on its host. */
   validateHost(): Promise<HostCheck[]> {
     return this.t.request('GET', '/v1/host/validate');
+  }
+
+  /** Disks, interfaces and displays of a domain (live ones unless `inactive`). */
+  devices(ref: string, opts: { inactive?: boolean; securityInfo?: boolean } = {}): Promise<DomainDevices> {
+    const q = new URLSearchParams();
+    if (opts.inactive === true) q.set('inactive', '1');
+    if (opts.securityInfo === true) q.set('security-info', '1');
+    const qs = q.toString();
+    return this.t.request('GET', `/v1/domains/${enc(ref)}/devices${qs === '' ? '' : `?${qs}`}`);
+  }
+
+  /** The job a running domain is busy with, if any. */
+  job(ref: string): Promise<DomainJob> {
+    return this.t.request('GET', `/v1/domains/${enc(ref)}/job`);
+  }
+
+  /** The title (`title`) or description of a domain; null when it has none. */
+  async description(ref: string, opts: ModificationImpact & { title?: boolean } = {}): Promise<string | null> {
+    const q = new URLSearchParams();
+    for (const k of ['title', 'live', 'config'] as const) if (opts[k] === true) q.set(k, '1');
+    const qs = q.toString();
+    return (await this.t.request<DescriptionResponse>('GET', `/v1/domains/${enc(ref)}/description${qs === '' ? '' : `?${qs}`}`)).text;
+  }
+
+  /** Set the title or description; empty text removes it. */
+  async setDescription(ref: string, req: DescriptionRequest): Promise<void> {
+    await this.t.request('POST', `/v1/domains/${enc(ref)}/description`, req);
+  }
+
+  /** The metadata element of one namespace, as virsh metadata prints it. */
+  async metadata(ref: string, uri: string, opts: ModificationImpact = {}): Promise<string> {
+    const q = new URLSearchParams({ uri });
+    if (opts.live === true) q.set('live', '1');
+    if (opts.config === true) q.set('config', '1');
+    return (await this.t.request<XmlResponse>('GET', `/v1/domains/${enc(ref)}/metadata?${q.toString()}`)).xml;
+  }
+
+  /** Set (or with xml null, remove) the metadata element of one namespace. */
+  async setMetadata(ref: string, req: MetadataRequest): Promise<void> {
+    await this.t.request('POST', `/v1/domains/${enc(ref)}/metadata`, req);
+  }
+
+  /** Rename a shut-off persistent domain. */
+  rename(ref: string, name: string): Promise<DomainSummary> {
+    return this.t.request('POST', `/v1/domains/${enc(ref)}/rename`, { name });
   }
 }

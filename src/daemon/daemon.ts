@@ -5,7 +5,8 @@ import { EventEmitter } from 'node:events';
 import { parseDomainXml, formatDomainXml } from '../conf/domain-xml.js';
 import type { DomainDef } from '../conf/domain-model.js';
 import type { StateLayout } from '../api/paths.js';
-import type { DomainEvent, DomainSummary } from '../api/types.js';
+import type { DescriptionRequest, DomainDevices, DomainEvent, DomainJob, DomainSummary, MetadataRequest, ModificationImpact } from '../api/types.js';
+import { descriptionOf, devicesOf, jobOf, metadataOf, withDescription, withMetadata } from './domain-info.js';
 import { VireoError } from '../api/errors.js';
 import { probeKvm, type KvmStatus } from '../host/kvm.js';
 import { qemuVersion } from '../host/qemu-binary.js';
@@ -292,6 +293,95 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     if (dom.persistent === undefined) throw new VireoError('OPERATION_INVALID', 'Requested operation is not valid: cannot set autostart for transient domain');
     await this.store.setAutostart(dom.name, enabled);
     dom.autostart = enabled;
+    return this.summary(dom);
+  }
+
+  /** Disks, interfaces and displays (domblklist, domiflist, domdisplay): live, or the stored ones. */
+  devices(ref: string, opts: { inactive?: boolean; securityInfo?: boolean }): DomainDevices {
+    const dom = this.lookup(ref);
+    return devicesOf(opts.inactive === true && dom.persistent !== undefined ? dom.persistent : dom.def, opts);
+  }
+
+  /** The job a running domain is busy with (domjobinfo, domcontrol). */
+  job(ref: string): DomainJob {
+    const dom = this.lookup(ref);
+    if (!dom.active) throw new VireoError('OPERATION_INVALID', 'Requested operation is not valid: domain is not running');
+    return jobOf(dom);
+  }
+
+  /** The definition virsh's --live/--config/--current select for reading. */
+  private selectDef(dom: Domain, f: ModificationImpact): DomainDef {
+    if (f.live === true && f.config === true) throw new VireoError('INVALID_ARG', "invalid argument: flags 'affect live' and 'affect config' are mutually exclusive");
+    if (f.live === true && !dom.active) throw new VireoError('OPERATION_INVALID', 'Requested operation is not valid: domain is not running');
+    if (f.config === true) {
+      if (dom.persistent === undefined) throw new VireoError('OPERATION_INVALID', 'Requested operation is not valid: transient domains do not have any persistent config');
+      return dom.persistent;
+    }
+    return dom.def;
+  }
+
+  /**
+   * Change the live and/or the stored definition (--live/--config; neither: the live one of a
+   * running domain, else the stored one), as one job; the live change is kept in the status file.
+   */
+  private async editDefinition(ref: string, f: ModificationImpact, change: (def: DomainDef) => DomainDef): Promise<void> {
+    const dom = this.lookup(ref);
+    await dom.jobs.run('modify', 'short', async () => {
+      const live = f.live === true || (f.config !== true && dom.active);
+      const config = f.config === true || (f.live !== true && !dom.active);
+      if (live && !dom.active) throw new VireoError('OPERATION_INVALID', 'Requested operation is not valid: domain is not running');
+      if (config && dom.persistent === undefined) throw new VireoError('OPERATION_INVALID', 'Requested operation is not valid: transient domains do not have any persistent config');
+      // Compute both before changing either: a failure leaves everything as it was.
+      const nextConfig = config ? change(dom.persistent as DomainDef) : undefined;
+      const nextLive = live ? change(dom.def) : undefined;
+      if (nextConfig !== undefined) {
+        await this.store.saveConfig(nextConfig);
+        dom.persistent = nextConfig;
+      }
+      if (nextLive !== undefined && dom.runtime !== undefined) {
+        dom.runtime.liveDef = nextLive;
+        await saveStatus(this.ctx, dom);
+      }
+    });
+  }
+
+  /** The title or description (desc). */
+  description(ref: string, opts: ModificationImpact & { title?: boolean }): string | null {
+    return descriptionOf(this.selectDef(this.lookup(ref), opts), opts.title === true);
+  }
+
+  setDescription(ref: string, r: DescriptionRequest): Promise<void> {
+    return this.editDefinition(ref, r, (def) => withDescription(def, r.title === true, r.text));
+  }
+
+  /** The metadata element of one namespace (metadata). */
+  metadata(ref: string, uri: string, opts: ModificationImpact): string {
+    return metadataOf(this.selectDef(this.lookup(ref), opts), uri);
+  }
+
+  setMetadata(ref: string, r: MetadataRequest): Promise<void> {
+    return this.editDefinition(ref, r, (def) => withMetadata(def, r.uri, r.key, r.xml));
+  }
+
+  /** domrename: a shut-off persistent domain gets a new name (its config file and autostart link move). */
+  async rename(ref: string, name: string): Promise<DomainSummary> {
+    const dom = this.lookup(ref);
+    await dom.jobs.run('rename', 'short', async () => {
+      if (dom.active) throw new VireoError('OPERATION_INVALID', 'Requested operation is not valid: cannot rename active domain');
+      if (dom.persistent === undefined) throw new VireoError('OPERATION_INVALID', 'Requested operation is not valid: cannot rename a transient domain');
+      if (name === dom.name) throw new VireoError('OPERATION_INVALID', "Requested operation is not valid: Can't rename domain to itself");
+      if (this.byName(name) !== undefined) throw new VireoError('OPERATION_INVALID', `Requested operation is not valid: domain with name '${name}' already exists`);
+      const old = dom.persistent;
+      // Through the XML parser: the new name meets every rule a defined name meets.
+      const next = parseDomainXml(formatDomainXml({ ...old, name }));
+      const autostart = dom.autostart;
+      await this.store.saveConfig(next);
+      await this.store.removeConfig(old.name);
+      if (autostart) await this.store.setAutostart(next.name, true);
+      this.changed(dom, 'Undefined', 'Renamed'); // under the old name
+      dom.persistent = next;
+      this.changed(dom, 'Defined', 'Renamed');
+    });
     return this.summary(dom);
   }
 

@@ -1,10 +1,13 @@
 /**
- * API routes for the host commands (nodeinfo, capabilities, domcapabilities, sysinfo, memory and
+ * API routes for the host commands and the domain table commands (nodeinfo, capabilities, domcapabilities, sysinfo, memory and
  * CPU statistics, free memory per cell, maximum vCPUs, host-validate). They read the host's procfs
  * and sysfs; VIREO_HOST_ROOT (for tests only) makes them read a fake tree instead.
  */
 import { VireoError } from '../api/errors.js';
-import type { FreeCell, HostCheck, NodeCpuStats, NodeInfo, NodeMemStats, XmlResponse } from '../api/types.js';
+import type {
+  DescriptionResponse, DomainDevices, DomainJob, DomainSummary, FreeCell, HostCheck, MetadataRequest, ModificationImpact, NodeCpuStats,
+  NodeInfo, NodeMemStats, XmlResponse,
+} from '../api/types.js';
 import type { Daemon } from '../daemon/daemon.js';
 import { capabilitiesXml, domainCapabilitiesXml, MAX_VCPUS, sysinfoXml } from '../host/capabilities.js';
 import { probeKvm } from '../host/kvm.js';
@@ -13,7 +16,7 @@ import { qemuVersion } from '../host/qemu-binary.js';
 import { validateHost } from '../host/validate.js';
 
 export interface HostRoute {
-  method: 'GET';
+  method: 'GET' | 'POST';
   path: string;
   handler: (daemon: Daemon, params: string[], body: Record<string, unknown>, query: URLSearchParams) => Promise<unknown>;
 }
@@ -65,5 +68,37 @@ export function hostRoutes(): HostRoute[] {
     }),
     get('/v1/host/sysinfo', async (): Promise<XmlResponse> => ({ xml: await sysinfoXml(hostRoot()) })),
     get('/v1/host/validate', async (): Promise<HostCheck[]> => validateHost(hostRoot())),
+  ];
+}
+
+const flag = (q: URLSearchParams, name: string): boolean => q.get(name) === '1';
+const impact = (b: Record<string, unknown>): ModificationImpact => ({ live: b.live === true, config: b.config === true });
+
+/** The routes of the table commands (domblklist, domiflist, domdisplay, domjobinfo, desc, metadata, domrename). */
+export function domainInfoRoutes(dom: string): HostRoute[] {
+  const route = (method: 'GET' | 'POST', path: string, handler: HostRoute['handler']): HostRoute => ({ method, path, handler });
+  return [
+    route('GET', `${dom}/devices`, async (d, [ref], _b, q): Promise<DomainDevices> => d.devices(ref!, { inactive: flag(q, 'inactive'), securityInfo: flag(q, 'security-info') })),
+    route('GET', `${dom}/job`, async (d, [ref]): Promise<DomainJob> => d.job(ref!)),
+    route('GET', `${dom}/description`, async (d, [ref], _b, q): Promise<DescriptionResponse> => ({
+      text: d.description(ref!, { title: flag(q, 'title'), live: flag(q, 'live'), config: flag(q, 'config') }),
+    })),
+    route('POST', `${dom}/description`, async (d, [ref], b): Promise<DescriptionResponse> => {
+      const text = b.text as string;
+      await d.setDescription(ref!, { ...impact(b), title: b.title === true, text });
+      return { text: text === '' ? null : text };
+    }),
+    route('GET', `${dom}/metadata`, async (d, [ref], _b, q): Promise<XmlResponse> => {
+      const uri = q.get('uri');
+      if (uri === null || uri === '') throw new VireoError('INVALID_ARG', "invalid argument: the metadata namespace 'uri' is required");
+      return { xml: d.metadata(ref!, uri, { live: flag(q, 'live'), config: flag(q, 'config') }) };
+    }),
+    route('POST', `${dom}/metadata`, async (d, [ref], b): Promise<Record<string, never>> => {
+      const req: MetadataRequest = { ...impact(b), uri: b.uri as string, xml: (b.xml ?? null) as string | null };
+      if (typeof b.key === 'string') req.key = b.key;
+      await d.setMetadata(ref!, req);
+      return {};
+    }),
+    route('POST', `${dom}/rename`, async (d, [ref], b): Promise<DomainSummary> => d.rename(ref!, b.name as string)),
   ];
 }

@@ -11,7 +11,7 @@ import type { HostInfo, DomainEvent } from '../api/types.js';
 import type { Daemon } from '../daemon/daemon.js';
 import { qemuVersion } from '../host/qemu-binary.js';
 import { logger } from '../util/log.js';
-import { hostRoutes } from './host-routes.js';
+import { domainInfoRoutes, hostRoutes } from './host-routes.js';
 import { httpStatusFor } from './status.js';
 import { SCHEMAS, findRoute } from '../api/routes.js';
 import { validate } from '../api/schema.js';
@@ -70,6 +70,7 @@ export function routes(uri: string): Route[] {
     r('POST', `${dom}/suspend`, (d, [ref]) => d.suspend(ref!)),
     r('POST', `${dom}/resume`, (d, [ref]) => d.resume(ref!)),
     r('POST', `${dom}/autostart`, (d, [ref], b) => d.setAutostart(ref!, bool(b.enabled))),
+    ...domainInfoRoutes(dom).map((h) => r(h.method, h.path, h.handler)),
   ];
 }
 

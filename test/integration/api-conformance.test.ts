@@ -49,7 +49,18 @@ describe('API conformance', () => {
     await check('POST', '/v1/domxml-to-native', { format: 'qemu-argv', domain: 'api1' });
     await check('POST', '/v1/domains/api1/autostart', { enabled: true });
     await check('POST', '/v1/domains/api1/autostart', { enabled: false });
+    await check('GET', '/v1/domains/api1/devices?inactive=1');
+    await check('POST', '/v1/domains/api1/description', { title: true, text: 'a title', config: true });
+    await check('GET', '/v1/domains/api1/description?title=1');
+    await check('POST', '/v1/domains/api1/metadata', { uri: 'http://example.org/a', key: 'a', xml: '<x>1</x>' });
+    await check('GET', '/v1/domains/api1/metadata?uri=http%3A%2F%2Fexample.org%2Fa');
+    await check('POST', '/v1/domains/api1/metadata', { uri: 'http://example.org/a', xml: null });
+    await check('POST', '/v1/domains/api1/rename', { name: 'api1b' });
+    await check('POST', '/v1/domains/api1b/rename', { name: 'api1' });
+    await check('GET', '/v1/domains/api1/job', undefined, 409);
     await check('POST', '/v1/domains/api1/start', { paused: true });
+    await check('GET', '/v1/domains/api1/job');
+    await check('GET', '/v1/domains/api1/devices?security-info=1');
     await check('POST', '/v1/domains/api1/resume', {});
     await check('POST', '/v1/domains/api1/suspend', {});
     await check('POST', '/v1/domains/api1/resume', {});

@@ -147,7 +147,7 @@ function installFixtures(dir: string): void {
   for (const f of readdirSync(src)) {
     const from = path.join(src, f);
     if (f.endsWith('.xml')) {
-      writeFileSync(path.join(dir, f), readFileSync(from, 'utf8').replace(/@KERNEL@/g, KERNEL).replace(/@INITRD@/g, INITRD));
+      writeFileSync(path.join(dir, f), readFileSync(from, 'utf8').replace(/@KERNEL@/g, KERNEL).replace(/@INITRD@/g, INITRD).replace(/@DIR@/g, dir));
     } else {
       copyFileSync(from, path.join(dir, f));
     }

@@ -9,7 +9,7 @@ import { VireoError } from '../../src/api/errors.js';
 import type { DomainEvent, DomainSummary, HostInfo } from '../../src/api/types.js';
 import { TABLE } from '../../src/cli/commands/index.js';
 import type { CliClient } from '../../src/cli/commands/types.js';
-import type { FreeCell, HostCheck, NodeCpuStats, NodeInfo, NodeMemStats } from '../../src/api/types.js';
+import type { DomainDevices, DomainJob, FreeCell, HostCheck, NodeCpuStats, NodeInfo, NodeMemStats } from '../../src/api/types.js';
 import { parseCommands } from '../../src/cli/parse.js';
 import { Session, type SessionOptions } from '../../src/cli/session.js';
 import { stringTokens } from '../../src/cli/tokenize.js';
@@ -81,6 +81,28 @@ class FakeClient implements CliClient {
       { check: 'if device /dev/net/tun exists', result: 'PASS' },
       { check: 'if device /dev/vhost-net exists', result: 'WARN', advice: "Load the 'vhost_net' module" },
     ];
+  }
+  // The table commands are covered end to end by the golden tests; here they only need to exist.
+  devices(): Promise<DomainDevices> {
+    return Promise.resolve({ disks: [], interfaces: [], graphics: [] });
+  }
+  job(): Promise<DomainJob> {
+    return Promise.resolve({ job: null });
+  }
+  description(): Promise<string | null> {
+    return Promise.resolve(null);
+  }
+  setDescription(): Promise<void> {
+    return Promise.resolve();
+  }
+  metadata(): Promise<string> {
+    return Promise.reject(new VireoError('NOT_FOUND', 'metadata not found: Requested metadata element is not present'));
+  }
+  setMetadata(): Promise<void> {
+    return Promise.resolve();
+  }
+  rename(ref: string): Promise<DomainSummary> {
+    return Promise.resolve(this.find(ref));
   }
   async listDomains(): Promise<DomainSummary[]> {
     this.find('run1');
@@ -334,7 +356,7 @@ test('cd only in the shell; help errors', async () => {
     process.chdir(here);
   }
   assert.equal((await run('help nosuch')).err, "error: command or command group 'nosuch' doesn't exist\n");
-  assert.match((await run('help monitor')).out, /^ Domain Monitoring \(help keyword 'monitor'\):\n {4}dominfo/);
+  assert.match((await run('help monitor')).out, /^ Domain Monitoring \(help keyword 'monitor'\):\n {4}domblklist/);
 });
 
 test('echo escapes for the shell and XML, and --err writes an error line', async () => {

@@ -2,6 +2,7 @@
 import { consoleCommands } from './console.js';
 import { domainCommands } from './domain.js';
 import { editCommands } from './edit.js';
+import { domTableCommands } from './domtable.js';
 import { hostCommands } from './host.js';
 import { hostInfoCommands } from './hostinfo.js';
 import { monitorCommands } from './monitor.js';
@@ -34,4 +35,4 @@ export function makeTable(groups: readonly GroupDef[], defs: readonly CommandDef
   };
 }
 
-export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, ...editCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...shellCommands, ...xmlCommands]);
+export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, ...editCommands, ...domTableCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...shellCommands, ...xmlCommands]);

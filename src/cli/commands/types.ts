@@ -38,7 +38,7 @@ export type CliClient = Pick<VireoClient,
   'uri' | 'close' | 'host' | 'listDomains' | 'getDomain' | 'define' | 'create' | 'undefine' | 'dumpXml' | 'consoleTail'
   | 'start' | 'destroy' | 'shutdown' | 'reboot' | 'reset' | 'suspend' | 'resume' | 'setAutostart' | 'attachConsole' | 'events'
   | 'nodeInfo' | 'nodeCpuStats' | 'nodeMemStats' | 'freeCells' | 'maxVcpus' | 'capabilities' | 'domainCapabilities' | 'sysinfo'
-  | 'validateHost'>
+  | 'validateHost' | 'devices' | 'job' | 'description' | 'setDescription' | 'metadata' | 'setMetadata' | 'rename'>
   & Partial<Pick<VireoClient, 'domxmlToNative'>>;
 
 /** The user's terminal, for console. Tests and the shell provide their own. */
