@@ -116,6 +116,7 @@ export class Session {
       },
       error: (t) => this.errorLine(t),
       debug: (t) => this.debug(DEBUG_INFO, t),
+      json: (v) => this.write(`${JSON.stringify(v, null, 2)}\n`),
       client: () => this.client(),
       reconnect: (uri, ro) => this.reconnect(uri, ro),
       quit: () => {

@@ -62,6 +62,8 @@ function normalize(text: string, env: Env): string {
     .split(REPO).join('@REPO@')
     .replace(/\(Time: \d+\.\d{3} ms\)/g, '(Time: @MS@ ms)')
     .replace(/^(CPU time: +)\d+\.\ds$/gm, '$1@CPUTIME@')
+    .replace(/"cpuTimeNs": [1-9]\d*/g, '"cpuTimeNs": @CPUTIME_NS@')
+    .replace(/"timestamp":( ?)\d{13}/g, '"timestamp":$1@EPOCH_MS@')
     .replace(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}\+0000/g, '@TIMESTAMP@')
     .replace(/QEMU \d+\.\d+\.\d+/g, 'QEMU @QEMU_VERSION@')
     .replace(/\bpc-(i440fx|q35)-\d+\.\d+\b/g, 'pc-$1-@QEMU_MAJOR_MINOR@')

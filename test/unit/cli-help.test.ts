@@ -56,7 +56,8 @@ test('help CMD page layout', () => {
 `);
   assert.equal(synopsis(TABLE.find('echo')!), 'echo [--shell] [--xml] [--err] [<string>]...');
   assert.equal(synopsis(TABLE.find('shutdown')!), 'shutdown <domain> [--mode <string>]');
-  assert.match(commandHelp(TABLE.find('uri')!), /\n  SYNOPSIS\n    uri\n\n  DESCRIPTION\n    .*\n\n$/);
+  assert.match(commandHelp(TABLE.find('uri')!), /\n  SYNOPSIS\n    uri \[--json\]\n\n  DESCRIPTION\n    .*\n\n  OPTIONS\n    --json           print the result as one JSON document \(docs\/cli-json\.md\)\n\n$/);
+  assert.equal(synopsis(TABLE.find('pwd')!), 'pwd', 'commands that print no data take no --json');
   assert.match(commandHelp(TABLE.find('echo')!), /\n    <string>         the words to print\n\n$/);
 });
 
@@ -73,4 +74,12 @@ test('group listings', () => {
 test('the CLI version is the package version', () => {
   const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../../package.json', import.meta.url)), 'utf8')) as { version: string };
   assert.equal(VERSION, pkg.version);
+});
+
+test('docs/cli-json.md documents exactly the commands that take --json', () => {
+  const doc = readFileSync(fileURLToPath(new URL('../../../docs/cli-json.md', import.meta.url)), 'utf8');
+  const documented = new Set<string>();
+  for (const m of doc.matchAll(/^### (.+)$/gm)) for (const n of (m[1] as string).split(',')) documented.add(n.trim());
+  const withJson = TABLE.commands.filter((c) => c.opts.some((o) => o.name === 'json')).map((c) => c.name).sort();
+  assert.deepEqual([...documented].sort(), withJson);
 });

@@ -114,7 +114,7 @@ export const consoleCommands: readonly CommandDef[] = [
     },
   },
   {
-    name: 'event', group: 'events',
+    name: 'event', group: 'events', json: true,
     help: 'wait for domain events, or list the event types',
     desc: 'Print domain events as they happen: the first one, or with --loop every one until --timeout or Ctrl+C.\nThe exit status is 1 when no event was received.',
     opts: [
@@ -130,8 +130,10 @@ export const consoleCommands: readonly CommandDef[] = [
       const type = args.str('event');
       if (args.bool('list') && args.bool('all')) fail('Options --list and --all are mutually exclusive');
       if (args.bool('list') && type !== undefined) fail('Options --list and --event are mutually exclusive');
+      const json = args.bool('json');
       if (args.bool('list')) {
-        ctx.print(EVENT_NAMES.map((n) => `${n}\n`).join(''));
+        if (json) ctx.json(EVENT_NAMES);
+        else ctx.print(EVENT_NAMES.map((n) => `${n}\n`).join(''));
         return;
       }
       if (!args.bool('all') && type === undefined) fail('one of --list, --all, or --event <type> is required');
@@ -159,7 +161,9 @@ export const consoleCommands: readonly CommandDef[] = [
         if (only !== undefined && e.domain.uuid !== only.uuid) return;
         if (type !== undefined && e.type !== type) return;
         count++;
-        ctx.print(formatEvent(e, args.bool('timestamp')));
+        // --json: one object a line (JSON Lines), so a script can act on each event as it comes.
+        if (json) ctx.print(`${JSON.stringify(e)}\n`);
+        else ctx.print(formatEvent(e, args.bool('timestamp')));
         if (!args.bool('loop')) finish();
       }, () => {
         if (over) return;
@@ -185,9 +189,11 @@ export const consoleCommands: readonly CommandDef[] = [
         unhook();
         stop();
       }
-      if (end === 'timeout') ctx.print('event loop timed out\n');
-      if (end === 'interrupt') ctx.print('event loop interrupted\n');
-      ctx.print(`events received: ${count}\n`);
+      if (!json) {
+        if (end === 'timeout') ctx.print('event loop timed out\n');
+        if (end === 'interrupt') ctx.print('event loop interrupted\n');
+        ctx.print(`events received: ${count}\n`);
+      }
       if (end === 'closed') fail('the daemon closed the event stream');
       // No event at all is a failure, silently: the count line already says so.
       if (count === 0) throw new CmdFailure([]);

@@ -92,15 +92,16 @@ function action(spec: ActionSpec): CommandDef {
 const modeOpt: OptDef = { name: 'mode', type: 'string', help: 'how to ask: acpi, agent, initctl, signal or paravirt (comma-separated)' };
 
 /** Look a domain up and print one of its fields. */
-function lookup(name: string, help: string, desc: string, show: (d: DomainSummary) => string): CommandDef {
+function lookup(name: string, help: string, desc: string, show: (d: DomainSummary) => string, json: (d: DomainSummary) => unknown): CommandDef {
   return {
-    name, group: 'domain', help, desc,
+    name, group: 'domain', help, desc, json: true,
     opts: [domainOpt('domain name, id or UUID')],
     async run(ctx, args) {
       const ref = args.need('domain');
       const c = await ctx.client();
       const d = await attempt(ref, null, () => c.getDomain(ref));
-      ctx.print(show(d) + '\n');
+      if (args.bool('json')) ctx.json(json(d));
+      else ctx.print(show(d) + '\n');
     },
   };
 }
@@ -259,7 +260,7 @@ export const domainCommands: readonly CommandDef[] = [
     },
   },
   lookup('domid', 'print the id of a domain', 'Print the runtime id of a domain given by name or UUID, or - when it is not running.',
-    (d) => (d.id === null ? '-' : String(d.id))),
-  lookup('domname', 'print the name of a domain', 'Print the name of a domain given by id or UUID.', (d) => d.name),
-  lookup('domuuid', 'print the UUID of a domain', 'Print the UUID of a domain given by name or id.', (d) => d.uuid),
+    (d) => (d.id === null ? '-' : String(d.id)), (d) => ({ id: d.id })),
+  lookup('domname', 'print the name of a domain', 'Print the name of a domain given by id or UUID.', (d) => d.name, (d) => ({ name: d.name })),
+  lookup('domuuid', 'print the UUID of a domain', 'Print the UUID of a domain given by name or id.', (d) => d.uuid, (d) => ({ uuid: d.uuid })),
 ];

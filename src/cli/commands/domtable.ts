@@ -75,7 +75,7 @@ async function editText(ctx: Ctx, text: string): Promise<string> {
 
 export const domTableCommands: readonly CommandDef[] = [
   {
-    name: 'domiflist', group: 'monitor',
+    name: 'domiflist', group: 'monitor', json: true,
     help: 'list the network interfaces of a domain',
     desc: 'Print a table of the domain\'s network interfaces: host device, type, source, model and MAC address.',
     opts: [domainOpt, flag('inactive', 'those of the stored definition, not the running guest')],
@@ -83,12 +83,13 @@ export const domTableCommands: readonly CommandDef[] = [
       const ref = args.need('domain');
       const c = await ctx.client();
       const d = await attempt(ref, null, () => c.devices(ref, { inactive: args.bool('inactive') }));
+      if (args.bool('json')) return ctx.json(d.interfaces);
       const rows = d.interfaces.map((i) => [i.name ?? '-', i.type, i.source ?? '-', i.model, i.mac]);
       ctx.print(renderTable(['Interface', 'Type', 'Source', 'Model', 'MAC'], rows, !ctx.quiet));
     },
   },
   {
-    name: 'domblklist', group: 'monitor',
+    name: 'domblklist', group: 'monitor', json: true,
     help: 'list the block devices of a domain',
     desc: 'Print a table of the domain\'s disks: target and source, and with --details their type and device.',
     opts: [domainOpt, flag('inactive', 'those of the stored definition, not the running guest'), flag('details', 'add the type and device columns')],
@@ -96,13 +97,14 @@ export const domTableCommands: readonly CommandDef[] = [
       const ref = args.need('domain');
       const c = await ctx.client();
       const d = await attempt(ref, null, () => c.devices(ref, { inactive: args.bool('inactive') }));
+      if (args.bool('json')) return ctx.json(d.disks);
       const details = args.bool('details');
       const rows = d.disks.map((x) => (details ? [x.type, x.device, x.target, x.source ?? '-'] : [x.target, x.source ?? '-']));
       ctx.print(renderTable(details ? ['Type', 'Device', 'Target', 'Source'] : ['Target', 'Source'], rows, !ctx.quiet));
     },
   },
   {
-    name: 'domdisplay', group: 'domain', domainState: 'active',
+    name: 'domdisplay', group: 'domain', domainState: 'active', json: true,
     help: 'print the URI of a domain\'s graphical display',
     desc: 'Print the URI a VNC or SPICE viewer opens to show the running guest\'s screen (the first display, or --all).',
     opts: [
@@ -122,12 +124,13 @@ export const domTableCommands: readonly CommandDef[] = [
       const uris = d.graphics.filter((g) => type === undefined || g.type === type)
         .map((g) => displayUri(g, withPassword)).filter((u): u is string => u !== undefined);
       if (uris.length === 0) fail(type === undefined ? 'No graphical display found' : `No graphical display with type '${type}' found`);
+      if (args.bool('json')) return ctx.json(args.bool('all') ? uris : [uris[0]]);
       // virsh leaves a single URI's line open (the blank separator ends it); --all ends each.
       ctx.print(args.bool('all') ? uris.map((u) => `${u}\n`).join('') : (uris[0] as string));
     },
   },
   {
-    name: 'vncdisplay', group: 'domain', domainState: 'active',
+    name: 'vncdisplay', group: 'domain', domainState: 'active', json: true,
     help: 'print the VNC display of a domain',
     desc: 'Print the address and display number of the running guest\'s VNC server (":0" when it listens everywhere).',
     opts: [domainOpt],
@@ -140,6 +143,7 @@ export const domTableCommands: readonly CommandDef[] = [
       const vnc = d.graphics.find((g) => g.type === 'vnc' && g.port !== null);
       if (vnc === undefined || vnc.port === null) fail('Failed to get VNC port. Is this domain using VNC?');
       const host = vnc.listen === '0.0.0.0' || vnc.listen === '::' ? '' : vnc.listen;
+      if (args.bool('json')) return ctx.json({ listen: vnc.listen, display: vnc.port - 5900, port: vnc.port });
       ctx.print(`${host}:${vnc.port - 5900}\n`);
     },
   },
@@ -157,7 +161,7 @@ export const domTableCommands: readonly CommandDef[] = [
     },
   },
   {
-    name: 'domcontrol', group: 'monitor', domainState: 'active',
+    name: 'domcontrol', group: 'monitor', domainState: 'active', json: true,
     help: 'print the state of a domain\'s control interface',
     desc: 'Print "ok" when vireod can act on the running guest at once, "occupied (SECONDS)" while a change is in\n'
       + 'progress, or "background job" while a long job (save, migration) runs.',
@@ -166,13 +170,16 @@ export const domTableCommands: readonly CommandDef[] = [
       const ref = args.need('domain');
       const c = await ctx.client();
       const { job } = await attempt(ref, null, () => c.job(ref));
+      if (args.bool('json')) {
+        return ctx.json(job === null ? { state: 'ok' } : { state: job.kind === 'long' ? 'background job' : 'occupied', job: job.name, seconds: job.elapsedMs / 1000 });
+      }
       if (job === null) ctx.print('ok\n');
       else if (job.kind === 'long') ctx.print('background job\n');
       else ctx.print(`occupied (${(job.elapsedMs / 1000).toFixed(3)}s)\n`);
     },
   },
   {
-    name: 'domjobinfo', group: 'domain', domainState: 'active',
+    name: 'domjobinfo', group: 'domain', domainState: 'active', json: true,
     help: 'print the long job a domain runs',
     desc: 'Print the type, operation and elapsed time of the long job (save, dump, migration) the running guest is busy\n'
       + 'with, or "None".',
@@ -187,6 +194,10 @@ export const domTableCommands: readonly CommandDef[] = [
       const ref = args.need('domain');
       const c = await ctx.client();
       const { job } = await attempt(ref, null, () => c.job(ref));
+      if (args.bool('json')) {
+        const none = job === null || job.kind !== 'long' || args.bool('completed');
+        return ctx.json(none ? { type: 'none' } : { type: 'unbounded', operation: job.name, elapsedMs: job.elapsedMs });
+      }
       const line = (label: string, value: string): string => `${label.padEnd(17)} ${value.padEnd(12)}\n`;
       if (job === null || job.kind !== 'long' || args.bool('completed')) {
         ctx.print(line('Job type:', 'None'));
@@ -197,7 +208,7 @@ export const domTableCommands: readonly CommandDef[] = [
     },
   },
   {
-    name: 'desc', group: 'domain',
+    name: 'desc', group: 'domain', json: true,
     help: 'show or set the description or title of a domain',
     desc: 'Print the domain\'s description (or with --title its title); with text, or --edit in $VISUAL/$EDITOR, set it.\n'
       + 'Empty text removes it. --live and --config choose the running guest or the stored definition.',
@@ -217,6 +228,7 @@ export const domTableCommands: readonly CommandDef[] = [
       const dom = await attempt(ref, null, () => c.getDomain(ref));
       if (words.length === 0 && !args.bool('edit')) {
         const text = await attempt(ref, null, () => c.description(dom.uuid, { ...f, title }));
+        if (args.bool('json')) return ctx.json({ [what]: text });
         // virsh leaves these lines open: the blank separator ends them.
         if (text === null) ctx.extra(`No ${what} for domain: ${dom.name}`);
         else ctx.print(text);

@@ -31,26 +31,29 @@ const num = (name: string, help: string): OptDef => ({ name, type: 'int', help }
 
 export const hostInfoCommands: readonly CommandDef[] = [
   {
-    name: 'nodeinfo', group: 'host',
+    name: 'nodeinfo', group: 'host', json: true,
     help: 'print the CPU and memory of the host',
     desc: 'Print the host\'s CPU architecture, CPU count, frequency and topology, NUMA cells and memory size.',
     opts: [],
-    async run(ctx) {
+    async run(ctx, args) {
       const c = await ctx.client();
       const n = await attempt(null, 'failed to get node information', () => c.nodeInfo());
+      if (args.bool('json')) return ctx.json(n);
       ctx.print(label20('CPU model:', n.model) + label20('CPU(s):', n.cpus) + label20('CPU frequency:', `${n.mhz} MHz`)
         + label20('CPU socket(s):', n.sockets) + label20('Core(s) per socket:', n.cores) + label20('Thread(s) per core:', n.threads)
         + label20('NUMA cell(s):', n.nodes) + label20('Memory size:', `${n.memoryKiB} KiB`));
     },
   },
   {
-    name: 'hostname', group: 'host',
+    name: 'hostname', group: 'host', json: true,
     help: 'print the name of the daemon\'s host',
     desc: 'Print the host name of the machine vireod runs on.',
     opts: [],
-    async run(ctx) {
+    async run(ctx, args) {
       const c = await ctx.client();
-      ctx.print(`${(await attempt(null, 'failed to get hostname', () => c.host())).hostname}\n`);
+      const { hostname } = await attempt(null, 'failed to get hostname', () => c.host());
+      if (args.bool('json')) ctx.json({ hostname });
+      else ctx.print(`${hostname}\n`);
     },
   },
   {
@@ -98,7 +101,7 @@ export const hostInfoCommands: readonly CommandDef[] = [
     },
   },
   {
-    name: 'nodememstats', group: 'host',
+    name: 'nodememstats', group: 'host', json: true,
     help: 'print the memory statistics of the host',
     desc: 'Print the host\'s total, free, buffer and cache memory, or with --cell the total and free memory of one NUMA cell.',
     opts: [num('cell', 'a NUMA cell number')],
@@ -106,6 +109,7 @@ export const hostInfoCommands: readonly CommandDef[] = [
       const cell = uintOpt(args.str('cell'), 'cell');
       const c = await ctx.client();
       const m = await attempt(null, 'Unable to get number of memory stats', () => c.nodeMemStats(cell));
+      if (args.bool('json')) return ctx.json(m);
       let s = '';
       for (const k of ['total', 'free', 'buffers', 'cached'] as const) {
         const v = m[k];
@@ -115,7 +119,7 @@ export const hostInfoCommands: readonly CommandDef[] = [
     },
   },
   {
-    name: 'nodecpustats', group: 'host',
+    name: 'nodecpustats', group: 'host', json: true,
     help: 'print the CPU statistics of the host',
     desc: 'Print the time all CPUs (or one, with --cpu) spent in user and system code, idle and waiting for I/O, in\n'
       + 'nanoseconds; with --percent, the share of each over one second.',
@@ -125,6 +129,7 @@ export const hostInfoCommands: readonly CommandDef[] = [
       const c = await ctx.client();
       const first = await attempt(null, 'Unable to get node cpu stats', () => c.nodeCpuStats(cpu));
       if (!args.bool('percent')) {
+        if (args.bool('json')) return ctx.json(first);
         ctx.print(NODECPU_FIELDS.map((k) => `${`${k}:`.padEnd(15)} ${String(first[k]).padStart(20)}\n`).join(''));
         return;
       }
@@ -133,13 +138,17 @@ export const hostInfoCommands: readonly CommandDef[] = [
       const d = Object.fromEntries(NODECPU_FIELDS.map((k) => [k, second[k] - first[k]])) as unknown as NodeCpuStats;
       const total = d.user + d.system + d.idle + d.iowait;
       const share = (x: number): number => (total > 0 ? (x * 100) / total : 0);
+      if (args.bool('json')) {
+        const round = (x: number): number => Math.round(share(x) * 10) / 10;
+        return ctx.json({ usage: round(d.user + d.system), user: round(d.user), system: round(d.system), idle: round(d.idle), iowait: round(d.iowait) });
+      }
       const line = (l: string, x: number): string => `${l.padEnd(15)} ${pct(x)}%\n`;
       ctx.print(line('usage:', share(d.user + d.system)) + line('user:', share(d.user)) + line('system:', share(d.system))
         + line('idle:', share(d.idle)) + line('iowait:', share(d.iowait)));
     },
   },
   {
-    name: 'freecell', group: 'host',
+    name: 'freecell', group: 'host', json: true,
     help: 'print the free memory of the host or of its NUMA cells',
     desc: 'Print the free memory of the host, of one NUMA cell (--cellno), or of every cell and their total (--all).',
     opts: [num('cellno', 'a NUMA cell number'), { name: 'all', type: 'bool', help: 'print every cell and the total' }],
@@ -152,9 +161,11 @@ export const hostInfoCommands: readonly CommandDef[] = [
       if (cellno !== undefined) {
         const cell = cells.find((x) => x.cell === cellno);
         if (cell === undefined) fail(`internal error: start cell ${cellno} out of range (0-${Math.max(0, ...cells.map((x) => x.cell))})`);
+        if (args.bool('json')) return ctx.json(cell);
         ctx.print(`${cell.cell}: ${cell.freeKiB} KiB\n`);
         return;
       }
+      if (args.bool('json')) return ctx.json({ cells, totalKiB: total });
       if (!args.bool('all')) {
         ctx.print(`Total: ${total} KiB\n`);
         return;
@@ -165,26 +176,29 @@ export const hostInfoCommands: readonly CommandDef[] = [
     },
   },
   {
-    name: 'maxvcpus', group: 'host',
+    name: 'maxvcpus', group: 'host', json: true,
     help: 'print the most vCPUs a guest may have',
     desc: 'Print the largest number of virtual CPUs vireo gives a guest of the given type (kvm or qemu).',
     opts: [{ name: 'type', type: 'string', help: 'the domain type, kvm or qemu' }],
     async run(ctx, args) {
       const c = await ctx.client();
-      ctx.print(`${await attempt(null, null, () => c.maxVcpus(args.str('type')))}\n`);
+      const max = await attempt(null, null, () => c.maxVcpus(args.str('type')));
+      if (args.bool('json')) ctx.json({ max });
+      else ctx.print(`${max}\n`);
     },
   },
   {
-    name: 'host-validate', group: 'host',
+    name: 'host-validate', group: 'host', json: true,
     help: 'check that the host can run guests well',
     desc: 'Check what virt-host-validate and kvm-ok check, on the daemon\'s host: hardware virtualization, whether /dev/kvm\n'
       + 'can run ordinary guests, /dev/net/tun and /dev/vhost-net, cgroup controllers (v1 or v2) and the IOMMU.\n'
       + 'Prints PASS, WARN or FAIL lines as virt-host-validate does; the exit status is 1 when any check fails.',
     opts: [],
-    async run(ctx) {
+    async run(ctx, args) {
       const c = await ctx.client();
       const checks = await attempt(null, 'failed to validate the host', () => c.validateHost());
-      ctx.print(checks.map(formatCheck).join(''));
+      if (args.bool('json')) ctx.json({ ok: !checks.some((x) => x.result === 'FAIL'), checks });
+      else ctx.print(checks.map(formatCheck).join(''));
       if (checks.some((x) => x.result === 'FAIL')) throw new CmdFailure([]);
     },
   },

@@ -8,7 +8,7 @@ import { hostInfoCommands } from './hostinfo.js';
 import { monitorCommands } from './monitor.js';
 import { shellCommands } from './shell.js';
 import { xmlCommands } from './xml.js';
-import type { CommandDef, CommandTable, GroupDef } from './types.js';
+import type { CommandDef, CommandTable, GroupDef, OptDef } from './types.js';
 
 export type { CommandDef, CommandTable, GroupDef, OptDef, Ctx, CliClient } from './types.js';
 export { Args } from './types.js';
@@ -23,8 +23,11 @@ export const GROUPS: readonly GroupDef[] = [
 ];
 
 /** Build a table from command definitions; listings show each group's commands by name. */
+/** The option every data-printing command takes (docs/cli-json.md). */
+export const JSON_OPT: OptDef = { name: 'json', type: 'bool', help: 'print the result as one JSON document (docs/cli-json.md)' };
+
 export function makeTable(groups: readonly GroupDef[], defs: readonly CommandDef[]): CommandTable {
-  const commands = [...defs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const commands = defs.map((d) => (d.json === true ? { ...d, opts: [...d.opts, JSON_OPT] } : d)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   const byName = new Map(commands.map((c) => [c.name, c]));
   if (byName.size !== commands.length) throw new Error('duplicate command name in the command table');
   return {

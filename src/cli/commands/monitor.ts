@@ -1,6 +1,7 @@
 /** Domain Monitoring commands: list, dominfo, domstate. */
 import { attempt, fail } from '../errors.js';
-import { formatDomInfo, formatDomState, formatList, type ListOptions } from '../format.js';
+import type { DomainSummary } from '../../api/types.js';
+import { filterDomains, formatDomInfo, formatDomState, formatList, sortDomains, type ListOptions } from '../format.js';
 import type { CommandDef, OptDef } from './types.js';
 
 const flag = (name: string, help: string): OptDef => ({ name, type: 'bool', help });
@@ -31,11 +32,19 @@ const LIST_FLAGS: ReadonlyArray<readonly [string, keyof ListOptions, string]> = 
   ['title', 'title', 'add a column with each domain\'s title'],
 ];
 
+/** One domain in `list --json`. */
+function listEntry(d: DomainSummary): Record<string, unknown> {
+  return {
+    id: d.id, name: d.name, uuid: d.uuid, state: d.state, reason: d.reason, persistent: d.persistent,
+    autostart: d.autostart, managedSave: d.managedSave, title: d.title,
+  };
+}
+
 const domainOpt: OptDef = { name: 'domain', type: 'data', required: true, help: 'domain name, id or UUID' };
 
 export const monitorCommands: readonly CommandDef[] = [
   {
-    name: 'list', group: 'monitor',
+    name: 'list', group: 'monitor', json: true,
     help: 'list domains',
     desc: 'List running domains, or with --all every domain, sorted by id and then by name.',
     opts: LIST_FLAGS.map(([name, , help]) => flag(name, help)),
@@ -49,29 +58,37 @@ export const monitorCommands: readonly CommandDef[] = [
       }
       const c = await ctx.client();
       const domains = await attempt(null, null, () => c.listDomains());
+      if (args.bool('json')) {
+        ctx.json(sortDomains(filterDomains(domains, o)).map(listEntry));
+        return;
+      }
       ctx.print(formatList(domains, o));
     },
   },
   {
-    name: 'dominfo', group: 'monitor',
+    name: 'dominfo', group: 'monitor', json: true,
     help: 'print basic facts about a domain',
     desc: 'Print a domain\'s id, name, UUID, state, CPUs, memory and whether it is persistent and autostarted.',
     opts: [domainOpt],
     async run(ctx, args) {
       const ref = args.need('domain');
       const c = await ctx.client();
-      ctx.print(formatDomInfo(await attempt(ref, null, () => c.getDomain(ref))));
+      const d = await attempt(ref, null, () => c.getDomain(ref));
+      if (args.bool('json')) ctx.json(d);
+      else ctx.print(formatDomInfo(d));
     },
   },
   {
-    name: 'domstate', group: 'monitor',
+    name: 'domstate', group: 'monitor', json: true,
     help: 'print the state of a domain',
     desc: 'Print a domain\'s state, and with --reason why it is in that state.',
     opts: [domainOpt, flag('reason', 'also print the reason for the state')],
     async run(ctx, args) {
       const ref = args.need('domain');
       const c = await ctx.client();
-      ctx.print(formatDomState(await attempt(ref, null, () => c.getDomain(ref)), args.bool('reason')));
+      const d = await attempt(ref, null, () => c.getDomain(ref));
+      if (args.bool('json')) ctx.json({ state: d.state, reason: d.reason });
+      else ctx.print(formatDomState(d, args.bool('reason')));
     },
   },
 ];

@@ -92,6 +92,8 @@ export interface Ctx {
   extra(text: string): void;
   /** Write `error: TEXT` to stderr without failing the command. */
   error(text: string): void;
+  /** --json: print one JSON document (the shapes are in docs/cli-json.md). */
+  json(value: unknown): void;
   /** A -d line (info level) on stderr: what the command is doing, for scripts and bug reports. */
   debug(text: string): void;
   /** The open connection; opening it lazily is what keeps help/echo from touching the daemon. */
@@ -122,6 +124,8 @@ export interface CommandDef {
   /** The DESCRIPTION paragraph of `help CMD`; lines are indented when printed. */
   readonly desc: string;
   readonly opts: readonly OptDef[];
+  /** The command prints data and takes --json (the table adds the option). */
+  readonly json?: boolean;
   /** Which domains Tab offers for the domain argument (default: all). */
   readonly domainState?: 'active' | 'inactive' | 'paused' | 'persistent';
   /** Runs without a daemon (the shell built-ins). */
