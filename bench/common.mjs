@@ -73,6 +73,29 @@ export async function useBuild(mode) {
 export const GUEST_DIR = process.env.VIREO_GUEST_DIR ?? path.join(REPO, '.cache', 'guest');
 export const READY_LINE = 'vireo-guest: ready';
 
+/** The tiny test guest's domain XML, the same for every manager; `serial` is its serial/console device XML. */
+export function benchGuestXml(name, dir, memoryMiB, serial) {
+  return `<domain type='qemu'>
+  <name>${name}</name>
+  <memory unit='MiB'>${memoryMiB}</memory>
+  <vcpu>1</vcpu>
+  <os>
+    <type arch='x86_64' machine='q35'>hvm</type>
+    <kernel>${dir}/vmlinux</kernel>
+    <initrd>${dir}/initrd.img</initrd>
+    <cmdline>console=ttyS0 panic=-1 quiet</cmdline>
+  </os>
+  <features><acpi/><apic/></features>
+  <on_poweroff>destroy</on_poweroff>
+  <on_reboot>restart</on_reboot>
+  <devices>
+    ${serial}
+    <memballoon model='virtio'/>
+  </devices>
+</domain>
+`;
+}
+
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export const now = () => performance.now();
 

@@ -20,7 +20,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSy
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import {
-  BUILD, GUEST_DIR, READY_LINE, useBuild, VIREO_BIN, VIREO_COMPILED, Vireod, binVireoRuntime, vireoCommand, Qmp, alive, cmdline, fileHas, fmtMs, fmtRange, killPids, mainWrapper, median, now,
+  BUILD, GUEST_DIR, benchGuestXml, READY_LINE, useBuild, VIREO_BIN, VIREO_COMPILED, Vireod, binVireoRuntime, vireoCommand, Qmp, alive, cmdline, fileHas, fmtMs, fmtRange, killPids, mainWrapper, median, now,
   onCleanup, parseArgs, qemuPids, run, sleep, table, versionOf, vireoAvailable, waitFor, which,
 } from './common.mjs';
 
@@ -81,25 +81,7 @@ const FLOORS = [
 ];
 
 function domainXml(name, dir, serial) {
-  return `<domain type='qemu'>
-  <name>${name}</name>
-  <memory unit='MiB'>${opts.memory}</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='q35'>hvm</type>
-    <kernel>${dir}/vmlinux</kernel>
-    <initrd>${dir}/initrd.img</initrd>
-    <cmdline>console=ttyS0 panic=-1 quiet</cmdline>
-  </os>
-  <features><acpi/><apic/></features>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>restart</on_reboot>
-  <devices>
-    <serial type='file'><source path='${serial}'/><target port='0'/></serial>
-    <memballoon model='virtio'/>
-  </devices>
-</domain>
-`;
+  return benchGuestXml(name, dir, opts.memory, `<serial type='file'><source path='${serial}'/><target port='0'/></serial>`);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import {
-  GUEST_DIR, READY_LINE, Vireod, useBuild, fileHas, fmtMs, mainWrapper, median, now, parseArgs, qemuPids, run, sleep, statusKiB, table, vireoAvailable, waitFor,
+  GUEST_DIR, READY_LINE, benchGuestXml, Vireod, useBuild, fileHas, fmtMs, mainWrapper, median, now, parseArgs, qemuPids, run, sleep, statusKiB, table, vireoAvailable, waitFor,
 } from './common.mjs';
 
 const opts = parseArgs(process.argv.slice(2), { guests: 20, memory: 96, serial: 'pty', settle: 5, 'wait-ready': false, build: 'head', json: '' });
@@ -42,25 +42,7 @@ function guestXml(name, dir) {
     ? `<serial type='pty'><target port='0'/></serial>
     <console type='pty'><target type='serial' port='0'/></console>`
     : `<serial type='file'><source path='${dir}/${name}.serial'/><target port='0'/></serial>`;
-  return `<domain type='qemu'>
-  <name>${name}</name>
-  <memory unit='MiB'>${opts.memory}</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64' machine='q35'>hvm</type>
-    <kernel>${dir}/vmlinux</kernel>
-    <initrd>${dir}/initrd.img</initrd>
-    <cmdline>console=ttyS0 panic=-1 quiet</cmdline>
-  </os>
-  <features><acpi/><apic/></features>
-  <on_poweroff>destroy</on_poweroff>
-  <on_reboot>restart</on_reboot>
-  <devices>
-    ${serial}
-    <memballoon model='virtio'/>
-  </devices>
-</domain>
-`;
+  return benchGuestXml(name, dir, opts.memory, serial);
 }
 
 /** Sample vireod's VmRSS every 250 ms for `seconds`; returns the last and the largest. */
