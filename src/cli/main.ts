@@ -6,7 +6,6 @@
 import * as fs from 'node:fs';
 import { TABLE } from './commands/index.js';
 import { GlobalsError, parseGlobals, type GlobalOptions } from './globals.js';
-import { usage } from './help.js';
 import { parseCommands, type ParsedCommand } from './parse.js';
 import { DEBUG_INFO, Session, type Output } from './session.js';
 import { argvTokens, ParseError, stringTokens } from './tokenize.js';
@@ -78,6 +77,8 @@ export async function main(argv: readonly string[], io: Output = processOutput, 
     return 0;
   }
   if (g.action === 'help') {
+    // Loaded here: help texts are not on the path of every command.
+    const { usage } = await import('./help.js');
     io.stdout(usage(TABLE));
     return 0;
   }

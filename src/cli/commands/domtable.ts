@@ -2,14 +2,10 @@
  * Table and detail commands about one domain: domiflist, domblklist, domdisplay, vncdisplay,
  * ttyconsole, domcontrol, domjobinfo, desc, metadata, domrename — in virsh 9.0's layouts.
  */
-import { promises as fs } from 'node:fs';
-import { randomBytes } from 'node:crypto';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import type { DomainGraphics, ModificationImpact } from '../../api/types.js';
 import { attempt, CmdFailure, fail } from '../errors.js';
 import { renderTable } from '../table.js';
-import type { Args, CommandDef, Ctx, OptDef, Terminal } from './types.js';
+import type { Args, CommandDef, Ctx, OptDef } from './types.js';
 
 const domainOpt: OptDef = { name: 'domain', type: 'data', required: true, help: 'domain name, id or UUID' };
 const flag = (name: string, help: string): OptDef => ({ name, type: 'bool', help });
@@ -45,32 +41,9 @@ export function displayUri(g: DomainGraphics, withPassword: boolean): string | u
 /** Job names as domjobinfo's Operation line shows them. */
 const OPERATION: Readonly<Record<string, string>> = { save: 'Save', dump: 'Dump', migrate: 'Migration out', restore: 'Restore', snapshot: 'Snapshot' };
 
-async function tempFile(text: string): Promise<string> {
-  const dir = process.env.TMPDIR !== undefined && process.env.TMPDIR !== '' ? process.env.TMPDIR : os.tmpdir();
-  const name = path.join(dir, `vireo${randomBytes(3).toString('hex')}.txt`);
-  await fs.writeFile(name, text, { flag: 'wx', mode: 0o600 });
-  return name;
-}
-
-/** Run the user's editor on `text` and return the result (the terminal is handed over meanwhile). */
+/** Run the user's editor on `text` (the editing module is loaded only when needed). */
 async function editText(ctx: Ctx, text: string): Promise<string> {
-  const file = await tempFile(text);
-  try {
-    const term: Terminal = ctx.terminal;
-    const giveBack = term.acquire?.();
-    const wasRaw = term.input.isRaw === true;
-    term.input.setRawMode?.(false);
-    term.input.pause();
-    try {
-      await attempt(null, null, () => ctx.runEditor(file));
-    } finally {
-      term.input.setRawMode?.(wasRaw);
-      giveBack?.();
-    }
-    return await fs.readFile(file, 'utf8');
-  } finally {
-    await fs.rm(file, { force: true });
-  }
+  return (await import('../editing.js')).editText(ctx, text);
 }
 
 export const domTableCommands: readonly CommandDef[] = [

@@ -1,6 +1,5 @@
 /** The shell's own commands (virsh's "Virsh itself" group): help, echo, connect, cd, pwd, quit, exit. */
 import { fail, strerror } from '../errors.js';
-import { allHelp, commandHelp, groupHelp } from '../help.js';
 import type { CommandDef } from './types.js';
 
 /** Quote a word for a POSIX shell only when it holds a character the shell would act on. */
@@ -37,6 +36,7 @@ export const shellCommands: readonly CommandDef[] = [
     opts: [{ name: 'command', type: 'string', help: 'a command name, or a group keyword such as domain or monitor' }],
     async run(ctx, args) {
       const name = args.str('command');
+      const { allHelp, commandHelp, groupHelp } = await import('../help.js');
       if (name === undefined) {
         ctx.print(allHelp(ctx.table));
         return;
