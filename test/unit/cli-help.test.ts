@@ -1,7 +1,7 @@
 // The command table drives help: every command is documented, and the pages have virsh's layout.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { GROUPS, TABLE } from '../../src/cli/commands/index.js';
 import { allHelp, commandHelp, groupHelp, synopsis, usage } from '../../src/cli/help.js';
@@ -82,4 +82,13 @@ test('docs/cli-json.md documents exactly the commands that take --json', () => {
   for (const m of doc.matchAll(/^### (.+)$/gm)) for (const n of (m[1] as string).split(',')) documented.add(n.trim());
   const withJson = TABLE.commands.filter((c) => c.opts.some((o) => o.name === 'json')).map((c) => c.name).sort();
   assert.deepEqual([...documented].sort(), withJson);
+});
+
+test('every command is run by a golden script (test/cli-golden) or the terminal tests', () => {
+  const dir = fileURLToPath(new URL('../../../test/cli-golden/', import.meta.url));
+  const scripts = readdirSync(dir).filter((f) => f.endsWith('.in')).map((f) => readFileSync(dir + f, 'utf8')).join('\n');
+  const terminal = ['cli-pty.test.ts', 'cli-edit.test.ts']
+    .map((f) => readFileSync(fileURLToPath(new URL(`../../../test/integration/${f}`, import.meta.url)), 'utf8')).join('\n');
+  const runs = (text: string, name: string): boolean => new RegExp(`(^|[\\s;'"])${name}(\\s|$|;|')`, 'm').test(text);
+  assert.deepEqual(TABLE.commands.map((c) => c.name).filter((n) => !runs(scripts, n) && !runs(terminal, n)), []);
 });
