@@ -9,7 +9,7 @@ import type { DescriptionRequest, DomainDevices, DomainEvent, DomainJob, DomainS
 import { descriptionOf, devicesOf, jobOf, metadataOf, withDescription, withMetadata } from './domain-info.js';
 import { VireoError } from '../api/errors.js';
 import { probeKvm, type KvmStatus } from '../host/kvm.js';
-import { qemuVersion } from '../host/qemu-binary.js';
+import { DEFAULT_EMULATOR, qemuMachines, qemuVersion } from '../host/qemu-binary.js';
 import { processCpuTimeNs } from '../util/proc.js';
 import { readTail } from '../util/atomic.js';
 import { logger } from '../util/log.js';
@@ -48,6 +48,8 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     this.kvm = await probeKvm();
     // Learn the emulator's version now, in the background, so the first start does not pay for it.
     qemuVersion().catch((e: unknown) => log.warn(`cannot run the default emulator: ${String(e)}`));
+    qemuMachines().catch(() => {}); // likewise its machine types, for the first define
+
     this.ctx = {
       store: this.store,
       kvm: this.kvm,
@@ -143,6 +145,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   async define(xml: string, opts: { validate?: boolean } = {}): Promise<DomainSummary> {
     if (opts.validate === true) await validateDomainXml(xml);
     const def = parseDomainXml(xml, { previous: (id) => this.previousDef(id) });
+    await pinMachine(def);
     const existing = this.checkUnique(def);
     if (existing === undefined) {
       const dom = new Domain(def, true);
@@ -192,6 +195,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   async create(xml: string, opts: { paused?: boolean; validate?: boolean }): Promise<DomainSummary> {
     if (opts.validate === true) await validateDomainXml(xml);
     const def = parseDomainXml(xml);
+    await pinMachine(def);
     const existing = this.checkUnique(def);
     if (existing?.active === true) throw new VireoError('OPERATION_INVALID', `Requested operation is not valid: domain '${def.name}' is already active`);
     const dom = existing ?? new Domain(def, false);
@@ -446,6 +450,24 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       rt.qmp?.close();
       for (const c of rt.consoles.values()) c.close();
     }
+  }
+}
+
+/**
+ * Pin a machine alias ('q35', 'pc') to the versioned type it stands for on this QEMU
+ * ('pc-q35-7.2'), as libvirt does at define: a QEMU upgrade then never changes the hardware a
+ * defined guest sees. A machine type the emulator lacks is refused here, not at start.
+ */
+async function pinMachine(def: DomainDef): Promise<void> {
+  const emulator = def.devices.emulator ?? DEFAULT_EMULATOR;
+  const machines = await qemuMachines(emulator);
+  const versioned = machines.aliases.get(def.os.machine);
+  if (versioned !== undefined) {
+    def.os.machine = versioned;
+  } else if (!machines.names.has(def.os.machine)) {
+    throw new VireoError('XML_UNSUPPORTED', `unsupported configuration: Emulator '${emulator}' does not support machine type '${def.os.machine}'`, {
+      hint: `see: ${emulator} -machine help`,
+    });
   }
 }
 

@@ -33,6 +33,13 @@ describe('bad input through the CLI', () => {
     assert.deepEqual(configs(), []);
   });
 
+  test('a machine type QEMU lacks is refused at define, naming it', async () => {
+    const r = await d.vireo(['define', file('machine.xml', guestXml('m1').replace("machine='q35'", "machine='pc-q35-1.0'"))]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /does not support machine type 'pc-q35-1\.0'/);
+    assert.deepEqual(configs(), []);
+  });
+
   test('a name that is not a safe file name is refused', async () => {
     const r = await d.vireo(['define', file('slash.xml', guestXml('a/b'))]);
     assert.equal(r.code, 1);
