@@ -1,0 +1,79 @@
+// on_poweroff / on_reboot: what happens when the guest powers off or reboots by itself.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { VireoClient } from '../../src/client/client.js';
+import { TestDaemon, guestXml, waitFor, READY_LINE } from './harness.js';
+
+const readyCount = async (d: TestDaemon, name: string): Promise<number> =>
+  (await d.vireo(['console-log', name])).stdout.split(READY_LINE).length - 1;
+
+describe('lifecycle actions', () => {
+  const d = new TestDaemon();
+  let client: VireoClient;
+  const define = async (name: string, o: Parameters<typeof guestXml>[1]): Promise<void> => {
+    const f = path.join(d.root, `${name}.xml`);
+    writeFileSync(f, guestXml(name, o));
+    assert.equal((await d.vireo(['define', f])).code, 0);
+  };
+  /** Type a command at the guest's shell through the console, until `done` holds. */
+  const typeUntil = async (name: string, line: string, done: () => Promise<boolean>): Promise<void> => {
+    const s = await client.attachConsole(name);
+    try {
+      await waitFor(async () => {
+        s.write(`${line}\r`);
+        await new Promise((r) => setTimeout(r, 500));
+        return done();
+      }, 30_000, `'${line}' to take effect in ${name}`);
+    } finally {
+      s.destroy();
+    }
+  };
+
+  before(async () => {
+    await d.start();
+    client = VireoClient.open(d.uri);
+  });
+  after(async () => {
+    client.close();
+    await d.cleanup();
+  });
+
+  test("on_poweroff='restart': a guest that powers off boots again", async () => {
+    await define('a1', { onPoweroff: 'restart' });
+    assert.equal((await d.vireo(['start', 'a1'])).code, 0);
+    await d.waitConsole('a1', READY_LINE);
+    assert.equal((await d.vireo(['shutdown', 'a1'])).code, 0);
+    await waitFor(async () => (await readyCount(d, 'a1')) >= 2, 60_000, 'a1 to boot again');
+    assert.match(await d.domstate('a1'), /^running/);
+    assert.equal(d.qemuPids().length, 1, 'the same QEMU, reset rather than restarted');
+    assert.equal((await d.vireo(['destroy', 'a1'])).code, 0);
+  });
+
+  test("on_reboot='destroy': a guest that reboots itself is shut off", async () => {
+    await define('a2', { onReboot: 'destroy' });
+    assert.equal((await d.vireo(['start', 'a2'])).code, 0);
+    await d.waitConsole('a2', READY_LINE);
+    await typeUntil('a2', 'reboot -f', async () => (await d.domstate('a2')).startsWith('shut off'));
+    assert.equal(await d.domstate('a2'), 'shut off (shutdown)');
+    assert.deepEqual(d.qemuPids(), []);
+  });
+
+  test("the default on_reboot='restart': a guest that reboots itself keeps running", async () => {
+    await define('a3', {});
+    assert.equal((await d.vireo(['start', 'a3'])).code, 0);
+    await d.waitConsole('a3', READY_LINE);
+    await typeUntil('a3', 'reboot -f', async () => (await readyCount(d, 'a3')) >= 2);
+    assert.match(await d.domstate('a3'), /^running/);
+    assert.equal((await d.vireo(['destroy', 'a3'])).code, 0);
+  });
+
+  test('a guest that powers itself off is shut off (shutdown)', async () => {
+    assert.equal((await d.vireo(['start', 'a3'])).code, 0);
+    await d.waitConsole('a3', READY_LINE);
+    await typeUntil('a3', 'poweroff -f', async () => (await d.domstate('a3')).startsWith('shut off'));
+    assert.equal(await d.domstate('a3'), 'shut off (shutdown)');
+    assert.deepEqual(d.qemuPids(), []);
+  });
+});
