@@ -30,6 +30,7 @@ export interface GuestOptions {
   extraDevices?: string;
   onPoweroff?: string;
   onReboot?: string;
+  onCrash?: string;
 }
 
 /** Domain XML for the tiny test guest. */
@@ -47,6 +48,7 @@ export function guestXml(name: string, o: GuestOptions = {}): string {
   <features><acpi/><apic/></features>
   <on_poweroff>${o.onPoweroff ?? 'destroy'}</on_poweroff>
   <on_reboot>${o.onReboot ?? 'restart'}</on_reboot>
+  <on_crash>${o.onCrash ?? 'destroy'}</on_crash>
   <devices>
     <serial type='pty'><target port='0'/></serial>
     <console type='pty'><target type='serial' port='0'/></console>

@@ -69,6 +69,37 @@ describe('lifecycle actions', () => {
     assert.equal((await d.vireo(['destroy', 'a3'])).code, 0);
   });
 
+  test("a kernel panic with a panic device: crashed, then on_crash='destroy' shuts it off (crashed)", async () => {
+    await define('a4', { extraDevices: "\n    <panic model='isa'/>" });
+    assert.equal((await d.vireo(['start', 'a4'])).code, 0);
+    await d.waitConsole('a4', READY_LINE);
+    const events: string[] = [];
+    const stop = await client.events((e) => {
+      if (e.domain.name === 'a4' && e.type === 'lifecycle') events.push(`${e.event ?? ''} ${e.detail ?? ''}`);
+    });
+    try {
+      await typeUntil('a4', 'echo c > /proc/sysrq-trigger', async () => (await d.domstate('a4')).startsWith('shut off'));
+      assert.equal(await d.domstate('a4'), 'shut off (crashed)');
+      await waitFor(() => events.includes('Stopped Crashed'), 5000, 'the Stopped Crashed event');
+      assert.ok(events.includes('Crashed Panicked'), events.join(', '));
+    } finally {
+      stop();
+    }
+    assert.deepEqual(d.qemuPids(), []);
+  });
+
+  test("on_crash='preserve': the panicked guest stays for inspection, crashed (panicked)", async () => {
+    await define('a5', { extraDevices: "\n    <panic model='isa'/>", onCrash: 'preserve' });
+    assert.equal((await d.vireo(['start', 'a5'])).code, 0);
+    await d.waitConsole('a5', READY_LINE);
+    await typeUntil('a5', 'echo c > /proc/sysrq-trigger', async () => (await d.domstate('a5')).startsWith('crashed'));
+    assert.equal(await d.domstate('a5'), 'crashed (panicked)');
+    assert.equal(d.qemuPids().length, 1, 'QEMU is kept');
+    assert.match((await d.vireo(['console-log', 'a5'])).stdout, /Kernel panic/);
+    assert.equal((await d.vireo(['destroy', 'a5'])).code, 0);
+    assert.equal(await d.domstate('a5'), 'shut off (destroyed)');
+  });
+
   test('a guest that powers itself off is shut off (shutdown)', async () => {
     assert.equal((await d.vireo(['start', 'a3'])).code, 0);
     await d.waitConsole('a3', READY_LINE);
