@@ -3,7 +3,6 @@ import type { DomainDef } from '../conf/domain-model.js';
 import type { DomainState, StateReason, DomainSummary } from '../api/types.js';
 import type { QmpClient } from '../qemu/qmp/client.js';
 import type { ConsoleStream } from '../qemu/console.js';
-import type { DetachedChild } from '../util/proc.js';
 import { JobQueue } from './jobs.js';
 
 /** What the daemon knows about a running QEMU. */
@@ -12,8 +11,6 @@ export interface Runtime {
   pid: number;
   /** /proc start time of the pid, to tell the same process from a reused pid. */
   pidStart: number;
-  /** Present while this daemon is QEMU's parent. */
-  child: DetachedChild | undefined;
   /** Undefined while the monitor is unreachable (reported, retried, never killed). */
   qmp: QmpClient | undefined;
   liveDef: DomainDef;
@@ -102,7 +99,7 @@ export class Domain {
       osType: 'hvm',
       vcpus: def.vcpu.current,
       maxMemoryKiB: def.memoryKiB,
-      usedMemoryKiB: this.active ? def.currentMemoryKiB : def.currentMemoryKiB,
+      usedMemoryKiB: def.currentMemoryKiB,
       cpuTimeNs,
     };
   }

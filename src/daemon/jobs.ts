@@ -16,7 +16,6 @@ interface ActiveJob {
 export class JobQueue {
   private tail: Promise<unknown> = Promise.resolve();
   private active: ActiveJob | undefined;
-  private waiting = 0;
 
   constructor(private readonly domainName: () => string) {}
 
@@ -35,9 +34,7 @@ export class JobQueue {
         }),
       );
     }
-    this.waiting++;
     const next = this.tail.then(async () => {
-      this.waiting--;
       this.active = { name, kind, startedAt: Date.now() };
       try {
         return await fn();
@@ -47,10 +44,5 @@ export class JobQueue {
     });
     this.tail = next.catch(() => undefined);
     return next;
-  }
-
-  /** True while any job is running or queued. */
-  get busy(): boolean {
-    return this.active !== undefined || this.waiting > 0;
   }
 }

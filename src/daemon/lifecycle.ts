@@ -59,7 +59,7 @@ export async function launch(ctx: LifecycleContext, dom: Domain, def: DomainDef,
     const argv = buildQemuArgv(def, { ...launchPaths(ctx.store, def.name, tpmSocket), monitor }, { accel: def.type === 'kvm' ? 'kvm' : 'tcg', hugepagesPath: def.memoryBacking?.hugepages === undefined ? undefined : await hugepagesMount() });
     const { child, qmp } = await launchQemu({ emulator, argv, monitor, logFile: ctx.store.logFile(def.name), runDir });
     rt = {
-      id: ctx.allocateId(), pid: child.pid, pidStart: (await processStartTime(child.pid)) ?? 0, child, qmp, liveDef: def,
+      id: ctx.allocateId(), pid: child.pid, pidStart: (await processStartTime(child.pid)) ?? 0, qmp, liveDef: def,
       runDir, monitor, consoles: new Map(), startedAt: Date.now(), expectedExit: undefined, fakeReboot: false,
       pauseReason: undefined, inShutdown: false, finalized: false, statusWrites: Promise.resolve(), monitorReady: undefined,
     };
@@ -260,7 +260,7 @@ export async function reconnect(ctx: LifecycleContext, dom: Domain, rec: StatusR
     return;
   }
   const rt: Runtime = {
-    id: rec.id, pid: rec.pid, pidStart: rec.pidStart, child: undefined, qmp: undefined, liveDef, runDir: rec.runDir,
+    id: rec.id, pid: rec.pid, pidStart: rec.pidStart, qmp: undefined, liveDef, runDir: rec.runDir,
     monitor: rec.monitor, consoles: new Map(), startedAt: rec.startedAt, expectedExit: undefined, fakeReboot: false,
     pauseReason: undefined, inShutdown: false, finalized: false, statusWrites: Promise.resolve(), monitorReady: undefined,
   };
@@ -284,6 +284,7 @@ function startAttach(ctx: LifecycleContext, dom: Domain, rt: Runtime): void {
 
 async function attachMonitor(ctx: LifecycleContext, dom: Domain, rt: Runtime): Promise<void> {
   const qmp = await QmpClient.connect(rt.monitor, { timeoutMs: 5000 });
+  if (rt.consoles.size === 0) await connectConsoles(ctx, rt, true).catch((e: unknown) => log.warn(`${dom.name}: console: ${String(e)}`));
   let status: { status: string; running: boolean };
   try {
     status = await qmp.execute<{ status: string; running: boolean }>('query-status', undefined, { timeoutMs: 5000 });
@@ -295,9 +296,10 @@ async function attachMonitor(ctx: LifecycleContext, dom: Domain, rt: Runtime): P
     qmp.close();
     return;
   }
+  // No await from here until the status is applied: a request that sees the monitor (rt.qmp)
+  // must find the state it reported, not have it overwritten by this older answer afterwards.
   rt.qmp = qmp;
   watch(ctx, dom, rt);
-  if (rt.consoles.size === 0) await connectConsoles(ctx, rt, true).catch((e: unknown) => log.warn(`${dom.name}: console: ${String(e)}`));
   log.info(`${dom.name}: reconnected to QEMU (pid ${rt.pid}), status '${status.status}'`);
   if (status.status === 'shutdown') {
     await onGuestShutdown(ctx, dom, rt, true);

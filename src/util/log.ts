@@ -3,11 +3,7 @@
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-let threshold: number = ORDER[(process.env.VIREO_LOG_LEVEL as LogLevel | undefined) ?? 'info'] ?? ORDER.info;
-
-export function setLogLevel(level: LogLevel): void {
-  threshold = ORDER[level];
-}
+const threshold: number = ORDER[(process.env.VIREO_LOG_LEVEL as LogLevel | undefined) ?? 'info'] ?? ORDER.info;
 
 export interface Logger {
   debug(msg: string, extra?: Record<string, unknown>): void;

@@ -62,16 +62,6 @@ export function spawnDetached(cmd: string, args: readonly string[], opts: Detach
   });
 }
 
-/** True when a process with this pid exists (and is not a zombie we could reap). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Send a signal, ignoring a process that is already gone. */
 export function signalPid(pid: number, sig: NodeJS.Signals): void {
   try {
