@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   OPERATION_INVALID: 'The operation is not valid in the domain\'s current state.',
   OPERATION_FAILED: 'The operation was attempted and failed.',
   JOB_BUSY: 'Another job is running on the domain and conflicts with this one.',
+  OPERATION_ABORTED: 'The operation was cut short before it finished, e.g. by a destroy of the domain.',
+  NO_SPACE: 'A file could not be written because its file system is full (or a quota is reached); nothing was changed.',
   NO_SUPPORT: 'The host or hypervisor cannot do what was asked.',
   KVM_UNAVAILABLE: 'The domain asks for KVM, but this host cannot run ordinary guests under KVM.',
   QEMU_FAILED: 'QEMU could not be started or stopped responding.',

@@ -16,6 +16,8 @@ export interface LaunchRequest {
   /** Working directory and HOME for QEMU. */
   runDir: string;
   timeoutMs?: number;
+  /** Called (and awaited) as soon as the process exists, before its monitor is reached: the caller records the pid. */
+  onSpawn?: (pid: number) => Promise<void>;
 }
 
 export interface Launched {
@@ -41,6 +43,12 @@ export async function launchQemu(req: LaunchRequest): Promise<Launched> {
   const child = await spawnDetached(req.emulator, req.argv, { logFile: req.logFile, env, cwd: req.runDir });
   let exited = false;
   void child.exited.then(() => (exited = true));
+  try {
+    await req.onSpawn?.(child.pid);
+  } catch (e) {
+    await killQemu(child.pid, { graceful: false });
+    throw e;
+  }
   const deadline = Date.now() + (req.timeoutMs ?? 30_000);
   // QEMU creates the monitor socket early in its start-up; poll for it with a short back-off.
   for (let delay = 1; ; delay = Math.min(delay * 2, 4)) {
@@ -74,6 +82,8 @@ async function startupFailure(logFile: string): Promise<VireoError> {
  */
 export async function killQemu(pid: number, opts: { graceful: boolean; graceMs?: number }): Promise<boolean> {
   signalPid(pid, 'SIGTERM');
+  // A stopped process (SIGSTOP, a debugger) acts on SIGTERM only once it runs again.
+  signalPid(pid, 'SIGCONT');
   if (await waitGone(pid, opts.graceMs ?? 3000)) return true;
   if (opts.graceful) return false;
   signalPid(pid, 'SIGKILL');

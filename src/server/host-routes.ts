@@ -78,27 +78,27 @@ const impact = (b: Record<string, unknown>): ModificationImpact => ({ live: b.li
 export function domainInfoRoutes(dom: string): HostRoute[] {
   const route = (method: 'GET' | 'POST', path: string, handler: HostRoute['handler']): HostRoute => ({ method, path, handler });
   return [
-    route('GET', `${dom}/devices`, async (d, [ref], _b, q): Promise<DomainDevices> => d.devices(ref!, { inactive: flag(q, 'inactive'), securityInfo: flag(q, 'security-info') })),
-    route('GET', `${dom}/job`, async (d, [ref]): Promise<DomainJob> => d.job(ref!)),
+    route('GET', `${dom}/devices`, async (d, [ref], _b, q): Promise<DomainDevices> => d.domains.devices(ref!, { inactive: flag(q, 'inactive'), securityInfo: flag(q, 'security-info') })),
+    route('GET', `${dom}/job`, async (d, [ref]): Promise<DomainJob> => d.domains.job(ref!)),
     route('GET', `${dom}/description`, async (d, [ref], _b, q): Promise<DescriptionResponse> => ({
-      text: d.description(ref!, { title: flag(q, 'title'), live: flag(q, 'live'), config: flag(q, 'config') }),
+      text: d.domains.description(ref!, { title: flag(q, 'title'), live: flag(q, 'live'), config: flag(q, 'config') }),
     })),
     route('POST', `${dom}/description`, async (d, [ref], b): Promise<DescriptionResponse> => {
       const text = b.text as string;
-      await d.setDescription(ref!, { ...impact(b), title: b.title === true, text });
+      await d.domains.setDescription(ref!, { ...impact(b), title: b.title === true, text });
       return { text: text === '' ? null : text };
     }),
     route('GET', `${dom}/metadata`, async (d, [ref], _b, q): Promise<XmlResponse> => {
       const uri = q.get('uri');
       if (uri === null || uri === '') throw new VireoError('INVALID_ARG', "invalid argument: the metadata namespace 'uri' is required");
-      return { xml: d.metadata(ref!, uri, { live: flag(q, 'live'), config: flag(q, 'config') }) };
+      return { xml: d.domains.metadata(ref!, uri, { live: flag(q, 'live'), config: flag(q, 'config') }) };
     }),
     route('POST', `${dom}/metadata`, async (d, [ref], b): Promise<Record<string, never>> => {
       const req: MetadataRequest = { ...impact(b), uri: b.uri as string, xml: (b.xml ?? null) as string | null };
       if (typeof b.key === 'string') req.key = b.key;
-      await d.setMetadata(ref!, req);
+      await d.domains.setMetadata(ref!, req);
       return {};
     }),
-    route('POST', `${dom}/rename`, async (d, [ref], b): Promise<DomainSummary> => d.rename(ref!, b.name as string)),
+    route('POST', `${dom}/rename`, async (d, [ref], b): Promise<DomainSummary> => d.domains.rename(ref!, b.name as string)),
   ];
 }

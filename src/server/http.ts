@@ -50,26 +50,26 @@ export function routes(uri: string): Route[] {
       };
     }),
     ...hostRoutes().map((h) => r(h.method, h.path, h.handler)),
-    r('GET', '/v1/domains', (d) => d.list()),
-    r('POST', '/v1/domains', (d, _p, b) => d.define(str(b.xml, 'xml'), { validate: bool(b.validate) })),
-    r('POST', '/v1/domains/create', (d, _p, b) => d.create(str(b.xml, 'xml'), { paused: bool(b.paused), validate: bool(b.validate) })),
+    r('GET', '/v1/domains', (d) => d.domains.list()),
+    r('POST', '/v1/domains', (d, _p, b) => d.domains.define(str(b.xml, 'xml'), { validate: bool(b.validate) })),
+    r('POST', '/v1/domains/create', (d, _p, b) => d.domains.create(str(b.xml, 'xml'), { paused: bool(b.paused), validate: bool(b.validate) })),
     r('POST', '/v1/domxml-to-native', async (d, _p, b) => ({
-      native: await d.domxmlToNative(str(b.format, 'format'), b.domain === undefined ? { xml: str(b.xml, 'xml') } : { domain: str(b.domain, 'domain') }),
+      native: await d.domains.domxmlToNative(str(b.format, 'format'), b.domain === undefined ? { xml: str(b.xml, 'xml') } : { domain: str(b.domain, 'domain') }),
     })),
-    r('GET', dom, (d, [ref]) => d.summary(d.lookup(ref!))),
-    r('DELETE', dom, (d, [ref], _b, q) => d.undefine(ref!, { nvram: q.get('nvram') === '1', keepNvram: q.get('keep-nvram') === '1', keepTpm: q.get('keep-tpm') === '1' })),
+    r('GET', dom, (d, [ref]) => d.domains.summary(d.domains.lookup(ref!))),
+    r('DELETE', dom, (d, [ref], _b, q) => d.domains.undefine(ref!, { nvram: q.get('nvram') === '1', keepNvram: q.get('keep-nvram') === '1', keepTpm: q.get('keep-tpm') === '1' })),
     r('GET', `${dom}/xml`, (d, [ref], _b, q) => ({
-      xml: d.dumpXml(ref!, { inactive: q.get('inactive') === '1', securityInfo: q.get('security-info') === '1', updateCpu: q.get('update-cpu') === '1' }),
+      xml: d.domains.dumpXml(ref!, { inactive: q.get('inactive') === '1', securityInfo: q.get('security-info') === '1', updateCpu: q.get('update-cpu') === '1' }),
     })),
-    r('GET', `${dom}/console`, async (d, [ref], _b, q) => ({ data: (await d.consoleTail(ref!, q.get('devname') ?? undefined)).toString('base64') })),
-    r('POST', `${dom}/start`, (d, [ref], b) => d.start(ref!, { paused: bool(b.paused) })),
-    r('POST', `${dom}/destroy`, (d, [ref], b) => d.destroy(ref!, { graceful: bool(b.graceful) })),
-    r('POST', `${dom}/shutdown`, (d, [ref], b) => d.shutdown(ref!, optMode(b))),
-    r('POST', `${dom}/reboot`, (d, [ref], b) => d.reboot(ref!, optMode(b))),
-    r('POST', `${dom}/reset`, (d, [ref]) => d.reset(ref!)),
-    r('POST', `${dom}/suspend`, (d, [ref]) => d.suspend(ref!)),
-    r('POST', `${dom}/resume`, (d, [ref]) => d.resume(ref!)),
-    r('POST', `${dom}/autostart`, (d, [ref], b) => d.setAutostart(ref!, bool(b.enabled))),
+    r('GET', `${dom}/console`, async (d, [ref], _b, q) => ({ data: (await d.domains.consoleTail(ref!, q.get('devname') ?? undefined)).toString('base64') })),
+    r('POST', `${dom}/start`, (d, [ref], b) => d.domains.start(ref!, { paused: bool(b.paused) })),
+    r('POST', `${dom}/destroy`, (d, [ref], b) => d.domains.destroy(ref!, { graceful: bool(b.graceful) })),
+    r('POST', `${dom}/shutdown`, (d, [ref], b) => d.domains.shutdown(ref!, optMode(b))),
+    r('POST', `${dom}/reboot`, (d, [ref], b) => d.domains.reboot(ref!, optMode(b))),
+    r('POST', `${dom}/reset`, (d, [ref]) => d.domains.reset(ref!)),
+    r('POST', `${dom}/suspend`, (d, [ref]) => d.domains.suspend(ref!)),
+    r('POST', `${dom}/resume`, (d, [ref]) => d.domains.resume(ref!)),
+    r('POST', `${dom}/autostart`, (d, [ref], b) => d.domains.setAutostart(ref!, bool(b.enabled))),
     ...domainInfoRoutes(dom).map((h) => r(h.method, h.path, h.handler)),
   ];
 }
@@ -162,7 +162,7 @@ function attachConsole(daemon: Daemon, req: http.IncomingMessage, socket: net.So
   try {
     const m = /^\/v1\/domains\/([^/]+)\/console\/attach$/.exec(url.pathname);
     if (m === null || req.headers.upgrade !== 'vireo-console') throw new VireoError('NOT_FOUND', `no upgrade route ${url.pathname}`);
-    const stream = daemon.console(decodeURIComponent(m[1]!), url.searchParams.get('devname') ?? undefined);
+    const stream = daemon.domains.console(decodeURIComponent(m[1]!), url.searchParams.get('devname') ?? undefined);
     const readOnly = url.searchParams.get('readonly') === '1';
     const writer = { kick: () => socket.end() };
     if (!readOnly && !stream.claim(writer, url.searchParams.get('force') === '1')) {

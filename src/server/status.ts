@@ -14,7 +14,10 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'DOMAIN_EXISTS':
     case 'OPERATION_INVALID':
     case 'JOB_BUSY':
+    case 'OPERATION_ABORTED':
       return 409;
+    case 'NO_SPACE':
+      return 507;
     case 'NO_SUPPORT':
     case 'KVM_UNAVAILABLE':
     case 'STORAGE_MISSING':

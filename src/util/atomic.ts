@@ -1,6 +1,7 @@
 /** Crash-safe file writes: write a temp file, fsync it, rename over the target, fsync the dir. */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { VireoError } from '../api/errors.js';
 
 let counter = 0;
 
@@ -13,20 +14,33 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
   const durable = opts.durable !== false;
   const dir = path.dirname(file);
   const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${counter++}.tmp`);
-  const fh = await fs.open(tmp, 'w', mode);
   try {
-    await fh.writeFile(data);
-    if (durable) await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
+    const fh = await fs.open(tmp, 'w', mode);
+    try {
+      await fh.writeFile(data);
+      if (durable) await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await fs.rename(tmp, file);
   } catch (e) {
-    await fs.rm(tmp, { force: true });
-    throw e;
+    // Nothing half-written stays behind (a full disk used to leave .NAME.PID.N.tmp files).
+    await fs.rm(tmp, { force: true }).catch(() => {});
+    throw writeError(file, e);
   }
   if (durable) await syncDir(dir);
+}
+
+/** A full disk or quota is the user's to fix: say so with its own code; other errors pass unchanged. */
+function writeError(file: string, e: unknown): unknown {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new VireoError('NO_SPACE', `cannot write '${file}': ${code === 'ENOSPC' ? 'No space left on device' : 'Disk quota exceeded'}`, {
+      hint: 'free space on that file system and try again; nothing was changed',
+      cause: e,
+    });
+  }
+  return e;
 }
 
 /** Remove a file (if present) and make the removal durable. */

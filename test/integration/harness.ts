@@ -100,6 +100,11 @@ export class TestDaemon {
     return runCli(['-c', this.uri, ...args], opts);
   }
 
+  /** The QMP socket of a running guest, from its status file (for tests that act while vireod is down). */
+  monitorOf(name: string): string {
+    return (JSON.parse(readFileSync(path.join(this.root, 'run', 'domains', `${name}.json`), 'utf8')) as { monitor: string }).monitor;
+  }
+
   /** Pids of QEMU processes started under this daemon's root. */
   qemuPids(): number[] {
     const pids: number[] = [];
@@ -153,6 +158,8 @@ export function runCli(args: string[], opts: { input?: string; env?: NodeJS.Proc
     p.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     p.on('error', reject);
     p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    // A command that exits without reading its input closes the pipe first: not a failure.
+    p.stdin!.on('error', () => {});
     p.stdin!.end(opts.input ?? '');
   });
 }

@@ -60,7 +60,7 @@ describe('vireod restarts', () => {
     assert.equal((await d.vireo(['start', 'r2'])).code, 0);
     await d.waitConsole('r2', READY_LINE);
     await d.stop('SIGKILL');
-    await qmp(path.join(d.root, 'run', 'domains', 'r2', 'monitor.sock'), ['system_powerdown']);
+    await qmp(d.monitorOf('r2'), ['system_powerdown']);
     // With -no-shutdown the powered-off QEMU waits for its manager.
     assert.equal(d.qemuPids().length, 1);
     await d.start();

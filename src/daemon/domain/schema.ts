@@ -4,8 +4,8 @@
  * validate doc against ..." followed by libxml2's reasons).
  */
 import { promises as fs } from 'node:fs';
-import { VireoError } from '../api/errors.js';
-import { run } from '../util/proc.js';
+import { VireoError } from '../../api/errors.js';
+import { run } from '../../util/proc.js';
 
 export const DOMAIN_SCHEMA = '/usr/share/libvirt/schemas/domain.rng';
 

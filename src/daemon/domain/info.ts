@@ -3,10 +3,10 @@
  * the small edits desc and metadata make to one. Pure functions of DomainDef; daemon.ts decides
  * which definition (live or stored) they act on.
  */
-import { VireoError } from '../api/errors.js';
-import type { DomainDevices, DomainJob } from '../api/types.js';
-import type { DomainDef, XmlTree } from '../conf/domain-model.js';
-import { parseXml, toXmlTree, namespaceDecls } from '../conf/xml.js';
+import { VireoError } from '../../api/errors.js';
+import type { DomainDevices, DomainJob } from '../../api/types.js';
+import type { DomainDef, XmlTree } from '../../conf/domain-model.js';
+import { parseXml, toXmlTree, namespaceDecls } from '../../conf/xml.js';
 import type { Domain } from './domain.js';
 
 /** Disks, interfaces and graphics of a definition; passwords only with securityInfo. */

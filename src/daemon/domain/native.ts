@@ -5,17 +5,16 @@
  * would use, but NVRAM, swtpm and the SPICE port are left for the real start.
  */
 import * as path from 'node:path';
-import type { DomainDef } from '../conf/domain-model.js';
-import { resolveFirmware } from '../qemu/firmware.js';
-import { buildQemuArgv, type LaunchPaths } from '../qemu/argv.js';
-import { QEMU_ENV, shellQuote } from '../qemu/process.js';
-import { readFirmwareDescriptors } from '../qemu/prepare.js';
-import { DEFAULT_EMULATOR } from '../host/qemu-binary.js';
+import type { DomainDef } from '../../conf/domain-model.js';
+import { resolveFirmware } from '../../qemu/firmware.js';
+import { buildQemuArgv, type LaunchPaths } from '../../qemu/argv.js';
+import { QEMU_ENV, shellQuote } from '../../qemu/process.js';
+import { readFirmwareDescriptors } from '../../qemu/prepare.js';
+import { DEFAULT_EMULATOR } from '../../host/qemu-binary.js';
 import type { Store } from './store.js';
 
 /** Where a domain's sockets and logs are while it runs. */
-export function launchPaths(store: Store, name: string, tpmSocket: string): LaunchPaths {
-  const runDir = store.runDir(name);
+export function launchPaths(store: Store, runDir: string, name: string, tpmSocket: string): LaunchPaths {
   return {
     monitor: path.join(runDir, 'monitor.sock'),
     serialSocket: (p) => path.join(runDir, `serial${p}.sock`),
@@ -29,8 +28,9 @@ export function launchPaths(store: Store, name: string, tpmSocket: string): Laun
 export async function nativeCommandLine(def: DomainDef, ctx: { store: Store; kvmUsable: boolean }): Promise<string> {
   const firmware = def.os.firmware === 'efi' || def.os.loader !== undefined ? await readFirmwareDescriptors() : [];
   const live = resolveFirmware(def, firmware, path.join(ctx.store.layout.lib, 'nvram'));
-  const runDir = ctx.store.runDir(def.name);
-  const argv = buildQemuArgv(live, launchPaths(ctx.store, def.name, path.join(runDir, 'swtpm.sock')), {
+  // Id -1 as libvirt's domxml-to-native: the run directory a start would use, minus its id.
+  const runDir = ctx.store.runDir(-1, def.name);
+  const argv = buildQemuArgv(live, launchPaths(ctx.store, runDir, def.name, path.join(runDir, 'swtpm.sock')), {
     accel: def.type === 'kvm' ? 'kvm' : 'tcg',
     hugepagesPath: '/dev/hugepages',
   });

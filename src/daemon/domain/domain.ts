@@ -1,9 +1,10 @@
 /** One domain as the daemon holds it: its definitions, runtime and state. */
-import type { DomainDef } from '../conf/domain-model.js';
-import type { DomainState, StateReason, DomainSummary } from '../api/types.js';
-import type { QmpClient } from '../qemu/qmp/client.js';
-import type { ConsoleStream } from '../qemu/console.js';
+import type { DomainDef } from '../../conf/domain-model.js';
+import type { DomainState, StateReason, DomainSummary } from '../../api/types.js';
+import type { QmpClient } from '../../qemu/qmp/client.js';
+import type { ConsoleStream } from '../../qemu/console.js';
 import { JobQueue } from './jobs.js';
+import { nextState, type Applied, type Cause } from './state.js';
 
 /** What the daemon knows about a running QEMU. */
 export interface Runtime {
@@ -40,6 +41,11 @@ export class Domain {
   state: DomainState = 'shut off';
   reason: StateReason = 'unknown';
   autostart = false;
+  /**
+   * Set when vireod found this domain's status file unreadable at start-up: whether its QEMU
+   * runs is unknown, so nothing may start or stop it until the file is fixed (the message says how).
+   */
+  blocked: string | undefined;
   readonly jobs: JobQueue;
 
   constructor(def: DomainDef, persistent: boolean) {
@@ -78,7 +84,21 @@ export class Domain {
     return this.runtime?.id ?? null;
   }
 
-  setState(state: DomainState, reason: StateReason): void {
+  /**
+   * Move through the state machine (state.ts). Returns what was applied, with the event to
+   * emit, or undefined when the table does not allow `cause` from the current state.
+   */
+  transition(cause: Cause, reason?: StateReason): Applied | undefined {
+    const next = nextState(this.state, cause, reason);
+    if (next !== undefined) {
+      this.state = next.state;
+      this.reason = next.reason;
+    }
+    return next;
+  }
+
+  /** Take the state recorded in a status file (after a daemon restart). */
+  restoreState(state: DomainState, reason: StateReason): void {
     this.state = state;
     this.reason = reason;
   }

@@ -1,0 +1,60 @@
+/** What the lifecycle modules (start, events, stop, reconnect) need from the service around them. */
+import type { KvmStatus } from '../../host/kvm.js';
+import type { StateReason } from '../../api/types.js';
+import { formatDomainXml } from '../../conf/domain-xml.js';
+import { logger } from '../../util/log.js';
+import type { Store, StatusRecord } from './store.js';
+import type { Domain, Runtime } from './domain.js';
+import type { Cause } from './state.js';
+
+const log = logger('lifecycle');
+
+export interface LifecycleContext {
+  store: Store;
+  kvm: KvmStatus;
+  allocateId(): number;
+  /** Report a state change (event stream, transient clean-up). */
+  changed(dom: Domain, event: string, detail: string): void;
+}
+
+/** True while `rt` is the domain's current, unfinished runtime: a late callback of an older one must change nothing. */
+export function isCurrent(dom: Domain, rt: Runtime): boolean {
+  return dom.runtime === rt && !rt.finalized;
+}
+
+/**
+ * Apply a state-machine transition for the runtime `rt`: record it in the status file and emit
+ * its event. Ignored when `rt` is no longer current (destroy overtook the job that asks) or the
+ * table does not allow it from the present state.
+ */
+export function transition(ctx: LifecycleContext, dom: Domain, rt: Runtime, cause: Cause, reason?: StateReason): boolean {
+  if (!isCurrent(dom, rt)) return false;
+  const applied = dom.transition(cause, reason);
+  if (applied === undefined) {
+    log.debug(`${dom.name}: '${cause}' ignored in state ${dom.state} (${dom.reason})`);
+    return false;
+  }
+  void saveStatus(ctx, dom).catch(() => {}); // logged by saveStatus
+  if (applied.event !== undefined) ctx.changed(dom, applied.event.event, applied.event.detail);
+  return true;
+}
+
+/** Persist what a restarted daemon needs to find this guest again. */
+export function saveStatus(ctx: LifecycleContext, dom: Domain, phase: 'starting' | 'running' = 'running'): Promise<void> {
+  const rt = dom.runtime;
+  if (rt === undefined || rt.finalized) return Promise.resolve();
+  // Writes for one runtime are chained, so an older state never lands after a newer one, and
+  // none lands after finalize() has removed the file.
+  rt.statusWrites = rt.statusWrites.then(async () => {
+    if (rt.finalized) return;
+    const rec: StatusRecord = {
+      version: 1, phase, name: dom.name, uuid: dom.uuid, id: rt.id, pid: rt.pid, pidStart: rt.pidStart, state: dom.state,
+      reason: dom.reason, startedAt: rt.startedAt, monitor: rt.monitor, runDir: rt.runDir,
+      persistent: dom.persistent !== undefined, xml: formatDomainXml(rt.liveDef),
+    };
+    await ctx.store.saveStatus(rec);
+  });
+  const written = rt.statusWrites;
+  rt.statusWrites = written.catch((e: unknown) => log.error(`cannot save status of ${dom.name}`, { error: String(e) }));
+  return written;
+}

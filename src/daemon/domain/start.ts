@@ -1,0 +1,114 @@
+/**
+ * Starting a guest: from a definition to a running (or paused) QEMU under vireod's control.
+ *
+ * The start is recorded durably before QEMU exists (a 'starting' status file, then the same with
+ * QEMU's pid as soon as it has one), so that a daemon killed half-way finds the half-started QEMU
+ * when it comes back and ends it (reconnect.ts): a guest is either managed or gone, never an
+ * orphan that a second start would run beside. Every step is undone if a later one fails.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { DomainDef } from '../../conf/domain-model.js';
+import { formatDomainXml } from '../../conf/domain-xml.js';
+import { VireoError } from '../../api/errors.js';
+import { buildQemuArgv, checkHostSupport } from '../../qemu/argv.js';
+import { configureMonitor, hostFacts, hugepagesMount, prepareLaunch } from '../../qemu/prepare.js';
+import { launchQemu, killQemu } from '../../qemu/process.js';
+import { DEFAULT_EMULATOR, qemuVersion } from '../../host/qemu-binary.js';
+import { processStartTime } from '../../util/proc.js';
+import { Revert } from '../../util/revert.js';
+import { launchPaths } from './native.js';
+import { connectConsoles, watch } from './events.js';
+import { saveStatus, type LifecycleContext } from './context.js';
+import type { StatusRecord } from './store.js';
+import type { Domain, Runtime } from './domain.js';
+
+/** Start QEMU for `def` and bring the domain to running (or paused). Undoes everything on failure. */
+export async function launch(ctx: LifecycleContext, dom: Domain, def: DomainDef, opts: { paused: boolean }): Promise<void> {
+  if (dom.blocked !== undefined) throw new VireoError('OPERATION_FAILED', dom.blocked);
+  if (def.type === 'kvm' && !ctx.kvm.usable) {
+    throw new VireoError('KVM_UNAVAILABLE', `domain '${def.name}' asks for KVM, but this host cannot run ordinary guests under KVM (${ctx.kvm.reason ?? 'unknown reason'}); use <domain type='qemu'> to run it under TCG`, {
+      hint: "use <domain type='qemu'> to run it under TCG (software emulation); see: vireo host-validate",
+    });
+  }
+  await checkFiles(def);
+  const emulator = def.devices.emulator ?? DEFAULT_EMULATOR;
+  await qemuVersion(emulator);
+  checkHostSupport(def, await hostFacts(emulator, def));
+
+  const id = ctx.allocateId();
+  const runDir = ctx.store.runDir(id, def.name);
+  const monitor = path.join(runDir, 'monitor.sock');
+  const startedAt = Date.now();
+  const record = (pid: number, pidStart: number): StatusRecord => ({
+    version: 1, phase: 'starting', name: def.name, uuid: def.uuid, id, pid, pidStart, state: 'shut off', reason: 'unknown',
+    startedAt, monitor, runDir, persistent: dom.persistent !== undefined, xml: formatDomainXml(def),
+  });
+
+  const revert = new Revert();
+  try {
+    await fs.rm(runDir, { recursive: true, force: true });
+    await fs.mkdir(runDir, { recursive: true, mode: 0o700 });
+    revert.add(() => fs.rm(runDir, { recursive: true, force: true }), 'run directory');
+    await ctx.store.saveStatus(record(0, 0));
+    revert.add(() => ctx.store.removeStatus(def.name), 'status file');
+
+    // The live definition: firmware, NVRAM, SPICE port, channel sockets filled in (swtpm started).
+    const prepared = await prepareLaunch(def, { libDir: ctx.store.layout.lib, runDir, logDir: ctx.store.layout.log });
+    revert.add(() => prepared.cleanup(), 'host set-up (swtpm)');
+    const live = prepared.def;
+    const argv = buildQemuArgv(live, { ...launchPaths(ctx.store, runDir, live.name, prepared.tpmSocket), monitor }, {
+      accel: live.type === 'kvm' ? 'kvm' : 'tcg',
+      hugepagesPath: live.memoryBacking?.hugepages === undefined ? undefined : await hugepagesMount(),
+    });
+    let pid = 0;
+    let pidStart = 0;
+    revert.add(() => (pid === 0 ? undefined : killQemu(pid, { graceful: false })), 'QEMU process');
+    const { qmp } = await launchQemu({
+      emulator, argv, monitor, logFile: ctx.store.logFile(live.name), runDir,
+      onSpawn: async (p) => {
+        pid = p;
+        pidStart = (await processStartTime(p)) ?? 0;
+        await ctx.store.saveStatus(record(pid, pidStart));
+      },
+    });
+    const rt: Runtime = {
+      id, pid, pidStart, qmp, liveDef: live, runDir, monitor, consoles: new Map(), startedAt,
+      expectedExit: undefined, fakeReboot: false, pauseReason: undefined, inShutdown: false, finalized: false,
+      statusWrites: Promise.resolve(), monitorReady: undefined,
+    };
+    revert.add(() => {
+      rt.expectedExit = 'failed';
+      rt.finalized = true;
+      rt.qmp?.close();
+      for (const c of rt.consoles.values()) c.close();
+      if (dom.runtime === rt) dom.runtime = undefined;
+    }, 'monitor and consoles');
+    await connectConsoles(ctx, rt, false);
+    await configureMonitor(qmp, live);
+    dom.runtime = rt;
+    watch(ctx, dom, rt);
+    if (!opts.paused) await qmp.execute('cont');
+    dom.transition(opts.paused ? 'start-paused' : 'start');
+    await saveStatus(ctx, dom);
+    revert.success();
+  } catch (e) {
+    await revert.fail();
+    dom.restoreState('shut off', 'failed');
+    throw e;
+  }
+  ctx.changed(dom, 'Started', 'Booted');
+  if (opts.paused) ctx.changed(dom, 'Suspended', 'Paused');
+}
+
+async function checkFiles(def: DomainDef): Promise<void> {
+  const files = [def.os.kernel, def.os.initrd, ...def.devices.disks.map((d) => d.source)];
+  for (const f of files) {
+    if (f === undefined) continue;
+    try {
+      await fs.access(f);
+    } catch (e) {
+      throw new VireoError('STORAGE_MISSING', `Cannot access storage file '${f}': No such file or directory`, { cause: e });
+    }
+  }
+}
