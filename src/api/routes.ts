@@ -101,7 +101,10 @@ export const SCHEMAS: SchemaRegistry = {
       passwd: str('only with security-info=1'),
     }, ['type', 'listen', 'port']) },
   }),
-  DomainJob: obj({ job: nullable(obj({ name: str("e.g. 'start'"), kind: { type: 'string', enum: ['short', 'long'] }, elapsedMs: int() })) }),
+  DomainJob: obj({
+    job: nullable(obj({ name: str("e.g. 'start'"), kind: { type: 'string', enum: ['short', 'long'] }, elapsedMs: int() })),
+    waiting: int('jobs queued behind it'),
+  }),
   DescriptionResponse: obj({ text: nullable(str('null when there is none')) }),
   DescriptionRequest: obj({
     title: bool('the title rather than the description'),

@@ -195,6 +195,8 @@ export interface DomainDevices {
 /** GET /v1/domains/{ref}/job: the job a running domain is busy with, if any. */
 export interface DomainJob {
   job: { name: string; kind: 'short' | 'long'; elapsedMs: number } | null;
+  /** Jobs queued behind it. */
+  waiting: number;
 }
 
 /** GET /v1/domains/{ref}/description[?title=1][&live=1|config=1] */

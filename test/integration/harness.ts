@@ -4,6 +4,7 @@
  * leaves no QEMU process behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as http from 'node:http';
 import { mkdtempSync, rmSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -98,6 +99,21 @@ export class TestDaemon {
   /** Run the vireo CLI against this daemon. */
   vireo(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
     return runCli(['-c', this.uri, ...args], opts);
+  }
+
+  /** One request to the daemon's JSON API (for what the CLI does not show). */
+  api(method: string, urlPath: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+    return new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const headers = payload === undefined ? {} : { 'content-type': 'application/json' };
+      const req = http.request({ socketPath: this.socket, method, path: urlPath, headers }, (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: text === '' ? undefined : (JSON.parse(text) as unknown) }));
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
   }
 
   /** The QMP socket of a running guest, from its status file (for tests that act while vireod is down). */

@@ -87,7 +87,7 @@ class FakeClient implements CliClient {
     return Promise.resolve({ disks: [], interfaces: [], graphics: [] });
   }
   job(): Promise<DomainJob> {
-    return Promise.resolve({ job: null });
+    return Promise.resolve({ job: null, waiting: 0 });
   }
   description(): Promise<string | null> {
     return Promise.resolve(null);

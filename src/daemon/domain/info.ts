@@ -33,7 +33,8 @@ export function devicesOf(def: DomainDef, opts: { securityInfo?: boolean } = {})
 /** domjobinfo/domcontrol: the job a domain is running, if any. */
 export function jobOf(dom: Domain): DomainJob {
   const j = dom.jobs.current;
-  return j === undefined ? { job: null } : { job: { name: j.name, kind: j.kind, elapsedMs: Date.now() - j.startedAt } };
+  const waiting = dom.jobs.waiting;
+  return j === undefined ? { job: null, waiting } : { job: { name: j.name, kind: j.kind, elapsedMs: Date.now() - j.startedAt }, waiting };
 }
 
 /** The title or description of a definition, null when it has none. */

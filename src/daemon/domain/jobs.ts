@@ -28,6 +28,13 @@ export class JobQueue {
 
   constructor(private readonly domainName: () => string) {}
 
+  private queued = 0;
+
+  /** How many jobs wait behind the running one. */
+  get waiting(): number {
+    return this.queued;
+  }
+
   /** The job running now, if any (for domjobinfo and error messages). */
   get current(): Readonly<ActiveJob> | undefined {
     return this.active;
@@ -50,8 +57,13 @@ export class JobQueue {
     const epoch = this.epoch;
     const prev = this.tail;
     const gate = this.gate.promise;
+    this.queued++;
     const next = (async () => {
-      await Promise.race([prev, gate]);
+      try {
+        await Promise.race([prev, gate]);
+      } finally {
+        this.queued--;
+      }
       if (this.epoch !== epoch) throw this.aborted(name, 'before it could run');
       const job = { name, kind, startedAt: Date.now() };
       this.active = job;
