@@ -17,6 +17,7 @@ import { persistentHostState } from '../../qemu/prepare.js';
 import { processCpuTimeNs } from '../../util/proc.js';
 import { readTail } from '../../util/atomic.js';
 import { logger } from '../../util/log.js';
+import { Revert } from '../../util/revert.js';
 import type { Registry, Table } from '../registry.js';
 import { Store } from './store.js';
 import { Domain, type Runtime } from './domain.js';
@@ -428,17 +429,16 @@ export class DomainService {
       const old = dom.persistent;
       // Through the XML parser: the new name meets every rule a defined name meets.
       const next = parseDomainXml(formatDomainXml({ ...old, name }));
-      // Taken now, before any await: a define of the new name meanwhile is refused.
-      this.table.rename(dom.uuid, name);
-      try {
-        await this.store.saveConfig(next);
-      } catch (e) {
-        this.table.rename(dom.uuid, old.name);
-        throw e;
-      }
       const autostart = dom.autostart;
-      await this.store.removeConfig(old.name);
-      if (autostart) await this.store.setAutostart(next.name, true);
+      await Revert.run(async (revert) => {
+        // Taken now, before any await: a define of the new name meanwhile is refused.
+        this.table.rename(dom.uuid, name);
+        revert.add(() => this.table.rename(dom.uuid, old.name), 'the new name');
+        await this.store.saveConfig(next);
+        revert.add(() => this.store.removeConfig(next.name), 'the new config');
+        if (autostart) await this.store.setAutostart(next.name, true);
+        await this.store.removeConfig(old.name);
+      });
       this.changed(dom, 'Undefined', 'Renamed'); // under the old name
       dom.persistent = next;
       this.changed(dom, 'Defined', 'Renamed');
