@@ -74,7 +74,8 @@ export class TestDaemon {
   /** Start vireod and wait until its API answers. */
   async start(): Promise<void> {
     this.stderr = '';
-    this.proc = spawn(process.execPath, [path.join(REPO, 'bin', 'vireod'), '--root', this.root], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // bin/vireod itself, as users run it: it picks the Node LTS from node_modules.
+    this.proc = spawn(path.join(REPO, 'bin', 'vireod'), ['--root', this.root], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
     const exited = new Promise<void>((resolve) => this.proc!.once('exit', () => resolve()));
     let done = false;
@@ -83,6 +84,11 @@ export class TestDaemon {
       if (done) throw new Error(`vireod exited during start-up:\n${this.stderr}`);
       return existsSync(this.socket) && (await this.vireo(['uri'])).code === 0;
     }, 20_000, 'vireod to answer');
+  }
+
+  /** The running daemon's pid (bin/vireod execs Node, so this is Node's own). */
+  get pid(): number | undefined {
+    return this.proc?.pid;
   }
 
   /** Stop the daemon with a signal (SIGKILL: a crash; guests must survive either way). */
