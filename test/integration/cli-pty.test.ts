@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { VireoClient } from '../../src/client/client.js';
-import { TestDaemon, guestXml, waitFor, READY_LINE } from './harness.js';
+import { TestDaemon, guestXml, waitFor, READY_LINE, SOON, BOOT } from './harness.js';
 import { KEY, Pty } from './cli-pty.js';
 
 const PROMPT = 'vireo # ';
@@ -137,7 +137,7 @@ describe('console on a terminal', () => {
     await waitFor(async () => {
       t.type('echo vireo-$((6*7))\r');
       return t.expect('vireo-42', 1000).then(() => true, () => false);
-    }, 30_000, 'the guest shell to answer');
+    }, BOOT, 'the guest shell to answer');
   }
 
   /** The console is free again once the daemon has seen the previous reader go. */
@@ -146,7 +146,7 @@ describe('console on a terminal', () => {
       const s = await client.attachConsole('c1').catch(() => undefined);
       s?.destroy();
       return s !== undefined;
-    }, 5000, 'the console to be free');
+    }, SOON, 'the console to be free');
   }
 
   test('attach, type into the guest, Ctrl+] detaches and the terminal is restored', async () => {
@@ -222,7 +222,7 @@ describe('console on a terminal', () => {
   test('start --console and create --console attach once the guest runs', async () => {
     const s = new Pty('vireo start --console c2; echo "rc=$?"', env);
     await s.expect("Domain 'c2' started\nConnected to domain 'c2'\nEscape character is ^] (Ctrl + ])\n");
-    await s.expect(READY_LINE, 60_000);
+    await s.expect(READY_LINE, BOOT);
     s.type(KEY.escape);
     await s.expect('rc=0');
     await s.exit();

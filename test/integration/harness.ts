@@ -15,6 +15,14 @@ export const KERNEL = path.join(GUEST_DIR, 'vmlinux');
 export const INITRD = path.join(GUEST_DIR, 'initrd.img');
 export const READY_LINE = 'vireo-guest: ready';
 
+// How long a test waits, at most, for what it waits on. Only a failing test waits that long, so
+// both are generous: integration files run two at a time on two cores, guests run under TCG, and
+// other work may share the machine.
+/** Something vireod, QEMU or the CLI does at once: an event, a state change, an exit, an answer. */
+export const SOON = 30_000;
+/** A guest booting (or rebooting) to its ready line, or acting on a command typed into its shell. */
+export const BOOT = 180_000;
+
 export interface CliResult {
   code: number;
   stdout: string;
@@ -83,7 +91,7 @@ export class TestDaemon {
     await waitFor(async () => {
       if (done) throw new Error(`vireod exited during start-up:\n${this.stderr}`);
       return existsSync(this.socket) && (await this.vireo(['uri'])).code === 0;
-    }, 20_000, 'vireod to answer');
+    }, SOON, 'vireod to answer');
   }
 
   /** The running daemon's pid (bin/vireod execs Node, so this is Node's own). */
@@ -133,12 +141,12 @@ export class TestDaemon {
         // already gone
       }
     }
-    await waitFor(() => this.qemuPids().length === 0, 10_000, 'QEMU processes to exit');
+    await waitFor(() => this.qemuPids().length === 0, SOON, 'QEMU processes to exit');
     rmSync(this.root, { recursive: true, force: true });
   }
 
   /** Wait until the guest's serial console shows `text` (read through the API, as a user would). */
-  async waitConsole(name: string, text: string, timeoutMs = 60_000): Promise<void> {
+  async waitConsole(name: string, text: string, timeoutMs = BOOT): Promise<void> {
     await waitFor(async () => (await this.vireo(['console-log', name])).stdout.includes(text), timeoutMs, `'${text}' on ${name}'s console`);
   }
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { VireoClient } from '../../src/client/client.js';
-import { TestDaemon, guestXml, waitFor, READY_LINE } from './harness.js';
+import { TestDaemon, guestXml, waitFor, READY_LINE, SOON, BOOT } from './harness.js';
 
 const readyCount = async (d: TestDaemon, name: string): Promise<number> =>
   (await d.vireo(['console-log', name])).stdout.split(READY_LINE).length - 1;
@@ -25,7 +25,7 @@ describe('lifecycle actions', () => {
         s.write(`${line}\r`);
         await new Promise((r) => setTimeout(r, 500));
         return done();
-      }, 30_000, `'${line}' to take effect in ${name}`);
+      }, BOOT, `'${line}' to take effect in ${name}`);
     } finally {
       s.destroy();
     }
@@ -45,7 +45,7 @@ describe('lifecycle actions', () => {
     assert.equal((await d.vireo(['start', 'a1'])).code, 0);
     await d.waitConsole('a1', READY_LINE);
     assert.equal((await d.vireo(['shutdown', 'a1'])).code, 0);
-    await waitFor(async () => (await readyCount(d, 'a1')) >= 2, 60_000, 'a1 to boot again');
+    await waitFor(async () => (await readyCount(d, 'a1')) >= 2, BOOT, 'a1 to boot again');
     assert.match(await d.domstate('a1'), /^running/);
     assert.equal(d.qemuPids().length, 1, 'the same QEMU, reset rather than restarted');
     assert.equal((await d.vireo(['destroy', 'a1'])).code, 0);
@@ -80,7 +80,7 @@ describe('lifecycle actions', () => {
     try {
       await typeUntil('a4', 'echo c > /proc/sysrq-trigger', async () => (await d.domstate('a4')).startsWith('shut off'));
       assert.equal(await d.domstate('a4'), 'shut off (crashed)');
-      await waitFor(() => events.includes('Stopped Crashed'), 5000, 'the Stopped Crashed event');
+      await waitFor(() => events.includes('Stopped Crashed'), SOON, 'the Stopped Crashed event');
       assert.ok(events.includes('Crashed Panicked'), events.join(', '));
     } finally {
       stop();

@@ -3,7 +3,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { TestDaemon, guestXml, waitFor, READY_LINE } from './harness.js';
+import { TestDaemon, guestXml, waitFor, READY_LINE, SOON, BOOT } from './harness.js';
 
 const count = (s: string, needle: string): number => s.split(needle).length - 1;
 
@@ -83,14 +83,14 @@ describe('guest lifecycle through the CLI', () => {
   test('reboot goes through the guest and boots it again', async () => {
     const r = await d.vireo(['reboot', 'vm1']);
     assert.equal(r.stdout, "Domain 'vm1' is being rebooted\n\n");
-    await waitFor(async () => count((await d.vireo(['console-log', 'vm1'])).stdout, READY_LINE) >= 2, 60_000, 'the guest to boot twice');
+    await waitFor(async () => count((await d.vireo(['console-log', 'vm1'])).stdout, READY_LINE) >= 2, BOOT, 'the guest to boot twice');
     assert.match(await d.domstate('vm1'), /^running/);
   });
 
   test('reset resets the guest at once', async () => {
     const before = count((await d.vireo(['console-log', 'vm1'])).stdout, READY_LINE);
     assert.equal((await d.vireo(['reset', 'vm1'])).stdout, "Domain 'vm1' was reset\n\n");
-    await waitFor(async () => count((await d.vireo(['console-log', 'vm1'])).stdout, READY_LINE) > before, 60_000, 'the guest to boot after reset');
+    await waitFor(async () => count((await d.vireo(['console-log', 'vm1'])).stdout, READY_LINE) > before, BOOT, 'the guest to boot after reset');
   });
 
   test('the guest survives vireod being killed, and the new vireod controls it', async () => {
@@ -107,7 +107,7 @@ describe('guest lifecycle through the CLI', () => {
 
   test('shutdown powers the guest off through ACPI', async () => {
     assert.equal((await d.vireo(['shutdown', 'vm1'])).stdout, "Domain 'vm1' is being shutdown\n\n");
-    await waitFor(async () => (await d.domstate('vm1')) === 'shut off (shutdown)', 30_000, 'vm1 to shut off');
+    await waitFor(async () => (await d.domstate('vm1')) === 'shut off (shutdown)', BOOT, 'vm1 to shut off');
     assert.deepEqual(d.qemuPids(), []);
   });
 
@@ -137,7 +137,7 @@ describe('guest lifecycle through the CLI', () => {
     assert.equal((await d.vireo(['start', 'vm1'])).code, 0);
     const [pid] = d.qemuPids();
     process.kill(pid!, 'SIGKILL');
-    await waitFor(async () => (await d.domstate('vm1')) === 'shut off (crashed)', 10_000, 'vm1 to be seen as crashed');
+    await waitFor(async () => (await d.domstate('vm1')) === 'shut off (crashed)', SOON, 'vm1 to be seen as crashed');
     assert.equal((await d.vireo(['list', '--all'])).code, 0);
   });
 
@@ -147,7 +147,7 @@ describe('guest lifecycle through the CLI', () => {
     assert.equal((await d.vireo(['list', '--all', '--autostart', '--name'])).stdout, 'vm1\n\n');
     await d.stop();
     await d.start();
-    await waitFor(async () => (await d.domstate('vm1')) === 'running (booted)', 20_000, 'vm1 to autostart');
+    await waitFor(async () => (await d.domstate('vm1')) === 'running (booted)', SOON, 'vm1 to autostart');
     assert.equal((await d.vireo(['autostart', '--disable', 'vm1'])).stdout, "Domain 'vm1' unmarked as autostarted\n\n");
   });
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import * as path from 'node:path';
-import { TestDaemon, guestXml, waitFor, READY_LINE } from './harness.js';
+import { TestDaemon, guestXml, waitFor, READY_LINE, SOON } from './harness.js';
 
 /** Send QMP commands to a guest's monitor directly (only possible while vireod is down). */
 async function qmp(socket: string, commands: string[]): Promise<string> {
@@ -51,7 +51,7 @@ describe('vireod restarts', () => {
     } finally {
       process.kill(pid!, 'SIGCONT');
     }
-    await waitFor(async () => (await d.vireo(['suspend', 'r1'])).code === 0, 20_000, 'vireod to take the monitor back');
+    await waitFor(async () => (await d.vireo(['suspend', 'r1'])).code === 0, SOON, 'vireod to take the monitor back');
     assert.equal(await d.domstate('r1'), 'paused (user)');
     assert.equal((await d.vireo(['destroy', 'r1'])).code, 0);
   });
@@ -64,7 +64,7 @@ describe('vireod restarts', () => {
     // With -no-shutdown the powered-off QEMU waits for its manager.
     assert.equal(d.qemuPids().length, 1);
     await d.start();
-    await waitFor(async () => (await d.domstate('r2')) === 'shut off (shutdown)', 20_000, 'r2 to be shut off');
+    await waitFor(async () => (await d.domstate('r2')) === 'shut off (shutdown)', SOON, 'r2 to be shut off');
     assert.deepEqual(d.qemuPids(), []);
   });
 
@@ -73,7 +73,7 @@ describe('vireod restarts', () => {
     const [pid] = d.qemuPids();
     await d.stop('SIGKILL');
     process.kill(pid!, 'SIGKILL');
-    await waitFor(() => d.qemuPids().length === 0, 5000, 'QEMU to die');
+    await waitFor(() => d.qemuPids().length === 0, SOON, 'QEMU to die');
     await d.start();
     assert.equal(await d.domstate('r3'), 'shut off (crashed)');
     assert.equal((await d.vireo(['start', 'r3'])).code, 0, 'and it can be started again');
