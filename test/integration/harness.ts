@@ -131,9 +131,18 @@ export class TestDaemon {
     return pids;
   }
 
-  /** Stop the daemon, kill any QEMU it left, remove the root. */
+  /**
+   * Stop the daemon, kill any QEMU it left, remove the root. SIGTERM first, as a service manager
+   * would: a daemon that exits writes its V8 coverage (scripts/run-tests.mjs); SIGKILL if it hangs.
+   */
   async cleanup(): Promise<void> {
-    await this.stop('SIGKILL');
+    const p = this.proc;
+    const hung = setTimeout(() => p?.kill('SIGKILL'), SOON);
+    try {
+      await this.stop('SIGTERM');
+    } finally {
+      clearTimeout(hung);
+    }
     for (const pid of this.qemuPids()) {
       try {
         process.kill(pid, 'SIGKILL');
