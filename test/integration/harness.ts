@@ -4,6 +4,7 @@
  * leaves no QEMU process behind.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { TestContext } from 'node:test';
 import { mkdtempSync, rmSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -94,6 +95,12 @@ export class TestDaemon {
     }, SOON, 'vireod to answer');
   }
 
+  /** Whether the daemon runs (a test may have stopped or killed it). */
+  get running(): boolean {
+    const p = this.proc;
+    return p !== undefined && p.exitCode === null && p.signalCode === null;
+  }
+
   /** The running daemon's pid (bin/vireod execs Node, so this is Node's own). */
   get pid(): number | undefined {
     return this.proc?.pid;
@@ -159,6 +166,18 @@ export class TestDaemon {
     await waitFor(async () => (await this.vireo(['console-log', name])).stdout.includes(text), timeoutMs, `'${text}' on ${name}'s console`);
   }
 
+  /**
+   * Wait until the guest's shell has started on the console since its last boot (busybox sh
+   * prints its banner, then the prompt): keys typed before that are lost.
+   */
+  async waitShell(name: string, timeoutMs = BOOT): Promise<void> {
+    await waitFor(async () => {
+      const log = (await this.vireo(['console-log', name])).stdout;
+      const i = log.lastIndexOf(READY_LINE);
+      return i >= 0 && SHELL_PROMPT.test(log.slice(i));
+    }, timeoutMs, `the shell on ${name}'s console`);
+  }
+
   async domstate(name: string): Promise<string> {
     return (await this.vireo(['domstate', '--reason', name])).stdout.trim();
   }
@@ -178,6 +197,28 @@ export function runCli(args: string[], opts: { input?: string; env?: NodeJS.Proc
     p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     p.stdin!.end(opts.input ?? '');
   });
+}
+
+/** The test guest's shell after it starts: busybox sh's banner, then its prompt. */
+const SHELL_PROMPT = /Enter 'help' for a list of built-in commands\.\r?\n[\s\S]*# /;
+
+/**
+ * The steps of one scenario, run in order as subtests of one test. Each step starts where the
+ * previous one left the guest, so after a failed step the rest are skipped (their failures would
+ * only echo it).
+ */
+export function scenario(t: TestContext): (name: string, fn: () => Promise<void>) => Promise<void> {
+  let failed: string | undefined;
+  return async (name, fn) => {
+    await t.test(name, { skip: failed === undefined ? false : `an earlier step failed: ${failed}` }, async () => {
+      try {
+        await fn();
+      } catch (e) {
+        failed = name;
+        throw e;
+      }
+    });
+  };
 }
 
 /** Poll `cond` until it is true; fail with a message naming what was awaited. */
