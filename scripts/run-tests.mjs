@@ -33,8 +33,12 @@ const only = process.argv.slice(2);
 const pick = (list) => (only.length > 0 ? list.filter((f) => only.some((o) => f.includes(o))) : list);
 const unit = pick(files('dist/test/unit'));
 const integration = pick(files('dist/test/integration'));
+// The longest files start first, so that the two lanes end together (seconds measured alone on
+// this 2-core machine; a file not listed counts as short).
+const SECONDS_ALONE = { 'cli-golden': 60, 'lifecycle-actions': 50, 'domain-xml': 45, 'lifecycle': 25, 'restart': 22, 'cli-pty': 20 };
+const weight = (f) => SECONDS_ALONE[path.basename(f, '.test.js')] ?? 0;
 const alone = integration.filter((f) => ALONE.has(path.basename(f)));
-const shared = integration.filter((f) => !ALONE.has(path.basename(f)));
+const shared = integration.filter((f) => !ALONE.has(path.basename(f))).sort((a, b) => weight(b) - weight(a));
 
 const work = mkdtempSync(path.join(tmpdir(), 'vireo-run-tests-'));
 // Coverage: V8 writes it for every Node process that inherits NODE_V8_COVERAGE: the test files,
@@ -47,6 +51,9 @@ rmSync(coverageDir, { recursive: true, force: true });
 if (COVERAGE) mkdirSync(coverageDir, { recursive: true });
 const env = COVERAGE ? { ...process.env, NODE_V8_COVERAGE: coverageDir } : process.env;
 const totals = { pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 };
+// Seconds per phase, printed after each and together before the closing line, so that a CI log
+// shows where its time went (scripts/test.sh passes the set-up's time in).
+const timing = process.env.VIREO_SETUP_SECONDS ? [`setup ${process.env.VIREO_SETUP_SECONDS} s`] : [];
 let failed = false;
 
 /** One `node --test` run: spec output on the terminal, TAP into a file for the totals. */
@@ -67,7 +74,8 @@ function phase(name, list, concurrency) {
     if (m) totals[k] += Number(m[1]);
   }
   const s = ((Date.now() - started) / 1000).toFixed(1);
-  console.log(`run-tests: ${name}: ${list.length} file(s), concurrency ${concurrency}, ${s} s${r.status === 0 ? '' : `, exit ${r.status ?? r.signal}`}`);
+  timing.push(`${name} ${s} s`);
+  console.log(`timing: ${name} ${s} s (${list.length} file(s), ${concurrency} at a time)${r.status === 0 ? '' : `; exit ${r.status ?? r.signal}`}`);
 }
 
 phase('unit', unit, 2);
@@ -80,7 +88,12 @@ if (unit.length + integration.length === 0) {
   console.error(`run-tests: no test file matches ${only.join(' ')}`);
   process.exit(1);
 }
-if (COVERAGE) report();
+if (COVERAGE) {
+  const started = Date.now();
+  report();
+  timing.push(`coverage ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+console.log(`\ntiming: ${timing.join(', ')}`);
 
 /**
  * Coverage of src/, mapped from dist/ to the .ts sources through tsc's source maps, as a table
@@ -107,5 +120,5 @@ function report() {
   if (r.status !== 0) console.log(`run-tests: the coverage report failed (exit ${r.status ?? r.signal}); the tests' result stands`);
 }
 // The plain closing line: what a reader of the log (or CI) counts. Cancelled tests count as failed.
-console.log(`\ntests: ${totals.pass} passed, ${totals.fail + totals.cancelled} failed, ${totals.skipped} skipped`);
+console.log(`tests: ${totals.pass} passed, ${totals.fail + totals.cancelled} failed, ${totals.skipped} skipped`);
 process.exit(failed || totals.fail + totals.cancelled > 0 ? 1 : 0);
