@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync, mkdirSync, copyFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { TestDaemon, REPO, KERNEL, INITRD, BOOT, waitFor } from './harness.js';
+import { TestDaemon, REPO, GUEST_DIR, KERNEL, INITRD, BOOT, waitFor } from './harness.js';
 
 const GOLDEN = path.join(REPO, 'test', 'cli-golden');
 const UPDATE = process.env.VIREO_GOLDEN_UPDATE === '1';
@@ -59,6 +59,8 @@ function normalize(text: string, env: Env): string {
   return text
     .split(env.dir).join('@DIR@')
     .split(env.daemon.root).join('@ROOT@')
+    // A guest built elsewhere (VIREO_GUEST_DIR) reads as the default one.
+    .split(GUEST_DIR).join(path.join(REPO, '.cache', 'guest'))
     .split(REPO).join('@REPO@')
     .replace(/\(Time: \d+\.\d{3} ms\)/g, '(Time: @MS@ ms)')
     .replace(/^(CPU time: +)\d+\.\ds$/gm, '$1@CPUTIME@')
