@@ -25,6 +25,9 @@ test('the tests themselves run on the Node LTS from node_modules', () => {
 });
 
 test('vireod runs on the Node LTS from node_modules, whatever node is on PATH', async () => {
+  const help = spawnSync(path.join(REPO, 'bin', 'vireod'), ['--help'], { env: withFakeNode, encoding: 'utf8' });
+  assert.deepEqual([help.status, help.stderr], [0, '']);
+  assert.match(help.stdout, /^Usage: vireod /);
   const d = new TestDaemon();
   try {
     await d.start();
