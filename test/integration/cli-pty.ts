@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import { REPO } from './harness.js';
+import { REPO, SOON } from './harness.js';
 
 /** Keys as a terminal sends them. */
 export const KEY = {
@@ -96,7 +96,7 @@ export class Pty {
     for (const k of singles) {
       const before = this.raw.length;
       this.type(k);
-      const deadline = Date.now() + 5000;
+      const deadline = Date.now() + SOON;
       while (this.raw.length === before) {
         if (Date.now() > deadline) throw new Error(`no reaction on the terminal to ${JSON.stringify(k)}; it shows:\n${JSON.stringify(this.raw.slice(-300))}`);
         await this.changed(100);
@@ -128,7 +128,7 @@ export class Pty {
    * Wait until the output after the previous match contains `what`; the next expect() looks only
    * after this match. Fails with the screen so far if it does not come.
    */
-  async expect(what: string | RegExp, timeoutMs = 20_000): Promise<string> {
+  async expect(what: string | RegExp, timeoutMs = SOON): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const raw = this.raw.slice(this.mark);
@@ -157,7 +157,7 @@ export class Pty {
   }
 
   /** Wait for the command to end; resolves to its exit status. */
-  async exit(timeoutMs = 20_000): Promise<number> {
+  async exit(timeoutMs = SOON): Promise<number> {
     const timer = setTimeout(() => this.proc.kill('SIGKILL'), timeoutMs);
     try {
       return await this.exited;

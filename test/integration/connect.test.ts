@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { TestDaemon, runCli, waitFor } from './harness.js';
+import { TestDaemon, runCli, waitFor, SOON } from './harness.js';
 
 describe('connecting', () => {
   const d = new TestDaemon();
@@ -53,7 +53,7 @@ describe('vireo:///session', () => {
     }).map(Number);
   after(async () => {
     for (const pid of sessionPids()) process.kill(pid, 'SIGTERM');
-    await waitFor(() => sessionPids().length === 0, 10_000, 'the session daemon to stop');
+    await waitFor(() => sessionPids().length === 0, SOON, 'the session daemon to stop');
     rmSync(home, { recursive: true, force: true });
   });
 

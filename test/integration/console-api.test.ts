@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
 import { VireoClient } from '../../src/client/client.js';
 import { VireoError } from '../../src/api/errors.js';
-import { TestDaemon, guestXml, waitFor, READY_LINE } from './harness.js';
+import { TestDaemon, guestXml, waitFor, READY_LINE, SOON } from './harness.js';
 
 function collect(s: Duplex): { text: () => string; ended: Promise<void> } {
   let buf = '';
@@ -26,7 +26,7 @@ describe('console through the API', () => {
     writeFileSync(f, guestXml('c1'));
     await client.define(guestXml('c1'));
     await client.start('c1');
-    await d.waitConsole('c1', READY_LINE);
+    await d.waitShell('c1');
   });
   after(async () => {
     client.close();
@@ -38,13 +38,9 @@ describe('console through the API', () => {
     const watcher = await client.attachConsole('c1', { readOnly: true });
     const out = collect(rw);
     const seen = collect(watcher);
-    // busybox init restarts the shell after a second; keep typing until it answers.
-    await waitFor(async () => {
-      rw.write('echo vireo-$((6*7))\r');
-      await new Promise((r) => setTimeout(r, 300));
-      return out.text().includes('vireo-42');
-    }, 30_000, 'the guest shell to answer');
-    await waitFor(() => seen.text().includes('vireo-42'), 5000, 'the watcher to see the answer');
+    rw.write('echo vireo-$((6*7))\r');
+    await waitFor(() => out.text().includes('vireo-42'), SOON, 'the guest shell to answer');
+    await waitFor(() => seen.text().includes('vireo-42'), SOON, 'the watcher to see the answer');
     rw.destroy();
     watcher.destroy();
   });
@@ -55,7 +51,7 @@ describe('console through the API', () => {
     await waitFor(async () => {
       first = await client.attachConsole('c1').catch(() => undefined);
       return first !== undefined;
-    }, 5000, 'the console to be free');
+    }, SOON, 'the console to be free');
     if (first === undefined) throw new Error('unreachable');
     const firstOut = collect(first);
     await assert.rejects(client.attachConsole('c1'), (e: unknown) => e instanceof VireoError && /Active console session exists/.test(e.message));
@@ -67,7 +63,7 @@ describe('console through the API', () => {
   test('replay sends recent output first', async () => {
     const s = await client.attachConsole('c1', { readOnly: true, replay: true });
     const out = collect(s);
-    await waitFor(() => out.text().includes(READY_LINE), 5000, 'the replayed ready line');
+    await waitFor(() => out.text().includes(READY_LINE), SOON, 'the replayed ready line');
     s.destroy();
   });
 

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
+import type { TestContext } from 'node:test';
 import { mkdtempSync, rmSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -15,6 +16,14 @@ export const GUEST_DIR = process.env.VIREO_GUEST_DIR ?? path.join(REPO, '.cache'
 export const KERNEL = path.join(GUEST_DIR, 'vmlinux');
 export const INITRD = path.join(GUEST_DIR, 'initrd.img');
 export const READY_LINE = 'vireo-guest: ready';
+
+// How long a test waits, at most, for what it waits on. Only a failing test waits that long, so
+// both are generous: integration files run two at a time on two cores, guests run under TCG, and
+// other work may share the machine.
+/** Something vireod, QEMU or the CLI does at once: an event, a state change, an exit, an answer. */
+export const SOON = 30_000;
+/** A guest booting (or rebooting) to its ready line, or acting on a command typed into its shell. */
+export const BOOT = 180_000;
 
 export interface CliResult {
   code: number;
@@ -75,7 +84,8 @@ export class TestDaemon {
   /** Start vireod and wait until its API answers. */
   async start(): Promise<void> {
     this.stderr = '';
-    this.proc = spawn(process.execPath, [path.join(REPO, 'bin', 'vireod'), '--root', this.root], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // bin/vireod itself, as users run it: it picks the Node LTS from node_modules.
+    this.proc = spawn(path.join(REPO, 'bin', 'vireod'), ['--root', this.root], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
     const exited = new Promise<void>((resolve) => this.proc!.once('exit', () => resolve()));
     let done = false;
@@ -83,7 +93,18 @@ export class TestDaemon {
     await waitFor(async () => {
       if (done) throw new Error(`vireod exited during start-up:\n${this.stderr}`);
       return existsSync(this.socket) && (await this.vireo(['uri'])).code === 0;
-    }, 20_000, 'vireod to answer');
+    }, SOON, 'vireod to answer');
+  }
+
+  /** Whether the daemon runs (a test may have stopped or killed it). */
+  get running(): boolean {
+    const p = this.proc;
+    return p !== undefined && p.exitCode === null && p.signalCode === null;
+  }
+
+  /** The running daemon's pid (bin/vireod execs Node, so this is Node's own). */
+  get pid(): number | undefined {
+    return this.proc?.pid;
   }
 
   /** Stop the daemon with a signal (SIGKILL: a crash; guests must survive either way). */
@@ -138,9 +159,18 @@ export class TestDaemon {
     return pids;
   }
 
-  /** Stop the daemon, kill any QEMU it left, remove the root. */
+  /**
+   * Stop the daemon, kill any QEMU it left, remove the root. SIGTERM first, as a service manager
+   * would: a daemon that exits writes its V8 coverage (scripts/run-tests.mjs); SIGKILL if it hangs.
+   */
   async cleanup(): Promise<void> {
-    await this.stop('SIGKILL');
+    const p = this.proc;
+    const hung = setTimeout(() => p?.kill('SIGKILL'), SOON);
+    try {
+      await this.stop('SIGTERM');
+    } finally {
+      clearTimeout(hung);
+    }
     for (const pid of this.qemuPids()) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -148,13 +178,25 @@ export class TestDaemon {
         // already gone
       }
     }
-    await waitFor(() => this.qemuPids().length === 0, 10_000, 'QEMU processes to exit');
+    await waitFor(() => this.qemuPids().length === 0, SOON, 'QEMU processes to exit');
     rmSync(this.root, { recursive: true, force: true });
   }
 
   /** Wait until the guest's serial console shows `text` (read through the API, as a user would). */
-  async waitConsole(name: string, text: string, timeoutMs = 60_000): Promise<void> {
+  async waitConsole(name: string, text: string, timeoutMs = BOOT): Promise<void> {
     await waitFor(async () => (await this.vireo(['console-log', name])).stdout.includes(text), timeoutMs, `'${text}' on ${name}'s console`);
+  }
+
+  /**
+   * Wait until the guest's shell has started on the console since its last boot (busybox sh
+   * prints its banner, then the prompt): keys typed before that are lost.
+   */
+  async waitShell(name: string, timeoutMs = BOOT): Promise<void> {
+    await waitFor(async () => {
+      const log = (await this.vireo(['console-log', name])).stdout;
+      const i = log.lastIndexOf(READY_LINE);
+      return i >= 0 && SHELL_PROMPT.test(log.slice(i));
+    }, timeoutMs, `the shell on ${name}'s console`);
   }
 
   async domstate(name: string): Promise<string> {
@@ -178,6 +220,28 @@ export function runCli(args: string[], opts: { input?: string; env?: NodeJS.Proc
     p.stdin!.on('error', () => {});
     p.stdin!.end(opts.input ?? '');
   });
+}
+
+/** The test guest's shell after it starts: busybox sh's banner, then its prompt. */
+const SHELL_PROMPT = /Enter 'help' for a list of built-in commands\.\r?\n[\s\S]*# /;
+
+/**
+ * The steps of one scenario, run in order as subtests of one test. Each step starts where the
+ * previous one left the guest, so after a failed step the rest are skipped (their failures would
+ * only echo it).
+ */
+export function scenario(t: TestContext): (name: string, fn: () => Promise<void>) => Promise<void> {
+  let failed: string | undefined;
+  return async (name, fn) => {
+    await t.test(name, { skip: failed === undefined ? false : `an earlier step failed: ${failed}` }, async () => {
+      try {
+        await fn();
+      } catch (e) {
+        failed = name;
+        throw e;
+      }
+    });
+  };
 }
 
 /** Poll `cond` until it is true; fail with a message naming what was awaited. */

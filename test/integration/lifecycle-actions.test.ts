@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { VireoClient } from '../../src/client/client.js';
-import { TestDaemon, guestXml, waitFor, READY_LINE } from './harness.js';
+import { TestDaemon, guestXml, waitFor, READY_LINE, SOON, BOOT } from './harness.js';
 
 const readyCount = async (d: TestDaemon, name: string): Promise<number> =>
   (await d.vireo(['console-log', name])).stdout.split(READY_LINE).length - 1;
@@ -17,15 +17,13 @@ describe('lifecycle actions', () => {
     writeFileSync(f, guestXml(name, o));
     assert.equal((await d.vireo(['define', f])).code, 0);
   };
-  /** Type a command at the guest's shell through the console, until `done` holds. */
+  /** Type a command at the guest's shell through the console, once the shell is there; wait until `done` holds. */
   const typeUntil = async (name: string, line: string, done: () => Promise<boolean>): Promise<void> => {
+    await d.waitShell(name);
     const s = await client.attachConsole(name);
     try {
-      await waitFor(async () => {
-        s.write(`${line}\r`);
-        await new Promise((r) => setTimeout(r, 500));
-        return done();
-      }, 30_000, `'${line}' to take effect in ${name}`);
+      s.write(`${line}\r`);
+      await waitFor(done, BOOT, `'${line}' to take effect in ${name}`);
     } finally {
       s.destroy();
     }
@@ -45,7 +43,7 @@ describe('lifecycle actions', () => {
     assert.equal((await d.vireo(['start', 'a1'])).code, 0);
     await d.waitConsole('a1', READY_LINE);
     assert.equal((await d.vireo(['shutdown', 'a1'])).code, 0);
-    await waitFor(async () => (await readyCount(d, 'a1')) >= 2, 60_000, 'a1 to boot again');
+    await waitFor(async () => (await readyCount(d, 'a1')) >= 2, BOOT, 'a1 to boot again');
     assert.match(await d.domstate('a1'), /^running/);
     assert.equal(d.qemuPids().length, 1, 'the same QEMU, reset rather than restarted');
     assert.equal((await d.vireo(['destroy', 'a1'])).code, 0);
@@ -54,7 +52,6 @@ describe('lifecycle actions', () => {
   test("on_reboot='destroy': a guest that reboots itself is shut off", async () => {
     await define('a2', { onReboot: 'destroy' });
     assert.equal((await d.vireo(['start', 'a2'])).code, 0);
-    await d.waitConsole('a2', READY_LINE);
     await typeUntil('a2', 'reboot -f', async () => (await d.domstate('a2')).startsWith('shut off'));
     assert.equal(await d.domstate('a2'), 'shut off (shutdown)');
     assert.deepEqual(d.qemuPids(), []);
@@ -63,7 +60,6 @@ describe('lifecycle actions', () => {
   test("the default on_reboot='restart': a guest that reboots itself keeps running", async () => {
     await define('a3', {});
     assert.equal((await d.vireo(['start', 'a3'])).code, 0);
-    await d.waitConsole('a3', READY_LINE);
     await typeUntil('a3', 'reboot -f', async () => (await readyCount(d, 'a3')) >= 2);
     assert.match(await d.domstate('a3'), /^running/);
     assert.equal((await d.vireo(['destroy', 'a3'])).code, 0);
@@ -72,7 +68,6 @@ describe('lifecycle actions', () => {
   test("a kernel panic with a panic device: crashed, then on_crash='destroy' shuts it off (crashed)", async () => {
     await define('a4', { extraDevices: "\n    <panic model='isa'/>" });
     assert.equal((await d.vireo(['start', 'a4'])).code, 0);
-    await d.waitConsole('a4', READY_LINE);
     const events: string[] = [];
     const stop = await client.events((e) => {
       if (e.domain.name === 'a4' && e.type === 'lifecycle') events.push(`${e.event ?? ''} ${e.detail ?? ''}`);
@@ -80,7 +75,7 @@ describe('lifecycle actions', () => {
     try {
       await typeUntil('a4', 'echo c > /proc/sysrq-trigger', async () => (await d.domstate('a4')).startsWith('shut off'));
       assert.equal(await d.domstate('a4'), 'shut off (crashed)');
-      await waitFor(() => events.includes('Stopped Crashed'), 5000, 'the Stopped Crashed event');
+      await waitFor(() => events.includes('Stopped Crashed'), SOON, 'the Stopped Crashed event');
       assert.ok(events.includes('Crashed Panicked'), events.join(', '));
     } finally {
       stop();
@@ -91,7 +86,6 @@ describe('lifecycle actions', () => {
   test("on_crash='preserve': the panicked guest stays for inspection, crashed (panicked)", async () => {
     await define('a5', { extraDevices: "\n    <panic model='isa'/>", onCrash: 'preserve' });
     assert.equal((await d.vireo(['start', 'a5'])).code, 0);
-    await d.waitConsole('a5', READY_LINE);
     await typeUntil('a5', 'echo c > /proc/sysrq-trigger', async () => (await d.domstate('a5')).startsWith('crashed'));
     assert.equal(await d.domstate('a5'), 'crashed (panicked)');
     assert.equal(d.qemuPids().length, 1, 'QEMU is kept');
@@ -101,10 +95,10 @@ describe('lifecycle actions', () => {
   });
 
   test('a guest that powers itself off is shut off (shutdown)', async () => {
-    assert.equal((await d.vireo(['start', 'a3'])).code, 0);
-    await d.waitConsole('a3', READY_LINE);
-    await typeUntil('a3', 'poweroff -f', async () => (await d.domstate('a3')).startsWith('shut off'));
-    assert.equal(await d.domstate('a3'), 'shut off (shutdown)');
+    await define('a6', {});
+    assert.equal((await d.vireo(['start', 'a6'])).code, 0);
+    await typeUntil('a6', 'poweroff -f', async () => (await d.domstate('a6')).startsWith('shut off'));
+    assert.equal(await d.domstate('a6'), 'shut off (shutdown)');
     assert.deepEqual(d.qemuPids(), []);
   });
 });

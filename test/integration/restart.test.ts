@@ -1,24 +1,39 @@
 // Restart safety: what vireod finds when it comes back, and what it does about it.
-import { describe, test, before, after } from 'node:test';
+import { describe, test, before, beforeEach, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import * as path from 'node:path';
-import { TestDaemon, guestXml, waitFor, READY_LINE } from './harness.js';
+import { TestDaemon, guestXml, waitFor, READY_LINE, SOON } from './harness.js';
 
-/** Send QMP commands to a guest's monitor directly (only possible while vireod is down). */
-async function qmp(socket: string, commands: string[]): Promise<string> {
+/**
+ * Send QMP commands to a guest's monitor directly (only possible while vireod is down); resolves
+ * with the replies once QEMU has answered every command.
+ */
+async function qmp(socket: string, commands: string[]): Promise<string[]> {
   return new Promise((resolve, reject) => {
     const s = createConnection(socket);
-    let out = '';
-    s.on('data', (d) => (out += d.toString()));
-    s.on('error', reject);
-    s.on('connect', () => {
-      for (const c of ['qmp_capabilities', ...commands]) s.write(JSON.stringify({ execute: c }) + '\n');
-      setTimeout(() => {
+    const all = ['qmp_capabilities', ...commands];
+    const replies: string[] = [];
+    let buf = '';
+    s.on('data', (d) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl).trim();
+        buf = buf.slice(nl + 1);
+        // The greeting and events are not replies.
+        if (/^\{"(return|error)"/.test(line)) replies.push(line);
+      }
+      if (replies.length === all.length) {
         s.end();
-        resolve(out);
-      }, 300);
+        resolve(replies);
+      }
+    });
+    s.on('error', reject);
+    s.on('close', () => reject(new Error(`QMP closed after ${replies.length} of ${all.length} replies`)));
+    s.on('connect', () => {
+      for (const c of all) s.write(JSON.stringify({ execute: c }) + '\n');
     });
   });
 }
@@ -32,6 +47,10 @@ describe('vireod restarts', () => {
       writeFileSync(f, guestXml(n));
       assert.equal((await d.vireo(['define', f])).code, 0);
     }
+  });
+  // A test stops and restarts the daemon; one that failed half-way must not fail the next.
+  beforeEach(async () => {
+    if (!d.running) await d.start();
   });
   after(() => d.cleanup());
 
@@ -51,7 +70,7 @@ describe('vireod restarts', () => {
     } finally {
       process.kill(pid!, 'SIGCONT');
     }
-    await waitFor(async () => (await d.vireo(['suspend', 'r1'])).code === 0, 20_000, 'vireod to take the monitor back');
+    await waitFor(async () => (await d.vireo(['suspend', 'r1'])).code === 0, SOON, 'vireod to take the monitor back');
     assert.equal(await d.domstate('r1'), 'paused (user)');
     assert.equal((await d.vireo(['destroy', 'r1'])).code, 0);
   });
@@ -60,11 +79,11 @@ describe('vireod restarts', () => {
     assert.equal((await d.vireo(['start', 'r2'])).code, 0);
     await d.waitConsole('r2', READY_LINE);
     await d.stop('SIGKILL');
-    await qmp(d.monitorOf('r2'), ['system_powerdown']);
+    assert.deepEqual(await qmp(d.monitorOf('r2'), ['system_powerdown']), ['{"return": {}}', '{"return": {}}']);
     // With -no-shutdown the powered-off QEMU waits for its manager.
     assert.equal(d.qemuPids().length, 1);
     await d.start();
-    await waitFor(async () => (await d.domstate('r2')) === 'shut off (shutdown)', 20_000, 'r2 to be shut off');
+    await waitFor(async () => (await d.domstate('r2')) === 'shut off (shutdown)', SOON, 'r2 to be shut off');
     assert.deepEqual(d.qemuPids(), []);
   });
 
@@ -73,7 +92,7 @@ describe('vireod restarts', () => {
     const [pid] = d.qemuPids();
     await d.stop('SIGKILL');
     process.kill(pid!, 'SIGKILL');
-    await waitFor(() => d.qemuPids().length === 0, 5000, 'QEMU to die');
+    await waitFor(() => d.qemuPids().length === 0, SOON, 'QEMU to die');
     await d.start();
     assert.equal(await d.domstate('r3'), 'shut off (crashed)');
     assert.equal((await d.vireo(['start', 'r3'])).code, 0, 'and it can be started again');

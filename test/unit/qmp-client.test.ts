@@ -10,13 +10,18 @@ import { QmpClient, QmpCommandError, QmpConnectionError, type QmpEvent } from '.
 
 const GREETING = '{"QMP": {"version": {"qemu": {"micro": 22, "minor": 2, "major": 7}, "package": ""}, "capabilities": ["oob"]}}\r\n';
 
-async function fakeMonitor(onLine: (sock: Socket, msg: { execute: string; id?: string; arguments?: unknown }) => void, greet = true): Promise<{ path: string; server: Server; done: () => void; connections: () => number }> {
+async function fakeMonitor(onLine: (sock: Socket, msg: { execute: string; id?: string; arguments?: unknown }) => void, greet = true): Promise<{ path: string; server: Server; done: () => void; connections: () => number; firstClose: Promise<void> }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'vireo-qmp-'));
   const sockPath = path.join(dir, 'qmp.sock');
   let open = 0;
+  let closed = (): void => {};
+  const firstClose = new Promise<void>((resolve) => (closed = resolve));
   const server = createServer((sock) => {
     open++;
-    sock.on('close', () => open--);
+    sock.on('close', () => {
+      open--;
+      closed();
+    });
     if (greet) sock.write(GREETING);
     let buf = '';
     sock.on('data', (d) => {
@@ -32,7 +37,7 @@ async function fakeMonitor(onLine: (sock: Socket, msg: { execute: string; id?: s
     });
   });
   await new Promise<void>((r) => server.listen(sockPath, r));
-  return { path: sockPath, server, connections: () => open, done: () => { server.close(); rmSync(dir, { recursive: true, force: true }); } };
+  return { path: sockPath, server, connections: () => open, firstClose, done: () => { server.close(); rmSync(dir, { recursive: true, force: true }); } };
 }
 
 test('commands get their own replies, even out of order, and events are emitted', async () => {
@@ -77,10 +82,11 @@ test('a command without a reply times out; a closed connection fails pending com
   m.done();
 });
 
-test('no greeting: the attempt fails and gives the monitor back', async () => {
+test('no greeting: the attempt fails and gives the monitor back', { timeout: 20_000 }, async () => {
   const m = await fakeMonitor(() => {}, false);
   await assert.rejects(QmpClient.connect(m.path, { timeoutMs: 100 }), /no QMP greeting/);
-  await new Promise((r) => setTimeout(r, 50));
+  // The monitor sees the client's socket close (the test's timeout bounds a client that keeps it).
+  await m.firstClose;
   assert.equal(m.connections(), 0, 'the socket was closed');
   m.done();
 });
