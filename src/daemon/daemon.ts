@@ -11,8 +11,8 @@ import { VireoError } from '../api/errors.js';
 import { probeKvm, type KvmStatus } from '../host/kvm.js';
 import { DEFAULT_EMULATOR, qemuMachines, qemuVersion } from '../host/qemu-binary.js';
 import { processCpuTimeNs } from '../util/proc.js';
-import { readTail } from '../util/atomic.js';
 import { logger } from '../util/log.js';
+import { LogRotator, limitsFromEnv, readLogTail } from '../util/logrotate.js';
 import { Store } from './store.js';
 import { Domain } from './domain.js';
 import type { ConsoleStream } from '../qemu/console.js';
@@ -53,6 +53,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     this.ctx = {
       store: this.store,
       kvm: this.kvm,
+      logs: new LogRotator(limitsFromEnv()),
       allocateId: () => this.nextId++,
       changed: (dom, event, detail) => this.changed(dom, event, detail),
     };
@@ -438,7 +439,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     const dom = this.lookup(ref);
     if (dom.active) return this.console(ref, devname).recent();
     const port = Number(/(\d+)$/.exec(devname ?? '0')?.[1] ?? 0);
-    return readTail(this.store.serialLog(dom.name, port), 64 * 1024);
+    return readLogTail(this.store.serialLog(dom.name, port), 64 * 1024);
   }
 
   /** Detach from every guest (they keep running) and stop. */

@@ -18,6 +18,7 @@ import { DEFAULT_EMULATOR, qemuVersion } from '../host/qemu-binary.js';
 import type { KvmStatus } from '../host/kvm.js';
 import { processStartTime, processGone, waitGone } from '../util/proc.js';
 import { logger } from '../util/log.js';
+import type { LogRotator } from '../util/logrotate.js';
 import type { Store, StatusRecord } from './store.js';
 import type { Domain, Runtime } from './domain.js';
 
@@ -27,6 +28,8 @@ const log = logger('lifecycle');
 export interface LifecycleContext {
   store: Store;
   kvm: KvmStatus;
+  /** Keeps running guests' QEMU and serial logs under their cap. */
+  logs: LogRotator;
   allocateId(): number;
   /** Report a state change (event stream, transient clean-up). */
   changed(dom: Domain, event: string, detail: string): void;
@@ -58,6 +61,7 @@ export async function launch(ctx: LifecycleContext, dom: Domain, def: DomainDef,
     const tpmSocket = prepared.tpmSocket;
     const argv = buildQemuArgv(def, { ...launchPaths(ctx.store, def.name, tpmSocket), monitor }, { accel: def.type === 'kvm' ? 'kvm' : 'tcg', hugepagesPath: def.memoryBacking?.hugepages === undefined ? undefined : await hugepagesMount() });
     const { child, qmp } = await launchQemu({ emulator, argv, monitor, logFile: ctx.store.logFile(def.name), runDir });
+    await ctx.logs.watch(def.name, logFiles(ctx, def)); // a log left oversized by an earlier run is cut now
     rt = {
       id: ctx.allocateId(), pid: child.pid, pidStart: (await processStartTime(child.pid)) ?? 0, qmp, liveDef: def,
       runDir, monitor, consoles: new Map(), startedAt: Date.now(), expectedExit: undefined, fakeReboot: false,
@@ -82,6 +86,7 @@ export async function launch(ctx: LifecycleContext, dom: Domain, def: DomainDef,
       await killQemu(rt.pid, { graceful: false });
     }
     await prepared?.cleanup();
+    ctx.logs.unwatch(def.name);
     dom.runtime = undefined;
     dom.setState('shut off', 'failed');
     await fs.rm(runDir, { recursive: true, force: true });
@@ -102,6 +107,11 @@ async function checkFiles(def: DomainDef): Promise<void> {
       throw new VireoError('STORAGE_MISSING', `Cannot access storage file '${f}': No such file or directory`, { cause: e });
     }
   }
+}
+
+/** The logs QEMU writes for a guest: its stdout/stderr and each daemon-owned serial port's. */
+function logFiles(ctx: LifecycleContext, def: DomainDef): string[] {
+  return [ctx.store.logFile(def.name), ...def.devices.serials.filter((s) => s.source.type === 'pty').map((s) => ctx.store.serialLog(def.name, s.port))];
 }
 
 async function connectConsoles(ctx: LifecycleContext, rt: Runtime, replay: boolean): Promise<void> {
@@ -236,6 +246,7 @@ async function finalize(ctx: LifecycleContext, dom: Domain, rt: Runtime, reason:
   rt.finalized = true;
   rt.qmp?.close();
   for (const c of rt.consoles.values()) c.close();
+  ctx.logs.unwatch(dom.name);
   if (dom.runtime === rt) dom.runtime = undefined;
   dom.setState('shut off', reason);
   await rt.statusWrites;
@@ -266,6 +277,7 @@ export async function reconnect(ctx: LifecycleContext, dom: Domain, rec: StatusR
   };
   dom.runtime = rt;
   dom.setState(rec.state, rec.reason);
+  void ctx.logs.watch(rec.name, logFiles(ctx, liveDef));
   // Not awaited: one guest whose QEMU does not answer must not hold up the daemon or the others.
   startAttach(ctx, dom, rt);
 }

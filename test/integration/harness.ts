@@ -64,6 +64,8 @@ export class TestDaemon {
   readonly uri: string;
   private proc: ChildProcess | undefined;
   stderr = '';
+  /** Extra environment for vireod (e.g. VIREO_LOG_MAX_BYTES). */
+  env: NodeJS.ProcessEnv = {};
 
   constructor(root?: string) {
     this.root = root ?? mkdtempSync(path.join(tmpdir(), 'vireo-test-'));
@@ -74,7 +76,7 @@ export class TestDaemon {
   /** Start vireod and wait until its API answers. */
   async start(): Promise<void> {
     this.stderr = '';
-    this.proc = spawn(process.execPath, [path.join(REPO, 'bin', 'vireod'), '--root', this.root], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.proc = spawn(process.execPath, [path.join(REPO, 'bin', 'vireod'), '--root', this.root], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...this.env } });
     this.proc.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
     const exited = new Promise<void>((resolve) => this.proc!.once('exit', () => resolve()));
     let done = false;
