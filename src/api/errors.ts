@@ -23,6 +23,7 @@ export const ERROR_CODES = {
   KVM_UNAVAILABLE: 'The domain asks for KVM, but this host cannot run ordinary guests under KVM.',
   QEMU_FAILED: 'QEMU could not be started or stopped responding.',
   QMP_ERROR: 'QEMU rejected a monitor command.',
+  MONITOR_TIMEOUT: 'QEMU\'s monitor did not answer in time; QEMU may be hung or stopped.',
   STORAGE_MISSING: 'A disk, kernel or other file the domain needs does not exist.',
   NOT_FOUND: 'The API resource does not exist.',
   DAEMON_UNREACHABLE: 'The client cannot reach the vireod daemon.',

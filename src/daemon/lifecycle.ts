@@ -60,7 +60,7 @@ export async function launch(ctx: LifecycleContext, dom: Domain, def: DomainDef,
     def = prepared.def;
     const tpmSocket = prepared.tpmSocket;
     const argv = buildQemuArgv(def, { ...launchPaths(ctx.store, def.name, tpmSocket), monitor }, { accel: def.type === 'kvm' ? 'kvm' : 'tcg', hugepagesPath: def.memoryBacking?.hugepages === undefined ? undefined : await hugepagesMount() });
-    const { child, qmp } = await launchQemu({ emulator, argv, monitor, logFile: ctx.store.logFile(def.name), runDir });
+    const { child, qmp, monitor: typedMonitor } = await launchQemu({ emulator, argv, monitor, name: def.name, logFile: ctx.store.logFile(def.name), runDir });
     await ctx.logs.watch(def.name, logFiles(ctx, def)); // a log left oversized by an earlier run is cut now
     rt = {
       id: ctx.allocateId(), pid: child.pid, pidStart: (await processStartTime(child.pid)) ?? 0, qmp, liveDef: def,
@@ -68,7 +68,7 @@ export async function launch(ctx: LifecycleContext, dom: Domain, def: DomainDef,
       pauseReason: undefined, inShutdown: false, finalized: false, statusWrites: Promise.resolve(), monitorReady: undefined,
     };
     await connectConsoles(ctx, rt, false);
-    await configureMonitor(qmp, def);
+    await configureMonitor(typedMonitor, def);
     dom.runtime = rt;
     watch(ctx, dom, rt);
     if (opts.paused) {

@@ -12,7 +12,7 @@ import type { DomainDef } from '../conf/domain-model.js';
 import { defaultNvramPath, parseFirmwareDescriptor, resolveFirmware, type FirmwareDescriptor } from './firmware.js';
 import { run, signalPid, spawnDetached, waitGone } from '../util/proc.js';
 import { monitorSetup, type HostFacts } from './argv.js';
-import type { QmpClient } from './qmp/client.js';
+import type { Monitor } from './monitor.js';
 
 export const FIRMWARE_DESCRIPTOR_DIRS = ['/usr/share/qemu/firmware', '/etc/qemu/firmware'];
 
@@ -194,13 +194,12 @@ async function startSwtpm(def: DomainDef, version: '2.0' | '1.2', socket: string
  * state, balloon statistics), and the VNC port QEMU picked for autoport, recorded in the live
  * definition so dumpxml shows where to connect (as libvirt does).
  */
-export async function configureMonitor(qmp: QmpClient, def: DomainDef): Promise<void> {
-  for (const c of monitorSetup(def)) await qmp.execute(c.execute, c.arguments);
+export async function configureMonitor(monitor: Monitor, def: DomainDef): Promise<void> {
+  for (const c of monitorSetup(def)) await monitor.apply(c);
   const vnc = def.devices.graphics.find((g) => g.type === 'vnc' && g.autoport);
   if (vnc !== undefined) {
-    const info = await qmp.execute<{ enabled?: boolean; service?: string }>('query-vnc');
-    const port = Number(info.service);
-    if (info.enabled === true && Number.isInteger(port) && port > 0) vnc.port = port;
+    const info = await monitor.queryVnc();
+    if (info.enabled && info.port !== undefined) vnc.port = info.port;
   }
 }
 

@@ -5,6 +5,7 @@
 import { promises as fs } from 'node:fs';
 import { spawnDetached, signalPid, waitGone, type DetachedChild } from '../util/proc.js';
 import { QmpClient } from './qmp/client.js';
+import { Monitor } from './monitor.js';
 import { VireoError } from '../api/errors.js';
 
 export interface LaunchRequest {
@@ -12,6 +13,8 @@ export interface LaunchRequest {
   argv: string[];
   /** QMP socket path that the argv puts the monitor on. */
   monitor: string;
+  /** The guest's name, for messages. */
+  name: string;
   logFile: string;
   /** Working directory and HOME for QEMU. */
   runDir: string;
@@ -21,6 +24,8 @@ export interface LaunchRequest {
 export interface Launched {
   child: DetachedChild;
   qmp: QmpClient;
+  /** The typed monitor over `qmp`. */
+  monitor: Monitor;
 }
 
 /** The environment QEMU runs in (also printed by domxml-to-native). */
@@ -47,7 +52,7 @@ export async function launchQemu(req: LaunchRequest): Promise<Launched> {
     if (exited) throw await startupFailure(req.logFile);
     try {
       const qmp = await QmpClient.connect(req.monitor, { timeoutMs: 30_000 });
-      return { child, qmp };
+      return { child, qmp, monitor: new Monitor(qmp, { name: req.name }) };
     } catch (e) {
       if (exited) throw await startupFailure(req.logFile);
       if (Date.now() > deadline) {

@@ -22,6 +22,7 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'OPERATION_FAILED':
     case 'QEMU_FAILED':
     case 'QMP_ERROR':
+    case 'MONITOR_TIMEOUT':
     case 'INTERNAL':
     case 'DAEMON_UNREACHABLE':
     case 'PROTOCOL':

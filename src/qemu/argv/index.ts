@@ -141,11 +141,11 @@ export function buildQemuArgv(def: DomainDef, paths: LaunchPaths, opts: LaunchOp
   return out.a;
 }
 
-/** A QMP command to run after QEMU is up and before the guest's CPUs start. */
-export interface MonitorCommand {
-  execute: string;
-  arguments?: Record<string, unknown>;
-}
+/** A QMP command to run after QEMU is up and before the guest's CPUs start (qemu/monitor.ts runs them). */
+export type MonitorCommand =
+  | { execute: 'set_password'; arguments: { protocol: 'vnc' | 'spice'; password: string } }
+  | { execute: 'set_link'; arguments: { name: string; up: boolean } }
+  | { execute: 'qom-set'; arguments: { path: string; property: string; value: unknown } };
 
 /**
  * Settings that go over QMP rather than the command line: graphics passwords (so they never show
