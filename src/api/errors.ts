@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   OPERATION_FAILED: 'The operation was attempted and failed.',
   JOB_BUSY: 'Another job is running on the domain and conflicts with this one.',
   NO_SUPPORT: 'The host or hypervisor cannot do what was asked.',
+  CONFIG_UNSUPPORTED: 'The host or vireo cannot provide the configuration asked for.',
   KVM_UNAVAILABLE: 'The domain asks for KVM, but this host cannot run ordinary guests under KVM.',
   QEMU_FAILED: 'QEMU could not be started or stopped responding.',
   QMP_ERROR: 'QEMU rejected a monitor command.',
@@ -31,6 +32,34 @@ export const ERROR_CODES = {
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * What each code's messages start with: libvirt's words for its error kinds (virsh users and
+ * their scripts know them), '' where vireo's messages carry none. Build messages with
+ * VireoError.of(code, detail) so that the prefix comes from here, never spelled at a call site.
+ */
+export const MESSAGE_PREFIXES: { readonly [C in ErrorCode]: string } = {
+  INTERNAL: 'internal error: ',
+  INVALID_ARG: 'invalid argument: ',
+  XML_SYNTAX: '',
+  XML_INVALID: '',
+  XML_UNSUPPORTED: '',
+  NO_DOMAIN: 'Domain not found: ',
+  DOMAIN_EXISTS: 'operation failed: ',
+  OPERATION_INVALID: 'Requested operation is not valid: ',
+  OPERATION_FAILED: 'operation failed: ',
+  JOB_BUSY: '',
+  NO_SUPPORT: '',
+  CONFIG_UNSUPPORTED: 'unsupported configuration: ',
+  KVM_UNAVAILABLE: '',
+  QEMU_FAILED: '',
+  QMP_ERROR: 'internal error: ',
+  MONITOR_TIMEOUT: 'Timed out during operation: ',
+  STORAGE_MISSING: '',
+  NOT_FOUND: '',
+  DAEMON_UNREACHABLE: '',
+  PROTOCOL: '',
+};
 
 /** The wire form of an error. */
 export interface ErrorBody {
@@ -49,6 +78,11 @@ export class VireoError extends Error {
     this.name = 'VireoError';
     this.code = code;
     this.hint = options.hint;
+  }
+
+  /** An error whose message is the code's prefix (MESSAGE_PREFIXES) followed by `detail`. */
+  static of(code: ErrorCode, detail: string, options: { hint?: string; cause?: unknown } = {}): VireoError {
+    return new VireoError(code, MESSAGE_PREFIXES[code] + detail, options);
   }
 
   toJSON(): ErrorBody {

@@ -73,11 +73,11 @@ export class Monitor {
       return new Monitor(await QmpClient.connect(path, opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }), opts);
     } catch (e) {
       if (e instanceof QmpTimeoutError) {
-        throw new VireoError('MONITOR_TIMEOUT', `Timed out during operation: the QEMU monitor of domain '${opts.name}' did not greet within ${seconds(e.timeoutMs)}`, {
+        throw VireoError.of('MONITOR_TIMEOUT', `the QEMU monitor of domain '${opts.name}' did not greet within ${seconds(e.timeoutMs)}`, {
           cause: e, hint: 'QEMU may be hung or stopped; vireo destroy ends it',
         });
       }
-      throw new VireoError('QEMU_FAILED', `cannot connect to the QEMU monitor of domain '${opts.name}': ${(e as Error).message}`, { cause: e });
+      throw VireoError.of('QEMU_FAILED', `cannot connect to the QEMU monitor of domain '${opts.name}': ${(e as Error).message}`, { cause: e });
     }
   }
 
@@ -191,24 +191,24 @@ export class Monitor {
       // Arguments are not logged: set_password carries a secret.
       log.debug(`${name}: QEMU refused '${command}'`, { class: e.errorClass, desc: e.desc });
       const hint = CLASS_HINT[e.errorClass];
-      return new VireoError('QMP_ERROR', `internal error: QEMU could not ${purpose} (monitor command '${command}'): ${firstLine(e.desc)}`, hint === undefined ? { cause: e } : { cause: e, hint });
+      return VireoError.of('QMP_ERROR', `QEMU could not ${purpose} (monitor command '${command}'): ${firstLine(e.desc)}`, hint === undefined ? { cause: e } : { cause: e, hint });
     }
     if (e instanceof QmpTimeoutError) {
       log.debug(`${name}: no answer to '${command}'`, { timeoutMs: e.timeoutMs });
-      return new VireoError('MONITOR_TIMEOUT', `Timed out during operation: the QEMU monitor of domain '${name}' did not answer '${command}' within ${seconds(e.timeoutMs)}`, {
+      return VireoError.of('MONITOR_TIMEOUT', `the QEMU monitor of domain '${name}' did not answer '${command}' within ${seconds(e.timeoutMs)}`, {
         cause: e, hint: 'QEMU may be hung or stopped; vireo destroy ends it',
       });
     }
     if (e instanceof QmpConnectionError) {
       log.debug(`${name}: monitor gone during '${command}'`, { error: e.message });
-      return new VireoError('QEMU_FAILED', `cannot ${purpose}: its QEMU monitor closed (QEMU has exited or is exiting)`, { cause: e });
+      return VireoError.of('QEMU_FAILED', `cannot ${purpose}: its QEMU monitor closed (QEMU has exited or is exiting)`, { cause: e });
     }
     return e instanceof Error ? e : new Error(String(e));
   }
 
   private badReply(command: string, reply: unknown): VireoError {
     log.debug(`${this.opts.name}: unexpected reply to '${command}'`, { reply });
-    return new VireoError('QEMU_FAILED', `QEMU answered '${command}' for domain '${this.opts.name}' with a reply vireo does not understand`);
+    return VireoError.of('QEMU_FAILED', `QEMU answered '${command}' for domain '${this.opts.name}' with a reply vireo does not understand`);
   }
 }
 

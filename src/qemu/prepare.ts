@@ -139,13 +139,13 @@ async function prepareNvram(def: DomainDef): Promise<void> {
   if (nvram?.path === undefined || def.os.loader?.type !== 'pflash') return;
   if (await fs.access(nvram.path).then(() => true, () => false)) return;
   if (nvram.template === undefined) {
-    throw new VireoError('STORAGE_MISSING', `Cannot access NVRAM file '${nvram.path}', and there is no template to create it from; give <nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'>, or use <os firmware='efi'>`);
+    throw VireoError.of('STORAGE_MISSING', `Cannot access NVRAM file '${nvram.path}', and there is no template to create it from; give <nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'>, or use <os firmware='efi'>`);
   }
   await fs.mkdir(path.dirname(nvram.path), { recursive: true, mode: 0o700 });
   try {
     await fs.copyFile(nvram.template, nvram.path, fsc.COPYFILE_EXCL);
   } catch (e) {
-    throw new VireoError('STORAGE_MISSING', `Cannot create NVRAM file '${nvram.path}' from template '${nvram.template}': ${(e as Error).message}`, { cause: e });
+    throw VireoError.of('STORAGE_MISSING', `Cannot create NVRAM file '${nvram.path}' from template '${nvram.template}': ${(e as Error).message}`, { cause: e });
   }
   await fs.chmod(nvram.path, 0o600);
 }
@@ -167,7 +167,7 @@ async function pickSpicePorts(def: DomainDef): Promise<void> {
 /** Start swtpm for the domain's TPM; it ends by itself when QEMU closes its control socket. */
 async function startSwtpm(def: DomainDef, version: '2.0' | '1.2', socket: string, ctx: PrepareContext): Promise<number> {
   const swtpm = await findProgram('swtpm');
-  if (swtpm === undefined) throw new VireoError('NO_SUPPORT', 'the TPM emulator needs swtpm, which is not installed (Debian package swtpm)');
+  if (swtpm === undefined) throw VireoError.of('NO_SUPPORT', 'the TPM emulator needs swtpm, which is not installed (Debian package swtpm)');
   const state = path.join(tpmStateDir(ctx.libDir, def), version === '2.0' ? 'tpm2' : 'tpm1.2');
   await fs.mkdir(state, { recursive: true, mode: 0o700 });
   await fs.rm(socket, { force: true });
@@ -183,6 +183,7 @@ async function startSwtpm(def: DomainDef, version: '2.0' | '1.2', socket: string
     if (exited || Date.now() > deadline) {
       signalPid(child.pid, 'SIGKILL');
       const tail = (await fs.readFile(log, 'utf8').catch(() => '')).trim().split('\n').slice(-3).join('; ');
+      // Kept word for word (its users' scripts may match it), so without OPERATION_FAILED's prefix.
       throw new VireoError('OPERATION_FAILED', `swtpm did not start for domain '${def.name}'${tail === '' ? '' : `: ${tail}`}`);
     }
     await new Promise((r) => setTimeout(r, delay));

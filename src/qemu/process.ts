@@ -57,7 +57,7 @@ export async function launchQemu(req: LaunchRequest): Promise<Launched> {
       if (exited) throw await startupFailure(req.logFile);
       if (Date.now() > deadline) {
         await killQemu(child.pid, { graceful: false });
-        throw new VireoError('QEMU_FAILED', `QEMU did not open its monitor within ${req.timeoutMs ?? 30_000} ms`, { cause: e });
+        throw VireoError.of('QEMU_FAILED', `QEMU did not open its monitor within ${req.timeoutMs ?? 30_000} ms`, { cause: e });
       }
     }
     await new Promise((r) => setTimeout(r, delay));
@@ -70,6 +70,7 @@ async function startupFailure(logFile: string): Promise<VireoError> {
   const start = lines.findLastIndex((l) => l.endsWith(': starting up'));
   const own = lines.slice(start + 2).filter((l) => l.trim() !== '').map((l) => l.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z? ?/, ''));
   const msg = own.length > 0 ? own.join('; ') : 'QEMU exited during start-up without a message';
+  // libvirt's exact words, which users search for; QEMU_FAILED's other messages carry no prefix.
   return new VireoError('QEMU_FAILED', `internal error: process exited while connecting to monitor: ${msg}`);
 }
 

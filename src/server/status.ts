@@ -16,6 +16,7 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'JOB_BUSY':
       return 409;
     case 'NO_SUPPORT':
+    case 'CONFIG_UNSUPPORTED':
     case 'KVM_UNAVAILABLE':
     case 'STORAGE_MISSING':
       return 422;

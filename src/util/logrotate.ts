@@ -37,7 +37,7 @@ export function limitsFromEnv(env: NodeJS.ProcessEnv = process.env): RotationLim
     const v = env[name];
     if (v === undefined || v === '') return fallback;
     const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < min || n > max) throw new VireoError('INVALID_ARG', `invalid argument: ${name} must be an integer from ${min} to ${max}, not '${v}'`);
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw VireoError.of('INVALID_ARG', `${name} must be an integer from ${min} to ${max}, not '${v}'`);
     return n;
   };
   // A rotation holds up to max_size bytes in memory: 256 MiB is far more than a log needs.

@@ -145,7 +145,7 @@ function videoDevice(v: Video, primary: boolean, i: number): Json {
       driver: primary ? 'qxl-vga' : 'qxl', id, max_outputs: v.heads ?? 1, ram_size: (v.ram ?? 65536) * 1024, vram_size: (v.vram ?? 65536) * 1024,
       vram64_size_mb: mib(v.vram64) ?? 0, vgamem_mb: mib(v.vgamem) ?? 16,
     };
-    default: throw new VireoError('XML_UNSUPPORTED', `unsupported video model '${v.model}'`);
+    default: throw VireoError.of('XML_UNSUPPORTED', `unsupported video model '${v.model}'`);
   }
 }
 
