@@ -13,6 +13,7 @@ import { DEFAULT_EMULATOR, qemuMachines, qemuVersion } from '../host/qemu-binary
 import { processCpuTimeNs } from '../util/proc.js';
 import { logger } from '../util/log.js';
 import { LogRotator, limitsFromEnv, readLogTail } from '../util/logrotate.js';
+import { PortAllocator } from '../host/ports.js';
 import { Store } from './store.js';
 import { Domain } from './domain.js';
 import type { ConsoleStream } from '../qemu/console.js';
@@ -54,6 +55,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       store: this.store,
       kvm: this.kvm,
       logs: new LogRotator(limitsFromEnv()),
+      ports: new PortAllocator(),
       allocateId: () => this.nextId++,
       changed: (dom, event, detail) => this.changed(dom, event, detail),
     };

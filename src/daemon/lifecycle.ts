@@ -9,13 +9,14 @@ import { formatDomainXml, parseDomainXml } from '../conf/domain-xml.js';
 import type { DomainState, StateReason } from '../api/types.js';
 import { VireoError } from '../api/errors.js';
 import { buildQemuArgv, checkHostSupport } from '../qemu/argv.js';
-import { configureMonitor, hostFacts, hugepagesMount, prepareLaunch, type Prepared } from '../qemu/prepare.js';
+import { configureMonitor, hostFacts, hugepagesMount, prepareLaunch, reserveLivePorts, type Prepared } from '../qemu/prepare.js';
 import { launchPaths } from './native.js';
 import { launchQemu, killQemu } from '../qemu/process.js';
 import { QmpClient, type QmpEvent } from '../qemu/qmp/client.js';
 import { ConsoleStream } from '../qemu/console.js';
 import { DEFAULT_EMULATOR, qemuVersion } from '../host/qemu-binary.js';
 import type { KvmStatus } from '../host/kvm.js';
+import type { PortAllocator } from '../host/ports.js';
 import { processStartTime, processGone, waitGone } from '../util/proc.js';
 import { logger } from '../util/log.js';
 import type { LogRotator } from '../util/logrotate.js';
@@ -30,6 +31,8 @@ export interface LifecycleContext {
   kvm: KvmStatus;
   /** Keeps running guests' QEMU and serial logs under their cap. */
   logs: LogRotator;
+  /** The host ports (VNC/SPICE) guests hold. */
+  ports: PortAllocator;
   allocateId(): number;
   /** Report a state change (event stream, transient clean-up). */
   changed(dom: Domain, event: string, detail: string): void;
@@ -55,8 +58,8 @@ export async function launch(ctx: LifecycleContext, dom: Domain, def: DomainDef,
   let rt: Runtime | undefined;
   let prepared: Prepared | undefined;
   try {
-    // The live definition: firmware, NVRAM, SPICE port, channel sockets filled in (swtpm started).
-    prepared = await prepareLaunch(def, { libDir: ctx.store.layout.lib, runDir, logDir: ctx.store.layout.log });
+    // The live definition: firmware, NVRAM, graphics ports, channel sockets filled in (swtpm started).
+    prepared = await prepareLaunch(def, { libDir: ctx.store.layout.lib, runDir, logDir: ctx.store.layout.log, ports: ctx.ports });
     def = prepared.def;
     const tpmSocket = prepared.tpmSocket;
     const argv = buildQemuArgv(def, { ...launchPaths(ctx.store, def.name, tpmSocket), monitor }, { accel: def.type === 'kvm' ? 'kvm' : 'tcg', hugepagesPath: def.memoryBacking?.hugepages === undefined ? undefined : await hugepagesMount() });
@@ -247,6 +250,7 @@ async function finalize(ctx: LifecycleContext, dom: Domain, rt: Runtime, reason:
   rt.qmp?.close();
   for (const c of rt.consoles.values()) c.close();
   ctx.logs.unwatch(dom.name);
+  ctx.ports.releaseOwner(dom.uuid);
   if (dom.runtime === rt) dom.runtime = undefined;
   dom.setState('shut off', reason);
   await rt.statusWrites;
@@ -278,6 +282,7 @@ export async function reconnect(ctx: LifecycleContext, dom: Domain, rec: StatusR
   dom.runtime = rt;
   dom.setState(rec.state, rec.reason);
   void ctx.logs.watch(rec.name, logFiles(ctx, liveDef));
+  reserveLivePorts(ctx.ports, liveDef);
   // Not awaited: one guest whose QEMU does not answer must not hold up the daemon or the others.
   startAttach(ctx, dom, rt);
 }

@@ -1,11 +1,10 @@
 /**
  * Host-side preparation of a guest start: what the host offers (SPICE, swtpm, hugetlbfs, UEFI
  * firmware), the live definition with everything the command line needs filled in (firmware,
- * NVRAM, SPICE port, channel sockets), the per-domain NVRAM copied from its template, and swtpm
+ * NVRAM, graphics ports, channel sockets), the per-domain NVRAM copied from its template, and swtpm
  * started for an emulated TPM. Everything it starts is undone by the returned cleanup().
  */
 import { promises as fs, constants as fsc } from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { VireoError } from '../api/errors.js';
 import type { DomainDef } from '../conf/domain-model.js';
@@ -77,13 +76,16 @@ export async function hostFacts(emulator: string, def: DomainDef): Promise<HostF
   return { spice, swtpm };
 }
 
-/** Is TCP `port` free on `host`? */
-function portFree(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen({ host, port, exclusive: true }, () => srv.close(() => resolve(true)));
-  });
+/**
+ * The daemon's port allocator as prepare uses it (host/ports.ts PortAllocator; qemu/ may not
+ * import host/, so the caller passes it in).
+ */
+export interface DisplayPorts {
+  /** A free port of the display range (VNC, SPICE), held for `owner` until released. */
+  reserve(kind: 'display', owner: string, opts: { listen?: string }): Promise<number>;
+  /** Hold a given port for `owner`; false when another owner holds it. */
+  reserveSpecific(port: number, owner: string): boolean;
+  release(port: number): void;
 }
 
 export interface PrepareContext {
@@ -91,10 +93,11 @@ export interface PrepareContext {
   libDir: string;
   runDir: string;
   logDir: string;
+  ports: DisplayPorts;
 }
 
 export interface Prepared {
-  /** The live definition: firmware, NVRAM, SPICE port and channel sockets filled in. */
+  /** The live definition: firmware, NVRAM, graphics ports and channel sockets filled in. */
   def: DomainDef;
   /** Control socket of the domain's swtpm (when it has an emulated TPM). */
   tpmSocket: string;
@@ -116,7 +119,7 @@ export async function prepareLaunch(def: DomainDef, ctx: PrepareContext): Promis
     for (const ch of live.devices.channels) {
       if (ch.source.type === 'unix' && ch.source.path === undefined) ch.source.path = path.join(ctx.runDir, `${ch.name ?? 'channel'}.sock`);
     }
-    await pickSpicePorts(live);
+    await allocateDisplayPorts(live, ctx.ports, undo);
     const tpmSocket = path.join(ctx.runDir, 'swtpm.sock');
     const tpm = live.devices.tpms.find((t) => t.backend.type === 'emulator');
     if (tpm !== undefined && tpm.backend.type === 'emulator') {
@@ -150,18 +153,26 @@ async function prepareNvram(def: DomainDef): Promise<void> {
   await fs.chmod(nvram.path, 0o600);
 }
 
-/** SPICE has no "pick a port" of its own: choose the first free one from 5900, as libvirt does. */
-async function pickSpicePorts(def: DomainDef): Promise<void> {
+/**
+ * Ports for the graphics servers, from the daemon's allocator as libvirt does (VNC too: QEMU's own
+ * `to=99` search would race with SPICE and other guests, and the port would be known only after
+ * start). An autoport server gets a free port; a fixed one is held so no autoport guest takes it.
+ */
+async function allocateDisplayPorts(def: DomainDef, ports: DisplayPorts, undo: Array<() => Promise<void>>): Promise<void> {
   for (const g of def.devices.graphics) {
-    if (g.type !== 'spice' || !g.autoport || g.port > 0) continue;
-    for (let port = 5900; port < 65536; port++) {
-      if (await portFree(g.listen, port)) {
-        g.port = port;
-        break;
-      }
+    if (g.autoport) {
+      g.port = await ports.reserve('display', def.uuid, { listen: g.listen });
+    } else if (!ports.reserveSpecific(g.port, def.uuid)) {
+      throw VireoError.of('OPERATION_FAILED', `${g.type === 'vnc' ? 'VNC' : 'SPICE'} port ${g.port} of domain '${def.name}' is already used by another running guest`);
     }
-    if (g.port <= 0) throw new VireoError('OPERATION_FAILED', `no free TCP port for SPICE on ${g.listen}`);
+    const port = g.port;
+    undo.push(() => Promise.resolve(ports.release(port)));
   }
+}
+
+/** After a daemon restart: hold the ports a running guest's graphics already listen on. */
+export function reserveLivePorts(ports: DisplayPorts, def: DomainDef): void {
+  for (const g of def.devices.graphics) if (g.port > 0) ports.reserveSpecific(g.port, def.uuid);
 }
 
 /** Start swtpm for the domain's TPM; it ends by itself when QEMU closes its control socket. */
