@@ -22,9 +22,11 @@ export const ERROR_CODES = {
   OPERATION_ABORTED: 'The operation was cut short before it finished, e.g. by a destroy of the domain.',
   NO_SPACE: 'A file could not be written because its file system is full (or a quota is reached); nothing was changed.',
   NO_SUPPORT: 'The host or hypervisor cannot do what was asked.',
+  CONFIG_UNSUPPORTED: 'The host or vireo cannot provide the configuration asked for.',
   KVM_UNAVAILABLE: 'The domain asks for KVM, but this host cannot run ordinary guests under KVM.',
   QEMU_FAILED: 'QEMU could not be started or stopped responding.',
   QMP_ERROR: 'QEMU rejected a monitor command.',
+  MONITOR_TIMEOUT: 'QEMU\'s monitor did not answer in time; QEMU may be hung or stopped.',
   STORAGE_MISSING: 'A disk, kernel or other file the domain needs does not exist.',
   NOT_FOUND: 'The API resource does not exist.',
   DAEMON_UNREACHABLE: 'The client cannot reach the vireod daemon.',
@@ -32,6 +34,36 @@ export const ERROR_CODES = {
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * What each code's messages start with: libvirt's words for its error kinds (virsh users and
+ * their scripts know them), '' where vireo's messages carry none. Build messages with
+ * VireoError.of(code, detail) so that the prefix comes from here, never spelled at a call site.
+ */
+export const MESSAGE_PREFIXES: { readonly [C in ErrorCode]: string } = {
+  INTERNAL: 'internal error: ',
+  INVALID_ARG: 'invalid argument: ',
+  XML_SYNTAX: '',
+  XML_INVALID: '',
+  XML_UNSUPPORTED: '',
+  NO_DOMAIN: 'Domain not found: ',
+  DOMAIN_EXISTS: 'operation failed: ',
+  OPERATION_INVALID: 'Requested operation is not valid: ',
+  OPERATION_FAILED: 'operation failed: ',
+  JOB_BUSY: '',
+  OPERATION_ABORTED: 'operation aborted: ',
+  NO_SPACE: '',
+  NO_SUPPORT: '',
+  CONFIG_UNSUPPORTED: 'unsupported configuration: ',
+  KVM_UNAVAILABLE: '',
+  QEMU_FAILED: '',
+  QMP_ERROR: 'internal error: ',
+  MONITOR_TIMEOUT: 'Timed out during operation: ',
+  STORAGE_MISSING: '',
+  NOT_FOUND: '',
+  DAEMON_UNREACHABLE: '',
+  PROTOCOL: '',
+};
 
 /** The wire form of an error. */
 export interface ErrorBody {
@@ -50,6 +82,11 @@ export class VireoError extends Error {
     this.name = 'VireoError';
     this.code = code;
     this.hint = options.hint;
+  }
+
+  /** An error whose message is the code's prefix (MESSAGE_PREFIXES) followed by `detail`. */
+  static of(code: ErrorCode, detail: string, options: { hint?: string; cause?: unknown } = {}): VireoError {
+    return new VireoError(code, MESSAGE_PREFIXES[code] + detail, options);
   }
 
   toJSON(): ErrorBody {

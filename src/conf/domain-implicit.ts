@@ -79,7 +79,7 @@ function addImplicitControllers(def: DomainDef, q35: boolean): void {
   const root = hasController(d, 'pci', 0);
   if (root === undefined) ensureController(d, 'pci', 0, { model: q35 ? 'pcie-root' : 'pci-root' });
   else if (root.model !== (q35 ? 'pcie-root' : 'pci-root')) {
-    throw new VireoError('XML_INVALID', `PCI controller 0 of machine type '${def.os.machine}' must have model '${q35 ? 'pcie-root' : 'pci-root'}', not '${root.model ?? ''}'`);
+    throw VireoError.of('XML_INVALID', `PCI controller 0 of machine type '${def.os.machine}' must have model '${q35 ? 'pcie-root' : 'pci-root'}', not '${root.model ?? ''}'`);
   }
   const defaultUsb: UsbControllerModel = q35 ? 'qemu-xhci' : 'piix3-uhci';
   for (const c of d.controllers) if (c.type === 'usb' && c.model === undefined) c.model = defaultUsb;
@@ -93,8 +93,8 @@ function addImplicitControllers(def: DomainDef, q35: boolean): void {
     if (addr?.type !== 'drive') continue;
     if (disk.bus === 'sata') ensureController(d, 'sata', addr.controller);
     if (disk.bus === 'ide') {
-      if (q35) throw new VireoError('XML_UNSUPPORTED', `IDE disk ${disk.target}: machine type '${def.os.machine}' has no IDE controller; use bus='sata'`);
-      if (addr.controller > 0) throw new VireoError('XML_UNSUPPORTED', `IDE disk ${disk.target}: only IDE controller 0 exists on machine type '${def.os.machine}'`);
+      if (q35) throw VireoError.of('XML_UNSUPPORTED', `IDE disk ${disk.target}: machine type '${def.os.machine}' has no IDE controller; use bus='sata'`);
+      if (addr.controller > 0) throw VireoError.of('XML_UNSUPPORTED', `IDE disk ${disk.target}: only IDE controller 0 exists on machine type '${def.os.machine}'`);
     }
     if (disk.bus === 'scsi') ensureController(d, 'scsi', addr.controller);
     if (disk.bus === 'fdc') ensureController(d, 'fdc', 0);
@@ -138,17 +138,17 @@ function assignDriveAddresses(d: Devices): void {
     if (disk.address?.type !== 'drive') continue;
     const k = key(disk.bus, disk.address);
     const prev = used.get(k);
-    if (prev !== undefined) throw new VireoError('XML_INVALID', `disks ${prev} and ${disk.target} have the same drive address`);
+    if (prev !== undefined) throw VireoError.of('XML_INVALID', `disks ${prev} and ${disk.target} have the same drive address`);
     used.set(k, disk.target);
   }
   for (const disk of d.disks) {
     if (disk.address !== undefined || disk.bus === 'virtio') continue;
     const addr = driveAddressFor(disk.bus, diskIndex(disk.target));
     if (addr === undefined) continue;
-    if (disk.bus === 'fdc' && addr.unit > 1) throw new VireoError('XML_INVALID', `floppy ${disk.target}: a floppy controller has two drives, fda and fdb`);
+    if (disk.bus === 'fdc' && addr.unit > 1) throw VireoError.of('XML_INVALID', `floppy ${disk.target}: a floppy controller has two drives, fda and fdb`);
     const k = key(disk.bus, addr);
     const prev = used.get(k);
-    if (prev !== undefined) throw new VireoError('XML_INVALID', `disk ${disk.target} would take the drive address of disk ${prev}; give one of them an explicit <address>`);
+    if (prev !== undefined) throw VireoError.of('XML_INVALID', `disk ${disk.target} would take the drive address of disk ${prev}; give one of them an explicit <address>`);
     used.set(k, disk.target);
     disk.address = addr;
   }
@@ -175,11 +175,11 @@ function assignUsbAddresses(d: Devices): void {
   if (devices.length === 0) return;
   const ctrl = d.controllers.find((c) => c.type === 'usb' && c.index === 0 && c.masterStartport === undefined);
   const capacity = ctrl === undefined ? 0 : usbPorts(ctrl);
-  if (capacity === 0) throw new VireoError('XML_INVALID', "USB devices (input or redirdev) need a USB controller, but the USB controller is model 'none'");
+  if (capacity === 0) throw VireoError.of('XML_INVALID', "USB devices (input or redirdev) need a USB controller, but the USB controller is model 'none'");
   const used = new Set<string>();
   for (const dev of devices) {
     if (dev.address?.type !== 'usb') continue;
-    if (used.has(dev.address.port)) throw new VireoError('XML_INVALID', `USB port ${dev.address.port} is used twice`);
+    if (used.has(dev.address.port)) throw VireoError.of('XML_INVALID', `USB port ${dev.address.port} is used twice`);
     used.add(dev.address.port);
   }
   let next = 1;
@@ -187,7 +187,7 @@ function assignUsbAddresses(d: Devices): void {
     if (dev.address !== undefined) continue;
     while (used.has(String(next))) next++;
     if (next > capacity) {
-      throw new VireoError('XML_UNSUPPORTED', `not enough USB ports: the ${ctrl?.model ?? ''} controller has ${capacity}; use <controller type='usb' model='qemu-xhci' ports='15'/>`, { hint: 'USB hubs are not supported yet' });
+      throw VireoError.of('XML_UNSUPPORTED', `not enough USB ports: the ${ctrl?.model ?? ''} controller has ${capacity}; use <controller type='usb' model='qemu-xhci' ports='15'/>`, { hint: 'USB hubs are not supported yet' });
     }
     dev.address = { type: 'usb', bus: 0, port: String(next) };
     used.add(String(next));
@@ -200,14 +200,14 @@ function assignVirtioSerialAddresses(d: Devices): void {
   for (const ch of d.channels) {
     if (ch.address === undefined) continue;
     const k = `${ch.address.controller}:${ch.address.port}`;
-    if (used.has(k)) throw new VireoError('XML_INVALID', `virtio-serial port ${ch.address.port} on controller ${ch.address.controller} is used twice`);
+    if (used.has(k)) throw VireoError.of('XML_INVALID', `virtio-serial port ${ch.address.port} on controller ${ch.address.controller} is used twice`);
     used.add(k);
   }
   for (const ch of d.channels) {
     if (ch.address !== undefined) continue;
     let port = 1;
     while (used.has(`0:${port}`)) port++;
-    if (port > 31) throw new VireoError('XML_UNSUPPORTED', 'too many channels: a virtio-serial controller has 31 ports');
+    if (port > 31) throw VireoError.of('XML_UNSUPPORTED', 'too many channels: a virtio-serial controller has 31 ports');
     used.add(`0:${port}`);
     ch.address = { type: 'virtio-serial', controller: 0, bus: 0, port };
   }

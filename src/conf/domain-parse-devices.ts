@@ -71,7 +71,7 @@ export function parseDevices(node: XNode | undefined, opts: { live: boolean } = 
   if (node === undefined) return { devices };
   for (const child of node.elementChildren()) {
     const reason = NOT_YET[child.el.name];
-    if (reason !== undefined) throw new VireoError('XML_UNSUPPORTED', `unsupported element ${child.where()}: ${reason}`);
+    if (reason !== undefined) throw VireoError.of('XML_UNSUPPORTED', `unsupported element ${child.where()}: ${reason}`);
   }
   node.check({
     one: ['emulator', 'memballoon'],

@@ -7,7 +7,7 @@ import type { XNode } from './xml-reader.js';
 const MAX_KIB = Number.MAX_SAFE_INTEGER;
 
 export function missing(node: XNode, what: string): never {
-  throw new VireoError('XML_INVALID', `missing ${what} in ${node.where()}`);
+  throw VireoError.of('XML_INVALID', `missing ${what} in ${node.where()}`);
 }
 
 export function optionalText(node: XNode | undefined): string | undefined {

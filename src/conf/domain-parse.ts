@@ -62,7 +62,7 @@ export interface ParseOptions {
 export function parseDomainXml(xml: string, opts: ParseOptions = {}): DomainDef {
   const rootEl = parseXml(xml);
   if (rootEl.name !== 'domain') {
-    throw new VireoError(
+    throw VireoError.of(
       'XML_INVALID',
       `unexpected root element <${rootEl.name}> at line ${rootEl.line}; a domain definition starts with <domain>`,
     );
@@ -70,7 +70,7 @@ export function parseDomainXml(xml: string, opts: ParseOptions = {}): DomainDef 
   const root = XNode.root(rootEl);
   for (const child of root.elementChildren()) {
     const reason = NOT_YET[child.el.name];
-    if (reason !== undefined) throw new VireoError('XML_UNSUPPORTED', `unsupported element ${child.where()}: ${reason}`);
+    if (reason !== undefined) throw VireoError.of('XML_UNSUPPORTED', `unsupported element ${child.where()}: ${reason}`);
   }
   root.check({
     // 'id' is runtime state printed by dumpxml of a running domain; like libvirt we ignore it on input.

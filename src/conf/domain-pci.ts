@@ -63,7 +63,7 @@ class Occupancy {
   take(a: PciAddress, label: string): void {
     const k = this.key(a.bus, a.slot, a.function);
     const prev = this.used.get(k);
-    if (prev !== undefined) throw new VireoError('XML_INVALID', `PCI address ${formatPciAddress(a)} of ${label} is already used by ${prev}`);
+    if (prev !== undefined) throw VireoError.of('XML_INVALID', `PCI address ${formatPciAddress(a)} of ${label} is already used by ${prev}`);
     this.used.set(k, label);
   }
 
@@ -112,9 +112,9 @@ export function assignPciAddresses(def: DomainDef, q35: boolean): void {
     const a = dev.get();
     if (a === undefined) continue;
     const bus = buses().find((b) => b.index === a.bus);
-    if (bus === undefined) throw new VireoError('XML_INVALID', `PCI address ${formatPciAddress(a)} of ${dev.label} is on bus ${a.bus}, but there is no PCI controller with index ${a.bus}`);
+    if (bus === undefined) throw VireoError.of('XML_INVALID', `PCI address ${formatPciAddress(a)} of ${dev.label} is on bus ${a.bus}, but there is no PCI controller with index ${a.bus}`);
     const [lo, hi] = slotRange(bus.model);
-    if (a.slot < lo || a.slot > hi) throw new VireoError('XML_INVALID', `PCI address ${formatPciAddress(a)} of ${dev.label}: a ${bus.model} has slots ${lo} to ${hi}`);
+    if (a.slot < lo || a.slot > hi) throw VireoError.of('XML_INVALID', `PCI address ${formatPciAddress(a)} of ${dev.label}: a ${bus.model} has slots ${lo} to ${hi}`);
     occ.take(a, dev.label);
   }
 
@@ -126,7 +126,7 @@ export function assignPciAddresses(def: DomainDef, q35: boolean): void {
       place(occ, f.dev, where[0] as PciAddress);
     } else if (f.required) {
       const at = where[0] ?? addr(0, 0);
-      throw new VireoError('XML_INVALID', `${f.dev.label} must be at PCI address ${formatPciAddress(at)}, which ${occ.holder(at) ?? 'another device'} takes; remove that <address>`);
+      throw VireoError.of('XML_INVALID', `${f.dev.label} must be at PCI address ${formatPciAddress(at)}, which ${occ.holder(at) ?? 'another device'} takes; remove that <address>`);
     } else {
       devices.unshift(f.dev); // an ordinary slot then, assigned with the others
     }
@@ -136,7 +136,7 @@ export function assignPciAddresses(def: DomainDef, q35: boolean): void {
     for (const dev of [...ctrlDevices, ...devices]) {
       if (dev.get() !== undefined) continue;
       const a = findSlot(occ, buses().filter((b) => b.model === 'pci-root' || b.model === 'pci-bridge'));
-      if (a === undefined) throw new VireoError('XML_UNSUPPORTED', `no free PCI slot left for ${dev.label}; add a <controller type='pci' model='pci-bridge'/>`);
+      if (a === undefined) throw VireoError.of('XML_UNSUPPORTED', `no free PCI slot left for ${dev.label}; add a <controller type='pci' model='pci-bridge'/>`);
       place(occ, dev, a);
     }
     return;
@@ -175,7 +175,7 @@ export function assignPciAddresses(def: DomainDef, q35: boolean): void {
   for (const dev of [...ctrlDevs.filter((c) => c.get() === undefined), ...devices]) {
     if (dev.get() !== undefined) continue;
     const a = placeQ35(dev, occ, buses());
-    if (a === undefined) throw new VireoError('INTERNAL', `internal error: no PCI place for ${dev.label} after adding controllers`);
+    if (a === undefined) throw VireoError.of('INTERNAL', `no PCI place for ${dev.label} after adding controllers`);
     place(occ, dev, a);
   }
 }
@@ -193,7 +193,7 @@ function addReferencedBuses(def: DomainDef, q35: boolean, devices: PciDevice[]):
 
 function nextFreeSlot(occ: Occupancy, bus: number, from: number): number {
   for (let s = Math.max(from, 1); s <= 31; s++) if (occ.slotFree(bus, s)) return s;
-  throw new VireoError('XML_UNSUPPORTED', 'no free slot left on the PCI Express root bus for more pcie-root-ports');
+  throw VireoError.of('XML_UNSUPPORTED', 'no free slot left on the PCI Express root bus for more pcie-root-ports');
 }
 
 function findSlot(occ: Occupancy, buses: Bus[]): PciAddress | undefined {
@@ -309,7 +309,7 @@ function usbCompanionGroups(def: DomainDef): Array<{ ehci: Controller; dev: PciD
     if (companions.length === 0) continue;
     if (ehci.address !== undefined || companions.some((c) => c.address !== undefined)) {
       if (ehci.address === undefined || companions.some((c) => c.address === undefined)) {
-        throw new VireoError('XML_INVALID', 'give the USB EHCI controller and all its UHCI companions PCI addresses, or none of them');
+        throw VireoError.of('XML_INVALID', 'give the USB EHCI controller and all its UHCI companions PCI addresses, or none of them');
       }
       continue;
     }
@@ -333,7 +333,7 @@ function usbCompanionGroups(def: DomainDef): Array<{ ehci: Controller; dev: PciD
 function controllerDevice(c: Controller, q35: boolean): PciDevice {
   const model = c.model as PciControllerModel;
   if (!q35 && (model === 'pcie-root-port' || model === 'pcie-to-pci-bridge' || model === 'dmi-to-pci-bridge')) {
-    throw new VireoError('XML_INVALID', `a ${model} controller needs a q35 machine type`);
+    throw VireoError.of('XML_INVALID', `a ${model} controller needs a q35 machine type`);
   }
   const kind = model === 'pcie-root-port' ? 'root-port' : model === 'dmi-to-pci-bridge' ? 'dmi' : 'bridge';
   return { label: `PCI controller ${c.index} (${model})`, kind, conn: model === 'pci-bridge' ? 'pci' : 'pcie', get: () => c.address, set: (a) => (c.address = a) };

@@ -49,7 +49,7 @@ export class XNode {
     for (const name of Object.keys(this.el.attrs)) {
       if (!attrs.includes(name)) {
         const supported = attrs.length === 0 ? 'none' : attrs.join(', ');
-        throw new VireoError(
+        throw VireoError.of(
           'XML_UNSUPPORTED',
           `unsupported attribute '${name}' on ${this.where()}; supported here: ${supported}`,
         );
@@ -62,7 +62,7 @@ export class XNode {
     for (const child of this.el.children) {
       if (child.kind === 'text') {
         if (shape.text !== true && child.text.trim() !== '') {
-          throw new VireoError(
+          throw VireoError.of(
             'XML_INVALID',
             `unexpected text '${abbreviate(child.text.trim())}' inside ${this.where()}`,
           );
@@ -72,7 +72,7 @@ export class XNode {
       const name = child.name;
       if (one.includes(name)) {
         if (seen.has(name)) {
-          throw new VireoError(
+          throw VireoError.of(
             'XML_INVALID',
             `duplicate element ${this.childPath(name)} at line ${child.line}; it may appear only once`,
           );
@@ -81,7 +81,7 @@ export class XNode {
       } else if (!many.includes(name) && !ignore.includes(name)) {
         const listed = [...one, ...many];
         const supported = listed.length === 0 ? 'none' : listed.join(', ');
-        throw new VireoError(
+        throw VireoError.of(
           'XML_UNSUPPORTED',
           `unsupported element ${this.childPath(name)} at line ${child.line}; supported here: ${supported}`,
         );
@@ -112,7 +112,7 @@ export class XNode {
   /** An attribute that must be present. */
   requireAttr(name: string): string {
     const value = this.attr(name);
-    if (value === undefined) throw new VireoError('XML_INVALID', `missing attribute '${name}' on ${this.where()}`);
+    if (value === undefined) throw VireoError.of('XML_INVALID', `missing attribute '${name}' on ${this.where()}`);
     return value;
   }
 
@@ -129,7 +129,7 @@ export class XNode {
   /** Text that must not be empty. */
   requireText(): string {
     const t = this.text();
-    if (t === '') throw new VireoError('XML_INVALID', `${this.where()} must not be empty`);
+    if (t === '') throw VireoError.of('XML_INVALID', `${this.where()} must not be empty`);
     return t;
   }
 
@@ -197,22 +197,22 @@ export class XNode {
 
   /** An XML_INVALID error about this element's `value` (what: 'value', 'MAC address', ...). */
   invalidValue(value: string, what: string, expected: string): VireoError {
-    return new VireoError('XML_INVALID', `invalid ${what} '${abbreviate(value)}' in ${this.where()}: ${expected}`);
+    return VireoError.of('XML_INVALID', `invalid ${what} '${abbreviate(value)}' in ${this.where()}: ${expected}`);
   }
 
   /** An XML_INVALID error about attribute `name` having `value`. */
   invalidAttr(name: string, value: string, expected: string): VireoError {
-    return new VireoError('XML_INVALID', `invalid ${name}='${abbreviate(value)}' on ${this.where()}: ${expected}`);
+    return VireoError.of('XML_INVALID', `invalid ${name}='${abbreviate(value)}' on ${this.where()}: ${expected}`);
   }
 
   /** An XML_INVALID error located at this element. */
   invalid(message: string): VireoError {
-    return new VireoError('XML_INVALID', `${message} (${this.where()})`);
+    return VireoError.of('XML_INVALID', `${message} (${this.where()})`);
   }
 
   /** An XML_UNSUPPORTED error located at this element. */
   unsupported(message: string): VireoError {
-    return new VireoError('XML_UNSUPPORTED', `${message} (${this.where()})`);
+    return VireoError.of('XML_UNSUPPORTED', `${message} (${this.where()})`);
   }
 
   private toInt(value: string, min: number, max: number, fail: (expected: string) => VireoError): number {
@@ -226,7 +226,7 @@ export class XNode {
   private oneOf<T extends string>(value: string, supported: readonly T[], what: string): T {
     const found = supported.find((s) => s === value);
     if (found !== undefined) return found;
-    throw new VireoError(
+    throw VireoError.of(
       'XML_UNSUPPORTED',
       `unsupported value '${abbreviate(value)}' for ${what}; supported: ${supported.join(', ')}`,
     );

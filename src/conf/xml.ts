@@ -39,7 +39,7 @@ export function parseXml(text: string, sourceName = '(domain_definition)'): XmlE
   parser.on('error', (err: Error) => {
     // saxes prefixes its message with "line:column: "; we state the place in words instead.
     const reason = err.message.replace(/^\d+:\d+: /, '').replace(/\.$/, '');
-    throw new VireoError(
+    throw VireoError.of(
       'XML_SYNTAX',
       `${sourceName}:${parser.line}: XML syntax error at line ${parser.line}, column ${parser.column + 1}: ${reason}`,
       { cause: err },
@@ -72,7 +72,7 @@ export function parseXml(text: string, sourceName = '(domain_definition)'): XmlE
 
   parser.write(text).close();
   if (root === undefined) {
-    throw new VireoError('XML_SYNTAX', `${sourceName}:1: XML syntax error: the document has no root element`);
+    throw VireoError.of('XML_SYNTAX', `${sourceName}:1: XML syntax error: the document has no root element`);
   }
   return root;
 }

@@ -9,6 +9,8 @@ import type { DomainEvent } from '../api/types.js';
 import { probeKvm, type KvmStatus } from '../host/kvm.js';
 import { qemuMachines, qemuVersion } from '../host/qemu-binary.js';
 import { logger } from '../util/log.js';
+import { LogRotator, limitsFromEnv } from '../util/logrotate.js';
+import { PortAllocator } from '../host/ports.js';
 import { Registry } from './registry.js';
 import { Store } from './domain/store.js';
 import { DomainService } from './domain/service.js';
@@ -21,6 +23,10 @@ export interface DaemonEvents {
 
 export class Daemon extends EventEmitter<DaemonEvents> {
   readonly registry = new Registry();
+  /** Host ports (VNC, SPICE, websocket, migration), shared by every service that hands them out. */
+  readonly ports = new PortAllocator();
+  /** Rotation of the logs QEMU and helpers write. */
+  readonly logs = new LogRotator(limitsFromEnv());
   kvm!: KvmStatus;
   domains!: DomainService;
 
@@ -38,6 +44,8 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       store: new Store(this.layout),
       registry: this.registry,
       kvm: this.kvm,
+      logs: this.logs,
+      ports: this.ports,
       emit: (dom, event, detail) => {
         const domain = { name: dom.name, uuid: dom.uuid, id: dom.id };
         this.emit('event', event === 'reboot'

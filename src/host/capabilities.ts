@@ -162,18 +162,18 @@ export interface DomCapsQuery {
 /** `domcapabilities`: what a domain of this type, machine and arch may hold under vireo. */
 export async function domainCapabilitiesXml(root: string, kvm: KvmStatus, qemu: { major: number; minor: number } | undefined, q: DomCapsQuery): Promise<string> {
   const emulator = q.emulator ?? EMULATOR;
-  if (emulator !== EMULATOR) throw new VireoError('INVALID_ARG', `invalid argument: vireo runs only ${EMULATOR}, not '${emulator}'`);
+  if (emulator !== EMULATOR) throw VireoError.of('INVALID_ARG', `vireo runs only ${EMULATOR}, not '${emulator}'`);
   const arch = q.arch ?? 'x86_64';
-  if (arch !== 'x86_64') throw new VireoError('NO_SUPPORT', `unsupported configuration: unable to find any emulator to serve '${arch}' architecture`);
+  if (arch !== 'x86_64') throw VireoError.of('CONFIG_UNSUPPORTED', `unable to find any emulator to serve '${arch}' architecture`);
   const virttype = q.virttype ?? (kvm.usable ? 'kvm' : 'qemu');
-  if (virttype !== 'kvm' && virttype !== 'qemu') throw new VireoError('INVALID_ARG', `invalid argument: unknown virttype: ${virttype}`);
+  if (virttype !== 'kvm' && virttype !== 'qemu') throw VireoError.of('INVALID_ARG', `unknown virttype: ${virttype}`);
   if (virttype === 'kvm' && !kvm.usable) {
-    throw new VireoError('NO_SUPPORT', `unsupported configuration: KVM cannot run guests on this host: ${kvm.reason ?? 'unknown reason'}`, { hint: "use --virttype qemu (TCG), as <domain type='qemu'> does" });
+    throw VireoError.of('CONFIG_UNSUPPORTED', `KVM cannot run guests on this host: ${kvm.reason ?? 'unknown reason'}`, { hint: "use --virttype qemu (TCG), as <domain type='qemu'> does" });
   }
   const ver = qemu === undefined ? '' : `-${qemu.major}.${qemu.minor}`;
   const alias = q.machine ?? 'pc';
   if (!/^(pc|q35|pc-i440fx-[\d.]+|pc-q35-[\d.]+)$/.test(alias)) {
-    throw new VireoError('NO_SUPPORT', `unsupported configuration: the machine '${alias}' is not supported by vireo (use pc or q35)`);
+    throw VireoError.of('CONFIG_UNSUPPORTED', `the machine '${alias}' is not supported by vireo (use pc or q35)`);
   }
   const machine = alias === 'pc' ? `pc-i440fx${ver}` : alias === 'q35' ? `pc-q35${ver}` : alias;
   const q35 = machine.startsWith('pc-q35');
@@ -240,7 +240,7 @@ const DMI: ReadonlyArray<readonly [string, ReadonlyArray<readonly [string, strin
 export async function sysinfoXml(root: string): Promise<string> {
   const dir = 'sys/class/dmi/id';
   if (!(await exists(root, dir))) {
-    throw new VireoError('NO_SUPPORT', 'unsupported configuration: Host SMBIOS information is not available');
+    throw VireoError.of('CONFIG_UNSUPPORTED', 'Host SMBIOS information is not available');
   }
   const sections: string[] = [];
   for (const [section, fields] of DMI) {

@@ -130,7 +130,7 @@ export async function cpuStats(root: string, cpu?: number): Promise<NodeCpuStats
   const stat = (await read(root, 'proc/stat')) ?? '';
   const key = cpu === undefined ? 'cpu' : `cpu${cpu}`;
   const line = stat.split('\n').find((l) => l.split(/\s+/)[0] === key);
-  if (line === undefined) throw new VireoError('INVALID_ARG', `invalid argument: CPU ${cpu ?? '?'} does not exist on this host`);
+  if (line === undefined) throw VireoError.of('INVALID_ARG', `CPU ${cpu ?? '?'} does not exist on this host`);
   const [usr = 0, nice = 0, sys = 0, idle = 0, iowait = 0, irq = 0, softirq = 0] = line.trim().split(/\s+/).slice(1).map(Number);
   const ns = (ticks: number): number => (ticks * 1e9) / USER_HZ;
   return { user: ns(usr + nice), system: ns(sys + irq + softirq), idle: ns(idle), iowait: ns(iowait) };
@@ -147,7 +147,7 @@ export async function memStats(root: string, cell?: number): Promise<NodeMemStat
   }
   const cells = await numaCells(root);
   if (!cells.includes(cell)) {
-    throw new VireoError('INVALID_ARG', `invalid argument: NUMA cell ${cell} does not exist; this host has cell${cells.length === 1 ? '' : 's'} ${cells.join(', ') || 'none'}`);
+    throw VireoError.of('INVALID_ARG', `NUMA cell ${cell} does not exist; this host has cell${cells.length === 1 ? '' : 's'} ${cells.join(', ') || 'none'}`);
   }
   const m = parseMeminfo((await read(root, `sys/devices/system/node/node${cell}/meminfo`)) ?? '');
   return { total: m.get('MemTotal') ?? 0, free: m.get('MemFree') ?? 0 };

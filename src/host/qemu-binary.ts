@@ -30,13 +30,13 @@ async function probeVersion(emulator: string): Promise<QemuVersion> {
   try {
     await fs.access(emulator, fsc.X_OK);
   } catch {
-    throw new VireoError('NO_SUPPORT', `Cannot find QEMU binary ${emulator}`, {
+    throw VireoError.of('NO_SUPPORT', `Cannot find QEMU binary ${emulator}`, {
       hint: 'install it with: apt-get install qemu-system-x86',
     });
   }
   const r = await run(emulator, ['--version']);
   const m = /version (\d+)\.(\d+)\.(\d+)/.exec(r.stdout);
-  if (m === null) throw new VireoError('QEMU_FAILED', `Cannot parse the version printed by ${emulator}: ${r.stdout.split('\n')[0] ?? ''}`);
+  if (m === null) throw VireoError.of('QEMU_FAILED', `Cannot parse the version printed by ${emulator}: ${r.stdout.split('\n')[0] ?? ''}`);
   const [major, minor, micro] = [Number(m[1]), Number(m[2]), Number(m[3])];
   return { major, minor, micro, number: major * 1_000_000 + minor * 1000 + micro };
 }

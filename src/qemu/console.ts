@@ -4,7 +4,7 @@
  */
 import { createConnection, type Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
-import { readTail } from '../util/atomic.js';
+import { readLogTail } from '../util/logrotate.js';
 
 const RING_BYTES = 64 * 1024;
 
@@ -31,9 +31,12 @@ export class ConsoleStream extends EventEmitter<ConsoleEvents> {
     super();
   }
 
-  /** Prefill the buffer from QEMU's log of this port (output produced while vireod was down). */
+  /**
+   * Prefill the buffer from QEMU's log of this port (output produced while vireod was down),
+   * reaching into the rotated copies when the log was just truncated (util/logrotate.ts).
+   */
   async prefillFrom(logFile: string): Promise<void> {
-    this.push(await readTail(logFile, RING_BYTES));
+    this.push(await readLogTail(logFile, RING_BYTES));
   }
 
   /** Connect to the chardev socket; resolves once connected (or rejects if it cannot be). */

@@ -59,7 +59,7 @@ export function resolveFirmware(def: DomainDef, descriptors: FirmwareDescriptor[
     if (pick === undefined) {
       const feats = wanted.map((f) => `${f.name}=${f.enabled ? 'yes' : 'no'}`).join(', ');
       const fix = descriptors.length === 0 ? 'install the firmware (apt-get install ovmf)' : 'relax the <firmware><feature> requirements';
-      throw new VireoError('NO_SUPPORT', `no UEFI firmware on this host matches machine type '${os.machine}'${feats === '' ? '' : ` with ${feats}`}; ${fix}`);
+      throw VireoError.of('NO_SUPPORT', `no UEFI firmware on this host matches machine type '${os.machine}'${feats === '' ? '' : ` with ${feats}`}; ${fix}`);
     }
     loader.path = pick.executable;
     loader.readonly = true;
@@ -83,7 +83,7 @@ export function resolveFirmware(def: DomainDef, descriptors: FirmwareDescriptor[
     out.os.nvram = { ...out.os.nvram, path: out.os.nvram?.path ?? defaultNvramPath(nvramDir, def.name) };
   }
   if (loader.secure === true && out.features.smm === 'off') {
-    throw new VireoError('XML_INVALID', "a secure-boot loader (secure='yes') needs SMM; remove <smm state='off'/>");
+    throw VireoError.of('XML_INVALID', "a secure-boot loader (secure='yes') needs SMM; remove <smm state='off'/>");
   }
   return out;
 }

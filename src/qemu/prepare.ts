@@ -1,18 +1,17 @@
 /**
  * Host-side preparation of a guest start: what the host offers (SPICE, swtpm, hugetlbfs, UEFI
  * firmware), the live definition with everything the command line needs filled in (firmware,
- * NVRAM, SPICE port, channel sockets), the per-domain NVRAM copied from its template, and swtpm
+ * NVRAM, graphics ports, channel sockets), the per-domain NVRAM copied from its template, and swtpm
  * started for an emulated TPM. Everything it starts is undone by the returned cleanup().
  */
 import { promises as fs, constants as fsc } from 'node:fs';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import { VireoError } from '../api/errors.js';
 import type { DomainDef } from '../conf/domain-model.js';
 import { defaultNvramPath, parseFirmwareDescriptor, resolveFirmware, type FirmwareDescriptor } from './firmware.js';
 import { run, signalPid, spawnDetached, waitGone } from '../util/proc.js';
 import { monitorSetup, type HostFacts } from './argv.js';
-import type { QmpClient } from './qmp/client.js';
+import type { Monitor } from './monitor.js';
 
 export const FIRMWARE_DESCRIPTOR_DIRS = ['/usr/share/qemu/firmware', '/etc/qemu/firmware'];
 
@@ -77,13 +76,16 @@ export async function hostFacts(emulator: string, def: DomainDef): Promise<HostF
   return { spice, swtpm };
 }
 
-/** Is TCP `port` free on `host`? */
-function portFree(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen({ host, port, exclusive: true }, () => srv.close(() => resolve(true)));
-  });
+/**
+ * The daemon's port allocator as prepare uses it (host/ports.ts PortAllocator; qemu/ may not
+ * import host/, so the caller passes it in).
+ */
+export interface DisplayPorts {
+  /** A free port of the display range (VNC, SPICE), held for `owner` until released. */
+  reserve(kind: 'display', owner: string, opts: { listen?: string }): Promise<number>;
+  /** Hold a given port for `owner`; false when another owner holds it. */
+  reserveSpecific(port: number, owner: string): boolean;
+  release(port: number): void;
 }
 
 export interface PrepareContext {
@@ -91,10 +93,11 @@ export interface PrepareContext {
   libDir: string;
   runDir: string;
   logDir: string;
+  ports: DisplayPorts;
 }
 
 export interface Prepared {
-  /** The live definition: firmware, NVRAM, SPICE port and channel sockets filled in. */
+  /** The live definition: firmware, NVRAM, graphics ports and channel sockets filled in. */
   def: DomainDef;
   /** Control socket of the domain's swtpm (when it has an emulated TPM). */
   tpmSocket: string;
@@ -116,7 +119,7 @@ export async function prepareLaunch(def: DomainDef, ctx: PrepareContext): Promis
     for (const ch of live.devices.channels) {
       if (ch.source.type === 'unix' && ch.source.path === undefined) ch.source.path = path.join(ctx.runDir, `${ch.name ?? 'channel'}.sock`);
     }
-    await pickSpicePorts(live);
+    await allocateDisplayPorts(live, ctx.ports, undo);
     const tpmSocket = path.join(ctx.runDir, 'swtpm.sock');
     const tpm = live.devices.tpms.find((t) => t.backend.type === 'emulator');
     if (tpm !== undefined && tpm.backend.type === 'emulator') {
@@ -139,35 +142,43 @@ async function prepareNvram(def: DomainDef): Promise<void> {
   if (nvram?.path === undefined || def.os.loader?.type !== 'pflash') return;
   if (await fs.access(nvram.path).then(() => true, () => false)) return;
   if (nvram.template === undefined) {
-    throw new VireoError('STORAGE_MISSING', `Cannot access NVRAM file '${nvram.path}', and there is no template to create it from; give <nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'>, or use <os firmware='efi'>`);
+    throw VireoError.of('STORAGE_MISSING', `Cannot access NVRAM file '${nvram.path}', and there is no template to create it from; give <nvram template='/usr/share/OVMF/OVMF_VARS_4M.fd'>, or use <os firmware='efi'>`);
   }
   await fs.mkdir(path.dirname(nvram.path), { recursive: true, mode: 0o700 });
   try {
     await fs.copyFile(nvram.template, nvram.path, fsc.COPYFILE_EXCL);
   } catch (e) {
-    throw new VireoError('STORAGE_MISSING', `Cannot create NVRAM file '${nvram.path}' from template '${nvram.template}': ${(e as Error).message}`, { cause: e });
+    throw VireoError.of('STORAGE_MISSING', `Cannot create NVRAM file '${nvram.path}' from template '${nvram.template}': ${(e as Error).message}`, { cause: e });
   }
   await fs.chmod(nvram.path, 0o600);
 }
 
-/** SPICE has no "pick a port" of its own: choose the first free one from 5900, as libvirt does. */
-async function pickSpicePorts(def: DomainDef): Promise<void> {
+/**
+ * Ports for the graphics servers, from the daemon's allocator as libvirt does (VNC too: QEMU's own
+ * `to=99` search would race with SPICE and other guests, and the port would be known only after
+ * start). An autoport server gets a free port; a fixed one is held so no autoport guest takes it.
+ */
+async function allocateDisplayPorts(def: DomainDef, ports: DisplayPorts, undo: Array<() => Promise<void>>): Promise<void> {
   for (const g of def.devices.graphics) {
-    if (g.type !== 'spice' || !g.autoport || g.port > 0) continue;
-    for (let port = 5900; port < 65536; port++) {
-      if (await portFree(g.listen, port)) {
-        g.port = port;
-        break;
-      }
+    if (g.autoport) {
+      g.port = await ports.reserve('display', def.uuid, { listen: g.listen });
+    } else if (!ports.reserveSpecific(g.port, def.uuid)) {
+      throw VireoError.of('OPERATION_FAILED', `${g.type === 'vnc' ? 'VNC' : 'SPICE'} port ${g.port} of domain '${def.name}' is already used by another running guest`);
     }
-    if (g.port <= 0) throw new VireoError('OPERATION_FAILED', `no free TCP port for SPICE on ${g.listen}`);
+    const port = g.port;
+    undo.push(() => Promise.resolve(ports.release(port)));
   }
+}
+
+/** After a daemon restart: hold the ports a running guest's graphics already listen on. */
+export function reserveLivePorts(ports: DisplayPorts, def: DomainDef): void {
+  for (const g of def.devices.graphics) if (g.port > 0) ports.reserveSpecific(g.port, def.uuid);
 }
 
 /** Start swtpm for the domain's TPM; it ends by itself when QEMU closes its control socket. */
 async function startSwtpm(def: DomainDef, version: '2.0' | '1.2', socket: string, ctx: PrepareContext): Promise<number> {
   const swtpm = await findProgram('swtpm');
-  if (swtpm === undefined) throw new VireoError('NO_SUPPORT', 'the TPM emulator needs swtpm, which is not installed (Debian package swtpm)');
+  if (swtpm === undefined) throw VireoError.of('NO_SUPPORT', 'the TPM emulator needs swtpm, which is not installed (Debian package swtpm)');
   const state = path.join(tpmStateDir(ctx.libDir, def), version === '2.0' ? 'tpm2' : 'tpm1.2');
   await fs.mkdir(state, { recursive: true, mode: 0o700 });
   await fs.rm(socket, { force: true });
@@ -183,6 +194,7 @@ async function startSwtpm(def: DomainDef, version: '2.0' | '1.2', socket: string
     if (exited || Date.now() > deadline) {
       signalPid(child.pid, 'SIGKILL');
       const tail = (await fs.readFile(log, 'utf8').catch(() => '')).trim().split('\n').slice(-3).join('; ');
+      // Kept word for word (its users' scripts may match it), so without OPERATION_FAILED's prefix.
       throw new VireoError('OPERATION_FAILED', `swtpm did not start for domain '${def.name}'${tail === '' ? '' : `: ${tail}`}`);
     }
     await new Promise((r) => setTimeout(r, delay));
@@ -194,13 +206,12 @@ async function startSwtpm(def: DomainDef, version: '2.0' | '1.2', socket: string
  * state, balloon statistics), and the VNC port QEMU picked for autoport, recorded in the live
  * definition so dumpxml shows where to connect (as libvirt does).
  */
-export async function configureMonitor(qmp: QmpClient, def: DomainDef): Promise<void> {
-  for (const c of monitorSetup(def)) await qmp.execute(c.execute, c.arguments);
+export async function configureMonitor(monitor: Monitor, def: DomainDef): Promise<void> {
+  for (const c of monitorSetup(def)) await monitor.apply(c);
   const vnc = def.devices.graphics.find((g) => g.type === 'vnc' && g.autoport);
   if (vnc !== undefined) {
-    const info = await qmp.execute<{ enabled?: boolean; service?: string }>('query-vnc');
-    const port = Number(info.service);
-    if (info.enabled === true && Number.isInteger(port) && port > 0) vnc.port = port;
+    const info = await monitor.queryVnc();
+    if (info.enabled && info.port !== undefined) vnc.port = info.port;
   }
 }
 

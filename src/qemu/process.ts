@@ -5,6 +5,7 @@
 import { promises as fs } from 'node:fs';
 import { spawnDetached, signalPid, waitGone, type DetachedChild } from '../util/proc.js';
 import { QmpClient } from './qmp/client.js';
+import { Monitor } from './monitor.js';
 import { VireoError } from '../api/errors.js';
 
 export interface LaunchRequest {
@@ -12,6 +13,8 @@ export interface LaunchRequest {
   argv: string[];
   /** QMP socket path that the argv puts the monitor on. */
   monitor: string;
+  /** The guest's name, for messages. */
+  name: string;
   logFile: string;
   /** Working directory and HOME for QEMU. */
   runDir: string;
@@ -23,6 +26,8 @@ export interface LaunchRequest {
 export interface Launched {
   child: DetachedChild;
   qmp: QmpClient;
+  /** The typed monitor over `qmp`. */
+  monitor: Monitor;
 }
 
 /** The environment QEMU runs in (also printed by domxml-to-native). */
@@ -55,12 +60,12 @@ export async function launchQemu(req: LaunchRequest): Promise<Launched> {
     if (exited) throw await startupFailure(req.logFile);
     try {
       const qmp = await QmpClient.connect(req.monitor, { timeoutMs: 30_000 });
-      return { child, qmp };
+      return { child, qmp, monitor: new Monitor(qmp, { name: req.name }) };
     } catch (e) {
       if (exited) throw await startupFailure(req.logFile);
       if (Date.now() > deadline) {
         await killQemu(child.pid, { graceful: false });
-        throw new VireoError('QEMU_FAILED', `QEMU did not open its monitor within ${req.timeoutMs ?? 30_000} ms`, { cause: e });
+        throw VireoError.of('QEMU_FAILED', `QEMU did not open its monitor within ${req.timeoutMs ?? 30_000} ms`, { cause: e });
       }
     }
     await new Promise((r) => setTimeout(r, delay));
@@ -73,6 +78,7 @@ async function startupFailure(logFile: string): Promise<VireoError> {
   const start = lines.findLastIndex((l) => l.endsWith(': starting up'));
   const own = lines.slice(start + 2).filter((l) => l.trim() !== '').map((l) => l.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z? ?/, ''));
   const msg = own.length > 0 ? own.join('; ') : 'QEMU exited during start-up without a message';
+  // libvirt's exact words, which users search for; QEMU_FAILED's other messages carry no prefix.
   return new VireoError('QEMU_FAILED', `internal error: process exited while connecting to monitor: ${msg}`);
 }
 

@@ -19,12 +19,14 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'NO_SPACE':
       return 507;
     case 'NO_SUPPORT':
+    case 'CONFIG_UNSUPPORTED':
     case 'KVM_UNAVAILABLE':
     case 'STORAGE_MISSING':
       return 422;
     case 'OPERATION_FAILED':
     case 'QEMU_FAILED':
     case 'QMP_ERROR':
+    case 'MONITOR_TIMEOUT':
     case 'INTERNAL':
     case 'DAEMON_UNREACHABLE':
     case 'PROTOCOL':

@@ -35,7 +35,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, m
 function writeError(file: string, e: unknown): unknown {
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new VireoError('NO_SPACE', `cannot write '${file}': ${code === 'ENOSPC' ? 'No space left on device' : 'Disk quota exceeded'}`, {
+    return VireoError.of('NO_SPACE', `cannot write '${file}': ${code === 'ENOSPC' ? 'No space left on device' : 'Disk quota exceeded'}`, {
       hint: 'free space on that file system and try again; nothing was changed',
       cause: e,
     });

@@ -74,6 +74,8 @@ export class TestDaemon {
   readonly uri: string;
   private proc: ChildProcess | undefined;
   stderr = '';
+  /** Extra environment for vireod (e.g. VIREO_LOG_MAX_BYTES). */
+  env: NodeJS.ProcessEnv = {};
 
   constructor(root?: string) {
     this.root = root ?? mkdtempSync(path.join(tmpdir(), 'vireo-test-'));
@@ -85,7 +87,7 @@ export class TestDaemon {
   async start(): Promise<void> {
     this.stderr = '';
     // bin/vireod itself, as users run it: it picks the Node LTS from node_modules.
-    this.proc = spawn(path.join(REPO, 'bin', 'vireod'), ['--root', this.root], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.proc = spawn(path.join(REPO, 'bin', 'vireod'), ['--root', this.root], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...this.env } });
     this.proc.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
     const exited = new Promise<void>((resolve) => this.proc!.once('exit', () => resolve()));
     let done = false;

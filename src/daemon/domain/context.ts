@@ -1,7 +1,10 @@
 /** What the lifecycle modules (start, events, stop, reconnect) need from the service around them. */
 import type { KvmStatus } from '../../host/kvm.js';
+import type { PortAllocator } from '../../host/ports.js';
+import type { LogRotator } from '../../util/logrotate.js';
 import type { StateReason } from '../../api/types.js';
 import { formatDomainXml } from '../../conf/domain-xml.js';
+import type { DomainDef } from '../../conf/domain-model.js';
 import { logger } from '../../util/log.js';
 import type { Store, StatusRecord } from './store.js';
 import type { Domain, Runtime } from './domain.js';
@@ -12,6 +15,10 @@ const log = logger('lifecycle');
 export interface LifecycleContext {
   store: Store;
   kvm: KvmStatus;
+  /** Keeps running guests' QEMU and serial logs under their cap. */
+  logs: LogRotator;
+  /** The host ports (VNC/SPICE) guests hold. */
+  ports: PortAllocator;
   allocateId(): number;
   /** Report a state change (event stream, transient clean-up). */
   changed(dom: Domain, event: string, detail: string): void;
@@ -37,6 +44,11 @@ export function transition(ctx: LifecycleContext, dom: Domain, rt: Runtime, caus
   void saveStatus(ctx, dom).catch(() => {}); // logged by saveStatus
   if (applied.event !== undefined) ctx.changed(dom, applied.event.event, applied.event.detail);
   return true;
+}
+
+/** The logs QEMU writes for a guest: its stdout/stderr and each daemon-owned serial port's. */
+export function logFiles(ctx: LifecycleContext, def: DomainDef): string[] {
+  return [ctx.store.logFile(def.name), ...def.devices.serials.filter((s) => s.source.type === 'pty').map((s) => ctx.store.serialLog(def.name, s.port))];
 }
 
 /** Persist what a restarted daemon needs to find this guest again. */

@@ -1,7 +1,7 @@
 /** One domain as the daemon holds it: its definitions, runtime and state. */
 import type { DomainDef } from '../../conf/domain-model.js';
 import type { DomainState, StateReason, DomainSummary } from '../../api/types.js';
-import type { QmpClient } from '../../qemu/qmp/client.js';
+import type { Monitor } from '../../qemu/monitor.js';
 import type { ConsoleStream } from '../../qemu/console.js';
 import { JobQueue } from './jobs.js';
 import { nextState, type Applied, type Cause } from './state.js';
@@ -13,7 +13,7 @@ export interface Runtime {
   /** /proc start time of the pid, to tell the same process from a reused pid. */
   pidStart: number;
   /** Undefined while the monitor is unreachable (reported, retried, never killed). */
-  qmp: QmpClient | undefined;
+  qmp: Monitor | undefined;
   liveDef: DomainDef;
   runDir: string;
   monitor: string;

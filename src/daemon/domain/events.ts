@@ -49,8 +49,8 @@ function onEvent(ctx: LifecycleContext, dom: Domain, rt: Runtime, ev: QmpEvent):
     case 'GUEST_PANICKED':
       if (rt.liveDef.onCrash === 'restart' || rt.liveDef.onCrash === 'coredump-restart') {
         act(dom, rt, 'restart after panic', async () => {
-          await rt.qmp?.execute('system_reset');
-          await rt.qmp?.execute('cont');
+          await rt.qmp?.systemReset();
+          await rt.qmp?.cont();
         });
       } else {
         transition(ctx, dom, rt, 'panic');
@@ -68,8 +68,8 @@ export function onGuestShutdown(ctx: LifecycleContext, dom: Domain, rt: Runtime,
     rt.fakeReboot = false;
     act(dom, rt, 'reboot', async () => {
       try {
-        await rt.qmp?.execute('system_reset');
-        await rt.qmp?.execute('cont');
+        await rt.qmp?.systemReset();
+        await rt.qmp?.cont();
       } finally {
         rt.inShutdown = false;
       }

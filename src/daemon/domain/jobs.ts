@@ -95,7 +95,7 @@ export class JobQueue {
   }
 
   private aborted(job: string, when: string, cause?: unknown): VireoError {
-    return new VireoError('OPERATION_ABORTED', `operation aborted: job '${job}' of domain '${this.domainName()}' was cut short by ${this.overtakenBy} ${when}`, {
+    return VireoError.of('OPERATION_ABORTED', `job '${job}' of domain '${this.domainName()}' was cut short by ${this.overtakenBy} ${when}`, {
       ...(cause === undefined ? {} : { cause }),
     });
   }

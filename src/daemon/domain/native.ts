@@ -2,7 +2,7 @@
  * The QEMU command line of a domain, as `virsh domxml-to-native qemu-argv` prints it: the
  * environment vireod gives QEMU, the emulator, then every argument, shell-quoted on one line.
  * Nothing is started or created: the firmware is picked and the paths are the ones a start
- * would use, but NVRAM, swtpm and the SPICE port are left for the real start.
+ * would use, but NVRAM, swtpm and graphics ports are left for the real start.
  */
 import * as path from 'node:path';
 import type { DomainDef } from '../../conf/domain-model.js';

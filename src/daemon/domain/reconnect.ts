@@ -6,11 +6,12 @@
  */
 import { promises as fs, readdirSync, readFileSync } from 'node:fs';
 import { parseDomainXml } from '../../conf/domain-xml.js';
-import { QmpClient } from '../../qemu/qmp/client.js';
+import { Monitor, type StatusInfo } from '../../qemu/monitor.js';
+import { reserveLivePorts } from '../../qemu/prepare.js';
 import { killQemu } from '../../qemu/process.js';
 import { processStartTime, processGone, waitGone } from '../../util/proc.js';
 import { logger } from '../../util/log.js';
-import { transition, type LifecycleContext } from './context.js';
+import { logFiles, transition, type LifecycleContext } from './context.js';
 import { connectConsoles, onGuestShutdown, watch } from './events.js';
 import { finalize } from './stop.js';
 import type { StatusRecord } from './store.js';
@@ -38,6 +39,8 @@ export async function reconnect(ctx: LifecycleContext, dom: Domain, rec: StatusR
   };
   dom.runtime = rt;
   dom.restoreState(rec.state, rec.reason);
+  void ctx.logs.watch(rec.name, logFiles(ctx, liveDef));
+  reserveLivePorts(ctx.ports, liveDef);
   // Not awaited: one guest whose QEMU does not answer must not hold up the daemon or the others.
   startAttach(ctx, dom, rt);
 }
@@ -88,11 +91,11 @@ export function startAttach(ctx: LifecycleContext, dom: Domain, rt: Runtime): vo
 }
 
 async function attachMonitor(ctx: LifecycleContext, dom: Domain, rt: Runtime): Promise<void> {
-  const qmp = await QmpClient.connect(rt.monitor, { timeoutMs: 5000 });
+  const qmp = await Monitor.connect(rt.monitor, { name: dom.name, timeoutMs: 5000 });
   if (rt.consoles.size === 0) await connectConsoles(ctx, rt, true).catch((e: unknown) => log.warn(`${dom.name}: console: ${String(e)}`));
-  let status: { status: string; running: boolean };
+  let status: StatusInfo;
   try {
-    status = await qmp.execute<{ status: string; running: boolean }>('query-status', undefined, { timeoutMs: 5000 });
+    status = await qmp.queryStatus({ timeoutMs: 5000 });
   } catch (e) {
     qmp.close();
     throw e;

@@ -11,11 +11,12 @@ import { VireoError } from '../../api/errors.js';
 import type { KvmStatus } from '../../host/kvm.js';
 import { DEFAULT_EMULATOR, qemuMachines } from '../../host/qemu-binary.js';
 import type { ConsoleStream } from '../../qemu/console.js';
-import type { QmpClient } from '../../qemu/qmp/client.js';
+import type { Monitor } from '../../qemu/monitor.js';
+import type { PortAllocator } from '../../host/ports.js';
+import { readLogTail, type LogRotator } from '../../util/logrotate.js';
 import { expandHostModel } from '../../qemu/argv.js';
 import { persistentHostState } from '../../qemu/prepare.js';
 import { processCpuTimeNs } from '../../util/proc.js';
-import { readTail } from '../../util/atomic.js';
 import { logger } from '../../util/log.js';
 import { Revert } from '../../util/revert.js';
 import type { Registry, Table } from '../registry.js';
@@ -35,6 +36,8 @@ export interface DomainServiceDeps {
   store: Store;
   registry: Registry;
   kvm: KvmStatus;
+  logs: LogRotator;
+  ports: PortAllocator;
   /** Publish a lifecycle event. */
   emit(dom: Domain, event: string, detail: string): void;
 }
@@ -58,6 +61,8 @@ export class DomainService {
     this.ctx = {
       store: this.store,
       kvm: this.kvm,
+      logs: deps.logs,
+      ports: deps.ports,
       allocateId: () => this.nextId++,
       changed: (dom, event, detail) => this.changed(dom, event, detail),
     };
@@ -275,7 +280,7 @@ export class DomainService {
   }
 
   /** The domain's monitor; right after a restart, waits (up to 5 s) for vireod to take it back. */
-  private async qmp(dom: Domain): Promise<QmpClient> {
+  private async qmp(dom: Domain): Promise<Monitor> {
     const rt = dom.runtime;
     if (rt !== undefined && (rt.qmp === undefined || rt.qmp.isClosed) && rt.monitorReady !== undefined) {
       await Promise.race([rt.monitorReady, new Promise((r) => setTimeout(r, 5000).unref())]);
@@ -304,7 +309,7 @@ export class DomainService {
   shutdown(ref: string, opts: { mode?: string }): Promise<DomainSummary> {
     checkMode(opts.mode);
     return this.onActive(ref, 'shutdown', async (dom) => {
-      await (await this.qmp(dom)).execute('system_powerdown');
+      await (await this.qmp(dom)).systemPowerdown();
     });
   }
 
@@ -313,13 +318,13 @@ export class DomainService {
     return this.onActive(ref, 'reboot', async (dom, rt) => {
       // on_reboot='destroy': the guest's power-off ends it; otherwise it is reset and continued.
       if (dom.def.onReboot !== 'destroy') rt.fakeReboot = true;
-      await (await this.qmp(dom)).execute('system_powerdown');
+      await (await this.qmp(dom)).systemPowerdown();
     });
   }
 
   reset(ref: string): Promise<DomainSummary> {
     return this.onActive(ref, 'reset', async (dom) => {
-      await (await this.qmp(dom)).execute('system_reset');
+      await (await this.qmp(dom)).systemReset();
     });
   }
 
@@ -327,7 +332,7 @@ export class DomainService {
     return this.onActive(ref, 'suspend', async (dom, rt) => {
       if (dom.state === 'paused') return; // libvirt accepts suspending a paused domain
       rt.pauseReason = 'user';
-      await (await this.qmp(dom)).execute('stop');
+      await (await this.qmp(dom)).stop();
       transition(this.ctx, dom, rt, 'suspend');
       await saveStatus(this.ctx, dom);
     });
@@ -336,7 +341,7 @@ export class DomainService {
   resume(ref: string): Promise<DomainSummary> {
     return this.onActive(ref, 'resume', async (dom, rt) => {
       if (dom.state !== 'paused') throw new VireoError('OPERATION_INVALID', 'Requested operation is not valid: domain is not paused');
-      await (await this.qmp(dom)).execute('cont');
+      await (await this.qmp(dom)).cont();
       transition(this.ctx, dom, rt, 'resume');
       await saveStatus(this.ctx, dom);
     });
@@ -495,7 +500,7 @@ export class DomainService {
     const dom = this.lookup(ref);
     if (dom.active) return this.console(ref, devname).recent();
     const port = Number(/(\d+)$/.exec(devname ?? '0')?.[1] ?? 0);
-    return readTail(this.store.serialLog(dom.name, port), 64 * 1024);
+    return readLogTail(this.store.serialLog(dom.name, port), 64 * 1024);
   }
 
   /** Detach from every guest (they keep running). */

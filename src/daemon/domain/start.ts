@@ -19,7 +19,7 @@ import { processStartTime } from '../../util/proc.js';
 import { Revert } from '../../util/revert.js';
 import { launchPaths } from './native.js';
 import { connectConsoles, watch } from './events.js';
-import { saveStatus, type LifecycleContext } from './context.js';
+import { logFiles, saveStatus, type LifecycleContext } from './context.js';
 import type { StatusRecord } from './store.js';
 import type { Domain, Runtime } from './domain.js';
 
@@ -54,8 +54,8 @@ export async function launch(ctx: LifecycleContext, dom: Domain, def: DomainDef,
     revert.add(() => ctx.store.removeStatus(def.name), 'status file');
 
     // The live definition: firmware, NVRAM, SPICE port, channel sockets filled in (swtpm started).
-    const prepared = await prepareLaunch(def, { libDir: ctx.store.layout.lib, runDir, logDir: ctx.store.layout.log });
-    revert.add(() => prepared.cleanup(), 'host set-up (swtpm)');
+    const prepared = await prepareLaunch(def, { libDir: ctx.store.layout.lib, runDir, logDir: ctx.store.layout.log, ports: ctx.ports });
+    revert.add(() => prepared.cleanup(), 'host set-up (swtpm, graphics ports)');
     const live = prepared.def;
     const argv = buildQemuArgv(live, { ...launchPaths(ctx.store, runDir, live.name, prepared.tpmSocket), monitor }, {
       accel: live.type === 'kvm' ? 'kvm' : 'tcg',
@@ -64,14 +64,16 @@ export async function launch(ctx: LifecycleContext, dom: Domain, def: DomainDef,
     let pid = 0;
     let pidStart = 0;
     revert.add(() => (pid === 0 ? undefined : killQemu(pid, { graceful: false })), 'QEMU process');
-    const { qmp } = await launchQemu({
-      emulator, argv, monitor, logFile: ctx.store.logFile(live.name), runDir,
+    const { monitor: qmp } = await launchQemu({
+      emulator, argv, monitor, name: live.name, logFile: ctx.store.logFile(live.name), runDir,
       onSpawn: async (p) => {
         pid = p;
         pidStart = (await processStartTime(p)) ?? 0;
         await ctx.store.saveStatus(record(pid, pidStart));
       },
     });
+    await ctx.logs.watch(live.name, logFiles(ctx, live)); // a log left oversized by an earlier run is cut now
+    revert.add(() => ctx.logs.unwatch(live.name), 'log rotation');
     const rt: Runtime = {
       id, pid, pidStart, qmp, liveDef: live, runDir, monitor, consoles: new Map(), startedAt,
       expectedExit: undefined, fakeReboot: false, pauseReason: undefined, inShutdown: false, finalized: false,
@@ -88,7 +90,7 @@ export async function launch(ctx: LifecycleContext, dom: Domain, def: DomainDef,
     await configureMonitor(qmp, live);
     dom.runtime = rt;
     watch(ctx, dom, rt);
-    if (!opts.paused) await qmp.execute('cont');
+    if (!opts.paused) await qmp.cont();
     dom.transition(opts.paused ? 'start-paused' : 'start');
     await saveStatus(ctx, dom);
     revert.success();

@@ -16,7 +16,7 @@ export async function stopProcess(ctx: LifecycleContext, dom: Domain, reason: St
   if (rt === undefined || rt.finalized) return true;
   rt.expectedExit = reason;
   if (opts.viaQuit === true && rt.qmp !== undefined && !rt.qmp.isClosed) {
-    await rt.qmp.execute('quit').catch(() => undefined);
+    await rt.qmp.quit().catch(() => undefined);
     if (!(await waitGone(rt.pid, 3000))) await killQemu(rt.pid, { graceful: false });
   } else {
     // The monitor goes first: a job waiting on it (perhaps on a hung QEMU) fails now, not at its time-out.
@@ -37,6 +37,8 @@ export async function finalize(ctx: LifecycleContext, dom: Domain, rt: Runtime, 
   rt.finalized = true;
   rt.qmp?.close();
   for (const c of rt.consoles.values()) c.close();
+  ctx.logs.unwatch(dom.name);
+  ctx.ports.releaseOwner(dom.uuid);
   if (dom.runtime === rt) dom.runtime = undefined;
   await rt.statusWrites;
   await ctx.store.removeStatus(dom.name);

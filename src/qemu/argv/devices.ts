@@ -75,8 +75,9 @@ const SPICE_OPTS: Record<string, (v: string) => string> = {
 const listenHost = (listen: string): string => (listen.includes(':') ? `[${listen}]` : listen);
 
 function vncArg(g: Graphics, audio: string | undefined): string {
-  // With autoport QEMU picks the first free display from 5900 up ('to=99').
-  const display = g.autoport || g.port < 0 ? '0,to=99' : String(g.port - 5900);
+  // vireod allocates autoport ports before start (qemu/prepare.ts); a port not allocated (the
+  // command line domxml-to-native prints) leaves QEMU to pick the first free display ('to=99').
+  const display = g.port >= 5900 ? String(g.port - 5900) : '0,to=99';
   const parts = [`${esc(listenHost(g.listen))}:${display}`];
   // The password itself is set over QMP after start, so it never shows in the process list.
   if (g.passwd !== undefined) parts.push('password=on');
@@ -145,7 +146,7 @@ function videoDevice(v: Video, primary: boolean, i: number): Json {
       driver: primary ? 'qxl-vga' : 'qxl', id, max_outputs: v.heads ?? 1, ram_size: (v.ram ?? 65536) * 1024, vram_size: (v.vram ?? 65536) * 1024,
       vram64_size_mb: mib(v.vram64) ?? 0, vgamem_mb: mib(v.vgamem) ?? 16,
     };
-    default: throw new VireoError('XML_UNSUPPORTED', `unsupported video model '${v.model}'`);
+    default: throw VireoError.of('XML_UNSUPPORTED', `unsupported video model '${v.model}'`);
   }
 }
 

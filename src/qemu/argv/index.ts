@@ -59,13 +59,13 @@ export function checkHostSupport(def: DomainDef, host: HostFacts): void {
   def.devices.interfaces.forEach((nic, i) => {
     if (nic.type === 'user') return;
     const what = nic.type === 'ethernet' ? `type 'ethernet'${nic.targetDev === undefined ? '' : `, target ${nic.targetDev}`}` : `type '${nic.type}', source ${nic.source ?? ''}`;
-    throw new VireoError('NO_SUPPORT', `interface net${i} (${nic.mac}, ${what}) needs vireo's network layer, which is not available yet; use <interface type='user'> (QEMU's built-in NAT) for now`);
+    throw VireoError.of('NO_SUPPORT', `interface net${i} (${nic.mac}, ${what}) needs vireo's network layer, which is not available yet; use <interface type='user'> (QEMU's built-in NAT) for now`);
   });
   if (!host.spice && def.devices.graphics.some((g) => g.type === 'spice')) {
-    throw new VireoError('NO_SUPPORT', "this QEMU was built without SPICE support; use <graphics type='vnc'>");
+    throw VireoError.of('NO_SUPPORT', "this QEMU was built without SPICE support; use <graphics type='vnc'>");
   }
   if (def.devices.tpms.some((t) => t.backend.type === 'emulator') && !host.swtpm) {
-    throw new VireoError('NO_SUPPORT', 'the TPM emulator needs swtpm, which is not installed (apt-get install swtpm)');
+    throw VireoError.of('NO_SUPPORT', 'the TPM emulator needs swtpm, which is not installed (apt-get install swtpm)');
   }
 }
 
@@ -141,11 +141,11 @@ export function buildQemuArgv(def: DomainDef, paths: LaunchPaths, opts: LaunchOp
   return out.a;
 }
 
-/** A QMP command to run after QEMU is up and before the guest's CPUs start. */
-export interface MonitorCommand {
-  execute: string;
-  arguments?: Record<string, unknown>;
-}
+/** A QMP command to run after QEMU is up and before the guest's CPUs start (qemu/monitor.ts runs them). */
+export type MonitorCommand =
+  | { execute: 'set_password'; arguments: { protocol: 'vnc' | 'spice'; password: string } }
+  | { execute: 'set_link'; arguments: { name: string; up: boolean } }
+  | { execute: 'qom-set'; arguments: { path: string; property: string; value: unknown } };
 
 /**
  * Settings that go over QMP rather than the command line: graphics passwords (so they never show

@@ -18,7 +18,7 @@ export function firmwareArgs(def: DomainDef, out: Argv): void {
   const loader = def.os.loader;
   if (loader?.type !== 'pflash') return;
   if (loader.path === undefined) {
-    throw new VireoError('INTERNAL', `internal error: the firmware of domain '${def.name}' was not resolved before building its command line`);
+    throw VireoError.of('INTERNAL', `the firmware of domain '${def.name}' was not resolved before building its command line`);
   }
   const pair = (node: string, file: string, readOnly: boolean): void => {
     out.push('-blockdev', json({ driver: 'file', filename: file, 'node-name': `${node}-storage`, 'auto-read-only': true, discard: 'unmap' }));
@@ -132,7 +132,7 @@ function backendProps(def: DomainDef, opts: LaunchOptions, id: string, kib: numb
   let obj: Json;
   if (m.hugepages !== undefined) {
     if (opts.hugepagesPath === undefined) {
-      throw new VireoError('NO_SUPPORT', `domain '${def.name}' asks for huge pages, but hugetlbfs is not mounted on this host (mount -t hugetlbfs none /dev/hugepages, and reserve pages in /proc/sys/vm/nr_hugepages)`);
+      throw VireoError.of('NO_SUPPORT', `domain '${def.name}' asks for huge pages, but hugetlbfs is not mounted on this host (mount -t hugetlbfs none /dev/hugepages, and reserve pages in /proc/sys/vm/nr_hugepages)`);
     }
     obj = m.source === 'memfd'
       ? { 'qom-type': 'memory-backend-memfd', id, hugetlb: true }
@@ -197,7 +197,7 @@ export function expandList(list: string): number[] {
 /** -smbios tables from <sysinfo> (mode 'sysinfo'). */
 export function smbiosArgs(def: DomainDef, out: Argv): void {
   if (def.os.smbios === 'host') {
-    throw new VireoError('NO_SUPPORT', "<smbios mode='host'/> is not supported yet; use mode 'sysinfo' with a <sysinfo> element");
+    throw VireoError.of('NO_SUPPORT', "<smbios mode='host'/> is not supported yet; use mode 'sysinfo' with a <sysinfo> element");
   }
   const s = def.sysinfo;
   if (def.os.smbios !== 'sysinfo' || s === undefined) return;

@@ -61,7 +61,7 @@ function pciController(def: DomainDef, c: Controller): Json {
     case 'dmi-to-pci-bridge':
       return { driver: 'i82801b11-bridge', id, ...pciProps(def, c.address) };
     default:
-      throw new VireoError('XML_UNSUPPORTED', `PCI controller model '${c.model ?? ''}' cannot be used at index ${c.index}`);
+      throw VireoError.of('XML_UNSUPPORTED', `PCI controller model '${c.model ?? ''}' cannot be used at index ${c.index}`);
   }
 }
 
@@ -121,7 +121,7 @@ export function diskArgs(def: DomainDef, out: Argv, bootIndex: (d: Disk) => numb
 }
 
 function drive(d: Disk): DriveAddress {
-  if (d.address?.type !== 'drive') throw new VireoError('INTERNAL', `internal error: disk ${d.target} has no drive address`);
+  if (d.address?.type !== 'drive') throw VireoError.of('INTERNAL', `disk ${d.target} has no drive address`);
   return d.address;
 }
 

@@ -27,6 +27,14 @@ export class QmpConnectionError extends Error {
   }
 }
 
+/** A command (or the greeting) got no answer in time: the monitor, or QEMU, is stuck. */
+export class QmpTimeoutError extends QmpConnectionError {
+  constructor(readonly command: string, readonly timeoutMs: number, message: string) {
+    super(message);
+    this.name = 'QmpTimeoutError';
+  }
+}
+
 interface Pending {
   command: string;
   resolve: (v: unknown) => void;
@@ -64,7 +72,7 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
     });
     const client = new QmpClient(sock, timeoutMs);
     const greeting = new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new QmpConnectionError(`no QMP greeting on ${path} within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => reject(new QmpTimeoutError('(greeting)', timeoutMs, `no QMP greeting on ${path} within ${timeoutMs} ms`)), timeoutMs);
       client.onGreeting = (g) => {
         clearTimeout(timer);
         client.greeting = g;
@@ -151,7 +159,7 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
       const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new QmpConnectionError(`QMP ${command} got no reply within ${timeoutMs} ms`));
+        reject(new QmpTimeoutError(command, timeoutMs, `QMP ${command} got no reply within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, { command, resolve: resolve as (v: unknown) => void, reject, timer });
       this.sock.write(JSON.stringify(msg) + '\n');

@@ -1,0 +1,225 @@
+/**
+ * The typed QEMU monitor: every QMP command vireo sends, as a method with typed arguments and a
+ * parsed reply, over the protocol-only client (qmp/client.ts). This is where QMP failures become
+ * coded VireoErrors: a refused command is QMP_ERROR naming what vireo tried and the command, an
+ * unanswered one MONITOR_TIMEOUT, a monitor that went away QEMU_FAILED. QEMU's full reply goes to
+ * the debug log and stays reachable as the error's cause.
+ */
+import { VireoError } from '../api/errors.js';
+import { logger } from '../util/log.js';
+import type { MonitorCommand } from './argv.js';
+import { QmpClient, QmpCommandError, QmpConnectionError, QmpTimeoutError, type QmpClientEvents } from './qmp/client.js';
+
+const log = logger('monitor');
+
+/** QEMU's run states (QAPI RunState), as query-status reports them. */
+export const RUN_STATES = [
+  'debug', 'inmigrate', 'internal-error', 'io-error', 'paused', 'postmigrate', 'prelaunch', 'finish-migrate',
+  'restore-vm', 'running', 'save-vm', 'shutdown', 'suspended', 'watchdog', 'guest-panicked', 'colo',
+] as const;
+export type RunState = (typeof RUN_STATES)[number];
+
+/** The reply of query-status. */
+export interface StatusInfo {
+  status: RunState;
+  /** True when the guest's CPUs run. */
+  running: boolean;
+}
+
+/** The reply of query-vnc (the server part; clients are left out). */
+export interface VncInfo {
+  enabled: boolean;
+  host?: string;
+  /** The TCP port, when the server listens on one. */
+  port?: number;
+  family?: string;
+  auth?: string;
+}
+
+/** What each command does, in the words of the error a user sees when it fails. */
+const PURPOSE: Record<string, string> = {
+  cont: 'start the CPUs of',
+  stop: 'pause',
+  system_powerdown: 'press the ACPI power button of',
+  system_reset: 'reset',
+  quit: 'quit the QEMU process of',
+  'query-status': 'report the run state of',
+  'query-vnc': 'report the VNC server of',
+  set_password: 'set the graphics password of',
+  set_link: 'set a network link state of',
+  'qom-set': 'set a device property of',
+};
+
+/** What a user can do about a refused command, by QMP error class. */
+const CLASS_HINT: Record<string, string> = {
+  CommandNotFound: 'this QEMU does not have the command; a newer QEMU may be needed',
+  DeviceNotFound: 'the guest has no such device; check the domain XML (vireo dumpxml)',
+  DeviceNotActive: 'the device is not active in the guest',
+  KVMMissingCap: 'the host\'s KVM lacks a capability the command needs',
+};
+
+export interface MonitorOptions {
+  /** The guest's name, for messages. */
+  name: string;
+}
+
+/** One guest's monitor. */
+export class Monitor {
+  constructor(private readonly qmp: QmpClient, private readonly opts: MonitorOptions) {}
+
+  /** Connect to a monitor socket and negotiate; failures are QEMU_FAILED (MONITOR_TIMEOUT when it does not answer). */
+  static async connect(path: string, opts: MonitorOptions & { timeoutMs?: number }): Promise<Monitor> {
+    try {
+      return new Monitor(await QmpClient.connect(path, opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }), opts);
+    } catch (e) {
+      if (e instanceof QmpTimeoutError) {
+        throw VireoError.of('MONITOR_TIMEOUT', `the QEMU monitor of domain '${opts.name}' did not greet within ${seconds(e.timeoutMs)}`, {
+          cause: e, hint: 'QEMU may be hung or stopped; vireo destroy ends it',
+        });
+      }
+      throw VireoError.of('QEMU_FAILED', `cannot connect to the QEMU monitor of domain '${opts.name}': ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  /** QEMU's version from the greeting. */
+  get version(): { major: number; minor: number; micro: number } | undefined {
+    return this.qmp.greeting?.version?.qemu;
+  }
+
+  get isClosed(): boolean {
+    return this.qmp.isClosed;
+  }
+
+  /** Asynchronous QMP events, and the end of the connection (once). */
+  on<K extends keyof QmpClientEvents>(event: K, listener: (...args: QmpClientEvents[K]) => void): this {
+    this.qmp.on(event, listener as never);
+    return this;
+  }
+
+  close(): void {
+    this.qmp.close();
+  }
+
+  /** Start (or resume) the guest's CPUs. */
+  async cont(): Promise<void> {
+    await this.run('cont');
+  }
+
+  /** Pause the guest's CPUs. */
+  async stop(): Promise<void> {
+    await this.run('stop');
+  }
+
+  /** Press the ACPI power button: the guest decides whether to power off. */
+  async systemPowerdown(): Promise<void> {
+    await this.run('system_powerdown');
+  }
+
+  /** Reset the machine, as the reset button does. */
+  async systemReset(): Promise<void> {
+    await this.run('system_reset');
+  }
+
+  /** Ask QEMU to exit. */
+  async quit(): Promise<void> {
+    await this.run('quit');
+  }
+
+  /** The guest's run state. */
+  async queryStatus(opts: { timeoutMs?: number } = {}): Promise<StatusInfo> {
+    const r = await this.run('query-status', undefined, opts);
+    const rec = asRecord(r);
+    if (rec === undefined || typeof rec.status !== 'string' || typeof rec.running !== 'boolean') throw this.badReply('query-status', r);
+    if (!(RUN_STATES as readonly string[]).includes(rec.status)) log.warn(`${this.opts.name}: QEMU reports an unknown run state '${rec.status}'`);
+    return { status: rec.status as RunState, running: rec.running };
+  }
+
+  /** The VNC server: whether it runs and where it listens. */
+  async queryVnc(): Promise<VncInfo> {
+    const r = await this.run('query-vnc');
+    const rec = asRecord(r);
+    if (rec === undefined || typeof rec.enabled !== 'boolean') throw this.badReply('query-vnc', r);
+    const info: VncInfo = { enabled: rec.enabled };
+    if (typeof rec.host === 'string') info.host = rec.host;
+    const port = Number(rec.service);
+    if (typeof rec.service === 'string' && Number.isInteger(port) && port > 0) info.port = port;
+    if (typeof rec.family === 'string') info.family = rec.family;
+    if (typeof rec.auth === 'string') info.auth = rec.auth;
+    return info;
+  }
+
+  /** Set the password of the VNC or SPICE server (never on the command line, where ps shows it). */
+  async setPassword(protocol: 'vnc' | 'spice', password: string): Promise<void> {
+    await this.run('set_password', { protocol, password });
+  }
+
+  /** Bring a NIC's link up or down (`name` is the netdev's device id, e.g. net0). */
+  async setLink(name: string, up: boolean): Promise<void> {
+    await this.run('set_link', { name, up });
+  }
+
+  /** Set a QOM property of an object (e.g. the balloon's statistics period). */
+  async qomSet(path: string, property: string, value: unknown): Promise<void> {
+    await this.run('qom-set', { path, property, value });
+  }
+
+  /** Run one of the set-up commands argv/monitorSetup lists. */
+  async apply(c: MonitorCommand): Promise<void> {
+    switch (c.execute) {
+      case 'set_password':
+        return this.setPassword(c.arguments.protocol, c.arguments.password);
+      case 'set_link':
+        return this.setLink(c.arguments.name, c.arguments.up);
+      case 'qom-set':
+        return this.qomSet(c.arguments.path, c.arguments.property, c.arguments.value);
+    }
+  }
+
+  private async run(command: string, args?: Record<string, unknown>, opts: { timeoutMs?: number } = {}): Promise<unknown> {
+    try {
+      return await this.qmp.execute(command, args, opts);
+    } catch (e) {
+      throw this.translate(command, e);
+    }
+  }
+
+  /** A QMP failure as the coded error a user sees. */
+  private translate(command: string, e: unknown): Error {
+    const name = this.opts.name;
+    const purpose = `${PURPOSE[command] ?? `run '${command}' on`} domain '${name}'`;
+    if (e instanceof QmpCommandError) {
+      // Arguments are not logged: set_password carries a secret.
+      log.debug(`${name}: QEMU refused '${command}'`, { class: e.errorClass, desc: e.desc });
+      const hint = CLASS_HINT[e.errorClass];
+      return VireoError.of('QMP_ERROR', `QEMU could not ${purpose} (monitor command '${command}'): ${firstLine(e.desc)}`, hint === undefined ? { cause: e } : { cause: e, hint });
+    }
+    if (e instanceof QmpTimeoutError) {
+      log.debug(`${name}: no answer to '${command}'`, { timeoutMs: e.timeoutMs });
+      return VireoError.of('MONITOR_TIMEOUT', `the QEMU monitor of domain '${name}' did not answer '${command}' within ${seconds(e.timeoutMs)}`, {
+        cause: e, hint: 'QEMU may be hung or stopped; vireo destroy ends it',
+      });
+    }
+    if (e instanceof QmpConnectionError) {
+      log.debug(`${name}: monitor gone during '${command}'`, { error: e.message });
+      return VireoError.of('QEMU_FAILED', `cannot ${purpose}: its QEMU monitor closed (QEMU has exited or is exiting)`, { cause: e });
+    }
+    return e instanceof Error ? e : new Error(String(e));
+  }
+
+  private badReply(command: string, reply: unknown): VireoError {
+    log.debug(`${this.opts.name}: unexpected reply to '${command}'`, { reply });
+    return VireoError.of('QEMU_FAILED', `QEMU answered '${command}' for domain '${this.opts.name}' with a reply vireo does not understand`);
+  }
+}
+
+function asRecord(v: unknown): Record<string, unknown> | undefined {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+}
+
+/** QEMU's description, one line and bounded, as the reason in a message. */
+function firstLine(desc: string): string {
+  const line = desc.split('\n')[0]!.trim();
+  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
+}
+
+const seconds = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`);
