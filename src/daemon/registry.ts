@@ -54,7 +54,7 @@ export class Table<T> {
       name,
       uuid,
       commit: (value) => {
-        if (!open) throw new VireoError('INTERNAL', `internal error: reservation of '${name}' used twice`);
+        if (!open) throw VireoError.of('INTERNAL', `reservation of '${name}' used twice`);
         open = false;
         slot.value = value;
       },
@@ -87,7 +87,7 @@ export class Table<T> {
   /** Move a resource to a new name; throws the kind's error when the name is taken. */
   rename(uuid: string, newName: string): void {
     const slot = this.byUuid.get(uuid);
-    if (slot === undefined) throw new VireoError('INTERNAL', `internal error: no resource with uuid ${uuid} to rename`);
+    if (slot === undefined) throw VireoError.of('INTERNAL', `no resource with uuid ${uuid} to rename`);
     const other = this.byName.get(newName);
     if (other !== undefined && other !== slot) throw this.clash.nameTaken(newName, other.uuid);
     this.byName.delete(slot.name);

@@ -206,7 +206,7 @@ Element domain failed to validate content
     const f = file('w7.xml', runnable('win7-pc', path.join(d.root, 'img', 'w7')));
     const r = await d.vireo(['domxml-to-native', 'qemu-argv', f]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^LC_ALL=C PATH=\S+ HOME=\S+\/run\/domains\/win7-pc \/usr\/bin\/qemu-system-x86_64 -name guest=win7-pc,debug-threads=on -S -machine pc,usb=off/);
+    assert.match(r.stdout, /^LC_ALL=C PATH=\S+ HOME=\S+\/run\/domains\/-1-win7-pc \/usr\/bin\/qemu-system-x86_64 -name guest=win7-pc,debug-threads=on -S -machine pc,usb=off/);
     assert.match(r.stdout, / -device '\{"driver":"ich9-usb-ehci1","id":"usb","bus":"pci.0","addr":"0x5.0x7"\}' /);
     assert.match(r.stdout, / -vnc 127.0.0.1:0,to=99,audiodev=audio1 /);
     assert.ok(r.stdout.endsWith(' -msg timestamp=on\n\n'));

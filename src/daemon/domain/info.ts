@@ -45,7 +45,7 @@ export function descriptionOf(def: DomainDef, title: boolean): string | null {
 
 /** A copy of def with a new title or description; empty text removes it. */
 export function withDescription(def: DomainDef, title: boolean, text: string): DomainDef {
-  if (title && /[\r\n]/.test(text)) throw new VireoError('INVALID_ARG', "invalid argument: title can't contain newlines");
+  if (title && /[\r\n]/.test(text)) throw VireoError.of('INVALID_ARG', "title can't contain newlines");
   const next = structuredClone(def);
   if (title) {
     if (text === '') delete next.title;
@@ -118,7 +118,7 @@ export function metadataOf(def: DomainDef, uri: string): string {
  * namespace with prefix `key`), or removed when xml is null.
  */
 export function withMetadata(def: DomainDef, uri: string, key: string | undefined, xml: string | null): DomainDef {
-  if (!/^[a-z][a-z0-9+.-]*:/i.test(uri)) throw new VireoError('INVALID_ARG', `invalid argument: metadata namespace URI '${uri}' is not an absolute URI`);
+  if (!/^[a-z][a-z0-9+.-]*:/i.test(uri)) throw VireoError.of('INVALID_ARG', `metadata namespace URI '${uri}' is not an absolute URI`);
   const kept = (def.metadata ?? []).filter((m) => namespaceOf(m) !== uri);
   const next = structuredClone(def);
   if (xml === null) {
@@ -128,7 +128,7 @@ export function withMetadata(def: DomainDef, uri: string, key: string | undefine
     return next;
   }
   if (key === undefined || key === '') throw new VireoError('INVALID_ARG', 'namespace key is required when modifying metadata');
-  if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(key)) throw new VireoError('INVALID_ARG', `invalid argument: '${key}' is not a valid namespace prefix`);
+  if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(key)) throw VireoError.of('INVALID_ARG', `'${key}' is not a valid namespace prefix`);
   let parsed;
   try {
     parsed = parseXml(xml, '(metadata_xml)');

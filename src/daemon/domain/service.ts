@@ -42,7 +42,7 @@ export interface DomainServiceDeps {
   emit(dom: Domain, event: string, detail: string): void;
 }
 
-const notRunning = (): VireoError => new VireoError('OPERATION_INVALID', 'Requested operation is not valid: domain is not running');
+const notRunning = (): VireoError => VireoError.of('OPERATION_INVALID', 'domain is not running');
 
 export class DomainService {
   readonly store: Store;
@@ -55,8 +55,8 @@ export class DomainService {
     this.store = deps.store;
     this.kvm = deps.kvm;
     this.table = deps.registry.table<Domain>('domain', {
-      nameTaken: (name, uuid) => new VireoError('DOMAIN_EXISTS', `operation failed: domain '${name}' already exists with uuid ${uuid}`),
-      uuidTaken: (uuid, name) => new VireoError('DOMAIN_EXISTS', `operation failed: domain '${name}' is already defined with uuid ${uuid}`),
+      nameTaken: (name, uuid) => VireoError.of('DOMAIN_EXISTS', `domain '${name}' already exists with uuid ${uuid}`),
+      uuidTaken: (uuid, name) => VireoError.of('DOMAIN_EXISTS', `domain '${name}' is already defined with uuid ${uuid}`),
     });
     this.ctx = {
       store: this.store,
@@ -139,7 +139,7 @@ export class DomainService {
     }
     const byName = this.table.getByName(ref);
     if (byName !== undefined) return byName;
-    throw new VireoError('NO_DOMAIN', `Domain not found: no domain with matching name or id or uuid '${ref}'`);
+    throw VireoError.of('NO_DOMAIN', `no domain with matching name or id or uuid '${ref}'`);
   }
 
   async summary(dom: Domain): Promise<DomainSummary> {
@@ -159,11 +159,11 @@ export class DomainService {
     const sameUuid = this.table.get(def.uuid);
     const sameName = this.table.getByName(def.name);
     if (sameName !== undefined && sameName !== sameUuid) {
-      throw new VireoError('DOMAIN_EXISTS', `operation failed: domain '${def.name}' already exists with uuid ${sameName.uuid}`);
+      throw VireoError.of('DOMAIN_EXISTS', `domain '${def.name}' already exists with uuid ${sameName.uuid}`);
     }
     if (sameUuid !== undefined && sameUuid.name !== def.name) {
-      if (sameUuid.active) throw new VireoError('DOMAIN_EXISTS', `Requested operation is not valid: cannot rename active domain '${sameUuid.name}' to '${def.name}'`);
-      throw new VireoError('DOMAIN_EXISTS', `operation failed: domain '${sameUuid.name}' is already defined with uuid ${def.uuid}`);
+      if (sameUuid.active) throw VireoError.of('OPERATION_INVALID', `cannot rename active domain '${sameUuid.name}' to '${def.name}'`);
+      throw VireoError.of('DOMAIN_EXISTS', `domain '${sameUuid.name}' is already defined with uuid ${def.uuid}`);
     }
     return sameUuid;
   }
@@ -213,11 +213,11 @@ export class DomainService {
   async undefine(ref: string, opts: { nvram?: boolean; keepNvram?: boolean; keepTpm?: boolean } = {}): Promise<DomainSummary> {
     const dom = this.lookup(ref);
     return dom.jobs.run('undefine', 'short', async () => {
-      if (this.table.get(dom.uuid) !== dom) throw new VireoError('NO_DOMAIN', `Domain not found: no domain with matching name or id or uuid '${ref}'`);
-      if (dom.persistent === undefined) throw new VireoError('OPERATION_INVALID', `Requested operation is not valid: cannot undefine transient domain`);
+      if (this.table.get(dom.uuid) !== dom) throw VireoError.of('NO_DOMAIN', `no domain with matching name or id or uuid '${ref}'`);
+      if (dom.persistent === undefined) throw VireoError.of('OPERATION_INVALID', `cannot undefine transient domain`);
       const state = await persistentHostState(dom.persistent, this.store.layout.lib);
       if (state.nvram !== undefined && opts.nvram !== true && opts.keepNvram !== true) {
-        throw new VireoError('OPERATION_INVALID', 'Requested operation is not valid: cannot undefine domain with nvram');
+        throw VireoError.of('OPERATION_INVALID', 'cannot undefine domain with nvram');
       }
       // The config goes first: once it is gone the domain is undefined, whatever fails after.
       await this.store.removeConfig(dom.name);
@@ -240,7 +240,7 @@ export class DomainService {
     if (existing !== undefined) {
       await pinMachine(def);
       await existing.jobs.run('create', 'short', async () => {
-        if (existing.active) throw new VireoError('OPERATION_INVALID', `Requested operation is not valid: domain '${def.name}' is already active`);
+        if (existing.active) throw VireoError.of('OPERATION_INVALID', `domain '${def.name}' is already active`);
         await launch(this.ctx, existing, def, { paused: opts.paused === true });
       });
       return this.summary(existing);
@@ -261,8 +261,8 @@ export class DomainService {
   async start(ref: string, opts: { paused?: boolean }): Promise<DomainSummary> {
     const dom = this.lookup(ref);
     await dom.jobs.run('start', 'short', async () => {
-      if (dom.active) throw new VireoError('OPERATION_INVALID', 'Requested operation is not valid: domain is already running');
-      if (this.table.get(dom.uuid) !== dom) throw new VireoError('NO_DOMAIN', `Domain not found: no domain with matching name or id or uuid '${ref}'`);
+      if (dom.active) throw VireoError.of('OPERATION_INVALID', 'domain is already running');
+      if (this.table.get(dom.uuid) !== dom) throw VireoError.of('NO_DOMAIN', `no domain with matching name or id or uuid '${ref}'`);
       await launch(this.ctx, dom, structuredClone(dom.def), { paused: opts.paused === true });
     });
     return this.summary(dom);
@@ -302,7 +302,7 @@ export class DomainService {
     if (dom.runtime === undefined) throw notRunning();
     if (opts.graceful !== true) dom.jobs.overtake('destroy');
     const done = await stopProcess(this.ctx, dom, 'destroyed', { graceful: opts.graceful === true });
-    if (!done) throw new VireoError('OPERATION_FAILED', `operation failed: failed to kill qemu process with SIGTERM`);
+    if (!done) throw VireoError.of('OPERATION_FAILED', `failed to kill qemu process with SIGTERM`);
     return this.summary(dom);
   }
 
@@ -340,7 +340,7 @@ export class DomainService {
 
   resume(ref: string): Promise<DomainSummary> {
     return this.onActive(ref, 'resume', async (dom, rt) => {
-      if (dom.state !== 'paused') throw new VireoError('OPERATION_INVALID', 'Requested operation is not valid: domain is not paused');
+      if (dom.state !== 'paused') throw VireoError.of('OPERATION_INVALID', 'domain is not paused');
       await (await this.qmp(dom)).cont();
       transition(this.ctx, dom, rt, 'resume');
       await saveStatus(this.ctx, dom);
@@ -349,7 +349,7 @@ export class DomainService {
 
   async setAutostart(ref: string, enabled: boolean): Promise<DomainSummary> {
     const dom = this.lookup(ref);
-    if (dom.persistent === undefined) throw new VireoError('OPERATION_INVALID', 'Requested operation is not valid: cannot set autostart for transient domain');
+    if (dom.persistent === undefined) throw VireoError.of('OPERATION_INVALID', 'cannot set autostart for transient domain');
     await this.store.setAutostart(dom.name, enabled);
     dom.autostart = enabled;
     return this.summary(dom);
@@ -371,10 +371,10 @@ export class DomainService {
   /** The definition virsh's --live/--config/--current select for reading. */
   private selectDef(ref: string, f: ModificationImpact): DomainDef {
     const dom = this.lookup(ref);
-    if (f.live === true && f.config === true) throw new VireoError('INVALID_ARG', "invalid argument: flags 'affect live' and 'affect config' are mutually exclusive");
+    if (f.live === true && f.config === true) throw VireoError.of('INVALID_ARG', "flags 'affect live' and 'affect config' are mutually exclusive");
     if (f.live === true && !dom.active) throw notRunning();
     if (f.config === true) {
-      if (dom.persistent === undefined) throw new VireoError('OPERATION_INVALID', 'Requested operation is not valid: transient domains do not have any persistent config');
+      if (dom.persistent === undefined) throw VireoError.of('OPERATION_INVALID', 'transient domains do not have any persistent config');
       return dom.persistent;
     }
     return dom.def;
@@ -390,7 +390,7 @@ export class DomainService {
       const live = f.live === true || (f.config !== true && dom.active);
       const config = f.config === true || (f.live !== true && !dom.active);
       if (live && !dom.active) throw notRunning();
-      if (config && dom.persistent === undefined) throw new VireoError('OPERATION_INVALID', 'Requested operation is not valid: transient domains do not have any persistent config');
+      if (config && dom.persistent === undefined) throw VireoError.of('OPERATION_INVALID', 'transient domains do not have any persistent config');
       // Compute both before changing either: a failure leaves everything as it was.
       const nextConfig = config ? change(dom.persistent as DomainDef) : undefined;
       const nextLive = live ? change(dom.def) : undefined;
@@ -427,10 +427,10 @@ export class DomainService {
   async rename(ref: string, name: string): Promise<DomainSummary> {
     const dom = this.lookup(ref);
     await dom.jobs.run('rename', 'short', async () => {
-      if (dom.active) throw new VireoError('OPERATION_INVALID', 'Requested operation is not valid: cannot rename active domain');
-      if (dom.persistent === undefined) throw new VireoError('OPERATION_INVALID', 'Requested operation is not valid: cannot rename a transient domain');
-      if (name === dom.name) throw new VireoError('OPERATION_INVALID', "Requested operation is not valid: Can't rename domain to itself");
-      if (this.table.nameTaken(name)) throw new VireoError('OPERATION_INVALID', `Requested operation is not valid: domain with name '${name}' already exists`);
+      if (dom.active) throw VireoError.of('OPERATION_INVALID', 'cannot rename active domain');
+      if (dom.persistent === undefined) throw VireoError.of('OPERATION_INVALID', 'cannot rename a transient domain');
+      if (name === dom.name) throw VireoError.of('OPERATION_INVALID', "Can't rename domain to itself");
+      if (this.table.nameTaken(name)) throw VireoError.of('OPERATION_INVALID', `domain with name '${name}' already exists`);
       const old = dom.persistent;
       // Through the XML parser: the new name meets every rule a defined name meets.
       const next = parseDomainXml(formatDomainXml({ ...old, name }));
@@ -466,7 +466,7 @@ export class DomainService {
 
   /** `domxml-to-native qemu-argv`: the command line vireod would start QEMU with, as one shell line. */
   async domxmlToNative(format: string, source: { xml?: string; domain?: string }): Promise<string> {
-    if (format !== 'qemu-argv') throw new VireoError('INVALID_ARG', `unsupported configuration: Unsupported config type ${format}`, { hint: "the only format is 'qemu-argv'" });
+    if (format !== 'qemu-argv') throw VireoError.of('CONFIG_UNSUPPORTED', `Unsupported config type ${format}`, { hint: "the only format is 'qemu-argv'" });
     let def: DomainDef;
     if (source.domain !== undefined) def = this.lookup(source.domain).def;
     else if (source.xml !== undefined) def = parseDomainXml(source.xml);
@@ -490,7 +490,7 @@ export class DomainService {
     if (stream === undefined) {
       const serial = rt.liveDef.devices.serials.find((sp) => sp.port === port);
       if (serial === undefined) throw new VireoError('INVALID_ARG', `cannot find character device ${name}`);
-      throw new VireoError('OPERATION_FAILED', `internal error: character device ${name} is not using a PTY (its type is '${serial.source.type}')`);
+      throw VireoError.of('INTERNAL', `character device ${name} is not using a PTY (its type is '${serial.source.type}')`);
     }
     return stream;
   }
@@ -527,7 +527,7 @@ async function pinMachine(def: DomainDef): Promise<void> {
   if (versioned !== undefined) {
     def.os.machine = versioned;
   } else if (!machines.names.has(def.os.machine)) {
-    throw new VireoError('XML_UNSUPPORTED', `unsupported configuration: Emulator '${emulator}' does not support machine type '${def.os.machine}'`, {
+    throw VireoError.of('CONFIG_UNSUPPORTED', `Emulator '${emulator}' does not support machine type '${def.os.machine}'`, {
       hint: `see: ${emulator} -machine help`,
     });
   }
