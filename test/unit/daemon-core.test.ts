@@ -86,6 +86,27 @@ test('jobs: a long job makes other changes fail at once, but not internal jobs',
   assert.equal(await internal, 'ran');
 });
 
+test('jobs: a long job reports progress and stops when aborted; only long jobs can be aborted', async () => {
+  const q = new JobQueue(() => 'vm');
+  assert.throws(() => q.abort(), /Requested operation is not valid: no job is active on the domain/);
+  let step!: () => void;
+  const long = q.run('save', 'long', async (job) => {
+    for (let i = 1; i <= 100; i++) {
+      await new Promise<void>((r) => (step = r));
+      job.signal.throwIfAborted();
+      job.progress(i, 100);
+    }
+  });
+  await new Promise((r) => setImmediate(r));
+  step();
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(q.current?.progress, { processed: 1, total: 100 });
+  q.abort();
+  step();
+  await assert.rejects(long, (e: VireoError) => e.code === 'OPERATION_ABORTED' && /job 'save' of domain 'vm' was aborted on request/.test(e.message));
+  assert.equal(q.current, undefined);
+});
+
 test('revert: undo steps run newest first, only on failure, and a failing undo does not stop the others', async () => {
   const done: string[] = [];
   await assert.rejects(Revert.run(async (r) => {

@@ -1,7 +1,8 @@
 /**
  * Per-domain job queue. Changes to one domain run one at a time, in order. Long jobs (save, dump,
  * migrate) are different: a change that arrives while one runs fails at once with an error that
- * names the job, instead of waiting behind it. Queries never take a job.
+ * names the job, instead of waiting behind it; they report progress and can be aborted
+ * (domjobabort): their `signal` fires and they stop at their next step. Queries never take a job.
  *
  * destroy is the escape hatch and takes no job: it `overtake`s the queue. Jobs still waiting
  * then fail without running, and the running one fails as soon as its monitor command does
@@ -15,6 +16,14 @@ interface ActiveJob {
   name: string;
   kind: JobKind;
   startedAt: number;
+  /** Work done and to do, in the job's own unit (bytes for save and migrate), once it knows. */
+  progress: { processed: number; total: number } | undefined;
+}
+
+/** What a running job gets: the signal that tells it to stop, and a way to report progress. */
+export interface JobControl {
+  readonly signal: AbortSignal;
+  progress(processed: number, total: number): void;
 }
 
 export class JobQueue {
@@ -29,6 +38,18 @@ export class JobQueue {
   constructor(private readonly domainName: () => string) {}
 
   private queued = 0;
+  private controller: AbortController | undefined;
+
+  /**
+   * domjobabort: tell the running long job to stop. Short jobs cannot be aborted (they finish
+   * quickly; destroy overtakes them), as libvirt's abort applies to its async jobs only.
+   */
+  abort(): void {
+    if (this.active?.kind !== 'long' || this.controller === undefined) {
+      throw VireoError.of('OPERATION_INVALID', 'no job is active on the domain');
+    }
+    this.controller.abort();
+  }
 
   /** How many jobs wait behind the running one. */
   get waiting(): number {
@@ -45,7 +66,7 @@ export class JobQueue {
    * vireod does about QEMU's events, e.g. ending a powered-off guest) also wait their turn but
    * are never refused for a long job.
    */
-  run<T>(name: string, kind: JobKind, fn: () => Promise<T>, opts: { internal?: boolean } = {}): Promise<T> {
+  run<T>(name: string, kind: JobKind, fn: (job: JobControl) => Promise<T>, opts: { internal?: boolean } = {}): Promise<T> {
     if (this.active?.kind === 'long' && opts.internal !== true) {
       const secs = ((Date.now() - this.active.startedAt) / 1000).toFixed(1);
       return Promise.reject(
@@ -65,15 +86,24 @@ export class JobQueue {
         this.queued--;
       }
       if (this.epoch !== epoch) throw this.aborted(name, 'before it could run');
-      const job = { name, kind, startedAt: Date.now() };
+      const controller = new AbortController();
+      const job: ActiveJob = { name, kind, startedAt: Date.now(), progress: undefined };
       this.active = job;
+      this.controller = controller;
       try {
-        return await fn();
+        return await fn({
+          signal: controller.signal,
+          progress: (processed, total) => void (job.progress = { processed, total }),
+        });
       } catch (e) {
         if (this.epoch !== epoch) throw this.aborted(name, 'while it was running', e);
+        if (controller.signal.aborted) throw VireoError.of('OPERATION_ABORTED', `job '${name}' of domain '${this.domainName()}' was aborted on request`, { cause: e });
         throw e;
       } finally {
-        if (this.active === job) this.active = undefined;
+        if (this.active === job) {
+          this.active = undefined;
+          this.controller = undefined;
+        }
       }
     })();
     this.tail = next.catch(() => undefined);
@@ -87,6 +117,8 @@ export class JobQueue {
   overtake(by: string): void {
     this.epoch++;
     this.overtakenBy = by;
+    this.controller?.abort();
+    this.controller = undefined;
     this.active = undefined;
     this.gate.resolve();
     this.gate = newGate();
