@@ -16,6 +16,13 @@ const UNIT_SECONDS: Record<LeaseUnit, number> = { seconds: 1, minutes: 60, hours
 const HOST_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
 /** A DHCPv6 DUID as libvirt accepts it: hex digits and ':'. */
 const DUID = /^[0-9A-Fa-f:]+$/;
+/** The four DUID types of RFC 3315/6355, as libvirt's schema spells them (LLT, EN, LL, UUID). */
+const DUID_TYPES = [
+  /^0{1,2}:0?1:0{1,2}:0?[a-fA-F1-9](:[a-fA-F0-9]{1,2}){4}(:[a-fA-F0-9]{1,2}){6,8}$/,
+  /^0{1,2}:0?2(:[a-fA-F0-9]{1,2}){4}(:[a-fA-F0-9]{1,2}){1,124}$/,
+  /^0{1,2}:0?3:0{1,2}:0?[a-fA-F1-9](:[a-fA-F0-9]{1,2}){6,8}$/,
+  /^0{1,2}:0?4(:[a-fA-F0-9]{1,2}){16}$/,
+];
 
 /** An address attribute in canonical form; `bad(text)` words the error. */
 export function addressAttr(node: XNode, name: string, bad: (text: string) => string): { text: string; family: IpFamily } | undefined {
@@ -141,6 +148,9 @@ export function parseDhcpHost(node: XNode, family: IpFamily, netName: string, pa
   if (id !== undefined) {
     const badChar = [...id].find((c) => !DUID.test(c));
     if (badChar !== undefined || id === '') throw node.invalid(`Invalid character '${badChar ?? ''}' in id '${id}' of network '${netName}'`);
+    if (!DUID_TYPES.some((re) => re.test(id))) {
+      throw node.invalid(`Invalid id '${id}' of network '${netName}': expected a DUID such as 0:3:0:1:52:54:00:12:34:56 (types 1 to 4: LLT, EN, LL, UUID)`);
+    }
     if (family === 'ipv4') throw node.invalid(`an id (DHCPv6 DUID) is only valid in an IPv6 static host definition (network '${netName}')`);
     host.id = id;
   }
