@@ -42,11 +42,8 @@ function addressing(node: XNode, netName: string, what: 'ip' | 'route'): Pick<Ne
     throw node.invalid(`${lead}Unrecognized family '${familyText}' ${suffix}`);
   }
   const addressText = node.attr('address');
-  if (addressText === undefined) {
-    throw node.invalid(what === 'ip' ? `Missing required address attribute in network '${netName}'` : `${lead}Missing required address attribute in route definition`);
-  }
   const addr = addressAttr(node, 'address', (t) => `${lead}Invalid address '${t}' ${suffix}`);
-  if (addr === undefined) throw node.invalid(`${lead}Missing required address attribute ${suffix}`);
+  if (addressText === undefined || addr === undefined) throw node.invalid(`${lead}Missing required address attribute ${suffix}`);
   const family: IpFamily = (familyText as IpFamily | undefined) ?? 'ipv4';
   if (addr.family !== family) {
     const who = familyText === undefined ? (what === 'ip' ? 'no family' : 'No family') : `Family '${familyText}'`;

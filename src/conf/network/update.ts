@@ -73,19 +73,15 @@ export function updateNetworkDef(
 function dhcpParent(def: NetworkDef, parentIndex: number | undefined, what: string): NetworkIp {
   if (parentIndex !== undefined && parentIndex >= 0) {
     const ip = def.ips[parentIndex];
-    if (ip === undefined) invalidParent(`couldn't update ${what} entry - no <ip> element found at index ${parentIndex} in network '${def.name}'`);
+    if (ip === undefined) throw invalid(`couldn't update ${what} entry - no <ip> element found at index ${parentIndex} in network '${def.name}'`);
     return ip;
   }
   // "The one and only <ip> that has a <dhcp>", else the first IPv4, else the first IPv6.
   const ip = def.ips.find((i) => i.dhcp !== undefined)
     ?? def.ips.find((i) => i.family === 'ipv4')
     ?? def.ips.find((i) => i.family === 'ipv6');
-  if (ip === undefined) invalidParent(`couldn't update ${what} entry - no <ip> element found in network '${def.name}'`);
+  if (ip === undefined) throw invalid(`couldn't update ${what} entry - no <ip> element found in network '${def.name}'`);
   return ip;
-}
-
-function invalidParent(message: string): never {
-  throw invalid(message);
 }
 
 const sameMac = (a: string | undefined, b: string | undefined): boolean =>
