@@ -27,7 +27,7 @@ describe('fillNetworkDefaults (net-define)', () => {
 
   test('an explicit bridge name another network uses is refused with libvirt\'s message; a host device of that name is fine', () => {
     assert.throws(() => fillNetworkDefaults(parse(`<bridge name='virbr0'/>${IP}`), { otherNetworkBridges: ['virbr0'] }),
-      (e: unknown) => e instanceof VireoError && e.code === 'OPERATION_INVALID' && e.message === "bridge name 'virbr0' already in use.");
+      (e: unknown) => e instanceof VireoError && e.code === 'OPERATION_INVALID' && e.message === "Requested operation is not valid: bridge name 'virbr0' already in use.");
     assert.equal(fillNetworkDefaults(parse(`<bridge name='br5'/>${IP}`), { otherNetworkBridges: [], hostInterfaces: ['br5'] }).bridge?.name, 'br5');
   });
 
@@ -100,7 +100,7 @@ describe('subnet collisions', () => {
 
   test('a route to an overlapping subnet stops the start with libvirt\'s message', () => {
     assert.throws(() => checkRouteCollision(nat, [{ dest: '192.168.0.0/16', dev: 'eth0' }]),
-      (e: unknown) => e instanceof VireoError && e.code === 'OPERATION_FAILED' && e.message === 'Network is already in use by interface eth0'
+      (e: unknown) => e instanceof VireoError && e.code === 'OPERATION_FAILED' && e.message === 'operation failed: Network is already in use by interface eth0'
         && (e.hint ?? '').includes('192.168.122.0/24'));
     assert.throws(() => checkRouteCollision(nat, [{ dest: 'fd00:1::/48', dev: 'wg0' }]), /interface wg0/);
   });

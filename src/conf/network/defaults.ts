@@ -32,7 +32,7 @@ export function pickBridgeName(template: string, inUse: ReadonlySet<string>): st
     const candidate = template.replace('%d', String(id));
     if (!inUse.has(candidate)) return candidate;
   }
-  throw new VireoError('OPERATION_FAILED', `Bridge generation exceeded max id ${MAX_BRIDGE_ID}`, {
+  throw VireoError.of('OPERATION_FAILED', `Bridge generation exceeded max id ${MAX_BRIDGE_ID}`, {
     hint: 'give the network an explicit <bridge name=...>',
   });
 }
@@ -50,7 +50,7 @@ export function fillNetworkDefaults(def: NetworkDef, ctx: DefineContext): Networ
   out.bridge = bridge;
   if (bridge.name !== undefined && !bridge.name.includes('%d')) {
     if (others.has(bridge.name)) {
-      throw new VireoError('OPERATION_INVALID', `bridge name '${bridge.name}' already in use.`, {
+      throw VireoError.of('OPERATION_INVALID', `bridge name '${bridge.name}' already in use.`, {
         hint: 'another network uses that bridge; pick another <bridge name> or leave it out to get a free one',
       });
     }

@@ -81,7 +81,7 @@ function addressing(node: XNode, netName: string, what: 'ip' | 'route'): Pick<Ne
 export function parseIpElement(node: XNode, netName: string): NetworkIp {
   node.check({ attrs: ['family', 'address', 'prefix', 'netmask', 'localPtr'], one: ['dhcp', 'tftp'] });
   const tftp = node.child('tftp');
-  if (tftp !== undefined) throw new VireoError('XML_UNSUPPORTED', `unsupported element ${tftp.where()}: a TFTP server (<tftp>) is not supported yet`);
+  if (tftp !== undefined) throw VireoError.of('XML_UNSUPPORTED', `unsupported element ${tftp.where()}: a TFTP server (<tftp>) is not supported yet`);
   const ip: NetworkIp = addressing(node, netName, 'ip');
   const localPtr = node.boolAttr('localPtr');
   if (localPtr !== undefined) ip.localPtr = localPtr;
@@ -89,7 +89,7 @@ export function parseIpElement(node: XNode, netName: string): NetworkIp {
   if (dhcpNode !== undefined) {
     dhcpNode.check({ many: ['range', 'host'], one: ['bootp'] });
     const bootp = dhcpNode.child('bootp');
-    if (bootp !== undefined) throw new VireoError('XML_UNSUPPORTED', `unsupported element ${bootp.where()}: network boot (<bootp>) is not supported yet`);
+    if (bootp !== undefined) throw VireoError.of('XML_UNSUPPORTED', `unsupported element ${bootp.where()}: network boot (<bootp>) is not supported yet`);
     const ranges = dhcpNode.children('range').map((r) => parseDhcpRange(r, netName));
     const hosts = dhcpNode.children('host').map((h) => parseDhcpHost(h, ip.family, netName, false));
     // libvirt prints no <dhcp> without ranges or hosts: an empty one is dropped.

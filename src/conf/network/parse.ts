@@ -43,7 +43,7 @@ export interface NetworkParseOptions {
 export function parseNetworkXml(xml: string, opts: NetworkParseOptions = {}): NetworkDef {
   const rootEl = parseXml(xml, opts.sourceName ?? '(network_definition)');
   if (rootEl.name !== 'network') {
-    throw new VireoError(
+    throw VireoError.of(
       'XML_INVALID',
       `unexpected root element <${rootEl.name}> at line ${rootEl.line}; a network definition starts with <network>`,
     );
@@ -51,7 +51,7 @@ export function parseNetworkXml(xml: string, opts: NetworkParseOptions = {}): Ne
   const root = XNode.root(rootEl);
   for (const child of root.elementChildren()) {
     const reason = NOT_YET[child.el.name] ?? (child.el.name.includes(':') ? 'options for other programs (such as <dnsmasq:options>) are not supported' : undefined);
-    if (reason !== undefined) throw new VireoError('XML_UNSUPPORTED', `unsupported element ${child.where()}: ${reason}`);
+    if (reason !== undefined) throw VireoError.of('XML_UNSUPPORTED', `unsupported element ${child.where()}: ${reason}`);
   }
   root.check({
     // 'connections' is runtime state of a running network's dump; like libvirt we ignore it on input.

@@ -42,7 +42,7 @@ export function findRouteCollision(def: NetworkDef, routes: readonly HostRoute[]
 export function checkRouteCollision(def: NetworkDef, routes: readonly HostRoute[]): void {
   const hit = findRouteCollision(def, routes);
   if (hit === undefined) return;
-  throw new VireoError('OPERATION_FAILED', `Network is already in use by interface ${hit.route.dev}`, {
+  throw VireoError.of('OPERATION_FAILED', `Network is already in use by interface ${hit.route.dev}`, {
     hint: `network '${def.name}' uses ${formatCidr(hit.subnet)}, which overlaps the host's route to ${typeof hit.route.dest === 'string' ? hit.route.dest : formatCidr(hit.route.dest)}; pick another subnet`,
   });
 }
@@ -82,7 +82,7 @@ export function pickDefaultSubnet(inUse: Iterable<string | Cidr>): Cidr | undefi
  */
 export function defaultNetworkXml(subnet: Cidr, bridge?: string): string {
   if (subnet.family !== 'ipv4' || subnet.prefix !== 24) {
-    throw new VireoError('INVALID_ARG', `the default network needs an IPv4 /24 subnet, not ${formatCidr(subnet)}`);
+    throw VireoError.of('INVALID_ARG', `the default network needs an IPv4 /24 subnet, not ${formatCidr(subnet)}`);
   }
   const at = (host: number): string => formatIpv4(subnet.network + BigInt(host));
   return [

@@ -17,8 +17,8 @@ export function insert<T>(list: T[], item: T, op: Op): void {
   else list.push(item);
 }
 
-const invalid = (message: string): VireoError => new VireoError('OPERATION_INVALID', message);
-const noSupport = (message: string): VireoError => new VireoError('NO_SUPPORT', message);
+const invalid = (message: string): VireoError => VireoError.of('OPERATION_INVALID', message);
+const noSupport = (message: string): VireoError => VireoError.of('NO_SUPPORT', message);
 
 function dnsOf(def: NetworkDef): NetworkDns {
   return (def.dns ??= { forwarders: [], txts: [], srvs: [], hosts: [] });

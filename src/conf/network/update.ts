@@ -29,8 +29,8 @@ export interface NetUpdateOptions {
   parentIndex?: number;
 }
 
-const invalid = (message: string): VireoError => new VireoError('OPERATION_INVALID', message);
-const noSupport = (message: string): VireoError => new VireoError('NO_SUPPORT', message);
+const invalid = (message: string): VireoError => VireoError.of('OPERATION_INVALID', message);
+const noSupport = (message: string): VireoError => VireoError.of('NO_SUPPORT', message);
 
 /** Apply `virsh net-update NAME COMMAND SECTION XML` to a definition; returns the new definition. */
 export function updateNetworkDef(
@@ -41,17 +41,17 @@ export function updateNetworkDef(
   opts: NetUpdateOptions = {},
 ): NetworkDef {
   if (!(NET_UPDATE_COMMANDS as readonly string[]).includes(command)) {
-    throw new VireoError('INVALID_ARG', `unrecognized command name '${command}'; expected one of ${NET_UPDATE_COMMANDS.join(', ')}`);
+    throw VireoError.of('INVALID_ARG', `unrecognized command name '${command}'; expected one of ${NET_UPDATE_COMMANDS.join(', ')}`);
   }
   if (!(NET_UPDATE_SECTIONS as readonly string[]).includes(section)) {
-    throw new VireoError('INVALID_ARG', `unrecognized section name '${section}'; expected one of ${NET_UPDATE_SECTIONS.join(', ')}`);
+    throw VireoError.of('INVALID_ARG', `unrecognized section name '${section}'; expected one of ${NET_UPDATE_SECTIONS.join(', ')}`);
   }
   const op: Op = command === 'add' ? 'add-last' : (command as Op);
   const out = structuredClone(def);
   const node = (expected: string): XNode => {
     const root = parseXml(xml, '(network_update)');
     if (root.name !== expected) {
-      throw new VireoError('XML_INVALID', `unexpected element <${root.name}>, expecting <${expected}>, while updating network '${def.name}'`);
+      throw VireoError.of('XML_INVALID', `unexpected element <${root.name}>, expecting <${expected}>, while updating network '${def.name}'`);
     }
     return XNode.root(root);
   };

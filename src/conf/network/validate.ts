@@ -15,7 +15,7 @@ export type Locator = (part: object | string) => string | undefined;
 const noLocation: Locator = () => undefined;
 
 function fail(message: string, where: string | undefined): VireoError {
-  return new VireoError('XML_INVALID', where === undefined ? message : `${message} (${where})`);
+  return VireoError.of('XML_INVALID', where === undefined ? message : `${message} (${where})`);
 }
 
 /** The prefix an <ip> or <route> stands for: as written, from its netmask, or libvirt's default. */
@@ -33,7 +33,7 @@ export function ipSubnet(ip: NetworkIp): Cidr {
 
 function addrOf(text: string): IpAddr {
   const a = parseIp(text);
-  if (a === undefined) throw new VireoError('INTERNAL', `not an address: '${text}'`);
+  if (a === undefined) throw VireoError.of('INTERNAL', `not an address: '${text}'`);
   return a;
 }
 
