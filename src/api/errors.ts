@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   XML_SYNTAX: 'The XML document is not well-formed.',
   XML_INVALID: 'The XML is well-formed but a value is wrong or a required part is missing.',
   XML_UNSUPPORTED: 'The XML uses an element, attribute or value vireo does not support.',
+  XML_TOO_LARGE: 'The XML document is larger than vireo reads: over 4 MiB, 256 levels of nesting or 50,000 elements.',
+  REQUEST_TOO_LARGE: 'The request body is larger than vireod reads (9 MiB); the connection is closed after the reply.',
   NO_DOMAIN: 'No domain has the given name, UUID or id.',
   DOMAIN_EXISTS: 'A domain with that name or UUID already exists.',
   OPERATION_INVALID: 'The operation is not valid in the domain\'s current state.',

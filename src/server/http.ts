@@ -15,6 +15,7 @@ import { domainInfoRoutes, hostRoutes } from './host-routes.js';
 import { httpStatusFor } from './status.js';
 import { SCHEMAS, findRoute } from '../api/routes.js';
 import { validate } from '../api/schema.js';
+import { decodeComponent, parseQuery, readJsonBody, splitTarget } from './request.js';
 
 const log = logger('api');
 export const VIREO_VERSION = '0.1.0';
@@ -84,19 +85,6 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-async function readBody(req: http.IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  if (chunks.length === 0) return {};
-  try {
-    const v: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
-    return v as Record<string, unknown>;
-  } catch {
-    throw new VireoError('INVALID_ARG', 'the request body is not a JSON object');
-  }
-}
-
 /** Serve the API for `daemon` on a UNIX socket. Resolves once listening. */
 export async function serve(daemon: Daemon, socketPath: string, uri: string): Promise<http.Server> {
   const table = routes(uri);
@@ -118,30 +106,34 @@ export async function serve(daemon: Daemon, socketPath: string, uri: string): Pr
 }
 
 async function handle(daemon: Daemon, table: Route[], req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://vireod');
+  const target = splitTarget(req.url ?? '/');
+  const pathname = target.path;
   try {
-    if (req.method === 'GET' && url.pathname === '/v1/events') return streamEvents(daemon, req, res);
+    const query = parseQuery(target.query);
+    if (req.method === 'GET' && pathname === '/v1/events') return streamEvents(daemon, req, res);
     for (const route of table) {
       if (route.method !== req.method) continue;
-      const m = route.pattern.exec(url.pathname);
+      const m = route.pattern.exec(pathname);
       if (m === null) continue;
-      const body = req.method === 'POST' ? await readBody(req) : {};
-      const spec = findRoute(req.method, url.pathname);
+      const params = m.slice(1).map((p) => decodeComponent(p, 'URL path'));
+      const body = req.method === 'POST' ? await readJsonBody(req) : {};
+      const spec = findRoute(req.method, pathname);
       if (spec?.request !== undefined) {
         const problem = validate(body, { $ref: `#/components/schemas/${spec.request}` }, SCHEMAS);
         if (problem !== undefined) throw new VireoError('INVALID_ARG', `invalid request: ${problem}`);
       }
-      const params = m.slice(1).map((p) => decodeURIComponent(p));
-      const result = await route.handler(daemon, params, body, url.searchParams);
+      const result = await route.handler(daemon, params, body, query);
       send(res, 200, result);
       return;
     }
-    throw new VireoError('NOT_FOUND', `no API route ${req.method ?? '?'} ${url.pathname}`);
+    throw new VireoError('NOT_FOUND', `no API route ${req.method ?? '?'} ${pathname}`);
   } catch (e) {
     if (isVireoError(e)) {
+      // The rest of an oversized body is never read: the connection cannot carry another request.
+      if (e.code === 'REQUEST_TOO_LARGE') res.setHeader('connection', 'close');
       send(res, httpStatusFor(e.code), { error: e.toJSON() });
     } else {
-      log.error(`${req.method ?? '?'} ${url.pathname} failed`, { error: e instanceof Error ? e.stack ?? e.message : String(e) });
+      log.error(`${req.method ?? '?'} ${pathname} failed`, { error: e instanceof Error ? e.stack ?? e.message : String(e) });
       send(res, 500, { error: { code: 'INTERNAL', message: `internal error: ${e instanceof Error ? e.message : String(e)}` } });
     }
   }
@@ -153,23 +145,24 @@ async function handle(daemon: Daemon, table: Route[], req: http.IncomingMessage,
  * console over from another interactive reader; ?replay=1 first sends the recent output.
  */
 function attachConsole(daemon: Daemon, req: http.IncomingMessage, socket: net.Socket): void {
-  const url = new URL(req.url ?? '/', 'http://vireod');
+  const target = splitTarget(req.url ?? '/');
   const fail = (e: unknown): void => {
     const err = isVireoError(e) ? e : new VireoError('INTERNAL', `internal error: ${String(e)}`);
     const text = JSON.stringify({ error: err.toJSON() });
     socket.end(`HTTP/1.1 ${httpStatusFor(err.code)} Error\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
   };
   try {
-    const m = /^\/v1\/domains\/([^/]+)\/console\/attach$/.exec(url.pathname);
-    if (m === null || req.headers.upgrade !== 'vireo-console') throw new VireoError('NOT_FOUND', `no upgrade route ${url.pathname}`);
-    const stream = daemon.console(decodeURIComponent(m[1]!), url.searchParams.get('devname') ?? undefined);
-    const readOnly = url.searchParams.get('readonly') === '1';
+    const query = parseQuery(target.query);
+    const m = /^\/v1\/domains\/([^/]+)\/console\/attach$/.exec(target.path);
+    if (m === null || req.headers.upgrade !== 'vireo-console') throw new VireoError('NOT_FOUND', `no upgrade route ${target.path}`);
+    const stream = daemon.console(decodeComponent(m[1]!, 'URL path'), query.get('devname') ?? undefined);
+    const readOnly = query.get('readonly') === '1';
     const writer = { kick: () => socket.end() };
-    if (!readOnly && !stream.claim(writer, url.searchParams.get('force') === '1')) {
+    if (!readOnly && !stream.claim(writer, query.get('force') === '1')) {
       throw new VireoError('OPERATION_FAILED', 'operation failed: Active console session exists for this domain', { hint: 'use --force to take it over, or attach read-only' });
     }
     socket.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: vireo-console\r\nconnection: upgrade\r\n\r\n');
-    if (url.searchParams.get('replay') === '1') socket.write(stream.recent());
+    if (query.get('replay') === '1') socket.write(stream.recent());
     const onData = (d: Buffer): void => void socket.write(d);
     const onEnd = (): void => void socket.end();
     stream.on('data', onData);

@@ -1,5 +1,7 @@
 /** Domain Management commands: define, lifecycle actions, autostart, dumpxml, id/name/uuid lookups. */
 import type { DomainSummary } from '../../api/types.js';
+import { VireoError } from '../../api/errors.js';
+import { firstInvalidUtf8, lineAt } from '../../api/utf8.js';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { attempt, fail, strerror } from '../errors.js';
 import { NO_TTY, runConsole } from './console.js';
@@ -33,12 +35,27 @@ export async function readXmlFile(file: string): Promise<string> {
   } catch (e) {
     fail(`Failed to open file '${file}': ${strerror(e)}`);
   }
+  let bytes: Buffer;
   try {
-    return readFileSync(fd, 'utf8');
+    bytes = readFileSync(fd);
   } catch (e) {
     fail(`Failed to read file '${file}': ${strerror(e)}`);
   } finally {
     closeSync(fd);
+  }
+  return decodeXml(bytes, file);
+}
+
+/**
+ * XML bytes as text. Only UTF-8 is read: decoding leniently would turn every other byte into
+ * U+FFFD and define a domain the user did not write. (libxml2 also stops at such input.)
+ */
+export function decodeXml(bytes: Uint8Array, file: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const at = firstInvalidUtf8(bytes);
+    throw new VireoError('XML_SYNTAX', `${file}:${lineAt(bytes, at)}: input is not proper UTF-8: byte 0x${(bytes[at] ?? 0).toString(16).toUpperCase().padStart(2, '0')} at offset ${at} (save it as UTF-8)`);
   }
 }
 
@@ -114,9 +131,9 @@ export const domainCommands: readonly CommandDef[] = [
     opts: [fileOpt('file holding the domain XML'), validateOpt],
     async run(ctx, args) {
       const file = args.need('file');
-      const xml = await readXmlFile(file);
-      const c = await ctx.client();
       const context = `Failed to define domain from ${file}`;
+      const xml = await attempt(null, context, () => readXmlFile(file));
+      const c = await ctx.client();
       await checkWritable(ctx, c, null, context);
       const d = await attempt(null, context, () => c.define(xml, { validate: args.bool('validate') }));
       ctx.extra(`Domain '${d.name}' defined from ${file}\n`);
@@ -131,9 +148,9 @@ export const domainCommands: readonly CommandDef[] = [
       const file = args.need('file');
       // Refuse before anything changes: a guest started for a console that cannot be shown is a surprise.
       if (args.bool('console') && !ctx.terminal.isTTY) fail(NO_TTY);
-      const xml = await readXmlFile(file);
-      const c = await ctx.client();
       const context = `Failed to create domain from ${file}`;
+      const xml = await attempt(null, context, () => readXmlFile(file));
+      const c = await ctx.client();
       await checkWritable(ctx, c, null, context);
       const d = await attempt(null, context, () => c.create(xml, { paused: args.bool('paused'), validate: args.bool('validate') }));
       ctx.extra(`Domain '${d.name}' created from ${file}\n`);
