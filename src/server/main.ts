@@ -5,6 +5,10 @@ import { rootLayout, sessionLayout, systemLayout, type StateLayout } from '../ap
 import { Daemon } from '../daemon/daemon.js';
 import { logger } from '../util/log.js';
 import { serve } from './http.js';
+import { lockRoot } from '../util/root-lock.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { isVireoError } from '../api/errors.js';
+import * as path from 'node:path';
 
 const log = logger('vireod');
 
@@ -42,7 +46,13 @@ async function main(): Promise<void> {
     ? `vireo+unix:///system?socket=${layout.socket}`
     : args.session === true ? 'vireo:///session' : 'vireo:///system';
 
+  // Lock the root before anything reads state or reaches a guest: a second daemon on the same
+  // root would reconnect to the same QEMUs and serve a diverging view (util/root-lock.ts).
+  await fs.mkdir(layout.etc, { recursive: true, mode: 0o700 });
+  const lock = await lockRoot(layout.etc, args.root !== undefined ? path.resolve(args.root) : layout.etc);
   await fs.mkdir(layout.run, { recursive: true, mode: 0o700 });
+  const pidFile = path.join(layout.run, 'vireod.pid');
+  await writeFileAtomic(pidFile, `${process.pid}\n`, 0o644, { durable: false });
   const daemon = new Daemon(layout);
   await daemon.init();
   const server = await serve(daemon, layout.socket, uri);
@@ -53,13 +63,17 @@ async function main(): Promise<void> {
     daemon.close();
     server.close();
     server.closeAllConnections();
-    void fs.rm(layout.socket, { force: true }).finally(() => process.exit(0));
+    void Promise.all([fs.rm(layout.socket, { force: true }), fs.rm(pidFile, { force: true })]).finally(() => {
+      lock.release();
+      process.exit(0);
+    });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`vireod: ${e instanceof Error ? e.message : String(e)}\n`);
+  const hint = isVireoError(e) && e.hint !== undefined ? `vireod: hint: ${e.hint}\n` : '';
+  process.stderr.write(`vireod: ${e instanceof Error ? e.message : String(e)}\n${hint}`);
   process.exit(1);
 });
