@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   QEMU_FAILED: 'QEMU could not be started or stopped responding.',
   QMP_ERROR: 'QEMU rejected a monitor command.',
   STORAGE_MISSING: 'A disk, kernel or other file the domain needs does not exist.',
+  OPERATION_DENIED: 'The connection may not do this, e.g. a change over the read-only socket (libvirt\'s "operation forbidden").',
   NOT_FOUND: 'The API resource does not exist.',
   DAEMON_UNREACHABLE: 'The client cannot reach the vireod daemon.',
   PROTOCOL: 'The daemon and client disagree about the wire protocol.',

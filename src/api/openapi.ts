@@ -13,6 +13,7 @@ function operation(r: RouteSpec): Record<string, unknown> {
   const op: Record<string, unknown> = {
     operationId: `${r.method.toLowerCase()}${r.path.replace(/^\/v1/, '').replace(/\{[^}]+\}/g, 'By').replace(/[^A-Za-z]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
     summary: r.summary,
+    'x-vireo-access': r.access,
     responses: { ...ok, default: { description: `an error; codes: ${Object.keys(ERROR_CODES).join(', ')}`, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } },
   };
   const params = [

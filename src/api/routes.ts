@@ -133,7 +133,19 @@ export interface QueryParam {
 }
 
 export interface RouteSpec {
+  /** Stable name of the operation: handlers are bound to it, errors and docs name it. */
+  id: string;
   method: 'GET' | 'POST' | 'DELETE';
+  /**
+   * 'write' when the route changes anything (a guest, a config, the host): the read-only socket
+   * refuses it. Declared per route, never guessed from the method (domxml-to-native is a POST
+   * that changes nothing).
+   */
+  access: 'read' | 'write';
+  /** Query flags that, set to 1, need the read-write socket (e.g. security-info, which shows passwords). */
+  secretQuery?: readonly string[];
+  /** For a 'write' route: the query flag that, set to 1, makes it read-only (console attach ?readonly=1). */
+  readOnlyQuery?: string;
   /** OpenAPI path template; `{ref}` is a domain id, UUID or name. */
   path: string;
   summary: string;
@@ -147,14 +159,15 @@ export interface RouteSpec {
 const D = '/v1/domains/{ref}';
 
 export const ROUTES: readonly RouteSpec[] = [
-  { method: 'GET', path: '/v1/host', summary: 'versions, hostname, URI and KVM usability of this host', response: 'HostInfo' },
-  { method: 'GET', path: '/v1/host/nodeinfo', summary: 'CPU topology and memory of the host (nodeinfo)', response: 'NodeInfo' },
-  { method: 'GET', path: '/v1/host/cpustats', summary: 'cumulative CPU times of the host (nodecpustats)', response: 'NodeCpuStats', query: [{ name: 'cpu', description: 'one CPU instead of all' }] },
-  { method: 'GET', path: '/v1/host/memstats', summary: 'memory of the host (nodememstats)', response: 'NodeMemStats', query: [{ name: 'cell', description: 'one NUMA cell instead of the host' }] },
-  { method: 'GET', path: '/v1/host/freecells', summary: 'free memory of every NUMA cell (freecell)', response: 'FreeCell', shape: 'array' },
-  { method: 'GET', path: '/v1/host/maxvcpus', summary: 'the most vCPUs a guest may have (maxvcpus)', response: 'MaxVcpus', query: [{ name: 'type', description: 'kvm or qemu' }] },
-  { method: 'GET', path: '/v1/host/capabilities', summary: "libvirt's capabilities XML; the kvm domain type only where KVM can run ordinary guests", response: 'XmlResponse' },
+  { id: 'host.info', access: 'read', method: 'GET', path: '/v1/host', summary: 'versions, hostname, URI and KVM usability of this host', response: 'HostInfo' },
+  { id: 'host.nodeinfo', access: 'read', method: 'GET', path: '/v1/host/nodeinfo', summary: 'CPU topology and memory of the host (nodeinfo)', response: 'NodeInfo' },
+  { id: 'host.cpustats', access: 'read', method: 'GET', path: '/v1/host/cpustats', summary: 'cumulative CPU times of the host (nodecpustats)', response: 'NodeCpuStats', query: [{ name: 'cpu', description: 'one CPU instead of all' }] },
+  { id: 'host.memstats', access: 'read', method: 'GET', path: '/v1/host/memstats', summary: 'memory of the host (nodememstats)', response: 'NodeMemStats', query: [{ name: 'cell', description: 'one NUMA cell instead of the host' }] },
+  { id: 'host.freecells', access: 'read', method: 'GET', path: '/v1/host/freecells', summary: 'free memory of every NUMA cell (freecell)', response: 'FreeCell', shape: 'array' },
+  { id: 'host.maxvcpus', access: 'read', method: 'GET', path: '/v1/host/maxvcpus', summary: 'the most vCPUs a guest may have (maxvcpus)', response: 'MaxVcpus', query: [{ name: 'type', description: 'kvm or qemu' }] },
+  { id: 'host.capabilities', access: 'read', method: 'GET', path: '/v1/host/capabilities', summary: "libvirt's capabilities XML; the kvm domain type only where KVM can run ordinary guests", response: 'XmlResponse' },
   {
+    id: 'host.domcapabilities', access: 'read',
     method: 'GET', path: '/v1/host/domcapabilities', summary: "libvirt's domain capabilities XML", response: 'XmlResponse',
     query: [
       { name: 'virttype', description: 'kvm or qemu (default: kvm where usable)' },
@@ -163,14 +176,15 @@ export const ROUTES: readonly RouteSpec[] = [
       { name: 'machine', description: 'the machine type, e.g. q35' },
     ],
   },
-  { method: 'GET', path: '/v1/host/sysinfo', summary: "the host's SMBIOS data as libvirt's sysinfo XML", response: 'XmlResponse' },
-  { method: 'GET', path: '/v1/host/validate', summary: "virt-host-validate's and kvm-ok's checks of this host", response: 'HostCheck', shape: 'array' },
-  { method: 'GET', path: '/v1/domains', summary: 'every domain', response: 'DomainSummary', shape: 'array' },
-  { method: 'POST', path: '/v1/domains', summary: 'define (or redefine) a domain from XML', request: 'DefineRequest', response: 'DomainSummary' },
-  { method: 'POST', path: '/v1/domains/create', summary: 'start a transient domain from XML', request: 'CreateRequest', response: 'DomainSummary' },
-  { method: 'POST', path: '/v1/domxml-to-native', summary: 'the QEMU command line for a domain', request: 'DomxmlToNativeRequest', response: 'NativeResponse' },
-  { method: 'GET', path: D, summary: 'one domain', response: 'DomainSummary' },
+  { id: 'host.sysinfo', access: 'read', method: 'GET', path: '/v1/host/sysinfo', summary: "the host's SMBIOS data as libvirt's sysinfo XML", response: 'XmlResponse' },
+  { id: 'host.validate', access: 'read', method: 'GET', path: '/v1/host/validate', summary: "virt-host-validate's and kvm-ok's checks of this host", response: 'HostCheck', shape: 'array' },
+  { id: 'domain.list', access: 'read', method: 'GET', path: '/v1/domains', summary: 'every domain', response: 'DomainSummary', shape: 'array' },
+  { id: 'domain.define', access: 'write', method: 'POST', path: '/v1/domains', summary: 'define (or redefine) a domain from XML', request: 'DefineRequest', response: 'DomainSummary' },
+  { id: 'domain.create', access: 'write', method: 'POST', path: '/v1/domains/create', summary: 'start a transient domain from XML', request: 'CreateRequest', response: 'DomainSummary' },
+  { id: 'domain.toNative', access: 'read', method: 'POST', path: '/v1/domxml-to-native', summary: 'the QEMU command line for a domain', request: 'DomxmlToNativeRequest', response: 'NativeResponse' },
+  { id: 'domain.get', access: 'read', method: 'GET', path: D, summary: 'one domain', response: 'DomainSummary' },
   {
+    id: 'domain.undefine', access: 'write',
     method: 'DELETE', path: D, summary: 'undefine (a running domain becomes transient)', response: 'DomainSummary',
     query: [
       { name: 'nvram', description: "1: remove a UEFI guest's NVRAM (one of nvram/keep-nvram is required for UEFI guests)" },
@@ -179,6 +193,7 @@ export const ROUTES: readonly RouteSpec[] = [
     ],
   },
   {
+    id: 'domain.xml', access: 'read', secretQuery: ['security-info'],
     method: 'GET', path: `${D}/xml`, summary: 'the domain XML', response: 'XmlResponse',
     query: [
       { name: 'inactive', description: '1: the persistent config rather than the live definition' },
@@ -186,24 +201,26 @@ export const ROUTES: readonly RouteSpec[] = [
       { name: 'update-cpu', description: '1: the CPU as the guest sees it' },
     ],
   },
-  { method: 'GET', path: `${D}/console`, summary: 'recent serial console output (of the last run when shut off)', response: 'ConsoleTail', query: [{ name: 'devname', description: 'console0 or serialN' }] },
-  { method: 'POST', path: `${D}/start`, summary: 'start a defined domain', request: 'StartRequest', response: 'DomainSummary' },
-  { method: 'POST', path: `${D}/destroy`, summary: 'stop at once', request: 'DestroyRequest', response: 'DomainSummary' },
-  { method: 'POST', path: `${D}/shutdown`, summary: 'press the ACPI power button; returns at once', request: 'ShutdownRequest', response: 'DomainSummary' },
-  { method: 'POST', path: `${D}/reboot`, summary: 'power button, then reset + cont when the guest powers off', request: 'ShutdownRequest', response: 'DomainSummary' },
-  { method: 'POST', path: `${D}/reset`, summary: 'reset at once', request: 'EmptyRequest', response: 'DomainSummary' },
-  { method: 'POST', path: `${D}/suspend`, summary: 'pause the vCPUs', request: 'EmptyRequest', response: 'DomainSummary' },
-  { method: 'POST', path: `${D}/resume`, summary: 'continue a paused domain', request: 'EmptyRequest', response: 'DomainSummary' },
-  { method: 'POST', path: `${D}/autostart`, summary: 'mark or unmark for start with the daemon', request: 'AutostartRequest', response: 'DomainSummary' },
+  { id: 'domain.consoleTail', access: 'read', method: 'GET', path: `${D}/console`, summary: 'recent serial console output (of the last run when shut off)', response: 'ConsoleTail', query: [{ name: 'devname', description: 'console0 or serialN' }] },
+  { id: 'domain.start', access: 'write', method: 'POST', path: `${D}/start`, summary: 'start a defined domain', request: 'StartRequest', response: 'DomainSummary' },
+  { id: 'domain.destroy', access: 'write', method: 'POST', path: `${D}/destroy`, summary: 'stop at once', request: 'DestroyRequest', response: 'DomainSummary' },
+  { id: 'domain.shutdown', access: 'write', method: 'POST', path: `${D}/shutdown`, summary: 'press the ACPI power button; returns at once', request: 'ShutdownRequest', response: 'DomainSummary' },
+  { id: 'domain.reboot', access: 'write', method: 'POST', path: `${D}/reboot`, summary: 'power button, then reset + cont when the guest powers off', request: 'ShutdownRequest', response: 'DomainSummary' },
+  { id: 'domain.reset', access: 'write', method: 'POST', path: `${D}/reset`, summary: 'reset at once', request: 'EmptyRequest', response: 'DomainSummary' },
+  { id: 'domain.suspend', access: 'write', method: 'POST', path: `${D}/suspend`, summary: 'pause the vCPUs', request: 'EmptyRequest', response: 'DomainSummary' },
+  { id: 'domain.resume', access: 'write', method: 'POST', path: `${D}/resume`, summary: 'continue a paused domain', request: 'EmptyRequest', response: 'DomainSummary' },
+  { id: 'domain.autostart', access: 'write', method: 'POST', path: `${D}/autostart`, summary: 'mark or unmark for start with the daemon', request: 'AutostartRequest', response: 'DomainSummary' },
   {
+    id: 'domain.devices', access: 'read', secretQuery: ['security-info'],
     method: 'GET', path: `${D}/devices`, summary: 'disks, interfaces and displays (domblklist, domiflist, domdisplay)', response: 'DomainDevices',
     query: [
       { name: 'inactive', description: '1: those of the stored definition' },
       { name: 'security-info', description: '1: include display passwords' },
     ],
   },
-  { method: 'GET', path: `${D}/job`, summary: 'the job a running domain is busy with (domjobinfo, domcontrol)', response: 'DomainJob' },
+  { id: 'domain.job', access: 'read', method: 'GET', path: `${D}/job`, summary: 'the job a running domain is busy with (domjobinfo, domcontrol)', response: 'DomainJob' },
   {
+    id: 'domain.description', access: 'read',
     method: 'GET', path: `${D}/description`, summary: 'the title or description (desc)', response: 'DescriptionResponse',
     query: [
       { name: 'title', description: '1: the title' },
@@ -211,8 +228,9 @@ export const ROUTES: readonly RouteSpec[] = [
       { name: 'config', description: '1: of the stored definition' },
     ],
   },
-  { method: 'POST', path: `${D}/description`, summary: 'set or remove the title or description', request: 'DescriptionRequest', response: 'DescriptionResponse' },
+  { id: 'domain.setDescription', access: 'write', method: 'POST', path: `${D}/description`, summary: 'set or remove the title or description', request: 'DescriptionRequest', response: 'DescriptionResponse' },
   {
+    id: 'domain.metadata', access: 'read',
     method: 'GET', path: `${D}/metadata`, summary: 'the metadata element of one namespace (metadata)', response: 'XmlResponse',
     query: [
       { name: 'uri', description: 'the namespace URI (required)' },
@@ -220,9 +238,10 @@ export const ROUTES: readonly RouteSpec[] = [
       { name: 'config', description: '1: of the stored definition' },
     ],
   },
-  { method: 'POST', path: `${D}/metadata`, summary: 'set or remove the metadata element of one namespace', request: 'MetadataRequest', response: 'Done' },
-  { method: 'POST', path: `${D}/rename`, summary: 'rename a shut-off persistent domain (domrename)', request: 'RenameRequest', response: 'DomainSummary' },
+  { id: 'domain.setMetadata', access: 'write', method: 'POST', path: `${D}/metadata`, summary: 'set or remove the metadata element of one namespace', request: 'MetadataRequest', response: 'Done' },
+  { id: 'domain.rename', access: 'write', method: 'POST', path: `${D}/rename`, summary: 'rename a shut-off persistent domain (domrename)', request: 'RenameRequest', response: 'DomainSummary' },
   {
+    id: 'domain.consoleAttach', access: 'write', readOnlyQuery: 'readonly',
     method: 'GET', path: `${D}/console/attach`, response: 'Error', shape: 'upgrade',
     summary: "with 'Upgrade: vireo-console': after 101, raw console bytes both ways (one interactive reader; ?force=1 takes over)",
     query: [
@@ -232,7 +251,7 @@ export const ROUTES: readonly RouteSpec[] = [
       { name: 'replay', description: '1: send recent output first' },
     ],
   },
-  { method: 'GET', path: '/v1/events', summary: 'lifecycle events as they happen, one JSON object a line', response: 'DomainEvent', shape: 'ndjson' },
+  { id: 'events', access: 'read', method: 'GET', path: '/v1/events', summary: 'lifecycle events as they happen, one JSON object a line', response: 'DomainEvent', shape: 'ndjson' },
 ];
 
 /** The regular expression the server matches a route's path with. */

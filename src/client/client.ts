@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import { VireoError } from '../api/errors.js';
 import { unixTransport, type Transport } from './transport.js';
 import { parseUri, type Endpoint } from './uri.js';
+import { readOnlySocket } from '../api/paths.js';
 
 const enc = encodeURIComponent;
 
@@ -34,11 +35,15 @@ function withSessionDaemon(t: Transport, socket: string): Transport {
 export class VireoClient {
   private constructor(readonly endpoint: Endpoint, private readonly t: Transport) {}
 
-  /** Connect to the daemon named by a URI (no request is made until the first call). */
-  static open(uri: string): VireoClient {
+  /**
+   * Connect to the daemon named by a URI (no request is made until the first call); with
+   * `readOnly`, to its read-only socket, whose connections the daemon lets only read.
+   */
+  static open(uri: string, opts: { readOnly?: boolean } = {}): VireoClient {
     const ep = parseUri(uri);
-    const t = unixTransport(ep.socket);
-    return new VireoClient(ep, ep.session ? withSessionDaemon(t, ep.socket) : t);
+    const socket = opts.readOnly === true ? readOnlySocket(ep.socket) : ep.socket;
+    const t = unixTransport(socket);
+    return new VireoClient(ep, ep.session ? withSessionDaemon(t, socket) : t);
   }
 
   get uri(): string {

@@ -3,7 +3,6 @@
  * calls and format replies; errors become statuses in status.ts.
  */
 import * as http from 'node:http';
-import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as net from 'node:net';
 import { VireoError, isVireoError } from '../api/errors.js';
@@ -13,7 +12,8 @@ import { qemuVersion } from '../host/qemu-binary.js';
 import { logger } from '../util/log.js';
 import { domainInfoRoutes, hostRoutes } from './host-routes.js';
 import { httpStatusFor } from './status.js';
-import { SCHEMAS, findRoute } from '../api/routes.js';
+import { SCHEMAS, findRoute, type RouteSpec } from '../api/routes.js';
+import { listenUnix, type SocketAccess } from './listen.js';
 import { validate } from '../api/schema.js';
 import { decodeComponent, parseQuery, readJsonBody, splitTarget } from './request.js';
 
@@ -85,31 +85,66 @@ function send(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
-/** Serve the API for `daemon` on a UNIX socket. Resolves once listening. */
-export async function serve(daemon: Daemon, socketPath: string, uri: string): Promise<http.Server> {
-  const table = routes(uri);
-  const server = http.createServer((req, res) => {
-    void handle(daemon, table, req, res);
-  });
-  server.keepAliveTimeout = 60_000;
-  server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket) => attachConsole(daemon, req, socket));
-  if (await socketAnswers(socketPath)) {
-    throw new VireoError('OPERATION_INVALID', `another vireod is already serving ${socketPath}`);
-  }
-  await fs.rm(socketPath, { force: true });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(socketPath, () => resolve());
-  });
-  await fs.chmod(socketPath, 0o600);
-  return server;
+export interface Served {
+  close(): void;
 }
 
-async function handle(daemon: Daemon, table: Route[], req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+/**
+ * Serve the API for `daemon` on its read-write socket and, beside it, the read-only one whose
+ * connections can only read (routes declared `access: 'read'` in api/routes.ts, the event
+ * stream, read-only console attach). Resolves once both listen.
+ */
+export async function serve(daemon: Daemon, sockets: { socket: string; roSocket: string } & SocketAccess, uri: string): Promise<Served> {
+  const table = routes(uri);
+  const make = (readOnly: boolean): http.Server => {
+    const server = http.createServer((req, res) => {
+      void handle(daemon, table, req, res, readOnly);
+    });
+    server.keepAliveTimeout = 60_000;
+    server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket) => attachConsole(daemon, req, socket, readOnly));
+    return server;
+  };
+  const rw = make(false);
+  const ro = make(true);
+  await listenUnix(rw, sockets.socket, sockets.mode, sockets.gid, '--socket-mode');
+  try {
+    await listenUnix(ro, sockets.roSocket, sockets.roMode, sockets.gid, '--ro-socket-mode');
+  } catch (e) {
+    rw.close();
+    throw e;
+  }
+  return {
+    close() {
+      for (const s of [rw, ro]) {
+        s.close();
+        s.closeAllConnections();
+      }
+    },
+  };
+}
+
+/**
+ * OPERATION_DENIED when a read-only connection asks for `spec`: a route that changes anything
+ * (unless its read-only query flag is set), or a secret a read-only caller may not see.
+ */
+function checkAccess(spec: RouteSpec, query: URLSearchParams, readOnly: boolean): void {
+  if (!readOnly) return;
+  const hint = 'use the read-write socket (vireo without -r); the read-only socket only reads';
+  const readOnlyVariant = spec.readOnlyQuery !== undefined && query.get(spec.readOnlyQuery) === '1';
+  if (spec.access === 'write' && !readOnlyVariant) {
+    throw new VireoError('OPERATION_DENIED', `operation forbidden: read only access prevents ${spec.id}`, { hint });
+  }
+  const secret = spec.secretQuery?.find((q) => query.get(q) === '1');
+  if (secret !== undefined) throw new VireoError('OPERATION_DENIED', `operation forbidden: read only access prevents ${spec.id} with ${secret}`, { hint });
+}
+
+async function handle(daemon: Daemon, table: Route[], req: http.IncomingMessage, res: http.ServerResponse, readOnly: boolean): Promise<void> {
   const target = splitTarget(req.url ?? '/');
   const pathname = target.path;
   try {
     const query = parseQuery(target.query);
+    const spec = findRoute(req.method ?? '', pathname);
+    if (spec !== undefined) checkAccess(spec, query, readOnly);
     if (req.method === 'GET' && pathname === '/v1/events') return streamEvents(daemon, req, res);
     for (const route of table) {
       if (route.method !== req.method) continue;
@@ -117,7 +152,6 @@ async function handle(daemon: Daemon, table: Route[], req: http.IncomingMessage,
       if (m === null) continue;
       const params = m.slice(1).map((p) => decodeComponent(p, 'URL path'));
       const body = req.method === 'POST' ? await readJsonBody(req) : {};
-      const spec = findRoute(req.method, pathname);
       if (spec?.request !== undefined) {
         const problem = validate(body, { $ref: `#/components/schemas/${spec.request}` }, SCHEMAS);
         if (problem !== undefined) throw new VireoError('INVALID_ARG', `invalid request: ${problem}`);
@@ -129,8 +163,8 @@ async function handle(daemon: Daemon, table: Route[], req: http.IncomingMessage,
     throw new VireoError('NOT_FOUND', `no API route ${req.method ?? '?'} ${pathname}`);
   } catch (e) {
     if (isVireoError(e)) {
-      // The rest of an oversized body is never read: the connection cannot carry another request.
-      if (e.code === 'REQUEST_TOO_LARGE') res.setHeader('connection', 'close');
+      // The rest of an oversized (or refused) body is never read: the connection cannot carry another request.
+      if (e.code === 'REQUEST_TOO_LARGE' || (e.code === 'OPERATION_DENIED' && !req.complete)) res.setHeader('connection', 'close');
       send(res, httpStatusFor(e.code), { error: e.toJSON() });
     } else {
       log.error(`${req.method ?? '?'} ${pathname} failed`, { error: e instanceof Error ? e.stack ?? e.message : String(e) });
@@ -144,7 +178,7 @@ async function handle(daemon: Daemon, table: Route[], req: http.IncomingMessage,
  * connection carries raw console bytes both ways (read-only with ?readonly=1). ?force=1 takes the
  * console over from another interactive reader; ?replay=1 first sends the recent output.
  */
-function attachConsole(daemon: Daemon, req: http.IncomingMessage, socket: net.Socket): void {
+function attachConsole(daemon: Daemon, req: http.IncomingMessage, socket: net.Socket, readOnlyConnection: boolean): void {
   const target = splitTarget(req.url ?? '/');
   const fail = (e: unknown): void => {
     const err = isVireoError(e) ? e : new VireoError('INTERNAL', `internal error: ${String(e)}`);
@@ -155,6 +189,7 @@ function attachConsole(daemon: Daemon, req: http.IncomingMessage, socket: net.So
     const query = parseQuery(target.query);
     const m = /^\/v1\/domains\/([^/]+)\/console\/attach$/.exec(target.path);
     if (m === null || req.headers.upgrade !== 'vireo-console') throw new VireoError('NOT_FOUND', `no upgrade route ${target.path}`);
+    checkAccess(findRoute('GET', target.path)!, query, readOnlyConnection);
     const stream = daemon.console(decodeComponent(m[1]!, 'URL path'), query.get('devname') ?? undefined);
     const readOnly = query.get('readonly') === '1';
     const writer = { kick: () => socket.end() };
@@ -179,17 +214,6 @@ function attachConsole(daemon: Daemon, req: http.IncomingMessage, socket: net.So
   } catch (e) {
     fail(e);
   }
-}
-
-function socketAnswers(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createConnection(path);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
 }
 
 function streamEvents(daemon: Daemon, req: http.IncomingMessage, res: http.ServerResponse): void {

@@ -16,8 +16,9 @@ const consoleOpt: OptDef = { name: 'console', type: 'bool', help: 'attach to the
 export const READ_ONLY = 'operation forbidden: read only access prevents this operation';
 
 /**
- * Refuse a change on a read-only session. The daemon has no read-only mode yet, so the CLI keeps
- * the promise -r makes; as with virsh, a missing domain is still reported as missing first.
+ * Refuse a change on a read-only session. -r connects to the daemon's read-only socket, which
+ * refuses every change itself; refusing here first saves the round trip and prints virsh's
+ * message. As with virsh, a missing domain is still reported as missing first.
  */
 async function checkWritable(ctx: Ctx, c: CliClient, ref: string | null, context: string): Promise<void> {
   if (!ctx.readonly) return;
