@@ -18,7 +18,9 @@ function withSessionDaemon(t: Transport, socket: string): Transport {
     try {
       return await op();
     } catch (e) {
-      if (!(e instanceof VireoError) || e.code !== 'DAEMON_UNREACHABLE') throw e;
+      // Only a daemon that is not there is started; one whose socket this user may not use is.
+      const errno = (e as { cause?: { code?: unknown } }).cause?.code;
+      if (!(e instanceof VireoError) || e.code !== 'DAEMON_UNREACHABLE' || (errno !== 'ENOENT' && errno !== 'ECONNREFUSED')) throw e;
       const { ensureSessionDaemon } = await import('./autostart.js');
       await ensureSessionDaemon(socket);
       return op();
