@@ -7,8 +7,11 @@ const VERSION = '0.1.0';
 function operation(r: RouteSpec): Record<string, unknown> {
   const ref = { $ref: `#/components/schemas/${r.response}` };
   const ok: Record<string, unknown> =
-    r.shape === 'upgrade' ? { '101': { description: 'Switching Protocols: the connection now carries raw console bytes' } }
-      : r.shape === 'ndjson' ? { '200': { description: 'a stream, one JSON object a line', content: { 'application/x-ndjson': { schema: ref } } } }
+    r.shape === 'upgrade' ? { '101': { description: `Switching Protocols (${(r.upgrades ?? []).join(' or ')}): the connection now carries console bytes` } }
+      : r.shape === 'ndjson' ? {
+        '200': { description: 'a stream, one JSON object a line', content: { 'application/x-ndjson': { schema: ref } } },
+        ...(r.upgrades?.includes('websocket') === true ? { '101': { description: 'Switching Protocols (websocket): one JSON object a text frame' } } : {}),
+      }
         : { '200': { description: 'OK', content: { 'application/json': { schema: r.shape === 'array' ? { type: 'array', items: ref } : ref } } } };
   const op: Record<string, unknown> = {
     operationId: r.id,

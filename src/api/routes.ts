@@ -39,8 +39,14 @@ export interface RouteSpec {
   summary: string;
   request?: string;
   response: string;
-  /** 'array' when the reply is a list of `response`; 'ndjson' for a stream of them. */
+  /** 'array' when the reply is a list of `response`; 'ndjson' for a stream of them; 'upgrade' only by HTTP Upgrade. */
   shape?: 'array' | 'ndjson' | 'upgrade';
+  /**
+   * The HTTP Upgrade protocols the route accepts: 'websocket' (RFC 6455, for browsers: text
+   * frames of JSON events, binary frames of console bytes) and 'vireo-console' (raw bytes after
+   * the 101, the CLI's: no framing to pay for).
+   */
+  upgrades?: readonly ('websocket' | 'vireo-console')[];
   query?: readonly QueryParam[];
 }
 
@@ -130,8 +136,8 @@ const DECLARED = [
   { id: 'domain.rename', access: 'write', method: 'POST', path: `${D}/rename`, summary: 'rename a shut-off persistent domain (domrename)', request: 'RenameRequest', response: 'DomainSummary' },
   {
     id: 'domain.consoleAttach', access: 'write', readOnlyQuery: 'readonly',
-    method: 'GET', path: `${D}/console/attach`, response: 'Error', shape: 'upgrade',
-    summary: "with 'Upgrade: vireo-console': after 101, raw console bytes both ways (one interactive reader; ?force=1 takes over)",
+    method: 'GET', path: `${D}/console/attach`, response: 'Error', shape: 'upgrade', upgrades: ['vireo-console', 'websocket'],
+    summary: "with 'Upgrade: websocket', binary frames of console bytes both ways; with 'Upgrade: vireo-console', raw bytes after the 101 (one interactive reader; ?force=1 takes over)",
     query: [
       { name: 'devname', type: 'string', description: 'console0 or serialN' },
       { name: 'readonly', type: 'flag', description: 'watch only' },
@@ -139,7 +145,10 @@ const DECLARED = [
       { name: 'replay', type: 'flag', description: 'send recent output first' },
     ],
   },
-  { id: 'events', access: 'read', method: 'GET', path: '/v1/events', summary: 'lifecycle events as they happen, one JSON object a line', response: 'DomainEvent', shape: 'ndjson' },
+  {
+    id: 'events', access: 'read', method: 'GET', path: '/v1/events', response: 'DomainEvent', shape: 'ndjson', upgrades: ['websocket'],
+    summary: "lifecycle events as they happen, one JSON object a line; with 'Upgrade: websocket', one JSON object a text frame",
+  },
 ] as const satisfies readonly RouteSpec[];
 
 /** The id of a route: handlers are bound to these (server/handlers), one each. */

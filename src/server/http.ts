@@ -22,7 +22,7 @@ export async function serve(daemon: Daemon, sockets: { socket: string; roSocket:
     const site: Site = { daemon, uri, readOnly };
     const server = http.createServer((req, res) => void handleRequest(site, req, res));
     server.keepAliveTimeout = 60_000;
-    server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket) => handleUpgrade(site, req, socket));
+    server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => handleUpgrade(site, req, socket, head));
     return server;
   };
   const rw = make(false);

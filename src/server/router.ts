@@ -17,6 +17,7 @@ import { hostHandlers } from './handlers/host.js';
 import { decodeComponent, parseQuery, readJsonBody, splitTarget } from './request.js';
 import { httpStatusFor } from './status.js';
 import { pipeRawConsole, streamEventsNdjson } from './streams.js';
+import { websocketConsole, websocketEvents } from './websocket.js';
 
 const log = logger('api');
 
@@ -76,7 +77,7 @@ export async function handleRequest(site: Site, req: http.IncomingMessage, res: 
     const { spec, call } = parse(site, req.method ?? '', req.url ?? '/');
     if (isStream(spec.id)) {
       if (spec.id === 'events') return streamEventsNdjson(site.daemon, req, res);
-      throw new VireoError('INVALID_ARG', `invalid argument: ${spec.id} needs 'Connection: upgrade' with 'Upgrade: vireo-console'`);
+      throw new VireoError('INVALID_ARG', `invalid argument: ${spec.id} needs 'Connection: upgrade' with 'Upgrade: ${(spec.upgrades ?? []).join("' or '")}'`);
     }
     call.body = req.method === 'POST' ? await readJsonBody(req) : {};
     bodyRead = true;
@@ -95,16 +96,23 @@ export async function handleRequest(site: Site, req: http.IncomingMessage, res: 
   }
 }
 
-/** Serve an HTTP Upgrade: console attach with `Upgrade: vireo-console`. */
-export function handleUpgrade(site: Site, req: http.IncomingMessage, socket: net.Socket): void {
-  try {
-    const { spec, call } = parse(site, req.method ?? '', req.url ?? '/');
-    const protocol = (req.headers.upgrade ?? '').toLowerCase();
-    if (spec.id === 'domain.consoleAttach' && protocol === 'vireo-console') return pipeRawConsole(call, socket);
-    throw new VireoError('NOT_FOUND', `no upgrade to '${protocol}' on ${spec.id}`);
-  } catch (e) {
+/** Serve an HTTP Upgrade: console attach (vireo-console or websocket), the event stream (websocket). */
+export function handleUpgrade(site: Site, req: http.IncomingMessage, socket: net.Socket, head: Buffer): void {
+  const fail = (e: unknown): void => {
     const { status, body } = errorBody(e, `upgrade ${req.url ?? '?'}`);
     const text = JSON.stringify(body);
     socket.end(`HTTP/1.1 ${status} Error\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+  };
+  try {
+    const { spec, call } = parse(site, req.method ?? '', req.url ?? '/');
+    const protocol = (req.headers.upgrade ?? '').toLowerCase();
+    if (!(spec.upgrades ?? []).some((p) => p === protocol)) {
+      throw new VireoError('NOT_FOUND', `no upgrade to '${protocol}' on ${spec.id}${spec.upgrades === undefined ? '' : `; it takes ${spec.upgrades.join(', ')}`}`);
+    }
+    if (spec.id === 'events') return void websocketEvents(site.daemon, req, socket, head).catch(fail);
+    if (protocol === 'websocket') return void websocketConsole(call, req, socket, head).catch(fail);
+    pipeRawConsole(call, socket);
+  } catch (e) {
+    fail(e);
   }
 }
