@@ -1,5 +1,6 @@
 /**
- * HTTP/1.1 + JSON over the daemon's UNIX socket.
+ * The Node transport of the client core: HTTP/1.1 + JSON over the daemon's UNIX socket, the
+ * event stream as ndjson and consoles over the raw vireo-console upgrade (no framing).
  *
  * node:http is loaded on first use, and under Bun (the compiled CLI) plain requests go through
  * Bun's fetch, which speaks HTTP over a UNIX socket natively: there, loading node:http alone
@@ -8,20 +9,13 @@
 import type * as httpTypes from 'node:http';
 import type { Duplex } from 'node:stream';
 import { existsSync, readFileSync, statSync, type Stats } from 'node:fs';
-import { VireoError, type ErrorBody } from '../api/errors.js';
-
-export interface Transport {
-  request<T>(method: string, path: string, body?: unknown): Promise<T>;
-  /** Open a streaming GET; each line of the body is handed to onLine. Resolves with a close function. */
-  stream(path: string, onLine: (line: string) => void, onEnd: () => void): Promise<() => void>;
-  /** Switch a request to a raw byte stream (HTTP Upgrade). */
-  upgrade(path: string, protocol: string): Promise<Duplex>;
-  close(): void;
-}
+import { VireoError, type ErrorBody } from '../../api/errors.js';
+import type { Transport } from '../core/transport.js';
+import { readReply } from '../core/reply.js';
 
 const underBun = typeof process.versions.bun === 'string';
 
-export function unixTransport(socketPath: string): Transport {
+export function unixTransport(socketPath: string): Transport<Duplex> {
   let agent: httpTypes.Agent | undefined;
   const http = async (): Promise<typeof httpTypes> => {
     const m = await import('node:http');
@@ -44,20 +38,11 @@ export function unixTransport(socketPath: string): Transport {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown;
             try {
-              parsed = text === '' ? undefined : JSON.parse(text);
-            } catch {
-              reject(new VireoError('PROTOCOL', `vireod sent a reply that is not JSON (HTTP ${res.statusCode ?? '?'})`));
-              return;
+              resolve(readReply<T>(res.statusCode ?? 500, Buffer.concat(chunks).toString('utf8')));
+            } catch (e) {
+              reject(e);
             }
-            if ((res.statusCode ?? 500) >= 400) {
-              const err = (parsed as { error?: ErrorBody } | undefined)?.error;
-              reject(err === undefined ? new VireoError('PROTOCOL', `vireod answered HTTP ${res.statusCode ?? '?'} without an error body`) : VireoError.fromBody(err));
-              return;
-            }
-            resolve(parsed as T);
           });
           res.on('error', reject);
         });
@@ -65,7 +50,7 @@ export function unixTransport(socketPath: string): Transport {
         req.end(payload);
       });
     },
-    async stream(path, onLine, onEnd) {
+    async events(path, onLine, onEnd) {
       const h = await http();
       return new Promise((resolve, reject) => {
         const req = h.request({ socketPath, method: 'GET', path, agent: false }, (res) => {
@@ -93,7 +78,8 @@ export function unixTransport(socketPath: string): Transport {
         req.end();
       });
     },
-    async upgrade(path, protocol) {
+    async console(path) {
+      const protocol = 'vireo-console';
       const h = await http();
       return new Promise((resolve, reject) => {
         const req = h.request({ socketPath, method: 'GET', path, agent: false, headers: { connection: 'upgrade', upgrade: protocol } });
@@ -143,18 +129,7 @@ async function fetchRequest<T>(socketPath: string, method: string, path: string,
     }) as NodeJS.ErrnoException;
     throw unreachable(err);
   }
-  const text = await res.text();
-  let parsed: unknown;
-  try {
-    parsed = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    throw new VireoError('PROTOCOL', `vireod sent a reply that is not JSON (HTTP ${res.status})`);
-  }
-  if (res.status >= 400) {
-    const err = (parsed as { error?: ErrorBody } | undefined)?.error;
-    throw err === undefined ? new VireoError('PROTOCOL', `vireod answered HTTP ${res.status} without an error body`) : VireoError.fromBody(err);
-  }
-  return parsed as T;
+  return readReply<T>(res.status, await res.text());
 }
 
 /** Errors of connect(2) on the daemon's socket, and what each means for the user. */
