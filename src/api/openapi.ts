@@ -1,5 +1,5 @@
 /** The OpenAPI 3.1 document of the vireod API, built from routes.ts (docs/openapi.json). */
-import { ROUTES, SCHEMAS, type RouteSpec } from './routes.js';
+import { ROUTES, SCHEMAS, type QueryParam, type RouteSpec } from './routes.js';
 import { ERROR_CODES } from './errors.js';
 
 const VERSION = '0.1.0';
@@ -7,21 +7,37 @@ const VERSION = '0.1.0';
 function operation(r: RouteSpec): Record<string, unknown> {
   const ref = { $ref: `#/components/schemas/${r.response}` };
   const ok: Record<string, unknown> =
-    r.shape === 'upgrade' ? { '101': { description: 'Switching Protocols: the connection now carries raw console bytes' } }
-      : r.shape === 'ndjson' ? { '200': { description: 'a stream, one JSON object a line', content: { 'application/x-ndjson': { schema: ref } } } }
+    r.shape === 'upgrade' ? { '101': { description: `Switching Protocols (${(r.upgrades ?? []).join(' or ')}): the connection now carries console bytes` } }
+      : r.shape === 'ndjson' ? {
+        '200': { description: 'a stream, one JSON object a line', content: { 'application/x-ndjson': { schema: ref } } },
+        ...(r.upgrades?.includes('websocket') === true ? { '101': { description: 'Switching Protocols (websocket): one JSON object a text frame' } } : {}),
+      }
         : { '200': { description: 'OK', content: { 'application/json': { schema: r.shape === 'array' ? { type: 'array', items: ref } : ref } } } };
   const op: Record<string, unknown> = {
-    operationId: `${r.method.toLowerCase()}${r.path.replace(/^\/v1/, '').replace(/\{[^}]+\}/g, 'By').replace(/[^A-Za-z]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
+    operationId: r.id,
     summary: r.summary,
+    'x-vireo-access': r.access,
     responses: { ...ok, default: { description: `an error; codes: ${Object.keys(ERROR_CODES).join(', ')}`, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } },
   };
   const params = [
     ...(r.path.includes('{ref}') ? [{ name: 'ref', in: 'path', required: true, description: 'domain id, UUID or name (looked up in that order)', schema: { type: 'string' } }] : []),
-    ...(r.query ?? []).map((q) => ({ name: q.name, in: 'query', required: false, description: q.description, schema: { type: 'string' } })),
+    ...(r.query ?? []).map((q) => ({ name: q.name, in: 'query', required: q.required === true, description: q.description, schema: querySchema(q) })),
   ];
   if (params.length > 0) op.parameters = params;
   if (r.request !== undefined) op.requestBody = { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${r.request}` } } } };
   return op;
+}
+
+/** The JSON Schema of a query parameter's text. */
+function querySchema(q: QueryParam): Record<string, unknown> {
+  switch (q.type) {
+    case 'flag':
+      return { type: 'string', enum: ['0', '1'] };
+    case 'integer':
+      return { type: 'string', pattern: '^[0-9]+$' };
+    case 'string':
+      return q.enum === undefined ? { type: 'string' } : { type: 'string', enum: q.enum };
+  }
 }
 
 export function openApiDocument(): Record<string, unknown> {

@@ -15,6 +15,14 @@ export interface StateLayout {
 
 export const SYSTEM_SOCKET = '/run/vireo/vireod.sock';
 
+/**
+ * The read-only socket served beside a read-write one (libvirt's libvirt-sock-ro):
+ * run/vireod.sock -> run/vireod-ro.sock. Its connections can only read.
+ */
+export function readOnlySocket(socket: string): string {
+  return `${socket.endsWith('.sock') ? socket.slice(0, -'.sock'.length) : socket}-ro.sock`;
+}
+
 /** The host daemon's layout (vireo:///system). */
 export function systemLayout(): StateLayout {
   return { etc: '/etc/vireo', lib: '/var/lib/vireo', run: '/run/vireo', log: '/var/log/vireo', socket: SYSTEM_SOCKET };

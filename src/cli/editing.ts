@@ -7,7 +7,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { attempt, CmdFailure, failureLines, fail } from './errors.js';
-import { READ_ONLY } from './commands/domain.js';
+import { READ_ONLY, decodeXml } from './commands/domain.js';
 import type { Args, Ctx, Terminal } from './commands/types.js';
 
 /** A private temporary file holding `text`, named like virsh's (vireoXXXXXX.xml, or .txt). */
@@ -116,13 +116,13 @@ export async function runEdit(ctx: Ctx, args: Args): Promise<void> {
         await attempt(null, null, () => withTerminalReleased(ctx.terminal, () => ctx.runEditor(file)));
         edit = false;
       }
-      const xml = await fs.readFile(file, 'utf8');
-      if (xml === original) {
+      const bytes = await fs.readFile(file);
+      if (bytes.toString('utf8') === original) {
         ctx.extra(`Domain '${d.name}' XML configuration not changed.\n`);
         return;
       }
       try {
-        const defined = await c.define(xml, { validate });
+        const defined = await c.define(decodeXml(bytes, file), { validate });
         ctx.extra(`Domain '${defined.name}' XML configuration edited.\n`);
         return;
       } catch (e) {

@@ -31,8 +31,8 @@ export interface SessionOptions {
   interactive?: boolean;
   /** -l: receives one line per command run and per error line. */
   log?: (line: string) => void;
-  /** Opens a client for a URI; tests pass a fake. Default: VireoClient.open, loaded on first use. */
-  openClient?: (uri: string) => CliClient | Promise<CliClient>;
+  /** Opens a client for a URI (read-only: on the daemon's read-only socket); tests pass a fake. Default: VireoClient.open, loaded on first use. */
+  openClient?: (uri: string, readonly: boolean) => CliClient | Promise<CliClient>;
   /** The URI when none was given; default: defaultUri() from the client library. */
   defaultUri?: () => string | Promise<string>;
   /** -e: the console escape. */
@@ -49,10 +49,10 @@ function processTerminal(): Terminal {
   return { input: process.stdin, output: process.stdout, isTTY: process.stdin.isTTY === true };
 }
 
-async function openRealClient(uri: string): Promise<CliClient> {
+async function openRealClient(uri: string, readonly: boolean): Promise<CliClient> {
   // Loaded here, not at the top: help, echo and parse errors never pay for the HTTP client.
   const { VireoClient } = await import('../client/client.js');
-  return VireoClient.open(uri);
+  return VireoClient.open(uri, { readOnly: readonly });
 }
 
 async function realRunEditor(file: string): Promise<void> {
@@ -88,7 +88,7 @@ export class Session {
   private lineOpen = false;
   private readonly out: Output;
   private readonly log: (line: string) => void;
-  private readonly openClient: (uri: string) => CliClient | Promise<CliClient>;
+  private readonly openClient: (uri: string, readonly: boolean) => CliClient | Promise<CliClient>;
   private readonly defaultUri: () => string | Promise<string>;
   private readonly ctx: Ctx;
   private readonly debugLevel: number;
@@ -153,7 +153,7 @@ export class Session {
   async client(): Promise<CliClient> {
     if (this.pending === null) {
       this.pending = (async () => {
-        const c = await this.openClient(this.explicitUri ?? (await this.defaultUri()));
+        const c = await this.openClient(this.explicitUri ?? (await this.defaultUri()), this.readonly);
         this.opened = c;
         return c;
       })();

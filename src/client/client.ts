@@ -1,248 +1,51 @@
-/** The typed vireod API client. The CLI and the web UI talk to the daemon only through this. */
-import type {
-  DomainSummary, HostInfo, DomainEvent, XmlResponse, ConsoleTail,
-  NodeInfo, NodeCpuStats, NodeMemStats, FreeCell, HostCheck, DomainDevices, DomainJob, DescriptionResponse, DescriptionRequest,
-  MetadataRequest, ModificationImpact, NativeResponse,
-} from '../api/types.js';
+/**
+ * The client in Node (the CLI): the core over the daemon's UNIX socket, for a connection URI;
+ * vireo:///session starts the per-user daemon when it does not answer.
+ */
 import type { Duplex } from 'node:stream';
 import { VireoError } from '../api/errors.js';
-import { unixTransport, type Transport } from './transport.js';
+import { readOnlySocket } from '../api/paths.js';
+import { VireoClient as CoreClient } from './core/client.js';
+import type { Transport } from './core/transport.js';
+import { unixTransport } from './node/unix.js';
 import { parseUri, type Endpoint } from './uri.js';
 
-const enc = encodeURIComponent;
-
-/** For vireo:///session: when the daemon does not answer, start it and try once more. */
-function withSessionDaemon(t: Transport, socket: string): Transport {
+/** For vireo:///session: when the daemon is not there, start it and try once more. */
+function withSessionDaemon(t: Transport<Duplex>, socket: string): Transport<Duplex> {
   const retry = async <T>(op: () => Promise<T>): Promise<T> => {
     try {
       return await op();
     } catch (e) {
-      if (!(e instanceof VireoError) || e.code !== 'DAEMON_UNREACHABLE') throw e;
-      const { ensureSessionDaemon } = await import('./autostart.js');
+      // Only a daemon that is not there is started; not one whose socket this user may not use.
+      const errno = (e as { cause?: { code?: unknown } }).cause?.code;
+      if (!(e instanceof VireoError) || e.code !== 'DAEMON_UNREACHABLE' || (errno !== 'ENOENT' && errno !== 'ECONNREFUSED')) throw e;
+      const { ensureSessionDaemon } = await import('./node/autostart.js');
       await ensureSessionDaemon(socket);
       return op();
     }
   };
   return {
     request: (method, path, body) => retry(() => t.request(method, path, body)),
-    stream: (path, onLine, onEnd) => retry(() => t.stream(path, onLine, onEnd)),
-    upgrade: (path, protocol) => retry(() => t.upgrade(path, protocol)),
+    events: (path, onEvent, onEnd) => retry(() => t.events(path, onEvent, onEnd)),
+    console: (path) => retry(() => t.console(path)),
     close: () => t.close(),
   };
 }
 
-export class VireoClient {
-  private constructor(readonly endpoint: Endpoint, private readonly t: Transport) {}
-
-  /** Connect to the daemon named by a URI (no request is made until the first call). */
-  static open(uri: string): VireoClient {
-    const ep = parseUri(uri);
-    const t = unixTransport(ep.socket);
-    return new VireoClient(ep, ep.session ? withSessionDaemon(t, ep.socket) : t);
-  }
-
-  get uri(): string {
-    return this.endpoint.uri;
-  }
-
-  close(): void {
-    this.t.close();
-  }
-
-  host(): Promise<HostInfo> {
-    return this.t.request('GET', '/v1/host');
-  }
-
-  listDomains(): Promise<DomainSummary[]> {
-    return this.t.request('GET', '/v1/domains');
-  }
-
-  /** Look a domain up by id, UUID or name (virsh's order). */
-  getDomain(ref: string): Promise<DomainSummary> {
-    return this.t.request('GET', `/v1/domains/${enc(ref)}`);
-  }
-
-  define(xml: string, opts: { validate?: boolean } = {}): Promise<DomainSummary> {
-    return this.t.request('POST', '/v1/domains', opts.validate === true ? { xml, validate: true } : { xml });
-  }
-
-  create(xml: string, opts: { paused?: boolean; validate?: boolean } = {}): Promise<DomainSummary> {
-    return this.t.request('POST', '/v1/domains/create', { xml, paused: opts.paused === true, ...(opts.validate === true ? { validate: true } : {}) });
-  }
-
-  /** The QEMU command line for `xml` (or a defined domain), as domxml-to-native prints it. */
-  async domxmlToNative(format: string, source: { xml: string } | { domain: string }): Promise<string> {
-    const r = await this.t.request<NativeResponse>('POST', '/v1/domxml-to-native', { format, ...source });
-    return r.native;
-  }
-
-  /** Forget a domain; a UEFI variable store needs `nvram` (remove) or `keepNvram`, as with virsh. */
-  undefine(ref: string, opts: { nvram?: boolean; keepNvram?: boolean; keepTpm?: boolean } = {}): Promise<DomainSummary> {
-    const q = new URLSearchParams();
-    if (opts.nvram === true) q.set('nvram', '1');
-    if (opts.keepNvram === true) q.set('keep-nvram', '1');
-    if (opts.keepTpm === true) q.set('keep-tpm', '1');
-    const qs = q.toString();
-    return this.t.request('DELETE', `/v1/domains/${enc(ref)}${qs === '' ? '' : `?${qs}`}`);
-  }
-
-  /** The domain's XML; passwords only with securityInfo, as virsh's --security-info. */
-  async dumpXml(ref: string, opts: { inactive?: boolean; securityInfo?: boolean; updateCpu?: boolean } = {}): Promise<string> {
-    const q = new URLSearchParams();
-    if (opts.inactive === true) q.set('inactive', '1');
-    if (opts.securityInfo === true) q.set('security-info', '1');
-    if (opts.updateCpu === true) q.set('update-cpu', '1');
-    const qs = q.toString();
-    const r = await this.t.request<XmlResponse>('GET', `/v1/domains/${enc(ref)}/xml${qs === '' ? '' : `?${qs}`}`);
-    return r.xml;
-  }
-
-  private action(ref: string, action: string, body: unknown = {}): Promise<DomainSummary> {
-    return this.t.request('POST', `/v1/domains/${enc(ref)}/${action}`, body);
-  }
-
-  start(ref: string, opts: { paused?: boolean } = {}): Promise<DomainSummary> {
-    return this.action(ref, 'start', { paused: opts.paused === true });
-  }
-  destroy(ref: string, opts: { graceful?: boolean } = {}): Promise<DomainSummary> {
-    return this.action(ref, 'destroy', { graceful: opts.graceful === true });
-  }
-  shutdown(ref: string, opts: { mode?: string } = {}): Promise<DomainSummary> {
-    return this.action(ref, 'shutdown', opts);
-  }
-  reboot(ref: string, opts: { mode?: string } = {}): Promise<DomainSummary> {
-    return this.action(ref, 'reboot', opts);
-  }
-  reset(ref: string): Promise<DomainSummary> {
-    return this.action(ref, 'reset');
-  }
-  suspend(ref: string): Promise<DomainSummary> {
-    return this.action(ref, 'suspend');
-  }
-  resume(ref: string): Promise<DomainSummary> {
-    return this.action(ref, 'resume');
-  }
-  setAutostart(ref: string, enabled: boolean): Promise<DomainSummary> {
-    return this.action(ref, 'autostart', { enabled });
-  }
-
-  /** Recent serial console output kept by the daemon (raw bytes); for a shut-off domain, its last run's. */
-  async consoleTail(ref: string, opts: { devname?: string } = {}): Promise<Buffer> {
-    const q = opts.devname === undefined ? '' : `?devname=${enc(opts.devname)}`;
-    const r = await this.t.request<ConsoleTail>('GET', `/v1/domains/${enc(ref)}/console${q}`);
-    return Buffer.from(r.data, 'base64');
+/** The client core with Node's console channel (a Duplex) and URI-based opening. */
+export class VireoClient extends CoreClient<Duplex> {
+  private constructor(readonly endpoint: Endpoint, t: Transport<Duplex>) {
+    super(endpoint.uri, t);
   }
 
   /**
-   * Attach to a running domain's console: a raw byte stream both ways (read-only with `readOnly`).
-   * `force` takes over from another interactive reader; `replay` first sends recent output.
+   * Connect to the daemon named by a URI (no request is made until the first call); with
+   * `readOnly`, to its read-only socket, whose connections the daemon lets only read.
    */
-  attachConsole(ref: string, opts: { devname?: string; force?: boolean; readOnly?: boolean; replay?: boolean } = {}): Promise<Duplex> {
-    const q = new URLSearchParams();
-    if (opts.devname !== undefined) q.set('devname', opts.devname);
-    if (opts.force === true) q.set('force', '1');
-    if (opts.readOnly === true) q.set('readonly', '1');
-    if (opts.replay === true) q.set('replay', '1');
-    const qs = q.toString();
-    return this.t.upgrade(`/v1/domains/${enc(ref)}/console/attach${qs === '' ? '' : `?${qs}`}`, 'vireo-console');
-  }
-
-  /** Follow the daemon's event stream until the returned function is called. */
-  events(onEvent: (e: DomainEvent) => void, onEnd: () => void = () => {}): Promise<() => void> {
-    return this.t.stream('/v1/events', (line) => onEvent(JSON.parse(line) as DomainEvent), onEnd);
-  }
-
-  /** The host's CPU topology and memory (nodeinfo). */
-  nodeInfo(): Promise<NodeInfo> {
-    return this.t.request('GET', '/v1/host/nodeinfo');
-  }
-
-  /** Cumulative CPU times of the host, or of one CPU, in nanoseconds (nodecpustats). */
-  nodeCpuStats(cpu?: number): Promise<NodeCpuStats> {
-    return this.t.request('GET', `/v1/host/cpustats${cpu === undefined ? '' : `?cpu=${cpu}`}`);
-  }
-
-  /** Memory of the host, or of one NUMA cell, in KiB (nodememstats). */
-  nodeMemStats(cell?: number): Promise<NodeMemStats> {
-    return this.t.request('GET', `/v1/host/memstats${cell === undefined ? '' : `?cell=${cell}`}`);
-  }
-
-  /** Free memory of every NUMA cell (freecell). */
-  freeCells(): Promise<FreeCell[]> {
-    return this.t.request('GET', '/v1/host/freecells');
-  }
-
-  /** The most vCPUs a guest of this type may have (maxvcpus). */
-  async maxVcpus(type?: string): Promise<number> {
-    const r = await this.t.request<{ max: number }>('GET', `/v1/host/maxvcpus${type === undefined ? '' : `?type=${enc(type)}`}`);
-    return r.max;
-  }
-
-  /** The capabilities XML of the host and its hypervisor. */
-  async capabilities(): Promise<string> {
-    return (await this.t.request<XmlResponse>('GET', '/v1/host/capabilities')).xml;
-  }
-
-  /** The domain capabilities XML for an emulator, architecture, machine and domain type. */
-  async domainCapabilities(q: { emulator?: string; arch?: string; machine?: string; virttype?: string } = {}): Promise<string> {
-    const p = new URLSearchParams();
-    for (const [k, v] of Object.entries(q)) if (v !== undefined) p.set(k, v);
-    const qs = p.toString();
-    return (await this.t.request<XmlResponse>('GET', `/v1/host/domcapabilities${qs === '' ? '' : `?${qs}`}`)).xml;
-  }
-
-  /** The host's SMBIOS data as libvirt's sysinfo XML. */
-  async sysinfo(): Promise<string> {
-    return (await this.t.request<XmlResponse>('GET', '/v1/host/sysinfo')).xml;
-  }
-
-  /** virt-host-validate's checks, run by the daemon on its host. */
-  validateHost(): Promise<HostCheck[]> {
-    return this.t.request('GET', '/v1/host/validate');
-  }
-
-  /** Disks, interfaces and displays of a domain (live ones unless `inactive`). */
-  devices(ref: string, opts: { inactive?: boolean; securityInfo?: boolean } = {}): Promise<DomainDevices> {
-    const q = new URLSearchParams();
-    if (opts.inactive === true) q.set('inactive', '1');
-    if (opts.securityInfo === true) q.set('security-info', '1');
-    const qs = q.toString();
-    return this.t.request('GET', `/v1/domains/${enc(ref)}/devices${qs === '' ? '' : `?${qs}`}`);
-  }
-
-  /** The job a running domain is busy with, if any. */
-  job(ref: string): Promise<DomainJob> {
-    return this.t.request('GET', `/v1/domains/${enc(ref)}/job`);
-  }
-
-  /** The title (`title`) or description of a domain; null when it has none. */
-  async description(ref: string, opts: ModificationImpact & { title?: boolean } = {}): Promise<string | null> {
-    const q = new URLSearchParams();
-    for (const k of ['title', 'live', 'config'] as const) if (opts[k] === true) q.set(k, '1');
-    const qs = q.toString();
-    return (await this.t.request<DescriptionResponse>('GET', `/v1/domains/${enc(ref)}/description${qs === '' ? '' : `?${qs}`}`)).text;
-  }
-
-  /** Set the title or description; empty text removes it. */
-  async setDescription(ref: string, req: DescriptionRequest): Promise<void> {
-    await this.t.request('POST', `/v1/domains/${enc(ref)}/description`, req);
-  }
-
-  /** The metadata element of one namespace, as virsh metadata prints it. */
-  async metadata(ref: string, uri: string, opts: ModificationImpact = {}): Promise<string> {
-    const q = new URLSearchParams({ uri });
-    if (opts.live === true) q.set('live', '1');
-    if (opts.config === true) q.set('config', '1');
-    return (await this.t.request<XmlResponse>('GET', `/v1/domains/${enc(ref)}/metadata?${q.toString()}`)).xml;
-  }
-
-  /** Set (or with xml null, remove) the metadata element of one namespace. */
-  async setMetadata(ref: string, req: MetadataRequest): Promise<void> {
-    await this.t.request('POST', `/v1/domains/${enc(ref)}/metadata`, req);
-  }
-
-  /** Rename a shut-off persistent domain. */
-  rename(ref: string, name: string): Promise<DomainSummary> {
-    return this.t.request('POST', `/v1/domains/${enc(ref)}/rename`, { name });
+  static open(uri: string, opts: { readOnly?: boolean } = {}): VireoClient {
+    const ep = parseUri(uri);
+    const socket = opts.readOnly === true ? readOnlySocket(ep.socket) : ep.socket;
+    const t = unixTransport(socket);
+    return new VireoClient(ep, ep.session ? withSessionDaemon(t, socket) : t);
   }
 }

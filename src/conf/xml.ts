@@ -29,12 +29,62 @@ export interface XmlElement {
 
 export type XmlNode = XmlElement | XmlText;
 
+/**
+ * The largest XML document vireo reads: 4 MiB of UTF-8, libvirt's limit for a string on its RPC
+ * protocol (so libvirt refuses a 6 MiB domain XML too). It bounds the memory and the time one
+ * document costs the daemon's single thread.
+ */
+export const MAX_XML_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The deepest element nesting vireo reads: libxml2's default (256), which libvirt inherits. The
+ * code that walks parsed trees recurses, so without this a deep document ends in a stack overflow.
+ */
+export const MAX_XML_DEPTH = 256;
+
+/**
+ * The most elements vireo reads in one document. libvirt has no such limit, but it parses in C:
+ * here a 4 MiB document of a million empty elements costs ~8 s of the daemon's one thread and a
+ * gigabyte of memory, stalling every other client. A very large real domain (hundreds of disks,
+ * thousands of vCPU pins) has a few thousand; 50,000 keeps the worst case near half a second.
+ */
+export const MAX_XML_ELEMENTS = 50_000;
+
+/** The UTF-8 length of `text`, counted without encoding it (conf/ stays free of Buffer). */
+export function utf8Length(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+/** XML_TOO_LARGE unless `text` is within MAX_XML_BYTES. */
+export function checkXmlSize(text: string, sourceName = '(domain_definition)'): void {
+  // Every UTF-16 unit is at least one byte and at most three: count only when it could matter.
+  if (text.length * 3 <= MAX_XML_BYTES) return;
+  const bytes = utf8Length(text);
+  if (bytes <= MAX_XML_BYTES) return;
+  const mib = (n: number): string => `${(n / (1024 * 1024)).toFixed(1)} MiB`;
+  throw VireoError.of('XML_TOO_LARGE', `${sourceName}: XML document too large: ${mib(bytes)}; vireo accepts at most ${mib(MAX_XML_BYTES)}`, {
+    hint: 'keep bulky data out of the domain XML (e.g. in a file the XML points to)',
+  });
+}
+
 /** Parse a well-formed XML document into its root element; errors become XML_SYNTAX naming line and column. */
 export function parseXml(text: string, sourceName = '(domain_definition)'): XmlElement {
+  checkXmlSize(text, sourceName);
   const lineStarts = computeLineStarts(text);
   const parser = new SaxesParser({ position: true });
   const stack: XmlElement[] = [];
   let root: XmlElement | undefined;
+  let elements = 0;
 
   parser.on('error', (err: Error) => {
     // saxes prefixes its message with "line:column: "; we state the place in words instead.
@@ -55,6 +105,18 @@ export function parseXml(text: string, sourceName = '(domain_definition)'): XmlE
     const parent = stack[stack.length - 1];
     if (parent === undefined) root = el;
     else parent.children.push(el);
+    if (stack.length >= MAX_XML_DEPTH) {
+      throw VireoError.of(
+        'XML_TOO_LARGE',
+        `${sourceName}:${line}: XML nested too deeply: element <${tag.name}> at line ${line} is more than ${MAX_XML_DEPTH} levels deep; vireo reads at most ${MAX_XML_DEPTH}`,
+      );
+    }
+    if (++elements > MAX_XML_ELEMENTS) {
+      throw VireoError.of(
+        'XML_TOO_LARGE',
+        `${sourceName}:${line}: XML document too large: more than ${MAX_XML_ELEMENTS} elements (the first one over is <${tag.name}> at line ${line}); vireo reads at most ${MAX_XML_ELEMENTS}`,
+      );
+    }
     stack.push(el);
   });
   parser.on('closetag', () => {

@@ -1,210 +1,45 @@
 /**
- * The HTTP/1.1 + JSON API on vireod's UNIX socket. Routes only parse requests into Daemon
- * calls and format replies; errors become statuses in status.ts.
+ * The HTTP/1.1 + JSON API on vireod's UNIX sockets: the read-write one and, beside it, the
+ * read-only one. Requests are parsed and dispatched in router.ts.
  */
 import * as http from 'node:http';
-import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
-import * as net from 'node:net';
-import { VireoError, isVireoError } from '../api/errors.js';
-import type { HostInfo, DomainEvent } from '../api/types.js';
+import type * as net from 'node:net';
 import type { Daemon } from '../daemon/daemon.js';
-import { qemuVersion } from '../host/qemu-binary.js';
-import { logger } from '../util/log.js';
-import { domainInfoRoutes, hostRoutes } from './host-routes.js';
-import { httpStatusFor } from './status.js';
-import { SCHEMAS, findRoute } from '../api/routes.js';
-import { validate } from '../api/schema.js';
+import { listenUnix, type SocketAccess } from './listen.js';
+import { handleRequest, handleUpgrade, type Site } from './router.js';
 
-const log = logger('api');
-export const VIREO_VERSION = '0.1.0';
-
-type Handler = (daemon: Daemon, params: string[], body: Record<string, unknown>, query: URLSearchParams) => Promise<unknown> | unknown;
-
-export interface Route {
-  method: string;
-  pattern: RegExp;
-  handler: Handler;
-}
-
-const bool = (v: unknown): boolean => v === true;
-const str = (v: unknown, what: string): string => {
-  if (typeof v !== 'string') throw new VireoError('INVALID_ARG', `'${what}' must be a string`);
-  return v;
-};
-
-/** The served routes (exported for the test that keeps them and api/routes.ts in step). */
-export function routes(uri: string): Route[] {
-  const dom = '/v1/domains/([^/]+)';
-  const r = (method: string, path: string, handler: Handler): Route => ({ method, pattern: new RegExp(`^${path}$`), handler });
-  return [
-    r('GET', '/v1/host', async (d): Promise<HostInfo> => {
-      const q = await qemuVersion().catch(() => undefined);
-      return {
-        version: VIREO_VERSION,
-        versionNumber: 1000,
-        hypervisor: q === undefined ? null : { name: 'QEMU', version: `${q.major}.${q.minor}.${q.micro}`, versionNumber: q.number },
-        hostname: os.hostname(),
-        uri,
-        kvm: { usable: d.kvm.usable, reason: d.kvm.reason ?? null },
-      };
-    }),
-    ...hostRoutes().map((h) => r(h.method, h.path, h.handler)),
-    r('GET', '/v1/domains', (d) => d.domains.list()),
-    r('POST', '/v1/domains', (d, _p, b) => d.domains.define(str(b.xml, 'xml'), { validate: bool(b.validate) })),
-    r('POST', '/v1/domains/create', (d, _p, b) => d.domains.create(str(b.xml, 'xml'), { paused: bool(b.paused), validate: bool(b.validate) })),
-    r('POST', '/v1/domxml-to-native', async (d, _p, b) => ({
-      native: await d.domains.domxmlToNative(str(b.format, 'format'), b.domain === undefined ? { xml: str(b.xml, 'xml') } : { domain: str(b.domain, 'domain') }),
-    })),
-    r('GET', dom, (d, [ref]) => d.domains.summary(d.domains.lookup(ref!))),
-    r('DELETE', dom, (d, [ref], _b, q) => d.domains.undefine(ref!, { nvram: q.get('nvram') === '1', keepNvram: q.get('keep-nvram') === '1', keepTpm: q.get('keep-tpm') === '1' })),
-    r('GET', `${dom}/xml`, (d, [ref], _b, q) => ({
-      xml: d.domains.dumpXml(ref!, { inactive: q.get('inactive') === '1', securityInfo: q.get('security-info') === '1', updateCpu: q.get('update-cpu') === '1' }),
-    })),
-    r('GET', `${dom}/console`, async (d, [ref], _b, q) => ({ data: (await d.domains.consoleTail(ref!, q.get('devname') ?? undefined)).toString('base64') })),
-    r('POST', `${dom}/start`, (d, [ref], b) => d.domains.start(ref!, { paused: bool(b.paused) })),
-    r('POST', `${dom}/destroy`, (d, [ref], b) => d.domains.destroy(ref!, { graceful: bool(b.graceful) })),
-    r('POST', `${dom}/shutdown`, (d, [ref], b) => d.domains.shutdown(ref!, optMode(b))),
-    r('POST', `${dom}/reboot`, (d, [ref], b) => d.domains.reboot(ref!, optMode(b))),
-    r('POST', `${dom}/reset`, (d, [ref]) => d.domains.reset(ref!)),
-    r('POST', `${dom}/suspend`, (d, [ref]) => d.domains.suspend(ref!)),
-    r('POST', `${dom}/resume`, (d, [ref]) => d.domains.resume(ref!)),
-    r('POST', `${dom}/autostart`, (d, [ref], b) => d.domains.setAutostart(ref!, bool(b.enabled))),
-    ...domainInfoRoutes(dom).map((h) => r(h.method, h.path, h.handler)),
-  ];
-}
-
-function optMode(b: Record<string, unknown>): { mode?: string } {
-  return typeof b.mode === 'string' ? { mode: b.mode } : {};
-}
-
-function send(res: http.ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body ?? null);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-async function readBody(req: http.IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  if (chunks.length === 0) return {};
-  try {
-    const v: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new Error('not an object');
-    return v as Record<string, unknown>;
-  } catch {
-    throw new VireoError('INVALID_ARG', 'the request body is not a JSON object');
-  }
-}
-
-/** Serve the API for `daemon` on a UNIX socket. Resolves once listening. */
-export async function serve(daemon: Daemon, socketPath: string, uri: string): Promise<http.Server> {
-  const table = routes(uri);
-  const server = http.createServer((req, res) => {
-    void handle(daemon, table, req, res);
-  });
-  server.keepAliveTimeout = 60_000;
-  server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket) => attachConsole(daemon, req, socket));
-  if (await socketAnswers(socketPath)) {
-    throw new VireoError('OPERATION_INVALID', `another vireod is already serving ${socketPath}`);
-  }
-  await fs.rm(socketPath, { force: true });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(socketPath, () => resolve());
-  });
-  await fs.chmod(socketPath, 0o600);
-  return server;
-}
-
-async function handle(daemon: Daemon, table: Route[], req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://vireod');
-  try {
-    if (req.method === 'GET' && url.pathname === '/v1/events') return streamEvents(daemon, req, res);
-    for (const route of table) {
-      if (route.method !== req.method) continue;
-      const m = route.pattern.exec(url.pathname);
-      if (m === null) continue;
-      const body = req.method === 'POST' ? await readBody(req) : {};
-      const spec = findRoute(req.method, url.pathname);
-      if (spec?.request !== undefined) {
-        const problem = validate(body, { $ref: `#/components/schemas/${spec.request}` }, SCHEMAS);
-        if (problem !== undefined) throw new VireoError('INVALID_ARG', `invalid request: ${problem}`);
-      }
-      const params = m.slice(1).map((p) => decodeURIComponent(p));
-      const result = await route.handler(daemon, params, body, url.searchParams);
-      send(res, 200, result);
-      return;
-    }
-    throw new VireoError('NOT_FOUND', `no API route ${req.method ?? '?'} ${url.pathname}`);
-  } catch (e) {
-    if (isVireoError(e)) {
-      send(res, httpStatusFor(e.code), { error: e.toJSON() });
-    } else {
-      log.error(`${req.method ?? '?'} ${url.pathname} failed`, { error: e instanceof Error ? e.stack ?? e.message : String(e) });
-      send(res, 500, { error: { code: 'INTERNAL', message: `internal error: ${e instanceof Error ? e.message : String(e)}` } });
-    }
-  }
+export interface Served {
+  close(): void;
 }
 
 /**
- * GET /v1/domains/{ref}/console/attach with `Upgrade: vireo-console`: after the 101 reply the
- * connection carries raw console bytes both ways (read-only with ?readonly=1). ?force=1 takes the
- * console over from another interactive reader; ?replay=1 first sends the recent output.
+ * Serve the API for `daemon` on its read-write socket and on the read-only one, whose
+ * connections can only read (routes declared `access: 'read'` in api/routes.ts, the event
+ * stream, read-only console attach). Resolves once both listen.
  */
-function attachConsole(daemon: Daemon, req: http.IncomingMessage, socket: net.Socket): void {
-  const url = new URL(req.url ?? '/', 'http://vireod');
-  const fail = (e: unknown): void => {
-    const err = isVireoError(e) ? e : new VireoError('INTERNAL', `internal error: ${String(e)}`);
-    const text = JSON.stringify({ error: err.toJSON() });
-    socket.end(`HTTP/1.1 ${httpStatusFor(err.code)} Error\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+export async function serve(daemon: Daemon, sockets: { socket: string; roSocket: string } & SocketAccess, uri: string): Promise<Served> {
+  const make = (readOnly: boolean): http.Server => {
+    const site: Site = { daemon, uri, readOnly };
+    const server = http.createServer((req, res) => void handleRequest(site, req, res));
+    server.keepAliveTimeout = 60_000;
+    server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => handleUpgrade(site, req, socket, head));
+    return server;
   };
+  const rw = make(false);
+  const ro = make(true);
+  await listenUnix(rw, sockets.socket, sockets.mode, sockets.gid, '--socket-mode');
   try {
-    const m = /^\/v1\/domains\/([^/]+)\/console\/attach$/.exec(url.pathname);
-    if (m === null || req.headers.upgrade !== 'vireo-console') throw new VireoError('NOT_FOUND', `no upgrade route ${url.pathname}`);
-    const stream = daemon.domains.console(decodeURIComponent(m[1]!), url.searchParams.get('devname') ?? undefined);
-    const readOnly = url.searchParams.get('readonly') === '1';
-    const writer = { kick: () => socket.end() };
-    if (!readOnly && !stream.claim(writer, url.searchParams.get('force') === '1')) {
-      throw new VireoError('OPERATION_FAILED', 'operation failed: Active console session exists for this domain', { hint: 'use --force to take it over, or attach read-only' });
-    }
-    socket.write('HTTP/1.1 101 Switching Protocols\r\nupgrade: vireo-console\r\nconnection: upgrade\r\n\r\n');
-    if (url.searchParams.get('replay') === '1') socket.write(stream.recent());
-    const onData = (d: Buffer): void => void socket.write(d);
-    const onEnd = (): void => void socket.end();
-    stream.on('data', onData);
-    stream.once('end', onEnd);
-    if (!readOnly) socket.on('data', (d: Buffer) => stream.write(d));
-    socket.on('error', () => socket.destroy());
-    // HTTP server sockets allow half-open connections: a reader that hangs up must end ours too.
-    socket.on('end', () => socket.end());
-    socket.on('close', () => {
-      stream.off('data', onData);
-      stream.off('end', onEnd);
-      stream.release(writer);
-    });
+    await listenUnix(ro, sockets.roSocket, sockets.roMode, sockets.gid, '--ro-socket-mode');
   } catch (e) {
-    fail(e);
+    rw.close();
+    throw e;
   }
-}
-
-function socketAnswers(path: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = net.createConnection(path);
-    s.once('connect', () => {
-      s.destroy();
-      resolve(true);
-    });
-    s.once('error', () => resolve(false));
-  });
-}
-
-function streamEvents(daemon: Daemon, req: http.IncomingMessage, res: http.ServerResponse): void {
-  res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
-  res.flushHeaders();
-  const onEvent = (ev: DomainEvent): void => {
-    res.write(JSON.stringify(ev) + '\n');
+  return {
+    close() {
+      for (const s of [rw, ro]) {
+        s.close();
+        s.closeAllConnections();
+      }
+    },
   };
-  daemon.on('event', onEvent);
-  req.on('close', () => daemon.off('event', onEvent));
 }

@@ -1,19 +1,28 @@
 /** vireod: the daemon's entry point. `vireod [--root DIR] [--socket PATH] [--session]` runs in the foreground. */
 import { parseArgs } from 'node:util';
 import { promises as fs } from 'node:fs';
-import { rootLayout, sessionLayout, systemLayout, type StateLayout } from '../api/paths.js';
+import { readOnlySocket, rootLayout, sessionLayout, systemLayout, type StateLayout } from '../api/paths.js';
 import { Daemon } from '../daemon/daemon.js';
 import { logger } from '../util/log.js';
 import { serve } from './http.js';
+import { DEFAULT_RO_SOCKET_MODE, DEFAULT_SOCKET_MODE, parseSocketGroup, parseSocketMode, type SocketAccess } from './listen.js';
+import { lockRoot } from '../util/root-lock.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { isVireoError } from '../api/errors.js';
+import * as path from 'node:path';
 
 const log = logger('vireod');
 
-const USAGE = `Usage: vireod [--root DIR] [--socket PATH] [--session]
+const USAGE = `Usage: vireod [--root DIR] [--socket PATH] [--session] [--socket-group G] [--socket-mode M] [--ro-socket-mode M]
 
-  --root DIR     keep all state under DIR (etc/, lib/, run/, log/)
-  --socket PATH  serve the API on PATH instead of the default socket
-  --session      the per-user daemon (state under the XDG directories)
-  -h, --help     show this help
+  --root DIR            keep all state under DIR (etc/, lib/, run/, log/)
+  --socket PATH         serve the API on PATH instead of the default socket; the
+                        read-only socket is beside it (vireod.sock -> vireod-ro.sock)
+  --session             the per-user daemon (state under the XDG directories)
+  --socket-group G      group owning both sockets, by name or number (default: vireod's)
+  --socket-mode M       mode of the read-write socket (default 0600)
+  --ro-socket-mode M    mode of the read-only socket (default 0666)
+  -h, --help            show this help
 `;
 
 async function main(): Promise<void> {
@@ -24,6 +33,9 @@ async function main(): Promise<void> {
         root: { type: 'string' },
         socket: { type: 'string' },
         session: { type: 'boolean' },
+        'socket-group': { type: 'string' },
+        'socket-mode': { type: 'string' },
+        'ro-socket-mode': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -36,30 +48,54 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE);
     return;
   }
+  let access: SocketAccess;
+  try {
+    access = {
+      mode: args['socket-mode'] === undefined ? DEFAULT_SOCKET_MODE : parseSocketMode('--socket-mode', args['socket-mode']),
+      roMode: args['ro-socket-mode'] === undefined ? DEFAULT_RO_SOCKET_MODE : parseSocketMode('--ro-socket-mode', args['ro-socket-mode']),
+    };
+    if (args['socket-group'] !== undefined) access.gid = parseSocketGroup('--socket-group', args['socket-group']);
+  } catch (e) {
+    process.stderr.write(`vireod: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
   let layout: StateLayout = args.root !== undefined ? rootLayout(args.root) : args.session === true ? sessionLayout() : systemLayout();
   if (args.socket !== undefined) layout = { ...layout, socket: args.socket };
   const uri = args.socket !== undefined || args.root !== undefined
     ? `vireo+unix:///system?socket=${layout.socket}`
     : args.session === true ? 'vireo:///session' : 'vireo:///system';
 
-  await fs.mkdir(layout.run, { recursive: true, mode: 0o700 });
+  // Lock the root before anything reads state or reaches a guest: a second daemon on the same
+  // root would reconnect to the same QEMUs and serve a diverging view (util/root-lock.ts).
+  await fs.mkdir(layout.etc, { recursive: true, mode: 0o700 });
+  const lock = await lockRoot(layout.etc, args.root !== undefined ? path.resolve(args.root) : layout.etc);
+  await fs.mkdir(layout.run, { recursive: true, mode: 0o755 });
+  // Searchable by all, as /run/libvirt: the read-only socket must be reachable. What it holds
+  // is protected one by one (domains/ is 0700, the read-write socket 0600 by default).
+  await fs.chmod(layout.run, 0o755);
+  const pidFile = path.join(layout.run, 'vireod.pid');
+  await writeFileAtomic(pidFile, `${process.pid}\n`, 0o644, { durable: false });
   const daemon = new Daemon(layout);
   await daemon.init();
-  const server = await serve(daemon, layout.socket, uri);
-  log.info(`listening on ${layout.socket}`);
+  const roSocket = readOnlySocket(layout.socket);
+  const server = await serve(daemon, { socket: layout.socket, roSocket, ...access }, uri);
+  log.info(`listening on ${layout.socket} (read-only: ${roSocket})`);
 
   const stop = (sig: string): void => {
     log.info(`${sig}: stopping; running guests keep running`);
     daemon.close();
     server.close();
-    server.closeAllConnections();
-    void fs.rm(layout.socket, { force: true }).finally(() => process.exit(0));
+    void Promise.all([layout.socket, roSocket, pidFile].map((f) => fs.rm(f, { force: true }))).finally(() => {
+      lock.release();
+      process.exit(0);
+    });
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`vireod: ${e instanceof Error ? e.message : String(e)}\n`);
+  const hint = isVireoError(e) && e.hint !== undefined ? `vireod: hint: ${e.hint}\n` : '';
+  process.stderr.write(`vireod: ${e instanceof Error ? e.message : String(e)}\n${hint}`);
   process.exit(1);
 });

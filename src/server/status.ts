@@ -8,6 +8,11 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'XML_INVALID':
     case 'XML_UNSUPPORTED':
       return 400;
+    case 'XML_TOO_LARGE':
+    case 'REQUEST_TOO_LARGE':
+      return 413;
+    case 'OPERATION_DENIED':
+      return 403;
     case 'NO_DOMAIN':
     case 'NOT_FOUND':
       return 404;

@@ -83,11 +83,11 @@ export class TestDaemon {
     this.uri = `vireo+unix:///system?socket=${this.socket}`;
   }
 
-  /** Start vireod and wait until its API answers. */
-  async start(): Promise<void> {
+  /** Start vireod (with `extraArgs`) and wait until its API answers. */
+  async start(extraArgs: string[] = []): Promise<void> {
     this.stderr = '';
     // bin/vireod itself, as users run it: it picks the Node LTS from node_modules.
-    this.proc = spawn(path.join(REPO, 'bin', 'vireod'), ['--root', this.root], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...this.env } });
+    this.proc = spawn(path.join(REPO, 'bin', 'vireod'), ['--root', this.root, ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...this.env } });
     this.proc.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
     const exited = new Promise<void>((resolve) => this.proc!.once('exit', () => resolve()));
     let done = false;
@@ -206,12 +206,13 @@ export class TestDaemon {
   }
 }
 
-export function runCli(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+/** Run the vireo CLI; `asNobody` runs it as the unprivileged user nobody (group nogroup, no others). */
+export function runCli(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; asNobody?: boolean } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const p = spawn(path.join(REPO, 'bin', 'vireo'), args, {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: opts.env ?? { ...process.env, VIREO_DEFAULT_URI: '' },
-    });
+    const vireo = path.join(REPO, 'bin', 'vireo');
+    const [cmd, argv] = opts.asNobody === true ? ['setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', vireo, ...args]] : [vireo, args];
+    const env = opts.env ?? { ...process.env, VIREO_DEFAULT_URI: '' };
+    const p = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
     p.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -1,7 +1,7 @@
 // Running commands against a fake client: virsh's framing (blank lines, -q, -t), error lines, exit status.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { Duplex, PassThrough, Writable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -285,15 +285,19 @@ test('help, echo and parse-free commands never open a connection', async () => {
 
 test('define and create read the file and name the domain; read errors are virsh\'s', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'vireo-cli-'));
-  const f = path.join(dir, 'vm2.xml');
-  writeFileSync(f, '<domain><name>vm2</name></domain>');
-  assert.equal((await run(`define ${f}`)).out, `Domain 'vm2' defined from ${f}\n\n`);
-  assert.equal((await run(`create ${f} --paused`)).out, `Domain 'vm2' created from ${f}\n\n`);
-  const missing = await run(`define ${dir}/nope.xml`);
-  assert.equal(missing.err, `error: Failed to open file '${dir}/nope.xml': No such file or directory\n`);
-  assert.equal((await run(`define ${dir}`)).err, `error: Failed to read file '${dir}': Is a directory\n`);
-  writeFileSync(f, '<domain/>');
-  assert.equal((await run(`define ${f}`)).err, `error: Failed to define domain from ${f}\nerror: missing <name>\n`);
+  try {
+    const f = path.join(dir, 'vm2.xml');
+    writeFileSync(f, '<domain><name>vm2</name></domain>');
+    assert.equal((await run(`define ${f}`)).out, `Domain 'vm2' defined from ${f}\n\n`);
+    assert.equal((await run(`create ${f} --paused`)).out, `Domain 'vm2' created from ${f}\n\n`);
+    const missing = await run(`define ${dir}/nope.xml`);
+    assert.equal(missing.err, `error: Failed to open file '${dir}/nope.xml': No such file or directory\n`);
+    assert.equal((await run(`define ${dir}`)).err, `error: Failed to read file '${dir}': Is a directory\n`);
+    writeFileSync(f, '<domain/>');
+    assert.equal((await run(`define ${f}`)).err, `error: Failed to define domain from ${f}\nerror: missing <name>\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('lifecycle messages name the domain as the user wrote it', async () => {

@@ -1,5 +1,7 @@
 /** Domain Management commands: define, lifecycle actions, autostart, dumpxml, id/name/uuid lookups. */
 import type { DomainSummary } from '../../api/types.js';
+import { VireoError } from '../../api/errors.js';
+import { firstInvalidUtf8, lineAt } from '../../api/utf8.js';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { attempt, fail, strerror } from '../errors.js';
 import { NO_TTY, runConsole } from './console.js';
@@ -14,8 +16,9 @@ const consoleOpt: OptDef = { name: 'console', type: 'bool', help: 'attach to the
 export const READ_ONLY = 'operation forbidden: read only access prevents this operation';
 
 /**
- * Refuse a change on a read-only session. The daemon has no read-only mode yet, so the CLI keeps
- * the promise -r makes; as with virsh, a missing domain is still reported as missing first.
+ * Refuse a change on a read-only session. -r connects to the daemon's read-only socket, which
+ * refuses every change itself; refusing here first saves the round trip and prints virsh's
+ * message. As with virsh, a missing domain is still reported as missing first.
  */
 async function checkWritable(ctx: Ctx, c: CliClient, ref: string | null, context: string): Promise<void> {
   if (!ctx.readonly) return;
@@ -33,12 +36,27 @@ export async function readXmlFile(file: string): Promise<string> {
   } catch (e) {
     fail(`Failed to open file '${file}': ${strerror(e)}`);
   }
+  let bytes: Buffer;
   try {
-    return readFileSync(fd, 'utf8');
+    bytes = readFileSync(fd);
   } catch (e) {
     fail(`Failed to read file '${file}': ${strerror(e)}`);
   } finally {
     closeSync(fd);
+  }
+  return decodeXml(bytes, file);
+}
+
+/**
+ * XML bytes as text. Only UTF-8 is read: decoding leniently would turn every other byte into
+ * U+FFFD and define a domain the user did not write. (libxml2 also stops at such input.)
+ */
+export function decodeXml(bytes: Uint8Array, file: string): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    const at = firstInvalidUtf8(bytes);
+    throw new VireoError('XML_SYNTAX', `${file}:${lineAt(bytes, at)}: input is not proper UTF-8: byte 0x${(bytes[at] ?? 0).toString(16).toUpperCase().padStart(2, '0')} at offset ${at} (save it as UTF-8)`);
   }
 }
 
@@ -114,9 +132,9 @@ export const domainCommands: readonly CommandDef[] = [
     opts: [fileOpt('file holding the domain XML'), validateOpt],
     async run(ctx, args) {
       const file = args.need('file');
-      const xml = await readXmlFile(file);
-      const c = await ctx.client();
       const context = `Failed to define domain from ${file}`;
+      const xml = await attempt(null, context, () => readXmlFile(file));
+      const c = await ctx.client();
       await checkWritable(ctx, c, null, context);
       const d = await attempt(null, context, () => c.define(xml, { validate: args.bool('validate') }));
       ctx.extra(`Domain '${d.name}' defined from ${file}\n`);
@@ -131,9 +149,9 @@ export const domainCommands: readonly CommandDef[] = [
       const file = args.need('file');
       // Refuse before anything changes: a guest started for a console that cannot be shown is a surprise.
       if (args.bool('console') && !ctx.terminal.isTTY) fail(NO_TTY);
-      const xml = await readXmlFile(file);
-      const c = await ctx.client();
       const context = `Failed to create domain from ${file}`;
+      const xml = await attempt(null, context, () => readXmlFile(file));
+      const c = await ctx.client();
       await checkWritable(ctx, c, null, context);
       const d = await attempt(null, context, () => c.create(xml, { paused: args.bool('paused'), validate: args.bool('validate') }));
       ctx.extra(`Domain '${d.name}' created from ${file}\n`);

@@ -6,14 +6,14 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
 import { createConnection } from 'node:net';
-import { sessionLayout } from '../api/paths.js';
-import { VireoError } from '../api/errors.js';
-import { spawnDetached } from '../util/proc.js';
+import { sessionLayout } from '../../api/paths.js';
+import { VireoError } from '../../api/errors.js';
+import { spawnDetached } from '../../util/proc.js';
 
-/** bin/vireod of this installation: beside dist/src/client on Node, beside dist/ when compiled. */
+/** bin/vireod of this installation: above dist/src/client/node on Node, beside dist/ when compiled. */
 function vireodPath(): string {
   if (process.env.VIREO_VIREOD) return process.env.VIREO_VIREOD;
-  const here = new URL('../../../bin/vireod', import.meta.url);
+  const here = new URL('../../../../bin/vireod', import.meta.url);
   if (here.protocol === 'file:' && existsSync(fileURLToPath(here))) return fileURLToPath(here);
   return path.join(path.dirname(process.execPath), '..', 'bin', 'vireod');
 }

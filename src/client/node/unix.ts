@@ -1,5 +1,6 @@
 /**
- * HTTP/1.1 + JSON over the daemon's UNIX socket.
+ * The Node transport of the client core: HTTP/1.1 + JSON over the daemon's UNIX socket, the
+ * event stream as ndjson and consoles over the raw vireo-console upgrade (no framing).
  *
  * node:http is loaded on first use, and under Bun (the compiled CLI) plain requests go through
  * Bun's fetch, which speaks HTTP over a UNIX socket natively: there, loading node:http alone
@@ -7,32 +8,21 @@
  */
 import type * as httpTypes from 'node:http';
 import type { Duplex } from 'node:stream';
-import { existsSync } from 'node:fs';
-import { VireoError, type ErrorBody } from '../api/errors.js';
-
-export interface Transport {
-  request<T>(method: string, path: string, body?: unknown): Promise<T>;
-  /** Open a streaming GET; each line of the body is handed to onLine. Resolves with a close function. */
-  stream(path: string, onLine: (line: string) => void, onEnd: () => void): Promise<() => void>;
-  /** Switch a request to a raw byte stream (HTTP Upgrade). */
-  upgrade(path: string, protocol: string): Promise<Duplex>;
-  close(): void;
-}
+import { existsSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { VireoError, type ErrorBody } from '../../api/errors.js';
+import type { Transport } from '../core/transport.js';
+import { readReply } from '../core/reply.js';
 
 const underBun = typeof process.versions.bun === 'string';
 
-export function unixTransport(socketPath: string): Transport {
+export function unixTransport(socketPath: string): Transport<Duplex> {
   let agent: httpTypes.Agent | undefined;
   const http = async (): Promise<typeof httpTypes> => {
     const m = await import('node:http');
     agent ??= new m.Agent({ keepAlive: true, maxSockets: 4 });
     return m;
   };
-  const unreachable = (e: NodeJS.ErrnoException): VireoError =>
-    new VireoError('DAEMON_UNREACHABLE', `Failed to connect socket to '${socketPath}': ${describeErrno(e)}`, {
-      hint: 'is vireod running? start it with: vireod (or pass -c with the right URI)',
-      cause: e,
-    });
+  const unreachable = (e: NodeJS.ErrnoException): VireoError | NodeJS.ErrnoException => connectFailure(socketPath, e);
   return {
     async request<T>(method: string, path: string, body?: unknown): Promise<T> {
       if (underBun) return fetchRequest<T>(socketPath, method, path, body, unreachable);
@@ -48,28 +38,19 @@ export function unixTransport(socketPath: string): Transport {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
           res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: unknown;
             try {
-              parsed = text === '' ? undefined : JSON.parse(text);
-            } catch {
-              reject(new VireoError('PROTOCOL', `vireod sent a reply that is not JSON (HTTP ${res.statusCode ?? '?'})`));
-              return;
+              resolve(readReply<T>(res.statusCode ?? 500, Buffer.concat(chunks).toString('utf8')));
+            } catch (e) {
+              reject(e);
             }
-            if ((res.statusCode ?? 500) >= 400) {
-              const err = (parsed as { error?: ErrorBody } | undefined)?.error;
-              reject(err === undefined ? new VireoError('PROTOCOL', `vireod answered HTTP ${res.statusCode ?? '?'} without an error body`) : VireoError.fromBody(err));
-              return;
-            }
-            resolve(parsed as T);
           });
           res.on('error', reject);
         });
-        req.on('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? unreachable(e) : e));
+        req.on('error', (e: NodeJS.ErrnoException) => reject(unreachable(e)));
         req.end(payload);
       });
     },
-    async stream(path, onLine, onEnd) {
+    async events(path, onLine, onEnd) {
       const h = await http();
       return new Promise((resolve, reject) => {
         const req = h.request({ socketPath, method: 'GET', path, agent: false }, (res) => {
@@ -93,11 +74,12 @@ export function unixTransport(socketPath: string): Transport {
           res.on('close', onEnd);
           resolve(() => req.destroy());
         });
-        req.on('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? unreachable(e) : e));
+        req.on('error', (e: NodeJS.ErrnoException) => reject(unreachable(e)));
         req.end();
       });
     },
-    async upgrade(path, protocol) {
+    async console(path) {
+      const protocol = 'vireo-console';
       const h = await http();
       return new Promise((resolve, reject) => {
         const req = h.request({ socketPath, method: 'GET', path, agent: false, headers: { connection: 'upgrade', upgrade: protocol } });
@@ -117,7 +99,7 @@ export function unixTransport(socketPath: string): Transport {
             }
           });
         });
-        req.on('error', (e: NodeJS.ErrnoException) => reject(e.code === 'ENOENT' || e.code === 'ECONNREFUSED' ? unreachable(e) : e));
+        req.on('error', (e: NodeJS.ErrnoException) => reject(unreachable(e)));
         req.end();
       });
     },
@@ -128,7 +110,7 @@ export function unixTransport(socketPath: string): Transport {
 }
 
 /** One request through Bun's fetch (its `unix` option); same replies and errors as the node:http path. */
-async function fetchRequest<T>(socketPath: string, method: string, path: string, body: unknown, unreachable: (e: NodeJS.ErrnoException) => VireoError): Promise<T> {
+async function fetchRequest<T>(socketPath: string, method: string, path: string, body: unknown, unreachable: (e: NodeJS.ErrnoException) => Error): Promise<T> {
   const init: RequestInit & { unix: string } = { method, unix: socketPath, headers: { accept: 'application/json' } };
   if (body !== undefined) {
     init.body = JSON.stringify(body);
@@ -138,26 +120,64 @@ async function fetchRequest<T>(socketPath: string, method: string, path: string,
   try {
     res = await fetch(`http://vireod${path}`, init);
   } catch (e) {
-    const err = Object.assign(new Error(String(e)), { code: existsSync(socketPath) ? 'ECONNREFUSED' : 'ENOENT' }) as NodeJS.ErrnoException;
+    // Bun's fetch reports the connect errno as the error's code (EACCES, ENOENT, ECONNREFUSED);
+    // guessing it from whether the socket exists called a permission problem "Connection refused".
+    const code = (e as { code?: unknown }).code;
+    const err = Object.assign(new Error(String(e)), {
+      code: typeof code === 'string' && code !== '' ? code : existsSync(socketPath) ? 'ECONNREFUSED' : 'ENOENT',
+      syscall: 'connect',
+    }) as NodeJS.ErrnoException;
     throw unreachable(err);
   }
-  const text = await res.text();
-  let parsed: unknown;
-  try {
-    parsed = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    throw new VireoError('PROTOCOL', `vireod sent a reply that is not JSON (HTTP ${res.status})`);
-  }
-  if (res.status >= 400) {
-    const err = (parsed as { error?: ErrorBody } | undefined)?.error;
-    throw err === undefined ? new VireoError('PROTOCOL', `vireod answered HTTP ${res.status} without an error body`) : VireoError.fromBody(err);
-  }
-  return parsed as T;
+  return readReply<T>(res.status, await res.text());
 }
 
-function describeErrno(e: NodeJS.ErrnoException): string {
-  if (e.code === 'ENOENT') return 'No such file or directory';
-  if (e.code === 'ECONNREFUSED') return 'Connection refused';
-  if (e.code === 'EACCES') return 'Permission denied';
-  return e.message;
+/** Errors of connect(2) on the daemon's socket, and what each means for the user. */
+const CONNECT_ERRORS: Readonly<Record<string, string>> = {
+  ENOENT: 'No such file or directory',
+  ECONNREFUSED: 'Connection refused',
+  EACCES: 'Permission denied',
+  EPERM: 'Operation not permitted',
+  ENOTSOCK: 'Socket operation on non-socket',
+};
+
+/**
+ * A failure to connect to `socketPath` as DAEMON_UNREACHABLE, with virsh's message and a hint
+ * that fits the cause; any other error is returned as it is.
+ */
+export function connectFailure(socketPath: string, e: NodeJS.ErrnoException): VireoError | NodeJS.ErrnoException {
+  const text = e.code === undefined ? undefined : CONNECT_ERRORS[e.code];
+  if (text === undefined) return e;
+  const denied = e.code === 'EACCES' || e.code === 'EPERM';
+  return new VireoError('DAEMON_UNREACHABLE', `Failed to connect socket to '${socketPath}': ${text}`, {
+    hint: denied ? permissionHint(socketPath) : 'is vireod running? start it with: vireod (or pass -c with the right URI)',
+    cause: e,
+  });
+}
+
+/** Why this user may not use the socket, from its owner and mode when they can be read. */
+function permissionHint(socketPath: string): string {
+  let st: Stats | undefined;
+  try {
+    st = statSync(socketPath);
+  } catch {
+    // a directory on the way is closed to this user
+  }
+  const fix = "ask to be put in the socket's group (vireod --socket-group, --socket-mode 0660), or connect read-only with -r";
+  if (st === undefined) return `this user may not reach ${socketPath}; ${fix}`;
+  const mode = (st.mode & 0o777).toString(8).padStart(4, '0');
+  return `the socket is mode ${mode}, owned by ${nameOf('/etc/passwd', st.uid)}:${nameOf('/etc/group', st.gid)}; ${fix}`;
+}
+
+/** The name of uid/gid `id` in a passwd or group file, else the number. */
+function nameOf(file: string, id: number): string {
+  try {
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const f = line.split(':');
+      if (f[2] === String(id) && f[0] !== undefined) return f[0];
+    }
+  } catch {
+    // unreadable: the number will do
+  }
+  return String(id);
 }

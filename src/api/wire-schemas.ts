@@ -1,0 +1,128 @@
+/** The API's wire schemas (JSON Schema): request bodies the server checks, replies the tests check. */
+import type { JsonSchema, SchemaRegistry } from './schema.js';
+import { ERROR_CODES } from './errors.js';
+
+const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+const str = (description?: string): JsonSchema => (description === undefined ? { type: 'string' } : { type: 'string', description });
+const bool = (description: string): JsonSchema => ({ type: 'boolean', description });
+const int = (description?: string): JsonSchema => (description === undefined ? { type: 'integer', minimum: 0 } : { type: 'integer', minimum: 0, description });
+const obj = (properties: Record<string, JsonSchema>, required: readonly string[] = Object.keys(properties)): JsonSchema =>
+  ({ type: 'object', properties, required, additionalProperties: false });
+const nullable = (s: JsonSchema): JsonSchema => ({ anyOf: [s, { type: 'null' }] });
+
+export const SCHEMAS: SchemaRegistry = {
+  Error: obj({
+    error: obj({
+      code: { type: 'string', enum: Object.keys(ERROR_CODES), description: 'stable error code (docs/errors.md)' },
+      message: str('one sentence a user can act on'),
+      hint: str('what to try instead'),
+    }, ['code', 'message']),
+  }),
+  DomainSummary: obj({
+    id: nullable(int('runtime id while active')),
+    name: str(),
+    uuid: str(),
+    state: { type: 'string', enum: ['no state', 'running', 'idle', 'paused', 'in shutdown', 'shut off', 'crashed', 'pmsuspended'] },
+    reason: str("virsh's reason, e.g. 'booted', 'user', 'destroyed'"),
+    persistent: bool('has a persistent config'),
+    autostart: bool('starts with the daemon'),
+    managedSave: bool('has a managed-save image'),
+    hasSnapshot: bool('has snapshots'),
+    title: str(),
+    osType: { type: 'string', enum: ['hvm'] },
+    vcpus: int(),
+    maxMemoryKiB: int(),
+    usedMemoryKiB: int(),
+    cpuTimeNs: int('CPU time used by the running guest, ns'),
+  }),
+  HostInfo: obj({
+    version: str('vireo version'),
+    versionNumber: int(),
+    hypervisor: nullable(obj({ name: { type: 'string', enum: ['QEMU'] }, version: str(), versionNumber: int() })),
+    hostname: str(),
+    uri: str('canonical URI of this daemon'),
+    kvm: obj({ usable: bool('ordinary guests can run under KVM'), reason: nullable(str('why not')) }),
+  }),
+  DefineRequest: obj({ xml: str('libvirt domain XML'), validate: bool("check the XML against libvirt's RelaxNG schema first") }, ['xml']),
+  CreateRequest: obj({ xml: str('libvirt domain XML'), paused: bool('leave the guest paused'), validate: bool("check against libvirt's RelaxNG schema first") }, ['xml']),
+  DomxmlToNativeRequest: obj({ format: str("only 'qemu-argv'"), xml: str('domain XML'), domain: str('or: a defined domain') }, ['format']),
+  NativeResponse: obj({ native: str('the QEMU command line') }),
+  StartRequest: obj({ paused: bool('leave the guest paused') }, []),
+  DestroyRequest: obj({ graceful: bool('SIGTERM only, never SIGKILL') }, []),
+  ShutdownRequest: obj({ mode: str("'acpi' (others need a guest agent)") }, []),
+  AutostartRequest: obj({ enabled: bool('start with the daemon') }),
+  EmptyRequest: obj({}, []),
+  XmlResponse: obj({ xml: str() }),
+  ConsoleTail: obj({ data: str('recent serial output, base64') }),
+  NodeInfo: obj({
+    model: str("the CPU architecture, e.g. 'x86_64'"),
+    cpus: int('online CPUs'),
+    mhz: int('CPU frequency'),
+    nodes: int('NUMA cells'),
+    sockets: int('CPU sockets per NUMA cell'),
+    cores: int('cores per socket'),
+    threads: int('threads per core'),
+    memoryKiB: int('memory of all NUMA cells'),
+  }),
+  NodeCpuStats: obj({ user: int('ns, nice included'), system: int('ns, interrupts included'), idle: int('ns'), iowait: int('ns') }),
+  NodeMemStats: obj({ total: int('KiB'), free: int('KiB'), buffers: int('KiB (host only)'), cached: int('KiB (host only)') }, ['total', 'free']),
+  FreeCell: obj({ cell: int('NUMA cell'), freeKiB: int() }),
+  MaxVcpus: obj({ max: int() }),
+  HostCheck: obj({
+    check: str("what was checked, printed after 'Checking '"),
+    result: { type: 'string', enum: ['PASS', 'WARN', 'FAIL'] },
+    advice: str('for WARN and FAIL: what it means or how to fix it'),
+  }, ['check', 'result']),
+  DomainDevices: obj({
+    disks: { type: 'array', items: obj({
+      type: { type: 'string', enum: ['file', 'block'] },
+      device: { type: 'string', enum: ['disk', 'cdrom', 'floppy'] },
+      target: str("guest device name, e.g. 'vda'"),
+      bus: str(),
+      source: nullable(str('host path; null for an empty drive')),
+      readonly: bool('read-only to the guest'),
+    }) },
+    interfaces: { type: 'array', items: obj({
+      name: nullable(str('host tap device; null for type user or before the guest runs')),
+      type: { type: 'string', enum: ['user', 'network', 'bridge', 'ethernet'] },
+      source: nullable(str('network or bridge name')),
+      model: str(),
+      mac: str(),
+    }) },
+    graphics: { type: 'array', items: obj({
+      type: { type: 'string', enum: ['vnc', 'spice'] },
+      listen: str(),
+      port: nullable(int('null: an automatic port not picked yet')),
+      tlsPort: int(),
+      passwd: str('only with security-info=1'),
+    }, ['type', 'listen', 'port']) },
+  }),
+  DomainJob: obj({
+    job: nullable(obj({ name: str("e.g. 'start'"), kind: { type: 'string', enum: ['short', 'long'] }, elapsedMs: int() })),
+    waiting: int('jobs queued behind it'),
+  }),
+  DescriptionResponse: obj({ text: nullable(str('null when there is none')) }),
+  DescriptionRequest: obj({
+    title: bool('the title rather than the description'),
+    text: str('the new text; empty removes it'),
+    live: bool('change the running guest'),
+    config: bool('change the stored definition'),
+  }, ['text']),
+  MetadataRequest: obj({
+    uri: str('the namespace URI'),
+    key: str('the namespace prefix to store it with (needed to set)'),
+    xml: nullable(str('one XML element; null removes the namespace')),
+    live: bool('change the running guest'),
+    config: bool('change the stored definition'),
+  }, ['uri', 'xml']),
+  RenameRequest: obj({ name: str('the new name') }),
+  Done: obj({}, []),
+  DomainEvent: obj({
+    type: { type: 'string', enum: ['lifecycle', 'reboot'] },
+    domain: obj({ name: str(), uuid: str(), id: nullable(int()) }),
+    event: str("e.g. 'Started'"),
+    detail: str("e.g. 'Booted'"),
+    timestamp: int('ms since the epoch'),
+  }, ['type', 'domain', 'timestamp']),
+};
+

@@ -1,0 +1,84 @@
+/**
+ * The browser transport of the client core: requests with fetch, the event stream and consoles
+ * over WebSocket (the daemon's RFC 6455 upgrades). A web UI does
+ * `new VireoClient(uri, browserTransport({ base: location.origin }))` and gets a WebSocket
+ * (binaryType 'arraybuffer') from attachConsole, ready for a terminal widget.
+ *
+ * It uses only what a browser has; `WebSocket` and `fetch` may be passed in (tests on Node 20,
+ * which has fetch but no global WebSocket, pass ws's).
+ */
+import { VireoError } from '../../api/errors.js';
+import { readReply } from '../core/reply.js';
+import type { Transport } from '../core/transport.js';
+
+/** The part of the browser's WebSocket this transport uses (ws's WebSocket has it too). */
+export interface SocketLike {
+  binaryType: string;
+  send(data: string | ArrayBuffer | Uint8Array): void;
+  close(code?: number, reason?: string): void;
+  addEventListener(type: 'open' | 'close' | 'error', listener: () => void): void;
+  addEventListener(type: 'message', listener: (ev: { data: unknown }) => void): void;
+}
+
+export interface BrowserTransportOptions {
+  /** Where vireod's API is served, e.g. 'https://host:8443' (requests go to BASE/v1/...). */
+  base: string;
+  WebSocket?: new (url: string) => SocketLike;
+  fetch?: typeof fetch;
+}
+
+export function browserTransport(o: BrowserTransportOptions): Transport<SocketLike> {
+  const doFetch = o.fetch ?? globalThis.fetch.bind(globalThis);
+  const Socket = o.WebSocket ?? (globalThis as { WebSocket?: new (url: string) => SocketLike }).WebSocket;
+  const wsUrl = (path: string): string => `${o.base.replace(/^http/, 'ws')}${path}`;
+
+  /** A WebSocket once open. A browser is not told why an upgrade was refused, only that it was. */
+  const open = (path: string, binaryType: string): Promise<SocketLike> => {
+    if (Socket === undefined) return Promise.reject(new VireoError('NO_SUPPORT', 'this runtime has no WebSocket; pass one in browserTransport({ WebSocket })'));
+    const ws = new Socket(wsUrl(path));
+    ws.binaryType = binaryType;
+    return new Promise((resolve, reject) => {
+      let settled = false;
+      ws.addEventListener('open', () => {
+        settled = true;
+        resolve(ws);
+      });
+      const refused = (): void => {
+        if (settled) return;
+        settled = true;
+        reject(new VireoError('PROTOCOL', `vireod refused the WebSocket for ${path}`, { hint: 'a plain GET of the domain tells whether it exists and runs' }));
+      };
+      ws.addEventListener('error', refused);
+      ws.addEventListener('close', refused);
+    });
+  };
+
+  return {
+    async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+      const init: RequestInit = { method, headers: { accept: 'application/json' } };
+      if (body !== undefined) {
+        init.body = JSON.stringify(body);
+        init.headers = { accept: 'application/json', 'content-type': 'application/json' };
+      }
+      let res: Response;
+      try {
+        res = await doFetch(`${o.base}${path}`, init);
+      } catch (e) {
+        throw new VireoError('DAEMON_UNREACHABLE', `cannot reach vireod at ${o.base}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      }
+      return readReply<T>(res.status, await res.text());
+    },
+    async events(path, onEvent, onEnd) {
+      const ws = await open(path, 'arraybuffer');
+      ws.addEventListener('message', (ev) => onEvent(String(ev.data)));
+      ws.addEventListener('close', onEnd);
+      return () => ws.close();
+    },
+    console(path) {
+      return open(path, 'arraybuffer');
+    },
+    close() {
+      // fetch keeps no connection of ours to close; sockets are closed by whoever holds them.
+    },
+  };
+}

@@ -1,0 +1,14 @@
+/**
+ * How the client core reaches a daemon. Implementations: node/unix.ts (the UNIX socket, for the
+ * CLI) and browser/transport.ts (fetch and WebSocket, for a web UI). `Channel` is what a console
+ * attach yields where the transport runs: a Node Duplex, a browser WebSocket.
+ */
+export interface Transport<Channel> {
+  /** One JSON request; a reply with an error body rejects with the VireoError it carries. */
+  request<T>(method: string, path: string, body?: unknown): Promise<T>;
+  /** Follow an event stream: each event's JSON text goes to onEvent. Resolves with the function that stops it. */
+  events(path: string, onEvent: (json: string) => void, onEnd: () => void): Promise<() => void>;
+  /** Attach to a console: bytes both ways. */
+  console(path: string): Promise<Channel>;
+  close(): void;
+}
