@@ -51,6 +51,7 @@ export interface RouteSpec {
 }
 
 const D = '/v1/domains/{ref}';
+const N = '/v1/networks/{ref}';
 
 const DECLARED = [
   { id: 'host.info', access: 'read', method: 'GET', path: '/v1/host', summary: 'versions, hostname, URI and KVM usability of this host', response: 'HostInfo' },
@@ -113,6 +114,7 @@ const DECLARED = [
     ],
   },
   { id: 'domain.job', access: 'read', method: 'GET', path: `${D}/job`, summary: 'the job a running domain is busy with (domjobinfo, domcontrol)', response: 'DomainJob' },
+  { id: 'domain.jobAbort', access: 'write', method: 'POST', path: `${D}/job/abort`, summary: 'abort the long job a domain runs (domjobabort)', request: 'EmptyRequest', response: 'Done' },
   {
     id: 'domain.description', access: 'read',
     method: 'GET', path: `${D}/description`, summary: 'the title or description (desc)', response: 'DescriptionResponse',
@@ -145,8 +147,25 @@ const DECLARED = [
       { name: 'replay', type: 'flag', description: 'send recent output first' },
     ],
   },
+  { id: 'network.list', access: 'read', method: 'GET', path: '/v1/networks', summary: 'every virtual network (net-list)', response: 'NetworkSummary', shape: 'array' },
+  { id: 'network.define', access: 'write', method: 'POST', path: '/v1/networks', summary: 'define (or redefine) a network from XML (net-define)', request: 'NetworkDefineRequest', response: 'NetworkSummary' },
+  { id: 'network.create', access: 'write', method: 'POST', path: '/v1/networks/create', summary: 'start a transient network from XML (net-create)', request: 'NetworkDefineRequest', response: 'NetworkSummary' },
+  { id: 'network.get', access: 'read', method: 'GET', path: N, summary: 'one network (net-info); ref is a name or UUID', response: 'NetworkSummary' },
+  { id: 'network.undefine', access: 'write', method: 'DELETE', path: N, summary: 'undefine (an active network becomes transient)', response: 'NetworkSummary' },
   {
-    id: 'events', access: 'read', method: 'GET', path: '/v1/events', response: 'DomainEvent', shape: 'ndjson', upgrades: ['websocket'],
+    id: 'network.xml', access: 'read', method: 'GET', path: `${N}/xml`, summary: 'the network XML (net-dumpxml)', response: 'XmlResponse',
+    query: [{ name: 'inactive', type: 'flag', description: 'the persistent config rather than the live definition' }],
+  },
+  { id: 'network.start', access: 'write', method: 'POST', path: `${N}/start`, summary: 'start a defined network: bridge, firewall, dnsmasq (net-start)', request: 'EmptyRequest', response: 'NetworkSummary' },
+  { id: 'network.destroy', access: 'write', method: 'POST', path: `${N}/destroy`, summary: 'stop a network (net-destroy)', request: 'EmptyRequest', response: 'NetworkSummary' },
+  { id: 'network.autostart', access: 'write', method: 'POST', path: `${N}/autostart`, summary: 'mark or unmark for start with the daemon (net-autostart)', request: 'AutostartRequest', response: 'NetworkSummary' },
+  { id: 'network.update', access: 'write', method: 'POST', path: `${N}/update`, summary: 'add, delete or modify a part of the definition (net-update)', request: 'NetworkUpdateRequest', response: 'Done' },
+  {
+    id: 'network.leases', access: 'read', method: 'GET', path: `${N}/leases`, summary: 'the DHCP leases dnsmasq gave out (net-dhcp-leases)', response: 'NetworkLease', shape: 'array',
+    query: [{ name: 'mac', type: 'string', description: 'only the leases of this MAC' }],
+  },
+  {
+    id: 'events', access: 'read', method: 'GET', path: '/v1/events', response: 'Event', shape: 'ndjson', upgrades: ['websocket'],
     summary: "lifecycle events as they happen, one JSON object a line; with 'Upgrade: websocket', one JSON object a text frame",
   },
 ] as const satisfies readonly RouteSpec[];

@@ -95,6 +95,57 @@ export interface ConsoleTail {
   data: string;
 }
 
+/** A virtual network as `net-list` and `net-info` show it. */
+export interface NetworkSummary {
+  name: string;
+  uuid: string;
+  active: boolean;
+  persistent: boolean;
+  autostart: boolean;
+  /** The host bridge; null for a network that has none (not yet defined with one). */
+  bridge: string | null;
+}
+
+/** POST /v1/networks, /v1/networks/create: network XML. */
+export interface NetworkDefineRequest {
+  xml: string;
+}
+
+/** POST /v1/networks/{ref}/update: virsh net-update. */
+export interface NetworkUpdateRequest {
+  /** add | add-first | add-last | delete | modify */
+  command: string;
+  /** e.g. ip-dhcp-host, dns-host */
+  section: string;
+  /** the XML of the element to add, delete or modify */
+  xml: string;
+  /** which <ip> (or other parent) the section is in; default the first that fits */
+  parentIndex?: number;
+  live?: boolean;
+  config?: boolean;
+}
+
+/** One DHCP lease of a network (net-dhcp-leases). */
+export interface NetworkLease {
+  /** Seconds since the epoch; 0 for a lease that never expires. */
+  expiryTime: number;
+  mac: string;
+  type: 'ipv4' | 'ipv6';
+  ip: string;
+  prefix: number;
+  hostname: string | null;
+  clientId: string | null;
+}
+
+/** A network's lifecycle event (net-event), streamed by GET /v1/events beside domain events. */
+export interface NetworkEvent {
+  type: 'network-lifecycle';
+  network: { name: string; uuid: string };
+  /** 'Defined', 'Undefined', 'Started', 'Stopped' */
+  event: string;
+  timestamp: number;
+}
+
 /** A lifecycle event, as streamed by GET /v1/events (newline-delimited JSON). */
 export interface DomainEvent {
   type: 'lifecycle' | 'reboot';

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { StateLayout } from '../api/paths.js';
-import type { DomainEvent } from '../api/types.js';
+import type { DomainEvent, NetworkEvent } from '../api/types.js';
 import { probeKvm, type KvmStatus } from '../host/kvm.js';
 import { qemuMachines, qemuVersion } from '../host/qemu-binary.js';
 import { logger } from '../util/log.js';
@@ -14,11 +14,14 @@ import { PortAllocator } from '../host/ports.js';
 import { Registry } from './registry.js';
 import { Store } from './domain/store.js';
 import { DomainService } from './domain/service.js';
+import { NetworkService, type NetworkDriver } from './network/service.js';
+import { NetworkStore } from './network/store.js';
+import { VireoError } from '../api/errors.js';
 
 const log = logger('daemon');
 
 export interface DaemonEvents {
-  event: [DomainEvent];
+  event: [DomainEvent | NetworkEvent];
 }
 
 export class Daemon extends EventEmitter<DaemonEvents> {
@@ -29,6 +32,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   readonly logs = new LogRotator(limitsFromEnv());
   kvm!: KvmStatus;
   domains!: DomainService;
+  networks!: NetworkService;
 
   constructor(readonly layout: StateLayout) {
     super();
@@ -40,6 +44,14 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     // Learn the emulator's version now, in the background, so the first start does not pay for it.
     qemuVersion().catch((e: unknown) => log.warn(`cannot run the default emulator: ${String(e)}`));
     qemuMachines().catch(() => {}); // likewise its machine types, for the first define
+    // Networks come up before guests: an autostart guest may need its network.
+    this.networks = new NetworkService({
+      store: new NetworkStore(this.layout),
+      registry: this.registry,
+      driver: hostNetworkDriver(),
+      emit: (ev) => this.emit('event', ev),
+    });
+    await this.networks.init();
     this.domains = new DomainService({
       store: new Store(this.layout),
       registry: this.registry,
@@ -60,4 +72,21 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   close(): void {
     this.domains.close();
   }
+}
+
+/**
+ * The host side of virtual networks. Until the bridge/firewall/dnsmasq driver (src/network/) is
+ * wired in, networks can be defined, listed, dumped, updated and undefined, and starting one is
+ * refused with NO_SUPPORT saying so.
+ */
+function hostNetworkDriver(): NetworkDriver {
+  const refuse = (): never => {
+    throw VireoError.of('NO_SUPPORT', 'starting virtual networks is not available yet in this build of vireod');
+  };
+  return {
+    start: async () => refuse(),
+    reconnect: async () => refuse(),
+    hostRoutes: async () => [],
+    hostInterfaces: async () => [],
+  };
 }

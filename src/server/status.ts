@@ -14,9 +14,11 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'OPERATION_DENIED':
       return 403;
     case 'NO_DOMAIN':
+    case 'NO_NETWORK':
     case 'NOT_FOUND':
       return 404;
     case 'DOMAIN_EXISTS':
+    case 'NETWORK_EXISTS':
     case 'OPERATION_INVALID':
     case 'JOB_BUSY':
     case 'OPERATION_ABORTED':

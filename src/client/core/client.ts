@@ -4,7 +4,7 @@
  * web UI); the CLI and the web UI talk to the daemon only through this.
  */
 import type {
-  DomainSummary, HostInfo, DomainEvent, XmlResponse, ConsoleTail,
+  DomainSummary, HostInfo, DomainEvent, NetworkEvent, XmlResponse, ConsoleTail,
   NodeInfo, NodeCpuStats, NodeMemStats, FreeCell, HostCheck, DomainDevices, DomainJob, DescriptionResponse, DescriptionRequest,
   MetadataRequest, ModificationImpact, NativeResponse,
 } from '../../api/types.js';
@@ -121,7 +121,11 @@ export class VireoClient<Channel = unknown> {
 
   /** Follow the daemon's event stream until the returned function is called. */
   events(onEvent: (e: DomainEvent) => void, onEnd: () => void = () => {}): Promise<() => void> {
-    return this.t.events('/v1/events', (json) => onEvent(JSON.parse(json) as DomainEvent), onEnd);
+    // The stream carries every kind's events; these are the domains'.
+    return this.t.events('/v1/events', (json) => {
+      const ev = JSON.parse(json) as DomainEvent | NetworkEvent;
+      if (ev.type === 'lifecycle' || ev.type === 'reboot') onEvent(ev);
+    }, onEnd);
   }
 
   /** The host's CPU topology and memory (nodeinfo). */

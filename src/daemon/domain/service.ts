@@ -368,6 +368,13 @@ export class DomainService {
     return jobOf(dom);
   }
 
+  /** domjobabort: stop the long job the domain runs (its error says why not). */
+  abortJob(ref: string): void {
+    const dom = this.lookup(ref);
+    if (!dom.active) throw notRunning();
+    dom.jobs.abort();
+  }
+
   /** The definition virsh's --live/--config/--current select for reading. */
   private selectDef(ref: string, f: ModificationImpact): DomainDef {
     const dom = this.lookup(ref);

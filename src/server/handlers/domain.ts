@@ -8,7 +8,7 @@ import { field, type Call, type HandlerTable } from './call.js';
 type DomainId = 'domain.list' | 'domain.define' | 'domain.create' | 'domain.toNative' | 'domain.get' | 'domain.undefine' | 'domain.xml'
   | 'domain.consoleTail' | 'domain.start' | 'domain.destroy' | 'domain.shutdown' | 'domain.reboot' | 'domain.reset' | 'domain.suspend'
   | 'domain.resume' | 'domain.autostart' | 'domain.devices' | 'domain.job' | 'domain.description' | 'domain.setDescription'
-  | 'domain.metadata' | 'domain.setMetadata' | 'domain.rename';
+  | 'domain.metadata' | 'domain.setMetadata' | 'domain.rename' | 'domain.jobAbort';
 
 const { str, optStr, bool } = field;
 const mode = ({ body }: Call): { mode?: string } => {
@@ -44,6 +44,10 @@ export const domainHandlers: HandlerTable<DomainId> = {
   'domain.devices': ({ daemon, ref, query }): Promise<DomainDevices> | DomainDevices =>
     daemon.domains.devices(ref, { inactive: query.flag('inactive'), securityInfo: query.flag('security-info') }),
   'domain.job': ({ daemon, ref }): Promise<DomainJob> | DomainJob => daemon.domains.job(ref),
+  'domain.jobAbort': ({ daemon, ref }): Record<string, never> => {
+    daemon.domains.abortJob(ref);
+    return {};
+  },
   'domain.description': ({ daemon, ref, query }): DescriptionResponse => ({
     text: daemon.domains.description(ref, { title: query.flag('title'), live: query.flag('live'), config: query.flag('config') }),
   }),

@@ -1,0 +1,103 @@
+/**
+ * On-disk state of the daemon's virtual networks: persistent configs (etc/networks/NAME.xml),
+ * autostart links (etc/networks/autostart/NAME.xml) and status files of active networks
+ * (run/networks/NAME.json: the live definition), as libvirt keeps them. Every write is atomic.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { StateLayout } from '../../api/paths.js';
+import { formatNetworkXml, type NetworkDef } from '../../conf/network/index.js';
+import { writeFileAtomic, removeFileDurable, readFileIfExists } from '../../util/atomic.js';
+
+/** What survives a daemon restart about an active network. */
+export interface NetworkStatus {
+  version: 1;
+  name: string;
+  uuid: string;
+  persistent: boolean;
+  /** The live definition as XML. */
+  xml: string;
+}
+
+const header = (name: string): string =>
+  `<!--\nWARNING: THIS IS AN AUTO-GENERATED FILE. CHANGES TO IT ARE LIKELY TO BE\nOVERWRITTEN AND LOST. Changes to this xml configuration should be made using:\n  vireo net-edit ${name}\nor other application using the vireo API.\n-->\n\n`;
+
+export class NetworkStore {
+  readonly configDir: string;
+  readonly autostartDir: string;
+  readonly statusDir: string;
+  /** dnsmasq's files (config, leases, pid) of each network. */
+  readonly dnsmasqDir: string;
+
+  constructor(readonly layout: StateLayout) {
+    this.configDir = path.join(layout.etc, 'networks');
+    this.autostartDir = path.join(this.configDir, 'autostart');
+    this.statusDir = path.join(layout.run, 'networks');
+    this.dnsmasqDir = path.join(layout.lib, 'dnsmasq');
+  }
+
+  async init(): Promise<void> {
+    for (const d of [this.configDir, this.autostartDir, this.statusDir, this.dnsmasqDir]) await fs.mkdir(d, { recursive: true, mode: 0o700 });
+  }
+
+  configPath(name: string): string {
+    return path.join(this.configDir, `${name}.xml`);
+  }
+
+  async saveConfig(def: NetworkDef): Promise<void> {
+    await writeFileAtomic(this.configPath(def.name), header(def.name) + formatNetworkXml(def));
+  }
+
+  async removeConfig(name: string): Promise<void> {
+    await this.setAutostart(name, false);
+    await removeFileDurable(this.configPath(name));
+  }
+
+  async listConfigs(): Promise<{ file: string; xml: string }[]> {
+    const out: { file: string; xml: string }[] = [];
+    for (const f of (await fs.readdir(this.configDir)).sort()) {
+      if (!f.endsWith('.xml') || f.startsWith('.')) continue;
+      const file = path.join(this.configDir, f);
+      const xml = await readFileIfExists(file);
+      if (xml !== undefined) out.push({ file, xml });
+    }
+    return out;
+  }
+
+  async isAutostart(name: string): Promise<boolean> {
+    return fs.lstat(path.join(this.autostartDir, `${name}.xml`)).then(() => true, () => false);
+  }
+
+  async setAutostart(name: string, on: boolean): Promise<void> {
+    const link = path.join(this.autostartDir, `${name}.xml`);
+    await fs.rm(link, { force: true });
+    if (on) await fs.symlink(this.configPath(name), link);
+  }
+
+  async saveStatus(s: NetworkStatus): Promise<void> {
+    await writeFileAtomic(path.join(this.statusDir, `${s.name}.json`), JSON.stringify(s, null, 1) + '\n', 0o600, { durable: false });
+  }
+
+  async removeStatus(name: string): Promise<void> {
+    await fs.rm(path.join(this.statusDir, `${name}.json`), { force: true });
+  }
+
+  /** Every status file, or why one cannot be read (reported; that network is left as it is). */
+  async listStatus(): Promise<({ file: string; status: NetworkStatus } | { file: string; problem: string })[]> {
+    const out: ({ file: string; status: NetworkStatus } | { file: string; problem: string })[] = [];
+    for (const f of (await fs.readdir(this.statusDir)).sort()) {
+      if (!f.endsWith('.json') || f.startsWith('.')) continue;
+      const file = path.join(this.statusDir, f);
+      try {
+        const text = await readFileIfExists(file);
+        if (text === undefined) continue;
+        const v = JSON.parse(text) as Partial<NetworkStatus>;
+        if (v.version !== 1 || typeof v.name !== 'string' || typeof v.uuid !== 'string' || typeof v.xml !== 'string') throw new Error('not a network status record');
+        out.push({ file, status: v as NetworkStatus });
+      } catch (e) {
+        out.push({ file, problem: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    return out;
+  }
+}
