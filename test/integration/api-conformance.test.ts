@@ -3,6 +3,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
+import { existsSync } from 'node:fs';
 import { ROUTES, SCHEMAS, findRoute } from '../../src/api/routes.js';
 import { validate } from '../../src/api/schema.js';
 import { TestDaemon, guestXml } from './harness.js';
@@ -31,7 +32,9 @@ describe('API conformance', () => {
     assert.ok(spec, `${method} ${path} is in the API description`);
     covered.add(`${spec.method} ${spec.path}`);
     const r = await call(method, path, body);
-    if (r.status < 300) for (const name of new URLSearchParams(path.split('?')[1] ?? '').keys()) coveredQuery.add(`${spec.id} ${name}`);
+    // A query parameter counts once the daemon accepted it: a success, or a refusal for another reason.
+    const accepted = r.status < 300 || (r.json as { error?: { code?: string } }).error?.code !== 'INVALID_ARG';
+    if (accepted) for (const name of new URLSearchParams(path.split('?')[1] ?? '').keys()) coveredQuery.add(`${spec.id} ${name}`);
     assert.ok([wantStatus].flat().includes(r.status), `${method} ${path}: HTTP ${r.status} ${JSON.stringify(r.json)}`);
     const schema = r.status >= 400 ? { $ref: '#/components/schemas/Error' } : spec.shape === 'array'
       ? { type: 'array' as const, items: { $ref: `#/components/schemas/${spec.response}` } } : { $ref: `#/components/schemas/${spec.response}` };
@@ -42,7 +45,8 @@ describe('API conformance', () => {
   before(() => d.start());
   after(() => d.cleanup());
 
-  test('a guest driven through every JSON route', async () => {
+  // a guest driven through every JSON route
+  const step1 = async (): Promise<void> => {
     await check('GET', '/v1/host');
     await check('POST', '/v1/domains', { xml: guestXml('api1') });
     await check('GET', '/v1/domains');
@@ -75,9 +79,10 @@ describe('API conformance', () => {
     await check('POST', '/v1/domains/api1/reset', {});
     await check('GET', '/v1/domains/api1/console');
     await check('POST', '/v1/domains/api1/reboot', { mode: 'acpi' });
+    // Paused, the guest cannot act on the power button: destroy finds it still running.
+    await check('POST', '/v1/domains/api1/suspend', {});
     await check('POST', '/v1/domains/api1/shutdown', {});
-    // The guest is still booting: it may or may not have acted on the power button yet.
-    await check('POST', '/v1/domains/api1/destroy', { graceful: false }, [200, 409]);
+    await check('POST', '/v1/domains/api1/destroy', { graceful: false });
     await check('POST', '/v1/domains/api1/resume', {}, 409);
     await check('POST', '/v1/domains/create', { xml: guestXml('api2'), paused: true });
     await check('POST', '/v1/domains/api2/destroy', {});
@@ -86,26 +91,52 @@ describe('API conformance', () => {
     await check('DELETE', '/v1/domains/api3?nvram=1');
     await check('POST', '/v1/domains', { xml: guestXml('api4') });
     await check('DELETE', '/v1/domains/api4?keep-nvram=1');
-  });
+  };
 
-  test('the host routes', async () => {
+  // networks, through every network route that needs no bridge, and domjobabort
+  const step2 = async (): Promise<void> => {
+    const net = "<network><name>apinet</name><ip address='192.168.150.1' netmask='255.255.255.0'><dhcp><range start='192.168.150.2' end='192.168.150.254'/></dhcp></ip></network>";
+    await check('POST', '/v1/networks', { xml: net });
+    await check('GET', '/v1/networks');
+    await check('GET', '/v1/networks/apinet');
+    await check('GET', '/v1/networks/apinet/xml?inactive=1');
+    await check('POST', '/v1/networks/apinet/autostart', { enabled: true });
+    await check('POST', '/v1/networks/apinet/update', { command: 'add', section: 'ip-dhcp-host', xml: "<host mac='52:54:00:00:00:01' ip='192.168.150.9'/>", config: true });
+    // Starting a network makes a bridge: that is for the tests inside a network namespace.
+    await check('POST', '/v1/networks/nosuch/start', {}, 404);
+    await check('POST', '/v1/networks/apinet/destroy', {}, 409);
+    await check('GET', '/v1/networks/apinet/leases?mac=52:54:00:00:00:01', undefined, 409);
+    await check('POST', '/v1/networks/create', { xml: '<network>' }, 400);
+    await check('DELETE', '/v1/networks/apinet');
+    await check('POST', '/v1/networks', { xml: net }, 200);
+    await check('POST', '/v1/networks', { xml: net.replace('<name>apinet</name>', '<name>apinet</name><uuid>0f0e0d0c-0b0a-4908-8706-050403020100</uuid>') }, 409);
+    await check('DELETE', '/v1/networks/apinet');
+    await check('POST', '/v1/domains', { xml: guestXml('api5') });
+    await check('POST', '/v1/domains/api5/job/abort', {}, 409);
+    await check('DELETE', '/v1/domains/api5');
+  };
+
+  // the host routes
+  const step3 = async (): Promise<void> => {
     for (const p of ['nodeinfo', 'cpustats', 'cpustats?cpu=0', 'memstats', 'memstats?cell=0', 'freecells', 'maxvcpus?type=qemu',
       'capabilities', 'domcapabilities?virttype=qemu', 'domcapabilities?emulator=%2Fusr%2Fbin%2Fqemu-system-x86_64&arch=x86_64&machine=q35', 'validate']) {
       await check('GET', `/v1/host/${p}`);
     }
-    // This test host may or may not expose SMBIOS data in sysfs.
-    await check('GET', '/v1/host/sysinfo', undefined, [200, 422]);
+    // SMBIOS data is there exactly when sysfs shows it.
+    await check('GET', '/v1/host/sysinfo', undefined, existsSync('/sys/class/dmi/id') ? 200 : 422);
     await check('GET', '/v1/host/cpustats?cpu=9999', undefined, 400);
-  });
+  };
 
-  test('errors have the documented shape and status', async () => {
+  // errors have the documented shape and status
+  const step4 = async (): Promise<void> => {
     await check('GET', '/v1/domains/nosuch', undefined, 404);
     await check('POST', '/v1/domains', { xml: '<domain>' }, 400);
     await check('POST', '/v1/domains', {}, 400);
     await check('POST', '/v1/domains/nosuch/start', { paused: 'yes' }, 400);
-  });
+  };
 
-  test('query parameters are checked: unknown, malformed and missing ones are INVALID_ARG naming them', async () => {
+  // query parameters are checked: unknown, malformed and missing ones are INVALID_ARG naming them
+  const step5 = async (): Promise<void> => {
     for (const r of ROUTES.filter((x) => x.method !== 'POST' && x.shape !== 'upgrade')) {
       const path = r.path.replace('{ref}', 'nosuch');
       const unknown = await check(r.method, `${path}?bogus=1`, undefined, 400) as { error: { code: string; message: string } };
@@ -119,14 +150,16 @@ describe('API conformance', () => {
     }
     const missing = await check('GET', '/v1/domains/nosuch/metadata', undefined, 400) as { error: { message: string } };
     assert.equal(missing.error.message, "invalid argument: query parameter 'uri' is required by domain.metadata");
-  });
+  };
 
-  test('every query parameter of the JSON routes was exercised', () => {
+  test('every route of the description, every query parameter, as one scenario', async () => {
+    await step1();
+    await step2();
+    await step3();
+    await step4();
+    await step5();
     const declared = ROUTES.filter((r) => r.shape !== 'ndjson' && r.shape !== 'upgrade').flatMap((r) => (r.query ?? []).map((q) => `${r.id} ${q.name}`));
     assert.deepEqual(declared.filter((q) => !coveredQuery.has(q)), []);
-  });
-
-  test('every JSON route of the description was exercised', () => {
     const json = ROUTES.filter((r) => r.shape !== 'ndjson' && r.shape !== 'upgrade').map((r) => `${r.method} ${r.path}`);
     assert.deepEqual(json.filter((r) => !covered.has(r)), []);
   });

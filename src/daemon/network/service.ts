@@ -163,8 +163,8 @@ export class NetworkService {
   }
 
   /** Parse, then fill what libvirt fills at define (bridge name, MAC) against the other networks. */
-  private async complete(xml: string, self?: Network): Promise<NetworkDef> {
-    const def = parseNetworkXml(xml);
+  private complete(parsed: NetworkDef, self?: Network): NetworkDef {
+    const def = structuredClone(parsed);
     const others = this.table.values().filter((n) => n !== self && n.name !== def.name && n.uuid !== def.uuid);
     const previous = self?.persistent ?? self?.live;
     // A redefinition keeps the bridge and MAC it had unless the XML names others.
@@ -189,7 +189,7 @@ export class NetworkService {
       const reservation = this.table.reserve(parsed.name, parsed.uuid);
       let def: NetworkDef;
       try {
-        def = await this.complete(xml);
+        def = this.complete(parsed);
         await this.deps.store.saveConfig(def);
       } catch (e) {
         reservation.release();
@@ -202,7 +202,7 @@ export class NetworkService {
     }
     return existing.serial(async () => {
       if (this.table.get(existing.uuid) !== existing) return this.define(xml);
-      const def = await this.complete(xml, existing);
+      const def = this.complete(parsed, existing);
       await this.deps.store.saveConfig(def);
       existing.persistent = def;
       this.emit(existing, 'Defined');
@@ -215,7 +215,7 @@ export class NetworkService {
     const reservation = this.table.reserve(parsed.name, parsed.uuid);
     const net = new Network(parsed, false);
     try {
-      net.live = await this.complete(xml);
+      net.live = this.complete(parsed);
       await this.bringUp(net);
     } catch (e) {
       reservation.release();
