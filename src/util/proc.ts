@@ -23,6 +23,9 @@ export function run(cmd: string, args: readonly string[], opts: { input?: string
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    // A child that exits without reading its input closes the pipe under us (EPIPE): its exit
+    // status says what happened, so that is no error of ours (it used to crash the caller).
+    child.stdin!.on('error', () => undefined);
     child.stdin!.end(opts.input ?? '');
   });
 }
