@@ -8,7 +8,7 @@
  *   guest (eth0, no address)     <-veth->  host (vguest0: a guest NIC's stand-in, for a bridge)
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +48,8 @@ function setUp(id: string): Topology {
     uplinkAddr: '198.51.100.1', outsideAddr: '198.51.100.2', guestIf: 'eth0', guestPeer: 'vguest0',
     tmp: mkdtempSync(`${tmpdir()}/vireo-netns-`),
   };
+  // dnsmasq runs as nobody and re-reads its hosts files from under here on SIGHUP.
+  chmodSync(t.tmp, 0o755);
   for (const ns of [t.host, t.outside, t.guest]) {
     sh(['ip', 'netns', 'add', ns]);
     sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);

@@ -1,9 +1,11 @@
-// Address arithmetic of the network driver: parsing, canonical text, subnets and their overlaps.
+// Address arithmetic of the network driver (subnets and their overlaps), tap names and MACs, and
+// dnsmasq lease files.
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { contains, formatIp, formatSubnet, netmaskOf, overlaps, parseIp, parseSubnet, rangeSize, subnetOf } from '../../src/network/ip.js';
 import { lowestFreeVnet, tapMacFor } from '../../src/network/tap.js';
 import { checkIfname, checkMac } from '../../src/network/bridge.js';
+import { parseLeases } from '../../src/network/leases.js';
 
 test('IPv4 and IPv6 parse, and print canonically (RFC 5952 for IPv6)', () => {
   const canon = (s: string): string | undefined => {
@@ -47,4 +49,26 @@ test('taps: the lowest free vnetN; the tap MAC of a guest MAC; names and MACs ch
   checkIfname('virbr0', 'bridge name');
   checkIfname('br-lan.10', 'bridge name');
   for (const bad of ['', 'abcdefghijklmnop', 'a b', 'a/b', 'a:b', 'a"b', '..']) assert.throws(() => checkIfname(bad, 'bridge name'), /is not a valid interface name/, bad);
+});
+
+test('dnsmasq lease files: IPv4 and IPv6 leases, absent fields, a MAC from a DUID, lines that do not parse left out', () => {
+  const leases = parseLeases([
+    '1796170000 52:54:00:00:50:01 10.50.0.120 guest1 01:52:54:00:00:50:01',
+    '0 52:54:00:00:50:02 10.50.0.7 * *',
+    '1796170001 06-00:11:22:33:44:55 10.50.0.9 tr *',
+    'duid 00:01:00:01:2c:aa:bb:cc:52:54:00:aa:bb:01',
+    '1796170002 12345 fd00:170::5 v6host 00:03:00:01:52:54:00:00:60:01',
+    '1796170003 T99 fd00:170:0:0::9 * 00:02:00:00:ab:11:22',
+    '1796170004 1 fd00:170::a * 00:01:00:01:2c:aa:bb:cc:52:54:00:00:60:02',
+    'garbage line',
+    '',
+  ].join('\n'));
+  assert.deepEqual(leases, [
+    { family: 'ipv4', ip: '10.50.0.120', expiryTime: 1796170000, mac: '52:54:00:00:50:01', iaid: undefined, hostname: 'guest1', clientId: '01:52:54:00:00:50:01' },
+    { family: 'ipv4', ip: '10.50.0.7', expiryTime: 0, mac: '52:54:00:00:50:02', iaid: undefined, hostname: undefined, clientId: undefined },
+    { family: 'ipv4', ip: '10.50.0.9', expiryTime: 1796170001, mac: '00:11:22:33:44:55', iaid: undefined, hostname: 'tr', clientId: undefined },
+    { family: 'ipv6', ip: 'fd00:170::5', expiryTime: 1796170002, mac: '52:54:00:00:60:01', iaid: '12345', hostname: 'v6host', clientId: '00:03:00:01:52:54:00:00:60:01' },
+    { family: 'ipv6', ip: 'fd00:170::9', expiryTime: 1796170003, mac: undefined, iaid: '99', hostname: undefined, clientId: '00:02:00:00:ab:11:22' },
+    { family: 'ipv6', ip: 'fd00:170::a', expiryTime: 1796170004, mac: '52:54:00:00:60:02', iaid: '1', hostname: undefined, clientId: '00:01:00:01:2c:aa:bb:cc:52:54:00:00:60:02' },
+  ]);
 });
