@@ -163,14 +163,16 @@ export class Dnsmasq {
 
   /**
    * Apply a changed network: new hosts files are re-read on SIGHUP (net-update of DHCP or DNS
-   * hosts); any other change to the conf restarts dnsmasq, as libvirt does.
+   * hosts); any other change to the conf restarts dnsmasq, as libvirt does; no change, nothing.
    */
-  update(spec: NetworkSpec): Promise<'reloaded' | 'restarted'> {
+  update(spec: NetworkSpec): Promise<'unchanged' | 'reloaded' | 'restarted'> {
     return this.serial(async () => {
-      const before = await readFileIfExists(this.paths.conf);
-      await writeFiles(spec, this.paths, this.opts.dir);
+      const files = dnsmasqFiles(spec, this.paths);
+      const [conf, hosts, addn] = await Promise.all([this.paths.conf, this.paths.hostsFile, this.paths.addnHosts].map((f) => readFileIfExists(f)));
       this.spec = spec;
-      if (before === dnsmasqFiles(spec, this.paths).conf) {
+      if (conf === files.conf && hosts === files.hostsFile && addn === files.addnHosts) return 'unchanged';
+      await writeFiles(spec, this.paths, this.opts.dir);
+      if (conf === files.conf) {
         signalPid(this.status.pid, 'SIGHUP');
         return 'reloaded';
       }

@@ -116,7 +116,12 @@ export async function reconnectNetwork(spec: NetworkSpec, opts: NetworkDriverOpt
   if (link === undefined || link.kind !== 'bridge') return undefined;
   await addFirewall(spec);
   let dnsmasq: Dnsmasq | undefined;
-  if (needsDnsmasq(spec)) dnsmasq = (await Dnsmasq.reconnect(spec, dnsmasqOpts(opts))) ?? (await Dnsmasq.start(spec, dnsmasqOpts(opts)));
+  if (needsDnsmasq(spec)) {
+    const found = await Dnsmasq.reconnect(spec, dnsmasqOpts(opts));
+    // Files from an older vireo, or a spec changed meanwhile: bring dnsmasq up to date.
+    if (found !== undefined) await found.update(spec);
+    dnsmasq = found ?? (await Dnsmasq.start(spec, dnsmasqOpts(opts)));
+  }
   return { spec, dnsmasq };
 }
 

@@ -101,10 +101,11 @@ netnsSuite(import.meta.url, (t) => {
       assert.match(g.stdout, new RegExp(`Address:? ${ip.replace(/\./g, '\\.')}`), 'the guest is known by the name it sent');
     });
 
-    test('a changed DHCP host is re-read on SIGHUP; any other change restarts dnsmasq', async () => {
+    test('a changed DHCP host is re-read on SIGHUP; any other change restarts dnsmasq; no change does nothing', async () => {
       const d = await start(spec());
       const pid = d.pid;
       const withHost = spec({ ips: [{ address: '10.50.0.1', prefix: 24, dhcpRanges: [{ start: '10.50.0.100', end: '10.50.0.150' }], dhcpHosts: [{ mac: GUEST_MAC, name: 'fixed', ip: '10.50.0.7' }] }] });
+      assert.equal(await d.update(spec()), 'unchanged');
       assert.equal(await d.update(withHost), 'reloaded');
       assert.equal(d.pid, pid);
       assert.equal(await dhcp(t, 'fixed'), '10.50.0.7');

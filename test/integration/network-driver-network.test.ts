@@ -113,15 +113,28 @@ netnsSuite(import.meta.url, (t: Topology) => {
       assert.equal((await networkLeases(s.name, opts)).length, 1, 'the lease file outlives the network');
     });
 
-    test('isolated: DHCP offers no router; open: no firewall rules but dnsmasq for DNS', async () => {
+    test('isolated beside open: DHCP offers no router on the isolated one; open has no rules but dnsmasq for DNS', async () => {
       running = await startNetwork(spec('isolated'), opts);
-      await attachToBridge(t.guestPeer, 'nbr0');
-      assert.equal((await dhcp()).router, '');
-      assert.equal(await hasFirewall('nbr0'), true);
-      await stopNetwork(running.spec, opts, running);
-      running = await startNetwork(spec('open', { ips: [{ address: '10.70.0.1', prefix: 24 }] }), opts);
-      assert.deepEqual(await listChains(), []);
-      assert.ok(running.dnsmasq !== undefined && dnsmasqsOf(running.dnsmasq.paths.conf).length === 1);
+      const open = await startNetwork(spec('open', { bridge: { name: 'nbr1' }, ips: [{ address: '10.71.0.1', prefix: 24 }] }), opts);
+      try {
+        assert.deepEqual((await listChains()).sort(), ['fwd-nbr0', 'in-nbr0', 'out-nbr0']);
+        assert.ok(open.dnsmasq !== undefined && dnsmasqsOf(open.dnsmasq.paths.conf).length === 1);
+        await attachToBridge(t.guestPeer, 'nbr0');
+        assert.equal((await dhcp()).router, '', 'two dnsmasqs side by side, each serving its bridge');
+      } finally {
+        await stopNetwork(open.spec, opts, open);
+      }
+    });
+
+    test('dual stack: the IPv6 address on the bridge, IPv6 forwarding on, IPv6 rules, dnsmasq serving both', async () => {
+      running = await startNetwork(spec('nat', { ips: [...spec('nat').ips, { address: 'fd00:70::1', prefix: 64, dhcpRanges: [{ start: 'fd00:70::100', end: 'fd00:70::1ff' }] }] }), opts);
+      const addrs = (JSON.parse((await run('ip', ['-json', 'addr', 'show', 'dev', 'nbr0'])).stdout) as { addr_info: { local: string }[] }[])[0]!.addr_info.map((a) => a.local);
+      assert.ok(addrs.includes('fd00:70::1') && addrs.includes('10.70.0.1'), addrs.join(' '));
+      assert.equal(readFileSync('/proc/sys/net/ipv6/conf/all/forwarding', 'utf8').trim(), '1');
+      assert.match((await run('nft', ['list', 'chain', 'inet', 'vireo', 'fwd-nbr0'])).stdout, /iifname "nbr0" ip6 saddr fd00:70::\/64 accept/);
+      assert.deepEqual(dnsmasqsOf(running.dnsmasq!.paths.conf), [running.dnsmasq!.pid]);
+      const conf = readFileSync(running.dnsmasq!.paths.conf, 'utf8').split('\n');
+      assert.ok(conf.includes('dhcp-range=fd00:70::100,fd00:70::1ff,64') && conf.includes('enable-ra'));
     });
   });
 
