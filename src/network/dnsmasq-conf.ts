@@ -15,9 +15,14 @@ export interface DnsmasqPaths {
   leaseFile: string;
 }
 
+/**
+ * The files are named after the network, as libvirt names them; characters that dnsmasq's conf
+ * syntax or a path would misread (white space, '#', '/', quotes...) are written %XX.
+ */
 export function dnsmasqPaths(dir: string, network: string): DnsmasqPaths {
-  if (network === '' || /[/\n\r\0]/.test(network)) throw new VireoError('INVALID_ARG', `network name '${network}' cannot name dnsmasq's files`);
-  const base = `${dir}/${network}`;
+  if (network === '' || network === '.' || network === '..') throw new VireoError('INVALID_ARG', `network name '${network}' cannot name dnsmasq's files`);
+  const safe = network.replace(/[^A-Za-z0-9_.:+@-]/gu, (c) => [...Buffer.from(c)].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
+  const base = `${dir}/${safe}`;
   return { conf: `${base}.conf`, hostsFile: `${base}.hostsfile`, addnHosts: `${base}.addnhosts`, pidFile: `${base}.pid`, leaseFile: `${base}.leases` };
 }
 
@@ -159,12 +164,14 @@ export function dnsmasqFiles(spec: NetworkSpec, paths: DnsmasqPaths): DnsmasqFil
   if (spec.bridge.mtu !== undefined) out.push(`dhcp-option=option:mtu,${spec.bridge.mtu}`);
   if (dhcp6.length > 0) out.push('enable-ra');
   else for (const i of ips) if (i.addr.family === 'ipv6') out.push(`dhcp-range=${formatIp(i.addr)},ra-only`);
-  for (const o of spec.dnsmasqOptions ?? []) {
-    if (/[\n\r]/.test(o)) throw new VireoError('INVALID_ARG', 'a dnsmasq option must be a single line');
-    out.push(o);
-  }
+  out.push(...(spec.dnsmasqOptions ?? []));
 
-  return { conf: out.join('\n') + '\n', hostsFile: hosts.map((h) => h + '\n').join(''), addnHosts: addnHostsText(wantDns ? dns.hosts ?? [] : []) };
+  // A value with a line break would smuggle options into dnsmasq's files.
+  const addnHosts = addnHostsText(wantDns ? dns.hosts ?? [] : []);
+  for (const l of [...out, ...hosts]) {
+    if (/[\r\n\0]/.test(l)) throw new VireoError('INVALID_ARG', `a value for dnsmasq contains a line break: ${JSON.stringify(l)}`);
+  }
+  return { conf: out.join('\n') + '\n', hostsFile: hosts.map((h) => h + '\n').join(''), addnHosts };
 }
 
 function srvLine(s: DnsSrv): string {
@@ -185,6 +192,8 @@ function addnHostsText(hosts: readonly { ip: string; hostnames: string[] }[]): s
   const byIp = new Map<string, string[]>();
   for (const h of hosts) {
     const ip = formatIp(mustParseIp(h.ip, 'DNS host address'));
+    const bad = h.hostnames.find((n) => n === '' || /\s|\0/.test(n));
+    if (bad !== undefined) throw new VireoError('INVALID_ARG', `DNS host name ${JSON.stringify(bad)} is empty or contains white space`);
     byIp.set(ip, [...(byIp.get(ip) ?? []), ...h.hostnames]);
   }
   return [...byIp].map(([ip, names]) => `${ip}\t${names.map((n) => `${n}\t`).join('')}\n`).join('');

@@ -72,7 +72,13 @@ async function launch(name: string, paths: DnsmasqPaths, binary: string): Promis
   const startTime = Number.isInteger(pid) && pid > 0 ? await processStartTime(pid) : undefined;
   if (startTime === undefined) throw new VireoError('OPERATION_FAILED', `dnsmasq for network ${name} started but left no running process (pid file ${paths.pidFile})`);
   const status = { pid, startTime, conf: paths.conf };
-  await writeFileAtomic(statusFile(paths), JSON.stringify(status) + '\n', 0o644);
+  try {
+    await writeFileAtomic(statusFile(paths), JSON.stringify(status) + '\n', 0o644);
+  } catch (e) {
+    // Unrecorded, it could not be found again after a restart: better not running at all.
+    await kill(status);
+    throw e;
+  }
   return status;
 }
 

@@ -12,7 +12,8 @@ export async function ip(args: readonly string[], what: string): Promise<string>
   try {
     r = await run('ip', args, { timeoutMs: 30_000 });
   } catch (e) {
-    throw new VireoError('NO_SUPPORT', `cannot run ip (iproute2) to ${what}: ${(e as Error).message}`, { hint: 'install iproute2', cause: e });
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new VireoError('NO_SUPPORT', `cannot ${what}: ip (iproute2) is not installed`, { hint: 'install iproute2', cause: e });
+    throw e;
   }
   if (r.code !== 0) throw new VireoError('OPERATION_FAILED', `cannot ${what}: ${firstLine(r.stderr) || `ip exited with ${r.code ?? r.signal}`}`);
   return r.stdout;

@@ -130,8 +130,11 @@ describe('when dnsmasq runs, and bad input', () => {
     err({ ...base, ips: [{ address: '10.0.0.1', prefix: 24, dhcpHosts: [{ ip: '10.0.0.5' }] }] }, /DHCP host 10.0.0.5 needs a MAC address or a name/);
     err({ ...base, ips: [{ address: '10.0.0.1', prefix: 24, dhcpHosts: [{ mac: '52:54:00:00:00:01', ip: '10.0.9.5' }] }] }, /10.0.9.5 is outside the network/);
     err({ ...base, ips: [{ address: '10.0.0.1', prefix: 24, dhcpRanges: [{ start: 'fd00::2', end: 'fd00::3' }] }] }, /'fd00::2' is not an IPv4 address/);
-    err({ ...base, dnsmasqOptions: ['a=b\nc=d'] }, /single line/);
-    assert.throws(() => dnsmasqPaths('/d', 'a/b'), /cannot name dnsmasq's files/);
+    err({ ...base, ips: [{ address: '10.0.0.1', prefix: 24 }], dnsmasqOptions: ['a=b\nc=d'] }, /contains a line break: "a=b\\nc=d"/);
+    err({ ...base, ips: [{ address: '10.0.0.1', prefix: 24 }], domain: { name: 'x\nserver=1.2.3.4' } }, /contains a line break: "domain=x\\nserver=1.2.3.4"/);
+    err({ ...base, ips: [{ address: '10.0.0.1', prefix: 24 }], dns: { hosts: [{ ip: '10.0.0.5', hostnames: ['a\n10.0.0.6'] }] } }, /DNS host name "a\\n10.0.0.6" is empty or contains white space/);
+    assert.throws(() => dnsmasqPaths('/d', '..'), /cannot name dnsmasq's files/);
+    assert.equal(dnsmasqPaths('/d', 'my net#1/é').conf, '/d/my%20net%231%2F%C3%A9.conf');
   });
 
   test('PTR zones: whole octets (IPv4) or nibbles (IPv6) only', () => {
