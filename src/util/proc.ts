@@ -16,13 +16,25 @@ export interface RunResult {
 /** Run a short-lived command to completion and collect its output. */
 export function run(cmd: string, args: readonly string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env, timeout: opts.timeoutMs ?? 60_000 });
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'], env: opts.env ?? process.env });
+    // Our own time-out rather than spawn's: spawn's timer outlives a command that failed to
+    // start (no 'exit' follows the 'error'), holding the caller's process open for its length.
+    const timer = setTimeout(() => child.kill('SIGTERM'), opts.timeoutMs ?? 60_000);
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    // A child that exits without reading its input closes the pipe under us (EPIPE): its exit
+    // status says what happened, so that is no error of ours (it used to crash the caller).
+    child.stdin!.on('error', () => undefined);
     child.stdin!.end(opts.input ?? '');
   });
 }
@@ -78,6 +90,16 @@ export function signalPid(pid: number, sig: NodeJS.Signals): void {
 export async function processStartTime(pid: number): Promise<number | undefined> {
   const stat = await readProcStat(pid);
   return stat === undefined ? undefined : Number(stat.fields[18]);
+}
+
+/** A process's command line (argv), or undefined when it is gone. */
+export async function processCmdline(pid: number): Promise<string[] | undefined> {
+  try {
+    const raw = await readFile(`/proc/${pid}/cmdline`, 'utf8');
+    return raw.split('\0').slice(0, -1);
+  } catch {
+    return undefined;
+  }
 }
 
 /** True when the process is gone or a zombie. */
