@@ -14,9 +14,9 @@ import { PortAllocator } from '../host/ports.js';
 import { Registry } from './registry.js';
 import { Store } from './domain/store.js';
 import { DomainService } from './domain/service.js';
-import { NetworkService, type NetworkDriver } from './network/service.js';
+import { NetworkService } from './network/service.js';
 import { NetworkStore } from './network/store.js';
-import { VireoError } from '../api/errors.js';
+import { hostNetworkDriver } from './network/driver.js';
 
 const log = logger('daemon');
 
@@ -45,10 +45,11 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     qemuVersion().catch((e: unknown) => log.warn(`cannot run the default emulator: ${String(e)}`));
     qemuMachines().catch(() => {}); // likewise its machine types, for the first define
     // Networks come up before guests: an autostart guest may need its network.
+    const networkStore = new NetworkStore(this.layout);
     this.networks = new NetworkService({
-      store: new NetworkStore(this.layout),
+      store: networkStore,
       registry: this.registry,
-      driver: hostNetworkDriver(),
+      driver: hostNetworkDriver(networkStore.dnsmasqDir),
       emit: (ev) => this.emit('event', ev),
     });
     await this.networks.init();
@@ -71,22 +72,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   /** Detach from every guest (they keep running) and stop. */
   close(): void {
     this.domains.close();
+    this.networks.close();
   }
 }
 
-/**
- * The host side of virtual networks. Until the bridge/firewall/dnsmasq driver (src/network/) is
- * wired in, networks can be defined, listed, dumped, updated and undefined, and starting one is
- * refused with NO_SUPPORT saying so.
- */
-function hostNetworkDriver(): NetworkDriver {
-  const refuse = (): never => {
-    throw VireoError.of('NO_SUPPORT', 'starting virtual networks is not available yet in this build of vireod');
-  };
-  return {
-    start: async () => refuse(),
-    reconnect: async () => refuse(),
-    hostRoutes: async () => [],
-    hostInterfaces: async () => [],
-  };
-}

@@ -26,6 +26,8 @@ export interface NetworkRuntime {
   /** Tell dnsmasq about a changed definition (DHCP hosts, DNS records). */
   reload(def: NetworkDef): Promise<void>;
   leases(): Promise<NetworkLease[]>;
+  /** vireod is stopping: stop watching, leave everything running. */
+  detach(): void;
 }
 
 /** What the service needs of the host: implemented over src/network/ by the daemon. */
@@ -345,6 +347,11 @@ export class NetworkService {
     if (net.runtime === undefined) throw VireoError.of('OPERATION_INVALID', `network '${net.name}' is not active`);
     const all = await net.runtime.leases();
     return mac === undefined ? all : all.filter((l) => l.mac === mac.toLowerCase());
+  }
+
+  /** vireod is stopping: networks keep running; stop watching their dnsmasq. */
+  close(): void {
+    for (const net of this.table.values()) net.runtime?.detach();
   }
 
   /** The bridge a guest interface of type='network' joins; the network must be active. */
