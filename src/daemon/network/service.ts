@@ -289,17 +289,19 @@ export class NetworkService {
 
   async destroy(ref: string): Promise<NetworkSummary> {
     const net = this.lookup(ref);
-    await net.serial(async () => {
+    return net.serial(async () => {
       const rt = net.runtime;
       if (rt === undefined) throw VireoError.of('OPERATION_INVALID', 'network is not active');
       await rt.stop();
       net.runtime = undefined;
       await this.deps.store.removeStatus(net.name);
+      this.emit(net, 'Stopped');
+      const summary = net.summary();
+      // A transient network is gone once stopped; a persistent one goes back to its config.
       if (net.persistent === undefined) this.table.remove(net.uuid, net);
-      net.live = undefined;
+      else net.live = undefined;
+      return summary;
     });
-    this.emit(net, 'Stopped');
-    return net.summary();
   }
 
   async setAutostart(ref: string, enabled: boolean): Promise<NetworkSummary> {

@@ -1,0 +1,129 @@
+// Virtual networks through a real vireod, inside network namespaces (netns.ts): net-start builds
+// the bridge, firewall and dnsmasq; a daemon restart leaves the network untouched and finds it
+// again; net-destroy removes exactly what start made; refusals leave nothing behind.
+import { strict as assert } from 'node:assert';
+import { readFileSync, readdirSync } from 'node:fs';
+import { after, before, describe, test } from 'node:test';
+import { getLink } from '../../src/network/iproute.js';
+import { hasFirewall } from '../../src/network/firewall.js';
+import { run } from '../../src/util/proc.js';
+import { TestDaemon } from './harness.js';
+import { netnsSuite } from './netns.js';
+
+const natXml = (name: string, subnet: string, bridge?: string): string => `<network>
+  <name>${name}</name>
+  <forward mode='nat'/>${bridge === undefined ? '' : `\n  <bridge name='${bridge}'/>`}
+  <ip address='${subnet}.1' netmask='255.255.255.0'>
+    <dhcp><range start='${subnet}.2' end='${subnet}.254'/></dhcp>
+  </ip>
+</network>
+`;
+
+/** dnsmasq processes (pids) started for a network of this daemon. */
+function dnsmasqPids(root: string, network: string): number[] {
+  return readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+      return cmd.startsWith('dnsmasq') || cmd.includes('/dnsmasq\0') ? cmd.includes(root) && cmd.includes(`${network}.conf`) : false;
+    } catch {
+      return false;
+    }
+  }).map(Number);
+}
+
+netnsSuite(import.meta.url, () => {
+  describe('virtual networks in a real vireod', () => {
+    const d = new TestDaemon();
+    const api = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> => d.api(method, path, body) as Promise<{ status: number; json: any }>;
+    before(() => d.start());
+    after(() => d.cleanup());
+
+    test('net-define fills libvirt defaults; net-start brings up bridge, firewall and dnsmasq; net-destroy removes them', async () => {
+      let r = await api('POST', '/v1/networks', { xml: natXml('nat1', '192.168.100') });
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+      assert.deepEqual(r.json, { name: 'nat1', uuid: r.json.uuid, active: false, persistent: true, autostart: false, bridge: 'virbr0' });
+      r = await api('POST', '/v1/networks/nat1/start', {});
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+      assert.equal(r.json.active, true);
+      const br = await getLink('virbr0');
+      assert.equal(br?.kind, 'bridge');
+      assert.equal(await hasFirewall('virbr0'), true);
+      assert.equal(dnsmasqPids(d.root, 'nat1').length, 1);
+      const live = (await api('GET', '/v1/networks/nat1/xml')).json.xml as string;
+      assert.match(live, /<nat>\s*<port start='1024' end='65535'\/>\s*<\/nat>/, 'the live XML shows the NAT port range');
+      assert.equal((await api('POST', '/v1/networks/nat1/start', {})).status, 409, 'a second start is refused');
+
+      r = await api('POST', '/v1/networks/nat1/destroy', {});
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+      assert.equal(await getLink('virbr0'), undefined);
+      assert.equal(await hasFirewall('virbr0'), false);
+      assert.deepEqual(dnsmasqPids(d.root, 'nat1'), []);
+    });
+
+    test('a killed vireod leaves the network running; the next one finds it, with the same dnsmasq', async () => {
+      let r: { status: number; json: any };
+      assert.equal((r = await api('POST', '/v1/networks/nat1/start', {})).status, 200, JSON.stringify(r.json));
+      const [dnsmasq] = dnsmasqPids(d.root, 'nat1');
+      await d.stop('SIGKILL');
+      assert.equal((await getLink('virbr0'))?.kind, 'bridge');
+      await d.start();
+      r = await api('GET', '/v1/networks/nat1');
+      assert.equal(r.json.active, true);
+      assert.deepEqual(dnsmasqPids(d.root, 'nat1'), [dnsmasq]);
+      assert.equal((r = await api('POST', '/v1/networks/nat1/destroy', {})).status, 200, JSON.stringify(r.json));
+    });
+
+    test('a subnet in use and a bridge name in use are refused, and nothing is left half-made', async () => {
+      let r: { status: number; json: any };
+      assert.equal((r = await api('POST', '/v1/networks/nat1/start', {})).status, 200, JSON.stringify(r.json));
+      assert.equal((r = await api('POST', '/v1/networks', { xml: natXml('clash', '192.168.100') })).status, 200, JSON.stringify(r.json));
+      r = await api('POST', '/v1/networks/clash/start', {});
+      assert.equal(r.status, 500);
+      assert.match(r.json.error.message, /Network is already in use by network 'nat1' \(192\.168\.100\.0\/24\)/);
+      assert.equal(await getLink('virbr1'), undefined);
+      assert.deepEqual(dnsmasqPids(d.root, 'clash'), []);
+      // Another network's bridge is refused at define, as libvirt does.
+      r = await api('POST', '/v1/networks', { xml: natXml('samebr', '192.168.101', 'virbr0') });
+      assert.equal(r.status, 409);
+      assert.equal(r.json.error.message, "Requested operation is not valid: bridge name 'virbr0' already in use.");
+      // A host interface of that name is found at start.
+      assert.equal((await run('ip', ['link', 'add', 'taken0', 'type', 'veth', 'peer', 'name', 'taken1'])).code, 0);
+      assert.equal((r = await api('POST', '/v1/networks', { xml: natXml('hostbr', '192.168.103', 'taken0') })).status, 200, JSON.stringify(r.json));
+      r = await api('POST', '/v1/networks/hostbr/start', {});
+      assert.equal(r.status, 409, JSON.stringify(r.json));
+      assert.match(r.json.error.message, /bridge name 'taken0' is already in use/);
+      assert.equal((await getLink('taken0'))?.kind, 'veth', 'the interface that was there is left alone');
+      assert.equal(await hasFirewall('taken0'), false);
+      assert.deepEqual(dnsmasqPids(d.root, 'hostbr'), []);
+      await run('ip', ['link', 'del', 'taken0']);
+      assert.equal((r = await api('POST', '/v1/networks/nat1/destroy', {})).status, 200, JSON.stringify(r.json));
+      for (const n of ['clash', 'hostbr']) assert.equal((r = await api('DELETE', `/v1/networks/${n}`)).status, 200, JSON.stringify(r.json));
+    });
+
+    test('net-undefine of an active network leaves it running, transient, until net-destroy', async () => {
+      let r: { status: number; json: any };
+      assert.equal((r = await api('POST', '/v1/networks/nat1/start', {})).status, 200, JSON.stringify(r.json));
+      r = await api('DELETE', '/v1/networks/nat1');
+      assert.equal(r.status, 200);
+      r = await api('GET', '/v1/networks/nat1');
+      assert.deepEqual({ active: r.json.active, persistent: r.json.persistent }, { active: true, persistent: false });
+      assert.equal((await getLink('virbr0'))?.kind, 'bridge');
+      assert.equal((r = await api('POST', '/v1/networks/nat1/destroy', {})).status, 200, JSON.stringify(r.json));
+      assert.equal((r = await api('GET', '/v1/networks/nat1')).status, 404, JSON.stringify(r.json));
+      assert.equal(await getLink('virbr0'), undefined);
+    });
+
+    test('net-create starts a transient network; net-update of its DHCP hosts reaches dnsmasq', async () => {
+      let r = await api('POST', '/v1/networks/create', { xml: natXml('tnet', '192.168.102') });
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+      r = await api('POST', '/v1/networks/tnet/update', { command: 'add', section: 'ip-dhcp-host', xml: "<host mac='52:54:00:aa:bb:cc' name='g1' ip='192.168.102.50'/>", live: true });
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+      const hostsFile = readdirSync(`${d.root}/lib/dnsmasq`).find((f) => f.startsWith('tnet') && f.endsWith('.hostsfile'));
+      assert.ok(hostsFile !== undefined, 'dnsmasq has a hosts file for tnet');
+      assert.match(readFileSync(`${d.root}/lib/dnsmasq/${hostsFile}`, 'utf8'), /52:54:00:aa:bb:cc,192\.168\.102\.50,g1/);
+      assert.deepEqual((await api('GET', '/v1/networks/tnet/leases')).json, []);
+      assert.equal((r = await api('POST', '/v1/networks/tnet/destroy', {})).status, 200, JSON.stringify(r.json));
+      assert.equal((r = await api('GET', '/v1/networks/tnet')).status, 404, JSON.stringify(r.json));
+    });
+  });
+});
