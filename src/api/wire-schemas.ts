@@ -2,7 +2,6 @@
 import type { JsonSchema, SchemaRegistry } from './schema.js';
 import { ERROR_CODES } from './errors.js';
 
-const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 const str = (description?: string): JsonSchema => (description === undefined ? { type: 'string' } : { type: 'string', description });
 const bool = (description: string): JsonSchema => ({ type: 'boolean', description });
 const int = (description?: string): JsonSchema => (description === undefined ? { type: 'integer', minimum: 0 } : { type: 'integer', minimum: 0, description });
