@@ -1,12 +1,13 @@
-// ESLint over the TypeScript sources (src/, test/) and the Node scripts (scripts/, bench/), with
+// ESLint over the TypeScript sources (src/, test/) and the Node scripts (bin/, scripts/, bench/), with
 // typescript-eslint's type-aware rules: they see the types tsc sees, so they catch what tsc lets
 // through (a promise nobody awaits, an async callback where a sync one is expected, a switch that
-// misses a case of a union). `npm run lint`; scripts/run-tests.mjs runs it before the tests.
+// misses a case of a union). `npm run lint`; a full scripts/run-tests.mjs run starts with it.
 import js from '@eslint/js';
+import { defineConfig } from 'eslint/config';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
-export default tseslint.config(
+export default defineConfig(
   { ignores: ['dist/', 'node_modules/', '.cache/', 'test/fixtures/', 'test/cli-golden/'] },
   { files: ['**/*.ts', '**/*.js', '**/*.mjs'] },
   js.configs.recommended,
@@ -27,7 +28,9 @@ export default tseslint.config(
     },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
-      // From strictTypeChecked: the ones that catch real bugs in a daemon full of async work.
+      // The promise rules come with recommendedTypeChecked and are stated for their options and
+      // because a daemon full of async work is where they matter; the others are from
+      // strictTypeChecked (or on their own), picked for the bugs they catch here.
       // node:test's test(), describe() and it() return promises the runner itself awaits.
       '@typescript-eslint/no-floating-promises': ['error', {
         allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite'] }],
