@@ -20,7 +20,7 @@ function timeOnce(cmd, args, env) {
   const t = now();
   const r = spawnSync(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const dt = now() - t;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr.toString()}`);
   return dt;
 }
 

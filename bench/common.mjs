@@ -397,7 +397,7 @@ export class Qmp {
         await q.open(sockPath);
         return q;
       } catch (e) {
-        if (now() > deadline) throw new Error(`QMP ${sockPath}: ${e.message}`);
+        if (now() > deadline) throw new Error(`QMP ${sockPath}: ${e.message}`, { cause: e });
         await sleep(1);
       }
     }
@@ -415,7 +415,7 @@ export class Qmp {
       s.setEncoding('utf8');
       s.once('error', (e) => (greeted ? undefined : reject(e)));
       s.on('error', () => {});
-      s.on('data', (d) => {
+      s.on('data', (/** @type {string} (setEncoding above) */ d) => {
         this.buf += d;
         let i;
         while ((i = this.buf.indexOf('\n')) >= 0) {
@@ -431,7 +431,9 @@ export class Qmp {
             for (const w of this.eventWaiters.splice(0)) w();
           } else {
             const w = this.waiters.shift();
-            if (w) msg.error ? w.reject(new Error(`QMP ${w.cmd}: ${msg.error.desc}`)) : w.resolve(msg.return);
+            if (w === undefined) continue;
+            if (msg.error) w.reject(new Error(`QMP ${w.cmd}: ${msg.error.desc}`));
+            else w.resolve(msg.return);
           }
         }
       });

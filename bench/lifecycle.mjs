@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import {
   BUILD, GUEST_DIR, benchGuestXml, READY_LINE, useBuild, VIREO_BIN, VIREO_COMPILED, Vireod, binVireoRuntime, vireoCommand, Qmp, alive, cmdline, fileHas, fmtMs, fmtRange, killPids, mainWrapper, median, now,
-  onCleanup, parseArgs, qemuPids, run, sleep, table, versionOf, vireoAvailable, waitFor, which,
+  onCleanup, parseArgs, qemuPids, run, table, versionOf, vireoAvailable, waitFor, which,
 } from './common.mjs';
 
 const USAGE = `usage: node bench/lifecycle.mjs [options]
@@ -230,6 +230,7 @@ async function managerRun(t, work, i, rec) {
   if (pids.length !== 1) throw new Error(`${t.key}: expected one QEMU for ${name}, found ${pids.length}`);
   const t0 = now();
   let exitedAt;
+  /** @type {Error | undefined} (waitFor rejects with an Error) */
   let exitErr;
   const exitWatch = waitFor(() => !alive(pids[0]), 60_000, `${name}'s QEMU to exit`).then(
     () => (exitedAt = now() - t0),
@@ -403,6 +404,7 @@ function apiGet(socketPath, urlPath) {
 }
 
 async function breakdown(tools, work, n, binRuntime) {
+  /** @type {Array<[string, () => Promise<any>]>} */
   const cases = [['node -e 0', () => run(process.execPath, ['-e', '0'])]];
   const probe = `${TAG}-probe`;
   const xml = path.join(work, `${probe}.xml`);

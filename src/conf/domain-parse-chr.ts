@@ -138,12 +138,12 @@ function parseConsole(node: XNode): ParsedChr & { targetType: Console['targetTyp
 function parseChannels(nodes: XNode[]): Channel[] {
   const names = new Map<string, XNode>();
   return nodes.map((node) => {
-    const source = parseSource(node, ['pty', 'file', 'unix', 'tcp', 'null', 'spicevmc'], { pathOptional: true });
+    const source = parseSource(node, CHR_TYPES, { pathOptional: true });
     node.check({ attrs: ['type'], one: [...sourceShape(source.type), 'target', 'address'], ignore: RUNTIME_ONLY });
     const target = node.child('target') ?? missing(node, "element <target type='virtio' name=.../>");
     target.check({ attrs: ['type', 'name', 'state'] });
     if (target.attr('type') === 'guestfwd') throw target.unsupported("channels of target type 'guestfwd' are not supported yet; use 'virtio'");
-    target.enumAttr('type', ['virtio'] as const) ?? missing(target, "attribute 'type' (virtio)");
+    if (target.enumAttr('type', ['virtio'] as const) === undefined) missing(target, "attribute 'type' (virtio)");
     let name = target.attr('name');
     if (name === undefined && source.type === 'spicevmc') name = SPICE_AGENT;
     if (name !== undefined) {

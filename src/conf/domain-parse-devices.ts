@@ -273,7 +273,10 @@ function parseController(node: XNode): Controller {
   const type = node.enumAttr('type', CONTROLLER_TYPES) ?? missing(node, `attribute 'type' (${CONTROLLER_TYPES.join(', ')})`);
   const attrs = ['type', 'index', 'model'];
   const one: string[] = ['address'];
-  if (type === 'usb') attrs.push('ports'), one.push('master');
+  if (type === 'usb') {
+    attrs.push('ports');
+    one.push('master');
+  }
   if (type === 'virtio-serial') attrs.push('ports', 'vectors');
   if (type === 'pci') one.push('model', 'target');
   if (type === 'scsi') one.push('driver');

@@ -73,7 +73,7 @@ export function parseRedirdev(node: XNode, boot: BootOrders): RedirDev {
 }
 
 export function parseRng(node: XNode): Rng {
-  node.enumAttr('model', ['virtio'] as const) ?? missing(node, "attribute 'model' (virtio)");
+  if (node.enumAttr('model', ['virtio'] as const) === undefined) missing(node, "attribute 'model' (virtio)");
   node.check({ attrs: ['model'], one: ['backend', 'rate', 'address', 'driver'], ignore: RUNTIME_ONLY });
   if (node.child('driver') !== undefined) throw (node.child('driver') as XNode).unsupported('<rng><driver> is not supported yet');
   const b = node.child('backend') ?? missing(node, "element <backend model='random'>");

@@ -81,7 +81,8 @@ export function checkXmlSize(text: string, sourceName = '(domain_definition)'): 
 export function parseXml(text: string, sourceName = '(domain_definition)'): XmlElement {
   checkXmlSize(text, sourceName);
   const lineStarts = computeLineStarts(text);
-  const parser = new SaxesParser({ position: true });
+  // xmlns: false is saxes's default; said here, it also types the attributes as plain strings.
+  const parser = new SaxesParser({ position: true, xmlns: false });
   const stack: XmlElement[] = [];
   let root: XmlElement | undefined;
   let elements = 0;

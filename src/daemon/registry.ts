@@ -125,7 +125,7 @@ export class Registry {
     let t = this.tables.get(kind) as Table<T> | undefined;
     if (t === undefined) {
       t = new Table<T>(clash);
-      this.tables.set(kind, t as Table<unknown>);
+      this.tables.set(kind, t);
     }
     return t;
   }

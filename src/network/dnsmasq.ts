@@ -224,6 +224,7 @@ export class Dnsmasq {
       this.checkQueued = false;
       if (!this.watching) return;
       const alive = !(await processGone(this.status.pid)) && (await processStartTime(this.status.pid)) === this.status.startTime;
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- stop() may have run during the awaits above
       if (alive || !this.watching) return;
       log.warn(`dnsmasq of network ${this.spec.name} died; starting it again`, { pid: this.status.pid });
       this.emit({ kind: 'died', network: this.spec.name, pid: this.status.pid });

@@ -120,7 +120,7 @@ export async function nftApply(script: string, what: string): Promise<void> {
 export async function listChains(): Promise<string[]> {
   const r = await nft(['-j', 'list', 'chains', 'inet']);
   if (r.code !== 0) throw new VireoError('OPERATION_FAILED', `cannot list firewall chains: ${r.stderr.trim()}`);
-  let items: unknown[] = [];
+  let items: unknown[];
   try {
     const v = JSON.parse(r.stdout || '{"nftables":[]}') as { nftables?: unknown[] };
     items = Array.isArray(v.nftables) ? v.nftables : [];

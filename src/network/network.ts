@@ -103,7 +103,7 @@ export async function stopNetwork(spec: NetworkSpec, opts: NetworkDriverOptions,
   await step(() => (running?.dnsmasq !== undefined ? running.dnsmasq.stop() : Dnsmasq.stopByFiles(spec.name, opts.dnsmasqDir)));
   await step(() => removeFirewall(spec.bridge.name));
   await step(() => deleteBridge(spec.bridge.name));
-  if (first !== undefined) throw first;
+  if (first !== undefined) throw first instanceof Error ? first : new Error('stopping the network failed', { cause: first });
 }
 
 /**

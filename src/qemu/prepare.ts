@@ -187,10 +187,11 @@ async function startSwtpm(def: DomainDef, version: '2.0' | '1.2', socket: string
   if (version === '2.0') args.push('--tpm2');
   const child = await spawnDetached(swtpm, args, { logFile: log });
   let exited = false;
-  void child.exited.then(() => (exited = true));
+  void child.exited.then(() => (exited = true)); // exited never rejects
   const deadline = Date.now() + 5000;
   for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
     if (await fs.access(socket).then(() => true, () => false)) return child.pid;
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the exited callback during the awaits
     if (exited || Date.now() > deadline) {
       signalPid(child.pid, 'SIGKILL');
       const tail = (await fs.readFile(log, 'utf8').catch(() => '')).trim().split('\n').slice(-3).join('; ');

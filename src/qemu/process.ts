@@ -47,7 +47,7 @@ export async function launchQemu(req: LaunchRequest): Promise<Launched> {
   await fs.appendFile(req.logFile, `${new Date().toISOString()}: starting up\n${shellQuote([req.emulator, ...req.argv])}\n`);
   const child = await spawnDetached(req.emulator, req.argv, { logFile: req.logFile, env, cwd: req.runDir });
   let exited = false;
-  void child.exited.then(() => (exited = true));
+  void child.exited.then(() => (exited = true)); // exited never rejects
   try {
     await req.onSpawn?.(child.pid);
   } catch (e) {
@@ -57,11 +57,13 @@ export async function launchQemu(req: LaunchRequest): Promise<Launched> {
   const deadline = Date.now() + (req.timeoutMs ?? 30_000);
   // QEMU creates the monitor socket early in its start-up; poll for it with a short back-off.
   for (let delay = 1; ; delay = Math.min(delay * 2, 4)) {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the exited callback during the awaits
     if (exited) throw await startupFailure(req.logFile);
     try {
       const qmp = await QmpClient.connect(req.monitor, { timeoutMs: 30_000 });
       return { child, qmp, monitor: new Monitor(qmp, { name: req.name }) };
     } catch (e) {
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the exited callback during the awaits
       if (exited) throw await startupFailure(req.logFile);
       if (Date.now() > deadline) {
         await killQemu(child.pid, { graceful: false });

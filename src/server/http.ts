@@ -20,6 +20,7 @@ export interface Served {
 export async function serve(daemon: Daemon, sockets: { socket: string; roSocket: string } & SocketAccess, uri: string): Promise<Served> {
   const make = (readOnly: boolean): http.Server => {
     const site: Site = { daemon, uri, readOnly };
+    // handleRequest answers every error itself (as an error reply); it does not reject.
     const server = http.createServer((req, res) => void handleRequest(site, req, res));
     server.keepAliveTimeout = 60_000;
     server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => handleUpgrade(site, req, socket, head));

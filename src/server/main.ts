@@ -85,6 +85,7 @@ async function main(): Promise<void> {
     log.info(`${sig}: stopping; running guests keep running`);
     daemon.close();
     server.close();
+    // Not awaited (a signal handler); whatever the removals do, the finally ends the process.
     void Promise.all([layout.socket, roSocket, pidFile].map((f) => fs.rm(f, { force: true }))).finally(() => {
       lock.release();
       process.exit(0);

@@ -63,6 +63,8 @@ export async function websocketEvents(daemon: Daemon, req: http.IncomingMessage,
  * (no such domain, another interactive reader, the read-only socket) is a plain HTTP error.
  */
 export async function websocketConsole(c: Call, req: http.IncomingMessage, socket: net.Socket, head: Buffer): Promise<void> {
+  // Not const: the take-over callback can run during the handshake, before ws is set.
+  // eslint-disable-next-line prefer-const -- it is read (as undefined) before it is assigned
   let ws: WebSocket | undefined;
   const session = attachConsole(c, () => ws?.close(1000, 'console taken over'));
   socket.once('close', () => session.release());

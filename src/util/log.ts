@@ -3,7 +3,9 @@
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
-const threshold: number = ORDER[(process.env.VIREO_LOG_LEVEL as LogLevel | undefined) ?? 'info'] ?? ORDER.info;
+// VIREO_LOG_LEVEL can be any string: one that is not a level means the default.
+const level = process.env.VIREO_LOG_LEVEL ?? 'info';
+const threshold: number = Object.hasOwn(ORDER, level) ? ORDER[level as LogLevel] : ORDER.info;
 
 export interface Logger {
   debug(msg: string, extra?: Record<string, unknown>): void;

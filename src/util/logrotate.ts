@@ -213,8 +213,11 @@ export class LogRotator {
         for (const file of new Set([...this.owners.values()].flat())) {
           await rotateIfNeeded(file, this.limits).catch((e: unknown) => log.warn(`cannot rotate ${file}: ${String(e)}`));
         }
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- check() sets it during the awaits above
       } while (this.again);
-    })().finally(() => (this.pass = undefined));
+    })().finally(() => {
+      this.pass = undefined;
+    });
     return this.pass;
   }
 

@@ -22,8 +22,8 @@ export function run(cmd: string, args: readonly string[], opts: { input?: string
     const timer = setTimeout(() => child.kill('SIGTERM'), opts.timeoutMs ?? 60_000);
     let stdout = '';
     let stderr = '';
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     child.on('error', (e) => {
       clearTimeout(timer);
       reject(e);
@@ -34,8 +34,8 @@ export function run(cmd: string, args: readonly string[], opts: { input?: string
     });
     // A child that exits without reading its input closes the pipe under us (EPIPE): its exit
     // status says what happened, so that is no error of ours (it used to crash the caller).
-    child.stdin!.on('error', () => undefined);
-    child.stdin!.end(opts.input ?? '');
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(opts.input ?? '');
   });
 }
 

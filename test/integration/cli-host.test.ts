@@ -56,7 +56,7 @@ describe('host commands on this host', () => {
     const total = Number(/^MemTotal:\s+(\d+)/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1]);
     assert.match(mem.stdout, new RegExp(`^total  : +${total} KiB\\nfree   : +\\d+ KiB\\nbuffers: +\\d+ KiB\\ncached : +\\d+ KiB\\n\\n$`));
     const pct = await d.vireo(['nodecpustats', '--percent']);
-    const v = Object.fromEntries([...pct.stdout.matchAll(/^(\w+): +([\d.]+)%$/gm)].map((m) => [m[1], Number(m[2])]));
+    const v = Object.fromEntries([...pct.stdout.matchAll(/^(\w+): +([\d.]+)%$/gm)].map((m): [string, number] => [m[1] ?? '', Number(m[2])]));
     assert.ok(Math.abs((v.usage ?? 0) + (v.idle ?? 0) + (v.iowait ?? 0) - 100) < 0.3, pct.stdout);
     assert.match((await d.vireo(['freecell', '--all'])).stdout, /^( +\d+: +\d+ KiB\n)+-{20}\nTotal: +\d+ KiB\n\n$/);
     assert.equal((await d.vireo(['maxvcpus'])).stdout, '255\n\n');

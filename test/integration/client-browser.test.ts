@@ -25,7 +25,7 @@ describe('the client core over fetch and WebSocket', () => {
     });
     await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
     const base = `http://127.0.0.1:${(relay.address() as net.AddressInfo).port}`;
-    client = new VireoClient(d.uri, browserTransport({ base, WebSocket: WebSocket as unknown as new (url: string) => SocketLike }));
+    client = new VireoClient(d.uri, browserTransport({ base, WebSocket }));
   });
   after(async () => {
     client.close();

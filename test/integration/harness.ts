@@ -215,13 +215,13 @@ export function runCli(args: string[], opts: { input?: string; env?: NodeJS.Proc
     const p = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
-    p.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    p.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     p.on('error', reject);
     p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     // A command that exits without reading its input closes the pipe first: not a failure.
-    p.stdin!.on('error', () => {});
-    p.stdin!.end(opts.input ?? '');
+    p.stdin.on('error', () => {});
+    p.stdin.end(opts.input ?? '');
   });
 }
 

@@ -150,7 +150,7 @@ describe('request limits', () => {
     const r = await request('GET', '/v1/domains/%E0%A4%A');
     assert.equal(r.status, 400);
     assert.equal(r.json.error?.code, 'INVALID_ARG');
-    assert.match(r.json.error!.message, /malformed percent-encoding in the URL path: '%E0%A4%A'/);
+    assert.match(r.json.error.message, /malformed percent-encoding in the URL path: '%E0%A4%A'/);
     const r2 = await request('GET', '/v1/domains/x/xml?inactive=%zz');
     assert.equal(r2.status, 400);
     assert.match(r2.json.error!.message, /malformed percent-encoding in the query parameter 'inactive': '%zz'/);

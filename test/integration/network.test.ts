@@ -8,6 +8,7 @@ import { getLink } from '../../src/network/iproute.js';
 import { hasFirewall } from '../../src/network/firewall.js';
 import { run } from '../../src/util/proc.js';
 import { TestDaemon } from './harness.js';
+import type { NetworkSummary } from '../../src/api/types.js';
 import { netnsSuite } from './netns.js';
 
 const natXml = (name: string, subnet: string, bridge?: string): string => `<network>
@@ -31,10 +32,16 @@ function dnsmasqPids(root: string, network: string): number[] {
   }).map(Number);
 }
 
+/** A reply of the network routes: a NetworkSummary, an XML document or an error. */
+interface Reply {
+  status: number;
+  json: Partial<NetworkSummary> & { xml?: string; error?: { code: string; message: string } };
+}
+
 netnsSuite(import.meta.url, () => {
   describe('virtual networks in a real vireod', () => {
     const d = new TestDaemon();
-    const api = async (method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> => d.api(method, path, body) as Promise<{ status: number; json: any }>;
+    const api = async (method: string, path: string, body?: unknown): Promise<Reply> => (await d.api(method, path, body)) as Reply;
     before(() => d.start());
     after(() => d.cleanup());
 
@@ -61,7 +68,7 @@ netnsSuite(import.meta.url, () => {
     });
 
     test('a killed vireod leaves the network running; the next one finds it, with the same dnsmasq', async () => {
-      let r: { status: number; json: any };
+      let r: Reply;
       assert.equal((r = await api('POST', '/v1/networks/nat1/start', {})).status, 200, JSON.stringify(r.json));
       const [dnsmasq] = dnsmasqPids(d.root, 'nat1');
       await d.stop('SIGKILL');
@@ -74,24 +81,24 @@ netnsSuite(import.meta.url, () => {
     });
 
     test('a subnet in use and a bridge name in use are refused, and nothing is left half-made', async () => {
-      let r: { status: number; json: any };
+      let r: Reply;
       assert.equal((r = await api('POST', '/v1/networks/nat1/start', {})).status, 200, JSON.stringify(r.json));
       assert.equal((r = await api('POST', '/v1/networks', { xml: natXml('clash', '192.168.100') })).status, 200, JSON.stringify(r.json));
       r = await api('POST', '/v1/networks/clash/start', {});
       assert.equal(r.status, 500);
-      assert.match(r.json.error.message, /Network is already in use by network 'nat1' \(192\.168\.100\.0\/24\)/);
+      assert.match(r.json.error?.message ?? "", /Network is already in use by network 'nat1' \(192\.168\.100\.0\/24\)/);
       assert.equal(await getLink('virbr1'), undefined);
       assert.deepEqual(dnsmasqPids(d.root, 'clash'), []);
       // Another network's bridge is refused at define, as libvirt does.
       r = await api('POST', '/v1/networks', { xml: natXml('samebr', '192.168.101', 'virbr0') });
       assert.equal(r.status, 409);
-      assert.equal(r.json.error.message, "Requested operation is not valid: bridge name 'virbr0' already in use.");
+      assert.equal(r.json.error?.message, "Requested operation is not valid: bridge name 'virbr0' already in use.");
       // A host interface of that name is found at start.
       assert.equal((await run('ip', ['link', 'add', 'taken0', 'type', 'veth', 'peer', 'name', 'taken1'])).code, 0);
       assert.equal((r = await api('POST', '/v1/networks', { xml: natXml('hostbr', '192.168.103', 'taken0') })).status, 200, JSON.stringify(r.json));
       r = await api('POST', '/v1/networks/hostbr/start', {});
       assert.equal(r.status, 409, JSON.stringify(r.json));
-      assert.match(r.json.error.message, /bridge name 'taken0' is already in use/);
+      assert.match(r.json.error?.message ?? "", /bridge name 'taken0' is already in use/);
       assert.equal((await getLink('taken0'))?.kind, 'veth', 'the interface that was there is left alone');
       assert.equal(await hasFirewall('taken0'), false);
       assert.deepEqual(dnsmasqPids(d.root, 'hostbr'), []);
@@ -101,7 +108,7 @@ netnsSuite(import.meta.url, () => {
     });
 
     test('net-undefine of an active network leaves it running, transient, until net-destroy', async () => {
-      let r: { status: number; json: any };
+      let r: Reply;
       assert.equal((r = await api('POST', '/v1/networks/nat1/start', {})).status, 200, JSON.stringify(r.json));
       r = await api('DELETE', '/v1/networks/nat1');
       assert.equal(r.status, 200);

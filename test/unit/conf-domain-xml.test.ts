@@ -129,7 +129,7 @@ describe('parseDomainXml on fixtures', () => {
     assert.deepEqual(def.devices.memballoon, { model: 'none' });
     assert.equal(def.devices.disks[0]?.bus, 'virtio');
     // q35: the disk gets the first root port; libvirt adds one per device plus a spare.
-    assert.deepEqual(def.devices.disks[0]?.address, pci(2, 0));
+    assert.deepEqual(def.devices.disks[0].address, pci(2, 0));
     assert.deepEqual(def.devices.controllers.filter((c) => c.model === 'pcie-root-port').map((c) => [c.index, c.address, c.target]), [
       [1, { ...pci(0, 1), multifunction: 'on' }, { chassis: 1, port: 8 }],
       [2, pci(0, 1, 1), { chassis: 2, port: 9 }],

@@ -10,7 +10,7 @@ import { VireoError } from '../../src/api/errors.js';
 /** Another process listening on a port the kernel picks on `host`; resolves with the port. */
 async function otherProcessListening(host: string): Promise<{ port: number; child: ChildProcess }> {
   const child = spawn(process.execPath, ['-e', `const s = require('node:net').createServer().listen(0, '${host}', () => console.log(s.address().port)); setInterval(() => {}, 1000);`], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [line] = (await once(child.stdout!, 'data')) as [Buffer];
+  const [line] = (await once(child.stdout, 'data')) as [Buffer];
   return { port: Number(line.toString().trim()), child };
 }
 

@@ -80,7 +80,7 @@ function placements(argv: string[]): Map<string, string> {
   const out = new Map<string, string>();
   argv.forEach((a, i) => {
     if (argv[i - 1] !== '-device' || !a.startsWith('{')) return;
-    const d = JSON.parse(a) as Record<string, unknown>;
+    const d = JSON.parse(a) as { id?: unknown; bus?: string; addr?: string | number; port?: string | number; unit?: string | number; multifunction?: boolean };
     if (typeof d.id !== 'string' || d.bus === undefined) return;
     out.set(d.id, [d.bus, d.addr ?? d.port ?? d.unit ?? '', d.multifunction === true ? 'mf' : ''].join(' ').trim());
   });
@@ -144,7 +144,7 @@ test('UEFI: firmware picked from the descriptors, NVRAM per domain, secure boot 
   assert.deepEqual(def.os.nvram, { template: '/usr/share/OVMF/OVMF_VARS_4M.ms.fd', path: '/var/lib/vireo/nvram/tuned_VARS.fd' });
   const plain = live(readFileSync(path.join(dir, 'tuned.xml'), 'utf8').replace(/<firmware>[\s\S]*?<\/firmware>/, "<firmware><feature enabled='no' name='secure-boot'/></firmware>"));
   assert.equal(plain.os.loader?.path, '/usr/share/OVMF/OVMF_CODE_4M.fd');
-  assert.equal(plain.os.loader?.secure, false);
+  assert.equal(plain.os.loader.secure, false);
   assert.throws(() => resolveFirmware(parseDomainXml(readFileSync(path.join(dir, 'legacy-pc.xml'), 'utf8').replace(/<loader[^<]*<\/loader>/, '').replace('<os>', "<os firmware='efi'>").replace('<bootmenu', "<firmware><feature enabled='yes' name='secure-boot'/></firmware><bootmenu")), firmware, '/n'),
     (e: unknown) => e instanceof VireoError && e.code === 'NO_SUPPORT' && /pc-i440fx-7\.2/.test(e.message) && /secure-boot=yes/.test(e.message));
 });

@@ -162,7 +162,7 @@ export class VireoClient<Channel = unknown> {
   /** The domain capabilities XML for an emulator, architecture, machine and domain type. */
   async domainCapabilities(q: { emulator?: string; arch?: string; machine?: string; virttype?: string } = {}): Promise<string> {
     const p = new URLSearchParams();
-    for (const [k, v] of Object.entries(q)) if (v !== undefined) p.set(k, v);
+    for (const [k, v] of Object.entries<string | undefined>(q)) if (v !== undefined) p.set(k, v);
     const qs = p.toString();
     return (await this.t.request<XmlResponse>('GET', `/v1/host/domcapabilities${qs === '' ? '' : `?${qs}`}`)).xml;
   }

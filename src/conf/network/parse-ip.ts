@@ -44,7 +44,7 @@ function addressing(node: XNode, netName: string, what: 'ip' | 'route'): Pick<Ne
   const addressText = node.attr('address');
   const addr = addressAttr(node, 'address', (t) => `${lead}Invalid address '${t}' ${suffix}`);
   if (addressText === undefined || addr === undefined) throw node.invalid(`${lead}Missing required address attribute ${suffix}`);
-  const family: IpFamily = (familyText as IpFamily | undefined) ?? 'ipv4';
+  const family: IpFamily = familyText ?? 'ipv4';
   if (addr.family !== family) {
     const who = familyText === undefined ? (what === 'ip' ? 'no family' : 'No family') : `Family '${familyText}'`;
     throw node.invalid(`${lead}${who} specified for non-${family === 'ipv4' ? 'IPv4' : 'IPv6'} address '${addressText}' ${suffix}`);

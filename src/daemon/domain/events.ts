@@ -19,7 +19,11 @@ const log = logger('lifecycle');
 export function watch(ctx: LifecycleContext, dom: Domain, rt: Runtime): void {
   const qmp = rt.qmp!;
   qmp.on('event', (ev) => onEvent(ctx, dom, rt, ev));
-  qmp.on('close', () => void onMonitorClosed(ctx, dom, rt));
+  // Not awaited (an event handler), so its failure (say, the status file cannot be removed) is
+  // logged here: unhandled, it would end vireod.
+  qmp.on('close', () => {
+    onMonitorClosed(ctx, dom, rt).catch((e: unknown) => log.error(`${dom.name}: cleaning up after QEMU's monitor closed failed`, { error: String(e) }));
+  });
 }
 
 /** Run what an event asks of QEMU as an internal job of the domain (logged, never thrown). */

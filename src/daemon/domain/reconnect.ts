@@ -39,7 +39,7 @@ export async function reconnect(ctx: LifecycleContext, dom: Domain, rec: StatusR
   };
   dom.runtime = rt;
   dom.restoreState(rec.state, rec.reason);
-  void ctx.logs.watch(rec.name, logFiles(ctx, liveDef));
+  void ctx.logs.watch(rec.name, logFiles(ctx, liveDef)); // never rejects (a failed rotation is logged)
   reserveLivePorts(ctx.ports, liveDef);
   // Not awaited: one guest whose QEMU does not answer must not hold up the daemon or the others.
   startAttach(ctx, dom, rt);
@@ -121,10 +121,10 @@ async function attachMonitor(ctx: LifecycleContext, dom: Domain, rt: Runtime): P
 function scheduleReconnect(ctx: LifecycleContext, dom: Domain, rt: Runtime): void {
   const timer = setTimeout(() => {
     if (rt.finalized || dom.runtime !== rt) return;
-    void (async () => {
+    (async () => {
       if (await processGone(rt.pid)) return finalize(ctx, dom, rt, 'crashed');
       startAttach(ctx, dom, rt);
-    })();
+    })().catch((e: unknown) => log.error(`${dom.name}: cleaning up after QEMU (pid ${rt.pid}) exited failed`, { error: String(e) }));
   }, 2000);
   timer.unref();
 }
@@ -133,6 +133,7 @@ function scheduleReconnect(ctx: LifecycleContext, dom: Domain, rt: Runtime): voi
 export async function onMonitorClosed(ctx: LifecycleContext, dom: Domain, rt: Runtime): Promise<void> {
   if (rt.finalized || rt.expectedExit !== undefined) return;
   await waitGone(rt.pid, 5000);
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- either may have changed during the await
   if (rt.finalized || rt.expectedExit !== undefined) return;
   if (!(await processGone(rt.pid))) {
     log.warn(`${dom.name}: monitor closed but QEMU (pid ${rt.pid}) is still there; reconnecting`);

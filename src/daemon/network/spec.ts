@@ -5,7 +5,7 @@
  */
 import type { NetworkDef } from '../../conf/network/index.js';
 import { effectivePrefix, forwardMode } from '../../conf/network/index.js';
-import type { NetworkSpec, ForwardMode } from '../../network/types.js';
+import type { NetworkSpec } from '../../network/types.js';
 import { VireoError } from '../../api/errors.js';
 
 export function toNetworkSpec(def: NetworkDef): NetworkSpec {
@@ -23,7 +23,7 @@ export function toNetworkSpec(def: NetworkDef): NetworkSpec {
       delay: def.bridge?.delay ?? 0,
     },
     forward: {
-      mode: mode as ForwardMode,
+      mode,
       ...(def.forward?.interfaces[0] === undefined ? {} : { dev: def.forward.interfaces[0] }),
       ...(def.forward?.nat === undefined ? {} : {
         nat: {
