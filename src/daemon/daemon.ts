@@ -59,6 +59,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       kvm: this.kvm,
       logs: this.logs,
       ports: this.ports,
+      nics: { bridgeOfNetwork: (name) => this.networks.bridgeFor(name) },
       emit: (dom, event, detail) => {
         const domain = { name: dom.name, uuid: dom.uuid, id: dom.id };
         this.emit('event', event === 'reboot'

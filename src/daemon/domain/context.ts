@@ -2,6 +2,7 @@
 import type { KvmStatus } from '../../host/kvm.js';
 import type { PortAllocator } from '../../host/ports.js';
 import type { LogRotator } from '../../util/logrotate.js';
+import type { NicContext } from './nics.js';
 import type { StateReason } from '../../api/types.js';
 import { formatDomainXml } from '../../conf/domain-xml.js';
 import type { DomainDef } from '../../conf/domain-model.js';
@@ -19,6 +20,8 @@ export interface LifecycleContext {
   logs: LogRotator;
   /** The host ports (VNC/SPICE) guests hold. */
   ports: PortAllocator;
+  /** What guests' NICs join (virtual networks' bridges). */
+  nics: NicContext;
   allocateId(): number;
   /** Report a state change (event stream, transient clean-up). */
   changed(dom: Domain, event: string, detail: string): void;
@@ -62,7 +65,7 @@ export function saveStatus(ctx: LifecycleContext, dom: Domain, phase: 'starting'
     const rec: StatusRecord = {
       version: 1, phase, name: dom.name, uuid: dom.uuid, id: rt.id, pid: rt.pid, pidStart: rt.pidStart, state: dom.state,
       reason: dom.reason, startedAt: rt.startedAt, monitor: rt.monitor, runDir: rt.runDir,
-      persistent: dom.persistent !== undefined, xml: formatDomainXml(rt.liveDef),
+      persistent: dom.persistent !== undefined, taps: rt.taps, xml: formatDomainXml(rt.liveDef),
     };
     await ctx.store.saveStatus(rec);
   });

@@ -30,6 +30,8 @@ export interface Runtime {
   finalized: boolean;
   /** Settles when an attempt to take the monitor back (after a restart) ends: true if it worked. */
   monitorReady: Promise<boolean> | undefined;
+  /** Taps this run made for its NICs (deleted when QEMU is gone). */
+  taps: string[];
   /** The chain of status-file writes (see saveStatus). */
   statusWrites: Promise<void>;
 }

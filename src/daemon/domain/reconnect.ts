@@ -14,6 +14,7 @@ import { logger } from '../../util/log.js';
 import { logFiles, transition, type LifecycleContext } from './context.js';
 import { connectConsoles, onGuestShutdown, watch } from './events.js';
 import { finalize } from './stop.js';
+import { unplugNics } from './nics.js';
 import type { StatusRecord } from './store.js';
 import type { Domain, Runtime } from './domain.js';
 
@@ -27,6 +28,7 @@ export async function reconnect(ctx: LifecycleContext, dom: Domain, rec: StatusR
   if (start === undefined || start !== rec.pidStart || (await processGone(rec.pid))) {
     log.warn(`${rec.name}: QEMU (pid ${rec.pid}) ended while vireod was not running`);
     dom.restoreState('shut off', 'crashed');
+    await unplugNics(rec.taps ?? []);
     await ctx.store.removeStatus(rec.name);
     await fs.rm(rec.runDir, { recursive: true, force: true });
     ctx.changed(dom, 'Stopped', 'Crashed');
@@ -36,6 +38,7 @@ export async function reconnect(ctx: LifecycleContext, dom: Domain, rec: StatusR
     id: rec.id, pid: rec.pid, pidStart: rec.pidStart, qmp: undefined, liveDef, runDir: rec.runDir,
     monitor: rec.monitor, consoles: new Map(), startedAt: rec.startedAt, expectedExit: undefined, fakeReboot: false,
     pauseReason: undefined, inShutdown: false, finalized: false, statusWrites: Promise.resolve(), monitorReady: undefined,
+    taps: rec.taps ?? [],
   };
   dom.runtime = rt;
   dom.restoreState(rec.state, rec.reason);
@@ -60,6 +63,7 @@ async function endHalfStarted(ctx: LifecycleContext, dom: Domain, rec: StatusRec
     await waitGone(pid, 5000);
   }
   dom.restoreState('shut off', 'daemon');
+  await unplugNics(rec.taps ?? []);
   await ctx.store.removeStatus(rec.name);
   await fs.rm(rec.runDir, { recursive: true, force: true });
 }

@@ -29,6 +29,7 @@ import { stopProcess } from './stop.js';
 import { reconnect } from './reconnect.js';
 import { nativeCommandLine } from './native.js';
 import { validateDomainXml } from './schema.js';
+import type { NicContext } from './nics.js';
 
 const log = logger('domains');
 
@@ -38,6 +39,7 @@ export interface DomainServiceDeps {
   kvm: KvmStatus;
   logs: LogRotator;
   ports: PortAllocator;
+  nics: NicContext;
   /** Publish a lifecycle event. */
   emit(dom: Domain, event: string, detail: string): void;
 }
@@ -63,6 +65,7 @@ export class DomainService {
       kvm: this.kvm,
       logs: deps.logs,
       ports: deps.ports,
+      nics: deps.nics,
       allocateId: () => this.nextId++,
       changed: (dom, event, detail) => this.changed(dom, event, detail),
     };

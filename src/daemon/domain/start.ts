@@ -18,6 +18,7 @@ import { DEFAULT_EMULATOR, qemuVersion } from '../../host/qemu-binary.js';
 import { processStartTime } from '../../util/proc.js';
 import { Revert } from '../../util/revert.js';
 import { launchPaths } from './native.js';
+import { plugNics } from './nics.js';
 import { connectConsoles, watch } from './events.js';
 import { logFiles, saveStatus, type LifecycleContext } from './context.js';
 import type { StatusRecord } from './store.js';
@@ -40,9 +41,10 @@ export async function launch(ctx: LifecycleContext, dom: Domain, def: DomainDef,
   const runDir = ctx.store.runDir(id, def.name);
   const monitor = path.join(runDir, 'monitor.sock');
   const startedAt = Date.now();
+  let taps: string[] = [];
   const record = (pid: number, pidStart: number): StatusRecord => ({
     version: 1, phase: 'starting', name: def.name, uuid: def.uuid, id, pid, pidStart, state: 'shut off', reason: 'unknown',
-    startedAt, monitor, runDir, persistent: dom.persistent !== undefined, xml: formatDomainXml(def),
+    startedAt, monitor, runDir, persistent: dom.persistent !== undefined, taps, xml: formatDomainXml(def),
   });
 
   const revert = new Revert();
@@ -57,6 +59,8 @@ export async function launch(ctx: LifecycleContext, dom: Domain, def: DomainDef,
     const prepared = await prepareLaunch(def, { libDir: ctx.store.layout.lib, runDir, logDir: ctx.store.layout.log, ports: ctx.ports });
     revert.add(() => prepared.cleanup(), 'host set-up (swtpm, graphics ports)');
     const live = prepared.def;
+    taps = await plugNics(live, ctx.nics, revert);
+    if (taps.length > 0) await ctx.store.saveStatus(record(0, 0)); // a daemon dying from here on must find them
     const argv = buildQemuArgv(live, { ...launchPaths(ctx.store, runDir, live.name, prepared.tpmSocket), monitor }, {
       accel: live.type === 'kvm' ? 'kvm' : 'tcg',
       hugepagesPath: live.memoryBacking?.hugepages === undefined ? undefined : await hugepagesMount(),
@@ -77,7 +81,7 @@ export async function launch(ctx: LifecycleContext, dom: Domain, def: DomainDef,
     const rt: Runtime = {
       id, pid, pidStart, qmp, liveDef: live, runDir, monitor, consoles: new Map(), startedAt,
       expectedExit: undefined, fakeReboot: false, pauseReason: undefined, inShutdown: false, finalized: false,
-      statusWrites: Promise.resolve(), monitorReady: undefined,
+      statusWrites: Promise.resolve(), monitorReady: undefined, taps,
     };
     revert.add(() => {
       rt.expectedExit = 'failed';

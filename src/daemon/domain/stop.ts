@@ -4,6 +4,7 @@ import type { StateReason } from '../../api/types.js';
 import { killQemu } from '../../qemu/process.js';
 import { waitGone } from '../../util/proc.js';
 import type { LifecycleContext } from './context.js';
+import { unplugNics } from './nics.js';
 import type { Domain, Runtime } from './domain.js';
 
 /**
@@ -39,6 +40,7 @@ export async function finalize(ctx: LifecycleContext, dom: Domain, rt: Runtime, 
   for (const c of rt.consoles.values()) c.close();
   ctx.logs.unwatch(dom.name);
   ctx.ports.releaseOwner(dom.uuid);
+  await unplugNics(rt.taps);
   if (dom.runtime === rt) dom.runtime = undefined;
   await rt.statusWrites;
   await ctx.store.removeStatus(dom.name);

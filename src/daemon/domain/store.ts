@@ -29,6 +29,8 @@ export interface StatusRecord {
   monitor: string;
   runDir: string;
   persistent: boolean;
+  /** Taps made for the guest's NICs, to delete when it stops. */
+  taps?: string[];
   /** The live definition as XML. */
   xml: string;
 }

@@ -1,0 +1,61 @@
+/**
+ * A guest's tap-based NICs on the host: before QEMU starts, each `<interface type='network'|
+ * 'bridge'|'ethernet'>` gets a tap (named vnetN, the lowest free, unless `<target dev>` names
+ * one), attached to its network's or host bridge's bridge and set up as its link state says; the
+ * live definition shows the tap. The taps go when the guest stops (or its start fails).
+ */
+import type { DomainDef } from '../../conf/domain-model.js';
+import { VireoError } from '../../api/errors.js';
+import { createTap, deleteTap, linkExists, tapMacFor } from '../../network/index.js';
+import type { Revert } from '../../util/revert.js';
+import { logger } from '../../util/log.js';
+
+const log = logger('nics');
+
+/** What the NICs need from the rest of the daemon: the bridge of an active virtual network. */
+export interface NicContext {
+  bridgeOfNetwork(name: string): string;
+}
+
+/**
+ * Make the taps of `live` (its interfaces get their tap in targetDev) and return the ones made
+ * here, which are the daemon's to delete; each is also registered with `revert`.
+ */
+export async function plugNics(live: DomainDef, ctx: NicContext, revert: Revert): Promise<string[]> {
+  const made: string[] = [];
+  for (const [i, nic] of live.devices.interfaces.entries()) {
+    if (nic.type === 'user') continue;
+    let bridge: string | undefined;
+    if (nic.type === 'network') {
+      bridge = ctx.bridgeOfNetwork(nic.source ?? '');
+    } else if (nic.type === 'bridge') {
+      bridge = nic.source ?? '';
+      if (!(await linkExists(bridge))) {
+        throw VireoError.of('OPERATION_FAILED', `Cannot get interface MTU on '${bridge}': No such device`, {
+          hint: `interface net${i} joins host bridge '${bridge}', which does not exist; create it (e.g. vireo iface-bridge) or fix <source bridge>`,
+        });
+      }
+    }
+    // An ethernet NIC may name a tap someone else made (libvirt's managed='no'): use it as it is.
+    if (nic.type === 'ethernet' && nic.targetDev !== undefined && (await linkExists(nic.targetDev))) continue;
+    const tap = await createTap({
+      ...(nic.targetDev === undefined ? {} : { name: nic.targetDev }),
+      mac: tapMacFor(nic.mac),
+      ...(bridge === undefined ? {} : { bridge }),
+      ...(nic.mtu === undefined ? {} : { mtu: nic.mtu }),
+      ...(nic.driver?.queues !== undefined && nic.driver.queues > 1 ? { multiQueue: true } : {}),
+      up: nic.linkState !== 'down',
+    });
+    revert.add(() => deleteTap(tap), `tap ${tap}`);
+    made.push(tap);
+    nic.targetDev = tap;
+  }
+  return made;
+}
+
+/** Delete the taps a guest's start made (its QEMU is gone). Failures are logged. */
+export async function unplugNics(taps: readonly string[]): Promise<void> {
+  for (const tap of taps) {
+    await deleteTap(tap).catch((e: unknown) => log.warn(`cannot delete tap ${tap}`, { error: String(e) }));
+  }
+}
