@@ -60,6 +60,14 @@ class NetnsDaemon {
       await gone;
       clearTimeout(hung);
     }
+    // Networks outlive vireod (dnsmasq keeps running); whatever is left in the namespace goes with it.
+    for (const pid of execFileSync('ip', ['netns', 'pids', NETNS], { encoding: 'utf8' }).split('\n').filter((p) => p !== '')) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
     execFileSync('ip', ['netns', 'del', NETNS]);
     rmSync(this.root, { recursive: true, force: true });
   }
