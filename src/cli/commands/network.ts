@@ -115,15 +115,14 @@ async function byName(c: CliClient, ref: string): Promise<NetworkSummary> {
 async function byUuid(c: CliClient, ref: string): Promise<NetworkSummary> {
   const uuid = parseUuid(ref);
   if (uuid === null) fail(`failed to get network '${ref}'`);
-  const missing = notFound(ref, `Network not found: no network with matching uuid '${uuid}'`);
-  let n: NetworkSummary;
+  let n: NetworkSummary | undefined;
   try {
-    n = await netAttempt(uuid, null, () => c.getNetwork(uuid));
+    n = await c.getNetwork(uuid);
   } catch (e) {
-    if (e instanceof CmdFailure && e.lines[0] === `failed to get network '${uuid}'`) throw missing;
-    throw e;
+    if (!isVireoError(e) || e.code !== 'NO_NETWORK') throw new CmdFailure(failureLines(e), failureHint(e));
   }
-  if (n.uuid !== uuid) throw missing;
+  // The daemon also matches names: a network named like this UUID is not the one asked for.
+  if (n === undefined || n.uuid !== uuid) throw notFound(ref, `Network not found: no network with matching uuid '${uuid}'`);
   return n;
 }
 
