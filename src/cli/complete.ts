@@ -1,14 +1,16 @@
 /**
  * Tab completion for the shell: command names, then the options of the command being typed, the
  * names of domains for a domain argument (only those the command can act on: `start` offers the
- * shut-off ones, `destroy` the running ones) and file names for a file argument.
+ * shut-off ones, `destroy` the running ones), of networks for a network argument (likewise) and
+ * file names for a file argument.
  */
-import type { DomainSummary } from '../api/types.js';
+import type { DomainSummary, NetworkSummary } from '../api/types.js';
 import type { CommandDef, CommandTable, OptDef } from './commands/types.js';
 
 /** Where completions come from; either may fail (no daemon), which just means no candidates. */
 export interface CompletionSource {
   domains(): Promise<readonly DomainSummary[]>;
+  networks?(): Promise<readonly NetworkSummary[]>;
   files(prefix: string): Promise<string[]>;
 }
 
@@ -19,6 +21,16 @@ function domainFits(def: CommandDef, d: DomainSummary): boolean {
     case 'inactive': return d.id === null;
     case 'paused': return d.state === 'paused';
     case 'persistent': return d.persistent;
+    default: return true;
+  }
+}
+
+/** What a command's network argument accepts, for completion. */
+function networkFits(def: CommandDef, n: NetworkSummary): boolean {
+  switch (def.networkState) {
+    case 'active': return n.active;
+    case 'inactive': return !n.active;
+    case 'persistent': return n.persistent;
     default: return true;
   }
 }
@@ -77,11 +89,15 @@ async function candidates(table: CommandTable, line: string, src?: CompletionSou
   }
   const slot = valueSlot(def, before);
   if (slot === undefined || src === undefined) return [[], last];
-  // Options named domain and file complete as such unless the table says otherwise.
-  const kind = slot.complete ?? (slot.name === 'domain' ? 'domain' : slot.name === 'file' ? 'file' : undefined);
+  // Options named domain, network and file complete as such unless the table says otherwise.
+  const kind = slot.complete ?? (['domain', 'network', 'file'].includes(slot.name) ? slot.name : undefined);
   try {
     if (kind === 'domain') {
       const names = (await src.domains()).filter((d) => domainFits(def, d)).map((d) => d.name);
+      return [names.filter((n) => n.startsWith(last)).sort(), last];
+    }
+    if (kind === 'network' && src.networks !== undefined) {
+      const names = (await src.networks()).filter((n) => networkFits(def, n)).map((n) => n.name);
       return [names.filter((n) => n.startsWith(last)).sort(), last];
     }
     if (kind === 'file') return [await src.files(last), last];

@@ -1,7 +1,7 @@
 /**
- * Editing with the user's editor: `edit` (the XML of a domain, with virsh's "Failed. Try again?"
- * question on a terminal) and `desc --edit` / `metadata --edit` (a piece of text). Loaded only by
- * those commands.
+ * Editing with the user's editor: `edit` and `net-edit` (the XML of a domain or a network, with
+ * virsh's "Failed. Try again?" question on a terminal) and `desc --edit` / `metadata --edit` (a
+ * piece of text). Loaded only by those commands.
  */
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
@@ -100,15 +100,27 @@ export async function editText(ctx: Ctx, text: string): Promise<string> {
   }
 }
 
-/** The edit command (see commands/edit.ts). */
-export async function runEdit(ctx: Ctx, args: Args): Promise<void> {
-  const ref = args.need('domain');
-  const c = await ctx.client();
-  const d = await attempt(ref, null, () => c.getDomain(ref));
-  if (ctx.readonly) fail(READ_ONLY);
-  const original = await attempt(ref, null, () => c.dumpXml(d.uuid, { inactive: true, securityInfo: true }));
-  const file = await tempFile(original);
-  let validate = !args.bool('skip-validate');
+/** What the edit loop needs to know about the thing edited (a domain, a network). */
+export interface EditTarget {
+  /** The stored XML the editor starts from. */
+  original: string;
+  /** "Domain 'vm1'", "Network net1": the subject of the not-changed message. */
+  label: string;
+  /** Schema validation is on at first. */
+  validate: boolean;
+  /** Whether validation can be turned off from the question (virsh's 'i' choice). */
+  relaxable: boolean;
+  /** Define from the edited XML; resolves to the success message. */
+  define(xml: string, validate: boolean): Promise<string>;
+}
+
+/**
+ * Edit the XML in the user's editor and define the result, as virsh's edit commands do: an
+ * unchanged file defines nothing; a refused definition asks again on a terminal, fails otherwise.
+ */
+export async function editXml(ctx: Ctx, t: EditTarget): Promise<void> {
+  const file = await tempFile(t.original);
+  let validate = t.validate;
   try {
     let edit = true;
     for (;;) {
@@ -117,13 +129,12 @@ export async function runEdit(ctx: Ctx, args: Args): Promise<void> {
         edit = false;
       }
       const bytes = await fs.readFile(file);
-      if (bytes.toString('utf8') === original) {
-        ctx.extra(`Domain '${d.name}' XML configuration not changed.\n`);
+      if (bytes.toString('utf8') === t.original) {
+        ctx.extra(`${t.label} XML configuration not changed.\n`);
         return;
       }
       try {
-        const defined = await c.define(decodeXml(bytes, file), { validate });
-        ctx.extra(`Domain '${defined.name}' XML configuration edited.\n`);
+        ctx.extra(`${await t.define(decodeXml(bytes, file), validate)}\n`);
         return;
       } catch (e) {
         const lines = failureLines(e);
@@ -133,7 +144,7 @@ export async function runEdit(ctx: Ctx, args: Args): Promise<void> {
         }
         for (const l of lines) ctx.error(l);
         ctx.print('\n');
-        const answer = await askReedit(ctx, validate);
+        const answer = await askReedit(ctx, t.relaxable && validate);
         if (answer === 'n') throw new CmdFailure([]);
         if (answer === 'y') edit = true;
         if (answer === 'i') validate = false;
@@ -142,4 +153,17 @@ export async function runEdit(ctx: Ctx, args: Args): Promise<void> {
   } finally {
     await fs.rm(file, { force: true });
   }
+}
+
+/** The edit command (see commands/edit.ts). */
+export async function runEdit(ctx: Ctx, args: Args): Promise<void> {
+  const ref = args.need('domain');
+  const c = await ctx.client();
+  const d = await attempt(ref, null, () => c.getDomain(ref));
+  if (ctx.readonly) fail(READ_ONLY);
+  const original = await attempt(ref, null, () => c.dumpXml(d.uuid, { inactive: true, securityInfo: true }));
+  await editXml(ctx, {
+    original, label: `Domain '${d.name}'`, validate: !args.bool('skip-validate'), relaxable: true,
+    define: async (xml, validate) => `Domain '${(await c.define(xml, { validate })).name}' XML configuration edited.`,
+  });
 }

@@ -57,10 +57,11 @@ function saveHistory(file: string, newestFirst: readonly string[]): void {
   }
 }
 
-/** Domains from the session's connection (opened on first use, as for any command). */
+/** Domains and networks from the session's connection (opened on first use, as for any command). */
 function completionSource(session: Session): CompletionSource {
   return {
     domains: async () => (await session.client()).listDomains(),
+    networks: async () => (await session.client()).listNetworks(),
     files: fileCandidates,
   };
 }

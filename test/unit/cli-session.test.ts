@@ -22,8 +22,14 @@ function dom(p: Partial<DomainSummary> & { name: string }): DomainSummary {
   };
 }
 
+/** Networks have their own fake daemon (cli-network.test.ts); this one has none. */
+const noNetworks = (): Promise<never> => Promise.reject(new Error('this fake has no networks'));
+
 /** An in-memory daemon: enough behaviour to see what the CLI prints and which calls it makes. */
 class FakeClient implements CliClient {
+  listNetworks = noNetworks; getNetwork = noNetworks; defineNetwork = noNetworks; createNetwork = noNetworks;
+  undefineNetwork = noNetworks; networkXml = noNetworks; startNetwork = noNetworks; destroyNetwork = noNetworks;
+  setNetworkAutostart = noNetworks; updateNetwork = noNetworks; networkLeases = noNetworks; networkEvents = noNetworks;
   calls: string[] = [];
   domains: DomainSummary[] = [dom({ name: 'vm1' }), dom({ name: 'run1', id: 1, state: 'running', reason: 'booted' })];
   constructor(readonly uri = 'vireo:///session', private readonly down = false) {}

@@ -1,7 +1,8 @@
 /** Commands that stay attached to the daemon: console (a guest's serial console) and event. */
 import type { Duplex } from 'node:stream';
 import type { DomainEvent, DomainSummary } from '../../api/types.js';
-import { CmdFailure, attempt, fail } from '../errors.js';
+import { attempt, fail } from '../errors.js';
+import { eventLoop, parseTimeout } from './eventloop.js';
 import type { CliClient, CommandDef, Ctx, Terminal } from './types.js';
 
 /** The byte an escape string stands for: `^]` is Ctrl+] (0x1d), a single character is itself. */
@@ -138,65 +139,16 @@ export const consoleCommands: readonly CommandDef[] = [
       }
       if (!args.bool('all') && type === undefined) fail('one of --list, --all, or --event <type> is required');
       if (type !== undefined && !EVENT_NAMES.includes(type)) fail(`unknown event type ${type}`);
-      const timeoutText = args.str('timeout');
-      const timeout = timeoutText === undefined ? undefined : Number(timeoutText);
-      if (timeoutText !== undefined && !(/^\s*\+?\d+$/.test(timeoutText) && timeout !== undefined && timeout > 0 && timeout <= 2147483)) {
-        fail(`Numeric value '${timeoutText}' for <timeout> option is malformed or out of range`);
-      }
+      const timeout = parseTimeout(args.str('timeout'));
       const c = await ctx.client();
       const ref = args.str('domain');
       const only = ref === undefined ? undefined : await attempt(ref, null, () => c.getDomain(ref));
-      let count = 0;
-      let end = 'done' as 'timeout' | 'interrupt' | 'closed' | 'done';
-      let over = false;
-      let resolveFinished: () => void = () => {};
-      const finished = new Promise<void>((resolve) => (resolveFinished = resolve));
-      // Events already queued when the wait ends must not print after the count line.
-      const finish = (): void => {
-        over = true;
-        resolveFinished();
-      };
-      const stop = await attempt(null, null, () => c.events((e) => {
-        if (over) return;
-        if (only !== undefined && e.domain.uuid !== only.uuid) return;
-        if (type !== undefined && e.type !== type) return;
-        count++;
-        // --json: one object a line (JSON Lines), so a script can act on each event as it comes.
-        if (json) ctx.print(`${JSON.stringify(e)}\n`);
-        else ctx.print(formatEvent(e, args.bool('timestamp')));
-        if (!args.bool('loop')) finish();
-      }, () => {
-        if (over) return;
-        end = 'closed';
-        finish();
-      }));
-      // Scripts (and the golden tests) wait for this line before they cause the events they want.
-      ctx.debug('event: listening for events');
-      const timer = timeout === undefined ? undefined : setTimeout(() => {
-        if (over) return;
-        end = 'timeout';
-        finish();
-      }, timeout * 1000);
-      const unhook = ctx.onInterrupt(() => {
-        if (over) return;
-        end = 'interrupt';
-        finish();
+      const withTime = args.bool('timestamp');
+      await eventLoop<DomainEvent>(ctx, { loop: args.bool('loop'), timeout, json }, (on, end) => c.events(on, end), (e) => {
+        if (only !== undefined && e.domain.uuid !== only.uuid) return null;
+        if (type !== undefined && e.type !== type) return null;
+        return formatEvent(e, withTime);
       });
-      try {
-        await finished;
-      } finally {
-        clearTimeout(timer);
-        unhook();
-        stop();
-      }
-      if (!json) {
-        if (end === 'timeout') ctx.print('event loop timed out\n');
-        if (end === 'interrupt') ctx.print('event loop interrupted\n');
-        ctx.print(`events received: ${count}\n`);
-      }
-      if (end === 'closed') fail('the daemon closed the event stream');
-      // No event at all is a failure, silently: the count line already says so.
-      if (count === 0) throw new CmdFailure([]);
     },
   },
 ];

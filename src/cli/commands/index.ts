@@ -6,6 +6,8 @@ import { domTableCommands } from './domtable.js';
 import { hostCommands } from './host.js';
 import { hostInfoCommands } from './hostinfo.js';
 import { monitorCommands } from './monitor.js';
+import { networkCommands } from './network.js';
+import { netUpdateCommands } from './netupdate.js';
 import { shellCommands } from './shell.js';
 import { xmlCommands } from './xml.js';
 import type { CommandDef, CommandTable, GroupDef, OptDef } from './types.js';
@@ -19,6 +21,7 @@ export const GROUPS: readonly GroupDef[] = [
   { key: 'monitor', title: 'Domain Monitoring', keywords: ['monitor'] },
   { key: 'events', title: 'Domain Events', keywords: ['events'] },
   { key: 'host', title: 'Host and Hypervisor', keywords: ['host'] },
+  { key: 'network', title: 'Networking', keywords: ['network'] },
   { key: 'vireo', title: 'Vireo itself', keywords: ['vireo', 'virsh'] },
 ];
 
@@ -38,4 +41,5 @@ export function makeTable(groups: readonly GroupDef[], defs: readonly CommandDef
   };
 }
 
-export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, ...editCommands, ...domTableCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...shellCommands, ...xmlCommands]);
+export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, ...editCommands, ...domTableCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...networkCommands, ...netUpdateCommands,
+  ...shellCommands, ...xmlCommands]);

@@ -19,12 +19,12 @@ export interface OptDef {
   readonly namedOnly?: boolean;
   /** An empty value is a valid value (otherwise "Option argument is empty"). */
   readonly emptyOk?: boolean;
-  /** What the shell's Tab offers for the value; options named domain and file default to those. */
-  readonly complete?: 'domain' | 'file' | 'none';
+  /** What the shell's Tab offers for the value; options named domain, network and file default to those. */
+  readonly complete?: 'domain' | 'network' | 'file' | 'none';
   readonly help: string;
 }
 
-export type GroupKey = 'domain' | 'monitor' | 'events' | 'host' | 'vireo';
+export type GroupKey = 'domain' | 'monitor' | 'events' | 'host' | 'network' | 'vireo';
 
 export interface GroupDef {
   readonly key: GroupKey;
@@ -38,7 +38,9 @@ export type CliClient = Pick<VireoClient,
   'uri' | 'close' | 'host' | 'listDomains' | 'getDomain' | 'define' | 'create' | 'undefine' | 'dumpXml' | 'consoleTail'
   | 'start' | 'destroy' | 'shutdown' | 'reboot' | 'reset' | 'suspend' | 'resume' | 'setAutostart' | 'attachConsole' | 'events'
   | 'nodeInfo' | 'nodeCpuStats' | 'nodeMemStats' | 'freeCells' | 'maxVcpus' | 'capabilities' | 'domainCapabilities' | 'sysinfo'
-  | 'validateHost' | 'devices' | 'job' | 'description' | 'setDescription' | 'metadata' | 'setMetadata' | 'rename'>
+  | 'validateHost' | 'devices' | 'job' | 'description' | 'setDescription' | 'metadata' | 'setMetadata' | 'rename'
+  | 'listNetworks' | 'getNetwork' | 'defineNetwork' | 'createNetwork' | 'undefineNetwork' | 'networkXml' | 'startNetwork'
+  | 'destroyNetwork' | 'setNetworkAutostart' | 'updateNetwork' | 'networkLeases' | 'networkEvents'>
   & Partial<Pick<VireoClient, 'domxmlToNative'>>;
 
 /** The user's terminal, for console. Tests and the shell provide their own. */
@@ -128,6 +130,8 @@ export interface CommandDef {
   readonly json?: boolean;
   /** Which domains Tab offers for the domain argument (default: all). */
   readonly domainState?: 'active' | 'inactive' | 'paused' | 'persistent';
+  /** Which networks Tab offers for the network argument (default: all). */
+  readonly networkState?: 'active' | 'inactive' | 'persistent';
   /** Runs without a daemon (the shell built-ins). */
   readonly noConnect?: boolean;
   /** Changes state on the daemon: refused on a read-only (-r) connection. */

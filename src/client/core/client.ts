@@ -6,7 +6,7 @@
 import type {
   DomainSummary, HostInfo, DomainEvent, NetworkEvent, XmlResponse, ConsoleTail,
   NodeInfo, NodeCpuStats, NodeMemStats, FreeCell, HostCheck, DomainDevices, DomainJob, DescriptionResponse, DescriptionRequest,
-  MetadataRequest, ModificationImpact, NativeResponse,
+  MetadataRequest, ModificationImpact, NativeResponse, NetworkSummary, NetworkUpdateRequest, NetworkLease,
 } from '../../api/types.js';
 import { fromBase64 } from './base64.js';
 import type { Transport } from './transport.js';
@@ -220,5 +220,67 @@ export class VireoClient<Channel = unknown> {
   /** Rename a shut-off persistent domain. */
   rename(ref: string, name: string): Promise<DomainSummary> {
     return this.t.request('POST', `/v1/domains/${enc(ref)}/rename`, { name });
+  }
+
+  // Virtual networks (net-*): a ref is a network's name or UUID.
+
+  listNetworks(): Promise<NetworkSummary[]> {
+    return this.t.request('GET', '/v1/networks');
+  }
+
+  /** Look a network up by UUID, then by name. */
+  getNetwork(ref: string): Promise<NetworkSummary> {
+    return this.t.request('GET', `/v1/networks/${enc(ref)}`);
+  }
+
+  /** Define (or redefine) a persistent network from its XML; it stays inactive. */
+  defineNetwork(xml: string): Promise<NetworkSummary> {
+    return this.t.request('POST', '/v1/networks', { xml });
+  }
+
+  /** Start a transient network from its XML; it is gone once it stops. */
+  createNetwork(xml: string): Promise<NetworkSummary> {
+    return this.t.request('POST', '/v1/networks/create', { xml });
+  }
+
+  /** Forget a persistent network; an active one keeps running as a transient network. */
+  undefineNetwork(ref: string): Promise<NetworkSummary> {
+    return this.t.request('DELETE', `/v1/networks/${enc(ref)}`);
+  }
+
+  /** The network's XML: the live definition of an active network unless `inactive`. */
+  async networkXml(ref: string, opts: { inactive?: boolean } = {}): Promise<string> {
+    const r = await this.t.request<XmlResponse>('GET', `/v1/networks/${enc(ref)}/xml${opts.inactive === true ? '?inactive=1' : ''}`);
+    return r.xml;
+  }
+
+  startNetwork(ref: string): Promise<NetworkSummary> {
+    return this.t.request('POST', `/v1/networks/${enc(ref)}/start`, {});
+  }
+
+  destroyNetwork(ref: string): Promise<NetworkSummary> {
+    return this.t.request('POST', `/v1/networks/${enc(ref)}/destroy`, {});
+  }
+
+  setNetworkAutostart(ref: string, enabled: boolean): Promise<NetworkSummary> {
+    return this.t.request('POST', `/v1/networks/${enc(ref)}/autostart`, { enabled });
+  }
+
+  /** Add, delete or modify one part of a network's live and/or stored definition (net-update). */
+  async updateNetwork(ref: string, req: NetworkUpdateRequest): Promise<void> {
+    await this.t.request('POST', `/v1/networks/${enc(ref)}/update`, req);
+  }
+
+  /** The DHCP leases of an active network, or only those of one MAC. */
+  networkLeases(ref: string, opts: { mac?: string } = {}): Promise<NetworkLease[]> {
+    return this.t.request('GET', `/v1/networks/${enc(ref)}/leases${opts.mac === undefined ? '' : `?mac=${enc(opts.mac)}`}`);
+  }
+
+  /** Follow the networks' lifecycle events until the returned function is called. */
+  networkEvents(onEvent: (e: NetworkEvent) => void, onEnd: () => void = () => {}): Promise<() => void> {
+    return this.t.events('/v1/events', (json) => {
+      const ev = JSON.parse(json) as DomainEvent | NetworkEvent;
+      if (ev.type === 'network-lifecycle') onEvent(ev);
+    }, onEnd);
   }
 }
