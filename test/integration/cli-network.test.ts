@@ -50,6 +50,28 @@ class NetnsDaemon {
     return runCli(['-c', this.uri, ...args]);
   }
 
+  /**
+   * Start a command that waits for events (net-event --loop); resolves once it listens. `until(text)`
+   * waits for text in its output, interrupts it as Ctrl+C would and resolves to all it printed.
+   */
+  async follow(args: string[]): Promise<{ until(text: string): Promise<string> }> {
+    const p = spawn(path.join(REPO, 'bin', 'vireo'), ['-c', this.uri, '-d', '1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout!.setEncoding('utf8').on('data', (x: string) => (out += x));
+    p.stderr!.setEncoding('utf8').on('data', (x: string) => (err += x));
+    const exited = new Promise((resolve) => p.once('close', resolve));
+    await waitFor(() => err.includes('listening for events'), SOON, `${args[0] ?? ''} to listen`);
+    return {
+      until: async (text) => {
+        await waitFor(() => out.includes(text), SOON, `'${text}' from ${args[0] ?? ''}`);
+        p.kill('SIGINT');
+        await exited;
+        return out;
+      },
+    };
+  }
+
   /** SIGTERM (vireod then writes its coverage), the namespace and the root removed. */
   async cleanup(): Promise<void> {
     const p = this.proc;
@@ -126,12 +148,22 @@ describe('a virtual network through the CLI', () => {
       assert.equal(await ok(['net-dumpxml', 'lan1']), `${NET_XML}\n`);
     });
 
-    await step('net-start is refused until the host driver is wired, naming why', async () => {
-      // Issue 8: vireod refuses to start networks in this build (NO_SUPPORT); when the driver is
-      // wired this step becomes a start in this namespace.
-      const r = await d.vireo(['net-start', 'lan1']);
-      assert.deepEqual([r.code, r.stdout, r.stderr], [1, '\n', 'error: Failed to start network lan1\nerror: starting virtual networks is not available yet in this build of vireod\n']);
+    await step('net-start brings it up (in this namespace); leases, a live net-update and net-destroy on it', async () => {
+      const events = await d.follow(['net-event', '--network', 'lan1', '--event', 'lifecycle', '--loop']);
+      assert.equal(await ok(['net-start', 'lan1']), 'Network lan1 started\n\n');
+      const again = await d.vireo(['net-start', 'lan1']);
+      assert.deepEqual([again.code, again.stderr], [1, 'error: Failed to start network lan1\nerror: Requested operation is not valid: network is already active\n']);
+      assert.equal(await ok(['net-list']), ' Name   State    Autostart   Persistent\n-----------------------------------------\n lan1   active   no          yes\n\n');
+      assert.match(await ok(['net-info', 'lan1']), /\nActive: {9}yes\n/);
+      assert.match(await ok(['net-dumpxml', 'lan1']), /<forward mode='nat'>\n {4}<nat>\n {6}<port start='1024' end='65535'\/>/);
+      assert.equal(await ok(['net-dhcp-leases', 'lan1']), ' Expiry Time   MAC address   Protocol   IP address   Hostname   Client ID or DUID\n'
+        + `${'-'.repeat(83)}\n\n`);
+      assert.equal(await ok(['net-update', 'lan1', 'add', 'ip-dhcp-host', HOST]), 'Updated network lan1 live state\n');
+      assert.ok((await ok(['net-dumpxml', 'lan1'])).includes(HOST), 'the live definition has the host');
+      assert.equal(await ok(['net-dumpxml', '--inactive', 'lan1']), `${NET_XML}\n`, 'the stored one does not');
+      assert.equal(await ok(['net-destroy', 'lan1']), 'Network lan1 destroyed\n\n');
       assert.match(await ok(['net-info', 'lan1']), /\nActive: {9}no\n/);
+      assert.equal(await events.until('Stopped'), "event 'lifecycle' for network lan1: Started\nevent 'lifecycle' for network lan1: Stopped\nevent loop interrupted\nevents received: 2\n\n");
     });
 
     await step('net-autostart marks it, --disable unmarks it', async () => {

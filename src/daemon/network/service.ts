@@ -14,6 +14,7 @@ import {
   parseNetworkXml, updateNetworkDef, type HostRoute, type NetworkDef,
 } from '../../conf/network/index.js';
 import { logger } from '../../util/log.js';
+import { parseMac, parseUuid } from '../../conf/names.js';
 import type { Registry, Table } from '../registry.js';
 import type { NetworkStore } from './store.js';
 
@@ -151,9 +152,11 @@ export class NetworkService {
 
   /** Find a network by UUID, then name. */
   lookup(ref: string): Network {
-    return this.table.get(ref.toLowerCase()) ?? this.table.getByName(ref) ?? (() => {
-      throw notFound(ref);
-    })();
+    const byUuid = this.table.get(parseUuid(ref) ?? ref.toLowerCase());
+    if (byUuid !== undefined) return byUuid;
+    const byName = this.table.getByName(ref);
+    if (byName !== undefined) return byName;
+    throw notFound(ref);
   }
 
   list(): NetworkSummary[] {
@@ -214,10 +217,26 @@ export class NetworkService {
 
   async create(xml: string): Promise<NetworkSummary> {
     const parsed = parseNetworkXml(xml);
+    // libvirt: net-create of a defined, inactive network (same name and UUID) starts it with this XML.
+    const same = this.table.getByName(parsed.name);
+    if (same !== undefined && same.uuid === parsed.uuid && !same.active) {
+      await same.serial(async () => {
+        if (same.active) throw VireoError.of('OPERATION_INVALID', `network '${same.name}' is already active`);
+        same.live = liveNetworkDef(this.complete(parsed, same));
+        try {
+          await this.bringUp(same);
+        } catch (e) {
+          same.live = undefined;
+          throw e;
+        }
+      });
+      this.emit(same, 'Started');
+      return same.summary();
+    }
     const reservation = this.table.reserve(parsed.name, parsed.uuid);
     const net = new Network(parsed, false);
     try {
-      net.live = this.complete(parsed);
+      net.live = liveNetworkDef(this.complete(parsed));
       await this.bringUp(net);
     } catch (e) {
       reservation.release();
@@ -231,7 +250,7 @@ export class NetworkService {
   async undefine(ref: string): Promise<NetworkSummary> {
     const net = this.lookup(ref);
     return net.serial(async () => {
-      if (net.persistent === undefined) throw VireoError.of('OPERATION_INVALID', `network '${net.name}' is not persistent`);
+      if (net.persistent === undefined) throw VireoError.of('OPERATION_INVALID', "can't undefine transient network");
       await this.deps.store.removeConfig(net.name);
       net.autostart = false;
       if (net.active) {
@@ -291,7 +310,7 @@ export class NetworkService {
     const net = this.lookup(ref);
     return net.serial(async () => {
       const rt = net.runtime;
-      if (rt === undefined) throw VireoError.of('OPERATION_INVALID', 'network is not active');
+      if (rt === undefined) throw VireoError.of('OPERATION_INVALID', `network '${net.name}' is not active`);
       await rt.stop();
       net.runtime = undefined;
       await this.deps.store.removeStatus(net.name);
@@ -344,11 +363,17 @@ export class NetworkService {
     });
   }
 
+  /** net-dhcp-leases: what dnsmasq handed out (none for an inactive network, as libvirt). */
   async leases(ref: string, mac?: string): Promise<NetworkLease[]> {
     const net = this.lookup(ref);
-    if (net.runtime === undefined) throw VireoError.of('OPERATION_INVALID', `network '${net.name}' is not active`);
+    let want: string | undefined;
+    if (mac !== undefined) {
+      want = parseMac(mac);
+      if (want === undefined) throw VireoError.of('INVALID_ARG', `invalid MAC address: ${mac}`);
+    }
+    if (net.runtime === undefined) return [];
     const all = await net.runtime.leases();
-    return mac === undefined ? all : all.filter((l) => l.mac === mac.toLowerCase());
+    return want === undefined ? all : all.filter((l) => l.mac === want);
   }
 
   /** vireod is stopping: networks keep running; stop watching their dnsmasq. */
