@@ -11,6 +11,7 @@ import type { DomainDef, Interface } from '../../src/conf/domain-model.js';
 import { parseFirmwareDescriptor, resolveFirmware, type FirmwareDescriptor } from '../../src/qemu/firmware.js';
 import { buildQemuArgv, checkHostSupport, diskIndex, monitorSetup, netdevProps, nicDeviceProps, type LaunchOptions } from '../../src/qemu/argv.js';
 import { VireoError } from '../../src/api/errors.js';
+import { hostFacts, vhostNetUsable } from '../../src/qemu/prepare.js';
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../test/fixtures');
 const dir = path.join(fixtures, 'argv');
@@ -224,4 +225,11 @@ test('disk index from target name', () => {
   assert.equal(diskIndex('sdb'), 1);
   assert.equal(diskIndex('vdz'), 25);
   assert.equal(diskIndex('vdaa'), 26);
+});
+
+test('the vhost-net host fact: whether /dev/vhost-net opens read-write, asked at every start', async () => {
+  assert.equal(await vhostNetUsable('/dev/null'), true);
+  assert.equal(await vhostNetUsable('/dev/vireo-no-such-device'), false);
+  const facts = await hostFacts('/usr/bin/qemu-system-x86_64', parseFixture('network.xml'));
+  assert.equal(facts.vhostNet, await vhostNetUsable('/dev/vhost-net'));
 });
