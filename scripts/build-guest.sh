@@ -8,7 +8,9 @@
 # The uncompressed vmlinux boots through the PVH entry point, which skips the kernel's own XZ
 # decompression: about 2 s from QEMU spawn to the ready line under TCG, vs 8-9 s with the bzImage.
 # The guest prints "vireo-guest: disks: ..." and "vireo-guest: ready" on the console, then runs
-# a shell there (scripts/guest/init). The ACPI power button powers it off at once.
+# a shell there (scripts/guest/init); each network card gets an address by DHCP in the
+# background (scripts/guest/net-hotplug, dhcp-event), reported on the console. The ACPI power
+# button powers it off at once.
 # Rebuilt only when an output is missing or older than this script or scripts/guest/*.
 # Needs root (mknod, apt-get). The kernel .deb stays in <repo>/.cache/debs for rebuilds.
 set -euo pipefail
@@ -21,7 +23,8 @@ guest=$here/guest
 # sd_mod is what turns virtio-scsi LUNs into /dev/sd*; pvpanic_mmio reports a kernel panic to
 # QEMU through the ISA pvpanic device (<panic model='isa'/>). ahci (q35's SATA disks and CD-ROMs) is
 # left out: probing q35's built-in controller adds about 0.4 s to every boot under TCG.
-modules=(virtio_pci virtio_blk virtio_net virtio_balloon virtio_console virtio_scsi sd_mod
+# 8139too drives rtl8139, the NIC model libvirt (and attach-interface) picks when none is given.
+modules=(virtio_pci virtio_blk virtio_net 8139too virtio_balloon virtio_console virtio_scsi sd_mod
          button evdev pvpanic_mmio)
 
 fresh() {
@@ -110,6 +113,8 @@ install -m 755 "$guest/init" "$root/init"
 install -m 644 "$guest/inittab" "$root/etc/inittab"
 install -m 644 "$guest/acpid.conf" "$root/etc/acpid.conf"
 install -m 755 "$guest/power-button" "$root/etc/acpi/PWRF/00000080"
+install -D -m 755 "$guest/net-hotplug" "$root/etc/net/hotplug"
+install -D -m 755 "$guest/dhcp-event" "$root/etc/net/dhcp"
 # The kernel opens /dev/console before /init runs, so the node must be in the archive.
 mknod -m 600 "$root/dev/console" c 5 1
 

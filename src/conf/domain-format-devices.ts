@@ -107,7 +107,7 @@ function formatInterface(nic: Interface): XmlOut {
   return el('interface', { type: nic.type }, [
     el('mac', { address: nic.mac }),
     nic.source !== undefined && el('source', { [nic.type]: nic.source }),
-    nic.targetDev !== undefined && el('target', { dev: nic.targetDev }),
+    nic.targetDev !== undefined && el('target', { dev: nic.targetDev, managed: nic.targetManaged === undefined ? undefined : nic.targetManaged ? 'yes' : 'no' }),
     el('model', { type: nic.model }),
     nic.driver !== undefined && el('driver', { name: nic.driver.name, queues: nic.driver.queues }),
     nic.linkState !== undefined && el('link', { state: nic.linkState }),

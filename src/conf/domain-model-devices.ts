@@ -102,7 +102,7 @@ export interface Controller {
 export type NicModel = 'virtio' | 'e1000' | 'e1000e' | 'rtl8139';
 
 export interface Interface {
-  /** user: QEMU's own NAT; network/bridge/ethernet: a tap device (needs the network layer). */
+  /** user: QEMU's own NAT; network/bridge/ethernet: a tap device that vireod makes before QEMU starts. */
   type: 'user' | 'network' | 'bridge' | 'ethernet';
   /** Lower-case colon-separated MAC; a 52:54:00 address is generated when absent. */
   mac: string;
@@ -111,6 +111,11 @@ export interface Interface {
   source?: string;
   /** <target dev>: the host tap device name. */
   targetDev?: string;
+  /**
+   * <target managed>, as written. false (type ethernet only): the tap `targetDev` already exists,
+   * made by the user; vireod opens it but neither creates, configures nor deletes it.
+   */
+  targetManaged?: boolean;
   linkState?: 'up' | 'down';
   mtu?: number;
   /** <driver name queues>. */

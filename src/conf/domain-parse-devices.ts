@@ -99,7 +99,7 @@ export function parseDevices(node: XNode | undefined, opts: { live: boolean } = 
     devices.disks.push(disk);
   }
   devices.controllers = parseControllers(node.children('controller'));
-  for (const nicNode of node.children('interface')) devices.interfaces.push(parseInterface(nicNode, boot));
+  for (const nicNode of node.children('interface')) devices.interfaces.push(parseInterface(nicNode, boot, opts.live));
 
   const chr = parseChardevs(node.children('serial'), node.children('console'), node.children('parallel'), node.children('channel'));
   devices.serials = chr.serials;

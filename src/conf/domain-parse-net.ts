@@ -15,7 +15,11 @@ const IFNAME = /^[A-Za-z0-9_.+-]{1,15}$/;
 /** Names libvirt generates for tap devices at start; in a definition they are runtime state. */
 const GENERATED_IFNAME = /^(vnet|macvtap|macvlan)\d*$/;
 
-export function parseInterface(node: XNode, boot: BootOrders): Interface {
+/**
+ * One <interface>. `live`: the XML of a running guest (vireod's status file), whose generated tap
+ * names (vnetN) are the taps it really uses and are kept, as libvirt keeps them in live XML.
+ */
+export function parseInterface(node: XNode, boot: BootOrders, live = false): Interface {
   const written = node.attr('type');
   if (written === undefined) throw node.invalid("missing attribute 'type'");
   if (!(NIC_TYPES as readonly string[]).includes(written)) {
@@ -58,12 +62,19 @@ export function parseInterface(node: XNode, boot: BootOrders): Interface {
   const target = node.child('target');
   if (target !== undefined) {
     target.check({ attrs: ['dev', 'managed'] });
-    if (target.attr('managed') !== undefined) throw target.unsupported("attribute 'managed' is not supported yet");
+    const managed = target.enumAttr('managed', ['yes', 'no'] as const);
+    // libvirt's rule: only a plain tap can be one the user made; a bridge or network port is ours.
+    if (managed === 'no' && type !== 'ethernet') {
+      throw target.unsupported(`unmanaged target dev (managed='no') is supported on interfaces of type 'ethernet' only, not '${type}'`);
+    }
     const dev = target.requireAttr('dev');
     if (!IFNAME.test(dev)) throw target.invalidAttr('dev', dev, 'expected an interface name of at most 15 letters, digits and _ . + -');
     if (type === 'user') throw target.invalid("a user-mode interface has no host device; remove <target dev=...>");
     // libvirt drops its own generated names from a definition: they are picked again at start.
-    if (type === 'ethernet' || !GENERATED_IFNAME.test(dev)) nic.targetDev = dev;
+    if (live || type === 'ethernet' || !GENERATED_IFNAME.test(dev)) {
+      nic.targetDev = dev;
+      if (managed !== undefined) nic.targetManaged = managed === 'yes';
+    }
   }
   const link = node.child('link');
   if (link !== undefined) {

@@ -73,7 +73,18 @@ export async function hostFacts(emulator: string, def: DomainDef): Promise<HostF
     }
   }
   const swtpm = !def.devices.tpms.some((t) => t.backend.type === 'emulator') || (await findProgram('swtpm')) !== undefined;
-  return { spice, swtpm };
+  return { spice, swtpm, vhostNet: await vhostNetUsable() };
+}
+
+/** The in-kernel virtio-net backend's device, which QEMU opens for vhost=on. */
+export const VHOST_NET_DEVICE = '/dev/vhost-net';
+
+/**
+ * Whether QEMU could open /dev/vhost-net: a change of host state (modprobe vhost_net), so asked at
+ * every start rather than cached. One access() call.
+ */
+export async function vhostNetUsable(device = VHOST_NET_DEVICE): Promise<boolean> {
+  return fs.access(device, fsc.R_OK | fsc.W_OK).then(() => true, () => false);
 }
 
 /**

@@ -247,6 +247,19 @@ describe('interfaces, graphics, video, memballoon', () => {
     rejects(domain({ devices: '<interface/>' }), 'XML_INVALID', "'type'");
   });
 
+  test("interface target: managed='no' (a tap the user made) on ethernet only; generated vnetN names kept only in live XML", () => {
+    const xml = domain({ devices: "<interface type='ethernet'><mac address='52:54:00:00:00:07'/><target dev='vtest0' managed='no'/><model type='virtio'/></interface>" });
+    const eth = parseDomainXml(xml).devices.interfaces[0];
+    assert.deepEqual([eth?.targetDev, eth?.targetManaged], ['vtest0', false]);
+    assert.match(formatDomainXml(parseDomainXml(xml)), /<target dev='vtest0' managed='no'\/>/);
+    assert.equal(parseDomainXml(domain({ devices: "<interface type='ethernet'><target dev='tap1' managed='yes'/></interface>" })).devices.interfaces[0]?.targetManaged, true);
+    rejects(domain({ devices: "<interface type='bridge'><source bridge='br0'/><target dev='tap1' managed='no'/></interface>" }), 'XML_UNSUPPORTED', "managed='no'", "'ethernet' only, not 'bridge'");
+    rejects(domain({ devices: "<interface type='ethernet'><target dev='tap1' managed='maybe'/></interface>" }), 'XML_UNSUPPORTED', 'maybe');
+    const net = domain({ devices: "<interface type='network'><source network='default'/><target dev='vnet4'/></interface>" });
+    assert.equal(parseDomainXml(net).devices.interfaces[0]?.targetDev, undefined);
+    assert.equal(parseDomainXml(net, { live: true }).devices.interfaces[0]?.targetDev, 'vnet4');
+  });
+
   test('graphics: autoport rules, listen attribute and element must agree', () => {
     const g = (xml: string): DomainDef['devices']['graphics'][number] | undefined => parse({ devices: xml }).devices.graphics[0];
     assert.deepEqual(g("<graphics type='vnc' port='5905'/>"), { type: 'vnc', port: 5905, autoport: false, listen: '127.0.0.1' });

@@ -11,26 +11,57 @@ import { esc, json, pciProps, usbProps, type Argv, type Json } from './util.js';
 
 const NIC_DRIVERS: Record<string, string> = { virtio: 'virtio-net-pci', e1000: 'e1000', e1000e: 'e1000e', rtl8139: 'rtl8139' };
 
-/** The -netdev backend of a NIC. Tap-based types name the device the network layer will create. */
-function netdev(nic: Interface, i: number): Json {
+/** The NIC types whose host side is a tap device that vireod makes (and attaches) before QEMU starts. */
+export const TAP_NIC_TYPES: ReadonlyArray<Interface['type']> = ['network', 'bridge', 'ethernet'];
+
+/**
+ * Whether a NIC gets the in-kernel vhost-net backend, decided as libvirt 9 does: only for KVM
+ * guests (a plain QEMU guest never asks for it), only for virtio, never against <driver name='qemu'>,
+ * and only where /dev/vhost-net can be opened (otherwise QEMU refuses to start the tap at all).
+ * An explicit <driver name='vhost'> that cannot be honoured is refused earlier (checkHostSupport).
+ */
+export function usesVhost(def: DomainDef, nic: Interface, vhostNet: boolean): boolean {
+  return def.type === 'kvm' && nic.type !== 'user' && nic.model === 'virtio' && nic.driver?.name !== 'qemu' && vhostNet;
+}
+
+/**
+ * The -netdev backend of NIC `i` (the same object is netdev_add's arguments when it is plugged
+ * live). libvirt opens the tap itself and passes `fd=`; vireod instead makes a persistent tap named
+ * by the live definition's <target dev> before QEMU starts, and QEMU (run as root today) opens it
+ * by name: Node cannot hand QEMU a descriptor at spawn without a helper, and a name also survives a
+ * daemon restart. script/downscript=no because vireod, not QEMU, sets the tap up and removes it.
+ * Without a target name (domxml-to-native of an inactive guest) the name is the tap's likely one.
+ */
+export function netdevProps(def: DomainDef, nic: Interface, i: number, vhostNet: boolean): Json {
   if (nic.type === 'user') return { type: 'user', id: `hostnet${i}` };
   const dev: Json = { type: 'tap', ifname: nic.targetDev ?? `vnet${i}`, script: 'no', downscript: 'no' };
-  if (nic.driver?.name !== 'qemu' && nic.model === 'virtio') dev.vhost = true;
-  if (nic.driver?.queues !== undefined) dev.queues = nic.driver.queues;
+  const q = nic.driver?.queues;
+  if (q !== undefined && q > 1) dev.queues = q;
+  if (usesVhost(def, nic, vhostNet)) dev.vhost = true;
   dev.id = `hostnet${i}`;
   return dev;
 }
 
-export function netArgs(def: DomainDef, out: Argv, bootIndex: (nic: Interface) => number | undefined): void {
-  def.devices.interfaces.forEach((nic, i) => {
-    out.push('-netdev', json(netdev(nic, i)));
-    const dev: Json = { driver: NIC_DRIVERS[nic.model] ?? nic.model, netdev: `hostnet${i}`, id: `net${i}`, mac: nic.mac };
-    const q = nic.driver?.queues;
+/**
+ * The -device of NIC `i` (device_add's arguments when plugged live), properties in libvirt's order.
+ * Link state is not here: libvirt and vireo set it over QMP before the guest runs (monitorSetup).
+ */
+export function nicDeviceProps(def: DomainDef, nic: Interface, i: number, bootIndex?: number): Json {
+  const dev: Json = { driver: NIC_DRIVERS[nic.model] ?? nic.model };
+  const q = nic.driver?.queues;
+  if (nic.model === 'virtio') {
     if (q !== undefined && q > 1) Object.assign(dev, { mq: true, vectors: 2 * q + 2 });
-    if (nic.mtu !== undefined && nic.model === 'virtio') dev.host_mtu = nic.mtu;
-    const boot = bootIndex(nic);
-    if (boot !== undefined) dev.bootindex = boot;
-    out.device({ ...dev, ...pciProps(def, nic.address) });
+    if (nic.mtu !== undefined) dev.host_mtu = nic.mtu;
+  }
+  Object.assign(dev, { netdev: `hostnet${i}`, id: `net${i}`, mac: nic.mac });
+  if (bootIndex !== undefined) dev.bootindex = bootIndex;
+  return { ...dev, ...pciProps(def, nic.address) };
+}
+
+export function netArgs(def: DomainDef, out: Argv, bootIndex: (nic: Interface) => number | undefined, vhostNet: boolean): void {
+  def.devices.interfaces.forEach((nic, i) => {
+    out.push('-netdev', json(netdevProps(def, nic, i, vhostNet)));
+    out.device(nicDeviceProps(def, nic, i, bootIndex(nic)));
   });
 }
 
