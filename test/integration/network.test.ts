@@ -7,9 +7,12 @@ import { after, before, describe, test } from 'node:test';
 import { getLink } from '../../src/network/iproute.js';
 import { hasFirewall } from '../../src/network/firewall.js';
 import { run } from '../../src/util/proc.js';
-import { TestDaemon } from './harness.js';
+import { BOOT, TestDaemon, guestXml, waitFor } from './harness.js';
+import { VireoClient } from '../../src/client/client.js';
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
 import type { NetworkSummary } from '../../src/api/types.js';
-import { netnsSuite } from './netns.js';
+import { netnsSuite, nsExec, type Topology } from './netns.js';
 
 const natXml = (name: string, subnet: string, bridge?: string): string => `<network>
   <name>${name}</name>
@@ -38,7 +41,7 @@ interface Reply {
   json: Partial<NetworkSummary> & { xml?: string; error?: { code: string; message: string } };
 }
 
-netnsSuite(import.meta.url, () => {
+netnsSuite(import.meta.url, (topo: Topology) => {
   describe('virtual networks in a real vireod', () => {
     const d = new TestDaemon();
     const api = async (method: string, path: string, body?: unknown): Promise<Reply> => (await d.api(method, path, body)) as Reply;
@@ -131,6 +134,45 @@ netnsSuite(import.meta.url, () => {
       assert.deepEqual((await api('GET', '/v1/networks/tnet/leases')).json, []);
       assert.equal((r = await api('POST', '/v1/networks/tnet/destroy', {})).status, 200, JSON.stringify(r.json));
       assert.equal((r = await api('GET', '/v1/networks/tnet')).status, 404, JSON.stringify(r.json));
+    });
+
+    test('a guest on a NAT network gets a lease, shows its tap, and reaches the outside masqueraded as the uplink', async () => {
+      let r: Reply;
+      assert.equal((r = await api('POST', '/v1/networks', { xml: natXml('gnet', '192.168.110') })).status, 200, JSON.stringify(r.json));
+      assert.equal((r = await api('POST', '/v1/networks/gnet/start', {})).status, 200, JSON.stringify(r.json));
+      const mac = '52:54:00:6e:00:01';
+      const nic = `\n    <interface type='network'><mac address='${mac}'/><source network='gnet'/><model type='virtio'/></interface>`;
+      const f = path.join(d.root, 'g1.xml');
+      writeFileSync(f, guestXml('g1', { extraDevices: nic }));
+      assert.equal((await d.vireo(['define', f])).code, 0);
+      const started = await d.vireo(['start', 'g1']);
+      assert.equal(started.code, 0, started.stderr);
+      const lease = new RegExp(`vireo-guest: eth0 ${mac} (192\\.168\\.110\\.\\d+)/24 via 192\\.168\\.110\\.1`);
+      await waitFor(async () => lease.test((await d.vireo(['console-log', 'g1'])).stdout), BOOT, 'the guest to get a lease');
+      const ip = lease.exec((await d.vireo(['console-log', 'g1'])).stdout)![1]!;
+      assert.match((await d.vireo(['domiflist', 'g1'])).stdout, new RegExp(`vnet0\\s+network\\s+gnet\\s+virtio\\s+${mac}`));
+      assert.equal((await getLink('vnet0'))?.master, 'virbr0', 'the tap is a port of the network\'s bridge');
+      const leases = await d.vireo(['net-dhcp-leases', 'gnet', '--mac', mac]);
+      assert.match(leases.stdout, new RegExp(`${mac}\\s+ipv4\\s+${ip.replace(/\./g, '\\.')}/24`));
+
+      // A server outside sees the connection come from the host's uplink address.
+      const server = nsExec(topo.outside, [process.execPath, '-e',
+        "require('net').createServer((s) => { console.log(s.remoteAddress); s.end('hello\\n'); process.exit(0); }).listen(8080, () => console.log('listening'))"], { timeoutMs: BOOT });
+      await waitFor(async () => (await nsExec(topo.outside, ['ss', '-ltn'])).stdout.includes(':8080'), 30_000, 'the outside server to listen');
+      await d.waitShell('g1');
+      const client = VireoClient.open(d.uri);
+      const con = await client.attachConsole('g1');
+      try {
+        con.write(`nc ${topo.outsideAddr} 8080 </dev/null\r`);
+        const seen = await server;
+        assert.equal(seen.stdout.split('\n').filter((l) => l !== '' && l !== 'listening').join(), `::ffff:${topo.uplinkAddr}`);
+      } finally {
+        con.destroy();
+        client.close();
+      }
+      assert.equal((await d.vireo(['destroy', 'g1'])).code, 0);
+      assert.equal(await getLink('vnet0'), undefined, 'the tap goes with the guest');
+      assert.equal((r = await api('POST', '/v1/networks/gnet/destroy', {})).status, 200, JSON.stringify(r.json));
     });
   });
 });

@@ -36,8 +36,13 @@ export async function plugNics(live: DomainDef, ctx: NicContext, revert: Revert)
         });
       }
     }
-    // An ethernet NIC may name a tap someone else made (libvirt's managed='no'): use it as it is.
-    if (nic.type === 'ethernet' && nic.targetDev !== undefined && (await linkExists(nic.targetDev))) continue;
+    // <target dev managed='no'>: a tap someone else made and keeps; used as it is.
+    if (nic.targetManaged === false) {
+      if (nic.targetDev === undefined || !(await linkExists(nic.targetDev))) {
+        throw VireoError.of('OPERATION_FAILED', `interface net${i}: the unmanaged tap '${nic.targetDev ?? ''}' does not exist`);
+      }
+      continue;
+    }
     const tap = await createTap({
       ...(nic.targetDev === undefined ? {} : { name: nic.targetDev }),
       mac: tapMacFor(nic.mac),

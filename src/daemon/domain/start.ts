@@ -35,7 +35,8 @@ export async function launch(ctx: LifecycleContext, dom: Domain, def: DomainDef,
   await checkFiles(def);
   const emulator = def.devices.emulator ?? DEFAULT_EMULATOR;
   await qemuVersion(emulator);
-  checkHostSupport(def, await hostFacts(emulator, def));
+  const facts = await hostFacts(emulator, def);
+  checkHostSupport(def, facts);
 
   const id = ctx.allocateId();
   const runDir = ctx.store.runDir(id, def.name);
@@ -63,6 +64,7 @@ export async function launch(ctx: LifecycleContext, dom: Domain, def: DomainDef,
     if (taps.length > 0) await ctx.store.saveStatus(record(0, 0)); // a daemon dying from here on must find them
     const argv = buildQemuArgv(live, { ...launchPaths(ctx.store, runDir, live.name, prepared.tpmSocket), monitor }, {
       accel: live.type === 'kvm' ? 'kvm' : 'tcg',
+      vhostNet: facts.vhostNet,
       hugepagesPath: live.memoryBacking?.hugepages === undefined ? undefined : await hugepagesMount(),
     });
     let pid = 0;
