@@ -113,6 +113,18 @@ const DECLARED = [
       { name: 'security-info', type: 'flag', description: 'include display passwords' },
     ],
   },
+  {
+    id: 'domain.ifaddr', access: 'read', method: 'GET', path: `${D}/ifaddr`, summary: "the guest NICs' addresses (domifaddr)", response: 'DomainIfAddr', shape: 'array',
+    query: [{ name: 'source', type: 'string', enum: ['lease', 'arp', 'agent'], description: "where from: the network's DHCP leases (default), the host's ARP table, or the guest agent" }],
+  },
+  {
+    id: 'domain.getLink', access: 'read', method: 'GET', path: `${D}/link`, summary: 'the link state of a guest NIC (domif-getlink)', response: 'LinkState',
+    query: [
+      { name: 'interface', type: 'string', required: true, description: 'the host tap name or the MAC' },
+      { name: 'config', type: 'flag', description: 'of the stored definition' },
+    ],
+  },
+  { id: 'domain.setLink', access: 'write', method: 'POST', path: `${D}/link`, summary: 'set the link of a guest NIC up or down (domif-setlink)', request: 'LinkRequest', response: 'Done' },
   { id: 'domain.job', access: 'read', method: 'GET', path: `${D}/job`, summary: 'the job a running domain is busy with (domjobinfo, domcontrol)', response: 'DomainJob' },
   { id: 'domain.jobAbort', access: 'write', method: 'POST', path: `${D}/job/abort`, summary: 'abort the long job a domain runs (domjobabort)', request: 'EmptyRequest', response: 'Done' },
   {

@@ -95,6 +95,28 @@ export interface ConsoleTail {
   data: string;
 }
 
+/** GET /v1/domains/{ref}/ifaddr: the addresses of one guest NIC (domifaddr). */
+export interface DomainIfAddr {
+  /** The host tap; '-' for a NIC without one (type user). */
+  name: string;
+  mac: string;
+  addrs: { type: 'ipv4' | 'ipv6'; addr: string; prefix: number }[];
+}
+
+/** POST /v1/domains/{ref}/link: domif-setlink. */
+export interface LinkRequest {
+  /** The host tap name or the MAC of the NIC. */
+  interface: string;
+  state: 'up' | 'down';
+  config?: boolean;
+}
+
+/** GET /v1/domains/{ref}/link: domif-getlink. */
+export interface LinkState {
+  interface: string;
+  state: 'up' | 'down';
+}
+
 /** A virtual network as `net-list` and `net-info` show it. */
 export interface NetworkSummary {
   name: string;

@@ -117,6 +117,17 @@ export const SCHEMAS: SchemaRegistry = {
   }, ['uri', 'xml']),
   RenameRequest: obj({ name: str('the new name') }),
   Done: obj({}, []),
+  DomainIfAddr: obj({
+    name: str("the host tap, '-' for none"),
+    mac: str(),
+    addrs: { type: 'array', items: obj({ type: { type: 'string', enum: ['ipv4', 'ipv6'] }, addr: str(), prefix: int() }) },
+  }),
+  LinkRequest: obj({
+    interface: str('the host tap name or the MAC of the NIC'),
+    state: { type: 'string', enum: ['up', 'down'] },
+    config: bool('change the stored definition instead of the running guest'),
+  }, ['interface', 'state']),
+  LinkState: obj({ interface: str(), state: { type: 'string', enum: ['up', 'down'] } }),
   NetworkSummary: obj({
     name: str(),
     uuid: str(),

@@ -34,7 +34,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   domains!: DomainService;
   networks!: NetworkService;
 
-  constructor(readonly layout: StateLayout) {
+  constructor(readonly layout: StateLayout, private readonly opts: { defaultNetwork?: boolean } = {}) {
     super();
   }
 
@@ -52,14 +52,17 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       driver: hostNetworkDriver(networkStore.dnsmasqDir),
       emit: (ev) => this.emit('event', ev),
     });
-    await this.networks.init();
+    await this.networks.init({ createDefault: this.opts.defaultNetwork === true });
     this.domains = new DomainService({
       store: new Store(this.layout),
       registry: this.registry,
       kvm: this.kvm,
       logs: this.logs,
       ports: this.ports,
-      nics: { bridgeOfNetwork: (name) => this.networks.bridgeFor(name) },
+      nics: {
+        bridgeOfNetwork: (name) => this.networks.bridgeFor(name),
+        leasesOf: (network, mac) => this.networks.leases(network, mac),
+      },
       emit: (dom, event, detail) => {
         const domain = { name: dom.name, uuid: dom.uuid, id: dom.id };
         this.emit('event', event === 'reboot'

@@ -22,6 +22,10 @@ const USAGE = `Usage: vireod [--root DIR] [--socket PATH] [--session] [--socket-
   --socket-group G      group owning both sockets, by name or number (default: vireod's)
   --socket-mode M       mode of the read-write socket (default 0600)
   --ro-socket-mode M    mode of the read-only socket (default 0666)
+  --default-network yes|no
+                        on the first start of this state, define libvirt's 'default' NAT
+                        network (192.168.122.0/24, or the next free /24) and mark it autostart
+                        (default: yes for the host daemon, no with --root or --session)
   -h, --help            show this help
 `;
 
@@ -36,6 +40,7 @@ async function main(): Promise<void> {
         'socket-group': { type: 'string' },
         'socket-mode': { type: 'string' },
         'ro-socket-mode': { type: 'string' },
+        'default-network': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -75,7 +80,12 @@ async function main(): Promise<void> {
   await fs.chmod(layout.run, 0o755);
   const pidFile = path.join(layout.run, 'vireod.pid');
   await writeFileAtomic(pidFile, `${process.pid}\n`, 0o644, { durable: false });
-  const daemon = new Daemon(layout);
+  const defaultNetwork = args['default-network'] ?? (args.root === undefined && args.session !== true ? 'yes' : 'no');
+  if (defaultNetwork !== 'yes' && defaultNetwork !== 'no') {
+    process.stderr.write(`vireod: --default-network must be yes or no, not '${defaultNetwork}'\n`);
+    process.exit(2);
+  }
+  const daemon = new Daemon(layout, { defaultNetwork: defaultNetwork === 'yes' });
   await daemon.init();
   const roSocket = readOnlySocket(layout.socket);
   const server = await serve(daemon, { socket: layout.socket, roSocket, ...access }, uri);

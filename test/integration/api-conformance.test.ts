@@ -113,6 +113,10 @@ describe('API conformance', () => {
     await check('DELETE', '/v1/networks/apinet');
     await check('POST', '/v1/domains', { xml: guestXml('api5') });
     await check('POST', '/v1/domains/api5/job/abort', {}, 409);
+    // The NIC routes' real paths run in network.test.ts (a guest on a network needs a namespace).
+    await check('GET', '/v1/domains/api5/ifaddr?source=lease', undefined, 409);
+    await check('GET', '/v1/domains/api5/link?interface=52:54:00:00:00:09&config=1', undefined, 500);
+    await check('POST', '/v1/domains/api5/link', { interface: 'vnet9', state: 'down' }, 409);
     await check('DELETE', '/v1/domains/api5');
   };
 

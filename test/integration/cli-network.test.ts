@@ -58,8 +58,8 @@ class NetnsDaemon {
     const p = spawn(path.join(REPO, 'bin', 'vireo'), ['-c', this.uri, '-d', '1', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    p.stdout!.setEncoding('utf8').on('data', (x: string) => (out += x));
-    p.stderr!.setEncoding('utf8').on('data', (x: string) => (err += x));
+    p.stdout.setEncoding('utf8').on('data', (x: string) => (out += x));
+    p.stderr.setEncoding('utf8').on('data', (x: string) => (err += x));
     const exited = new Promise((resolve) => p.once('close', resolve));
     await waitFor(() => err.includes('listening for events'), SOON, `${args[0] ?? ''} to listen`);
     return {

@@ -50,7 +50,7 @@ netnsSuite(import.meta.url, (t) => {
       client = VireoClient.open(d.uri);
     });
     after(async () => {
-      client?.close();
+      client.close();
       await d.cleanup();
       dnsmasq?.kill('SIGTERM');
       // The namespaces (and anything left in them) go with the outer run's tear-down.

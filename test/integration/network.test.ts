@@ -154,6 +154,13 @@ netnsSuite(import.meta.url, (topo: Topology) => {
       assert.equal((await getLink('vnet0'))?.master, 'virbr0', 'the tap is a port of the network\'s bridge');
       const leases = await d.vireo(['net-dhcp-leases', 'gnet', '--mac', mac]);
       assert.match(leases.stdout, new RegExp(`${mac}\\s+ipv4\\s+${ip.replace(/\./g, '\\.')}/24`));
+      const addr = await d.vireo(['domifaddr', 'g1']);
+      assert.equal(addr.stdout, ` Name       MAC address          Protocol     Address\n${'-'.repeat(79)}\n vnet0      ${mac}    ipv4         ${ip}/24\n\n`);
+      assert.equal((await d.vireo(['domif-getlink', 'g1', 'vnet0'])).stdout, 'vnet0 up\n\n');
+      assert.equal((await d.vireo(['domif-setlink', 'g1', mac, 'down'])).stdout, 'Device updated successfully\n\n');
+      assert.equal((await d.vireo(['domif-getlink', 'g1', 'vnet0'])).stdout, 'vnet0 down\n\n');
+      assert.match((await d.vireo(['dumpxml', 'g1'])).stdout, /<link state='down'\/>/);
+      assert.equal((await d.vireo(['domif-setlink', 'g1', 'vnet0', 'up'])).code, 0);
 
       // A server outside sees the connection come from the host's uplink address.
       const server = nsExec(topo.outside, [process.execPath, '-e',
@@ -173,6 +180,30 @@ netnsSuite(import.meta.url, (topo: Topology) => {
       assert.equal((await d.vireo(['destroy', 'g1'])).code, 0);
       assert.equal(await getLink('vnet0'), undefined, 'the tap goes with the guest');
       assert.equal((r = await api('POST', '/v1/networks/gnet/destroy', {})).status, 200, JSON.stringify(r.json));
+    });
+
+    test("the host daemon's first start defines libvirt's 'default' network, autostart, on the first free 192.168.N.0/24", async () => {
+      // 192.168.122.0/24 is taken here, as on a host that already runs libvirt's default network.
+      assert.equal((await run('ip', ['link', 'add', 'lv122', 'type', 'veth', 'peer', 'name', 'lv122p'])).code, 0);
+      await run('ip', ['addr', 'add', '192.168.122.250/24', 'dev', 'lv122']);
+      await run('ip', ['link', 'set', 'lv122', 'up']);
+      const fresh = new TestDaemon();
+      try {
+        await fresh.start(['--default-network', 'yes']);
+        const r = (await fresh.api('GET', '/v1/networks/default')) as Reply;
+        assert.deepEqual({ active: r.json.active, persistent: r.json.persistent, autostart: r.json.autostart }, { active: true, persistent: true, autostart: true });
+        const xml = ((await fresh.api('GET', '/v1/networks/default/xml')) as Reply).json.xml ?? '';
+        assert.match(xml, /<ip address='192\.168\.124\.1' netmask='255\.255\.255\.0'>/);
+        assert.match(xml, /<range start='192\.168\.124\.2' end='192\.168\.124\.254'\/>/);
+        assert.equal((await fresh.api('POST', '/v1/networks/default/destroy', {})).status, 200);
+        assert.equal((await fresh.api('DELETE', '/v1/networks/default')).status, 200);
+        await fresh.stop();
+        await fresh.start(['--default-network', 'yes']);
+        assert.equal((await fresh.api('GET', '/v1/networks/default')).status, 404, 'an undefined default network stays undefined');
+      } finally {
+        await fresh.cleanup();
+        await run('ip', ['link', 'del', 'lv122']);
+      }
     });
   });
 });

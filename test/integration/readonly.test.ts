@@ -74,7 +74,7 @@ describe('the read-only socket', () => {
   test('every route declared as a change is refused with 403, and nothing changes', async () => {
     const writes = ROUTES.filter((r) => r.access === 'write' && r.shape !== 'upgrade');
     assert.deepEqual(writes.map((r) => r.id).sort(), ['domain.autostart', 'domain.create', 'domain.define', 'domain.destroy', 'domain.jobAbort', 'domain.reboot', 'domain.rename',
-      'domain.reset', 'domain.resume', 'domain.setDescription', 'domain.setMetadata', 'domain.shutdown', 'domain.start', 'domain.suspend', 'domain.undefine',
+      'domain.reset', 'domain.resume', 'domain.setDescription', 'domain.setLink', 'domain.setMetadata', 'domain.shutdown', 'domain.start', 'domain.suspend', 'domain.undefine',
       'network.autostart', 'network.create', 'network.define', 'network.destroy', 'network.start', 'network.undefine', 'network.update']);
     for (const r of writes) {
       const reply = await call(ro(), r.method, r.path.replace('{ref}', 'r1'), r.method === 'POST' ? {} : undefined);

@@ -48,6 +48,73 @@ async function editText(ctx: Ctx, text: string): Promise<string> {
 
 export const domTableCommands: readonly CommandDef[] = [
   {
+    name: 'domifaddr', group: 'domain', domainState: 'active', json: true,
+    help: 'get network interfaces\' addresses for a running domain',
+    desc: 'Print the addresses of the running guest\'s network interfaces: from the DHCP leases of the\n'
+      + 'virtual networks they are on (--source lease, the default) or the host\'s ARP table (--source arp).',
+    opts: [
+      domainOpt,
+      { name: 'interface', type: 'string', help: 'only this interface (its host device name)' },
+      flag('full', 'print the name and MAC on every line of an interface with several addresses'),
+      { name: 'source', type: 'string', help: 'lease, arp or agent' },
+    ],
+    async run(ctx, args) {
+      const ref = args.need('domain');
+      const source = args.str('source') ?? 'lease';
+      if (source !== 'lease' && source !== 'arp' && source !== 'agent') fail(`Unknown data source '${source}'`);
+      const c = await ctx.client();
+      const all = await attempt(ref, 'Failed to query for interfaces addresses', () => c.interfaceAddresses(ref, source));
+      const want = args.str('interface');
+      const ifaces = want === undefined ? all : all.filter((i) => i.name === want);
+      if (args.bool('json')) return ctx.json(ifaces);
+      const full = args.bool('full');
+      let out = ` ${'Name'.padEnd(10)} ${'MAC address'.padEnd(20)} ${'Protocol'.padEnd(12)} Address\n${'-'.repeat(79)}\n`;
+      for (const i of ifaces) {
+        i.addrs.forEach((a, n) => {
+          const first = n === 0 || full;
+          out += ` ${(first ? i.name : '-').padEnd(10)} ${(first ? i.mac : '-').padEnd(20)} ${a.type.padEnd(12)} ${a.addr}/${a.prefix}\n`;
+        });
+      }
+      ctx.print(out);
+    },
+  },
+  {
+    name: 'domif-getlink', group: 'domain', json: true,
+    help: 'get link state of a virtual interface',
+    desc: 'Print the link state (up or down) of a guest network interface, named by its host device or MAC.',
+    opts: [domainOpt, { name: 'interface', type: 'data', required: true, help: 'interface device (MAC address)' }, flag('config', 'of the stored definition')],
+    async run(ctx, args) {
+      const ref = args.need('domain');
+      const iface = args.need('interface');
+      const c = await ctx.client();
+      const s = await attempt(ref, null, () => c.linkState(ref, iface, { config: args.bool('config') }));
+      if (args.bool('json')) return ctx.json(s);
+      ctx.print(`${iface} ${s.state}\n`);
+    },
+  },
+  {
+    name: 'domif-setlink', group: 'domain', writes: true,
+    help: 'set link state of a virtual interface',
+    desc: 'Take a guest network interface\'s link up or down, as unplugging its cable would: in the running\n'
+      + 'guest, or with --config in the stored definition.',
+    opts: [
+      domainOpt,
+      { name: 'interface', type: 'data', required: true, help: 'interface device (MAC address)' },
+      { name: 'state', type: 'data', required: true, help: 'new state of the device (up or down)' },
+      flag('config', 'affect next domain boot'),
+      flag('persistent', 'alias of --config'),
+    ],
+    async run(ctx, args) {
+      const ref = args.need('domain');
+      const iface = args.need('interface');
+      const state = args.need('state');
+      if (state !== 'up' && state !== 'down') fail(`invalid link state '${state}'`);
+      const c = await ctx.client();
+      await attempt(ref, null, () => c.setLinkState(ref, iface, state, { config: args.bool('config') || args.bool('persistent') }));
+      ctx.print('Device updated successfully\n');
+    },
+  },
+  {
     name: 'domiflist', group: 'monitor', json: true,
     help: 'list the network interfaces of a domain',
     desc: 'Print a table of the domain\'s network interfaces: host device, type, source, model and MAC address.',

@@ -40,7 +40,8 @@ export type CliClient = Pick<VireoClient,
   | 'nodeInfo' | 'nodeCpuStats' | 'nodeMemStats' | 'freeCells' | 'maxVcpus' | 'capabilities' | 'domainCapabilities' | 'sysinfo'
   | 'validateHost' | 'devices' | 'job' | 'description' | 'setDescription' | 'metadata' | 'setMetadata' | 'rename'
   | 'listNetworks' | 'getNetwork' | 'defineNetwork' | 'createNetwork' | 'undefineNetwork' | 'networkXml' | 'startNetwork'
-  | 'destroyNetwork' | 'setNetworkAutostart' | 'updateNetwork' | 'networkLeases' | 'networkEvents'>
+  | 'destroyNetwork' | 'setNetworkAutostart' | 'updateNetwork' | 'networkLeases' | 'networkEvents'
+  | 'interfaceAddresses' | 'linkState' | 'setLinkState'>
   & Partial<Pick<VireoClient, 'domxmlToNative'>>;
 
 /** The user's terminal, for console. Tests and the shell provide their own. */

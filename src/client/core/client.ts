@@ -4,7 +4,7 @@
  * web UI); the CLI and the web UI talk to the daemon only through this.
  */
 import type {
-  DomainSummary, HostInfo, DomainEvent, NetworkEvent, XmlResponse, ConsoleTail,
+  DomainSummary, HostInfo, DomainEvent, NetworkEvent, XmlResponse, ConsoleTail, DomainIfAddr, LinkState,
   NodeInfo, NodeCpuStats, NodeMemStats, FreeCell, HostCheck, DomainDevices, DomainJob, DescriptionResponse, DescriptionRequest,
   MetadataRequest, ModificationImpact, NativeResponse, NetworkSummary, NetworkUpdateRequest, NetworkLease,
 } from '../../api/types.js';
@@ -184,6 +184,21 @@ export class VireoClient<Channel = unknown> {
     if (opts.securityInfo === true) q.set('security-info', '1');
     const qs = q.toString();
     return this.t.request('GET', `/v1/domains/${enc(ref)}/devices${qs === '' ? '' : `?${qs}`}`);
+  }
+
+  /** The guest NICs' addresses (domifaddr): from DHCP leases (default), the ARP table or the agent. */
+  interfaceAddresses(ref: string, source?: 'lease' | 'arp' | 'agent'): Promise<DomainIfAddr[]> {
+    return this.t.request('GET', `/v1/domains/${enc(ref)}/ifaddr${source === undefined ? '' : `?source=${source}`}`);
+  }
+
+  /** A NIC's link state (domif-getlink), by host tap name or MAC. */
+  linkState(ref: string, iface: string, opts: { config?: boolean } = {}): Promise<LinkState> {
+    return this.t.request('GET', `/v1/domains/${enc(ref)}/link?interface=${enc(iface)}${opts.config === true ? '&config=1' : ''}`);
+  }
+
+  /** Take a NIC's link up or down (domif-setlink). */
+  async setLinkState(ref: string, iface: string, state: 'up' | 'down', opts: { config?: boolean } = {}): Promise<void> {
+    await this.t.request('POST', `/v1/domains/${enc(ref)}/link`, { interface: iface, state, ...(opts.config === true ? { config: true } : {}) });
   }
 
   /** The job a running domain is busy with, if any. */

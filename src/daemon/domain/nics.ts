@@ -4,7 +4,10 @@
  * one), attached to its network's or host bridge's bridge and set up as its link state says; the
  * live definition shows the tap. The taps go when the guest stops (or its start fails).
  */
-import type { DomainDef } from '../../conf/domain-model.js';
+import { readFile } from 'node:fs/promises';
+import type { DomainDef, Interface } from '../../conf/domain-model.js';
+import type { DomainIfAddr, NetworkLease } from '../../api/types.js';
+import { parseMac } from '../../conf/names.js';
 import { VireoError } from '../../api/errors.js';
 import { createTap, deleteTap, linkExists, tapMacFor } from '../../network/index.js';
 import type { Revert } from '../../util/revert.js';
@@ -15,6 +18,45 @@ const log = logger('nics');
 /** What the NICs need from the rest of the daemon: the bridge of an active virtual network. */
 export interface NicContext {
   bridgeOfNetwork(name: string): string;
+  /** The DHCP leases a virtual network gave out to `mac`. */
+  leasesOf(network: string, mac: string): Promise<NetworkLease[]>;
+}
+
+/** The NIC of `def` that `ref` names: its host tap name or its MAC (as virsh's domif-* take). */
+export function findNic(def: DomainDef, ref: string): { nic: Interface; index: number } {
+  const mac = parseMac(ref);
+  const index = def.devices.interfaces.findIndex((n) => n.targetDev === ref || (mac !== undefined && n.mac === mac));
+  const nic = def.devices.interfaces[index];
+  if (nic === undefined) throw VireoError.of('OPERATION_FAILED', `couldn't find interface with name or MAC '${ref}'`);
+  return { nic, index };
+}
+
+/** domifaddr's addresses of each NIC with one: from DHCP leases or the host's ARP table. */
+export async function nicAddresses(def: DomainDef, ctx: NicContext, source: 'lease' | 'arp'): Promise<DomainIfAddr[]> {
+  const arp = source === 'arp' ? await readArp() : [];
+  const out: DomainIfAddr[] = [];
+  for (const nic of def.devices.interfaces) {
+    let addrs: DomainIfAddr['addrs'];
+    if (source === 'lease') {
+      if (nic.type !== 'network' || nic.source === undefined) continue;
+      addrs = (await ctx.leasesOf(nic.source, nic.mac)).map((l) => ({ type: l.type, addr: l.ip, prefix: l.prefix }));
+    } else {
+      addrs = arp.filter((a) => a.mac === nic.mac).map((a) => ({ type: 'ipv4' as const, addr: a.ip, prefix: 0 }));
+    }
+    if (addrs.length > 0) out.push({ name: nic.targetDev ?? '-', mac: nic.mac, addrs });
+  }
+  return out;
+}
+
+/** The host's IPv4 neighbour table (/proc/net/arp), complete entries only. */
+async function readArp(): Promise<{ ip: string; mac: string }[]> {
+  const text = await readFile('/proc/net/arp', 'utf8').catch(() => '');
+  return text.split('\n').slice(1).flatMap((line) => {
+    const [ip, , flags, mac] = line.trim().split(/\s+/);
+    // Flags 0x2: a complete entry; an incomplete one has no usable MAC.
+    if (ip === undefined || mac === undefined || flags === undefined || (Number(flags) & 2) === 0) return [];
+    return [{ ip, mac: mac.toLowerCase() }];
+  });
 }
 
 /**

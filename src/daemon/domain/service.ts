@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import { parseDomainXml, formatDomainXml } from '../../conf/domain-xml.js';
 import type { DomainDef } from '../../conf/domain-model.js';
-import type { DescriptionRequest, DomainDevices, DomainJob, DomainSummary, MetadataRequest, ModificationImpact } from '../../api/types.js';
+import type { DescriptionRequest, DomainDevices, DomainIfAddr, LinkState, DomainJob, DomainSummary, MetadataRequest, ModificationImpact } from '../../api/types.js';
 import { VireoError } from '../../api/errors.js';
 import type { KvmStatus } from '../../host/kvm.js';
 import { DEFAULT_EMULATOR, qemuMachines } from '../../host/qemu-binary.js';
@@ -29,7 +29,7 @@ import { stopProcess } from './stop.js';
 import { reconnect } from './reconnect.js';
 import { nativeCommandLine } from './native.js';
 import { validateDomainXml } from './schema.js';
-import type { NicContext } from './nics.js';
+import { findNic, nicAddresses, type NicContext } from './nics.js';
 
 const log = logger('domains');
 
@@ -369,6 +369,43 @@ export class DomainService {
     const dom = this.lookup(ref);
     if (!dom.active) throw notRunning();
     return jobOf(dom);
+  }
+
+  /** domifaddr: the guest NICs' addresses, from the networks' DHCP leases or the host's ARP table. */
+  async interfaceAddresses(ref: string, source: 'lease' | 'arp' | 'agent'): Promise<DomainIfAddr[]> {
+    const dom = this.lookup(ref);
+    if (dom.runtime === undefined) throw notRunning();
+    if (source === 'agent') throw VireoError.of('NO_SUPPORT', 'QEMU guest agent is not configured', { hint: 'use --source lease or --source arp' });
+    return nicAddresses(dom.runtime.liveDef, this.ctx.nics, source);
+  }
+
+  /** domif-getlink: a NIC's link state, of the running guest or (config) the stored definition. */
+  linkState(ref: string, iface: string, opts: { config?: boolean }): LinkState {
+    const dom = this.lookup(ref);
+    const def = opts.config === true ? this.selectDef(ref, { config: true }) : dom.def;
+    const { nic } = findNic(def, iface);
+    return { interface: iface, state: nic.linkState ?? 'up' };
+  }
+
+  /** domif-setlink: take a NIC's link up or down in the running guest (QMP set_link), or in the config. */
+  async setLinkState(ref: string, iface: string, state: 'up' | 'down', opts: { config?: boolean }): Promise<void> {
+    if (opts.config === true) {
+      await this.editDefinition(ref, { config: true }, (def) => {
+        const next = structuredClone(def);
+        const { nic } = findNic(next, iface);
+        if (state === 'up') delete nic.linkState;
+        else nic.linkState = 'down';
+        return next;
+      });
+      return;
+    }
+    await this.onActive(ref, 'setlink', async (dom, rt) => {
+      const { nic, index } = findNic(rt.liveDef, iface);
+      await (await this.qmp(dom)).setLink(`net${index}`, state === 'up');
+      if (state === 'up') delete nic.linkState;
+      else nic.linkState = 'down';
+      await saveStatus(this.ctx, dom);
+    });
   }
 
   /** domjobabort: stop the long job the domain runs (its error says why not). */

@@ -10,7 +10,7 @@
 import type { NetworkEvent, NetworkLease, NetworkSummary, NetworkUpdateRequest } from '../../api/types.js';
 import { VireoError } from '../../api/errors.js';
 import {
-  checkRouteCollision, fillNetworkDefaults, findOverlappingNetwork, formatCidr, formatNetworkXml, isManaged, liveNetworkDef,
+  checkRouteCollision, defaultNetworkXml, effectivePrefix, fillNetworkDefaults, pickDefaultSubnet, findOverlappingNetwork, formatCidr, formatNetworkXml, isManaged, liveNetworkDef,
   parseNetworkXml, updateNetworkDef, type HostRoute, type NetworkDef,
 } from '../../conf/network/index.js';
 import { logger } from '../../util/log.js';
@@ -109,10 +109,13 @@ export class NetworkService {
     });
   }
 
-  /** Load configs, take up active networks again, then start autostart ones (before any guest). */
-  async init(): Promise<void> {
+  /**
+   * Load configs, take up active networks again, then start autostart ones (before any guest).
+   * `createDefault`: on the first start of this state, define libvirt's 'default' network first.
+   */
+  async init(opts: { createDefault?: boolean } = {}): Promise<void> {
     const { store } = this.deps;
-    await store.init();
+    const firstStart = await store.init();
     for (const { file, xml } of await store.listConfigs()) {
       try {
         const def = parseNetworkXml(xml, { sourceName: file });
@@ -143,11 +146,32 @@ export class NetworkService {
         log.error(`network ${st.name}: cannot take it up again`, { error: String(e) });
       }
     }
+    if (opts.createDefault === true && firstStart) await this.defineDefault();
     for (const net of this.table.values()) {
       if (net.autostart && !net.active) {
         await this.start(net.uuid).catch((e: unknown) => log.error(`autostart of network ${net.name} failed`, { error: String(e) }));
       }
     }
+  }
+
+  /**
+   * libvirt's 'default' network, as its package installs it: NAT on 192.168.122.0/24 (or the
+   * first 192.168.N.0/24 no host route or other network uses), DHCP, autostart.
+   */
+  private async defineDefault(): Promise<void> {
+    if (this.table.getByName('default') !== undefined) return;
+    const used = [
+      ...(await this.deps.driver.hostRoutes()).map((r) => r.dest),
+      ...this.table.values().flatMap((n) => n.def.ips.map((ip) => `${ip.address}/${effectivePrefix(ip)}`)),
+    ];
+    const subnet = pickDefaultSubnet(used);
+    if (subnet === undefined) {
+      log.warn("no free 192.168.N.0/24 for the 'default' network; not defining it");
+      return;
+    }
+    await this.define(defaultNetworkXml(subnet));
+    await this.setAutostart('default', true);
+    log.info(`defined the 'default' network on ${formatCidr(subnet)}, autostart`);
   }
 
   /** Find a network by UUID, then name. */

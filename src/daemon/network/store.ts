@@ -36,19 +36,22 @@ export class NetworkStore {
     this.dnsmasqDir = path.join(layout.lib, 'dnsmasq');
   }
 
-  async init(): Promise<void> {
-    for (const d of [this.configDir, this.autostartDir, this.statusDir]) await fs.mkdir(d, { recursive: true, mode: 0o700 });
+  /** Make the directories; true on the first start of this state (the config directory was new). */
+  async init(): Promise<boolean> {
+    const first = (await fs.mkdir(this.configDir, { recursive: true, mode: 0o700 })) !== undefined;
+    for (const d of [this.autostartDir, this.statusDir]) await fs.mkdir(d, { recursive: true, mode: 0o700 });
     // dnsmasq drops to user nobody and re-reads its hosts files there on SIGHUP: its directory is
     // 0755 and every directory above it must let others through (0711 at least, as /var/lib is).
     await fs.mkdir(this.dnsmasqDir, { recursive: true, mode: 0o755 });
     await fs.chmod(this.dnsmasqDir, 0o755);
     // Only the system daemon runs dnsmasq; walk up until a directory already lets others through.
-    if (process.getuid?.() !== 0) return;
+    if (process.getuid?.() !== 0) return first;
     for (let d = path.dirname(this.dnsmasqDir); d !== path.dirname(d); d = path.dirname(d)) {
       const { mode } = await fs.stat(d);
       if ((mode & 0o001) !== 0) break;
       await fs.chmod(d, (mode & 0o7777) | 0o011);
     }
+    return first;
   }
 
   configPath(name: string): string {

@@ -8,7 +8,7 @@ import { field, type Call, type HandlerTable } from './call.js';
 type DomainId = 'domain.list' | 'domain.define' | 'domain.create' | 'domain.toNative' | 'domain.get' | 'domain.undefine' | 'domain.xml'
   | 'domain.consoleTail' | 'domain.start' | 'domain.destroy' | 'domain.shutdown' | 'domain.reboot' | 'domain.reset' | 'domain.suspend'
   | 'domain.resume' | 'domain.autostart' | 'domain.devices' | 'domain.job' | 'domain.description' | 'domain.setDescription'
-  | 'domain.metadata' | 'domain.setMetadata' | 'domain.rename' | 'domain.jobAbort';
+  | 'domain.metadata' | 'domain.setMetadata' | 'domain.rename' | 'domain.jobAbort' | 'domain.ifaddr' | 'domain.getLink' | 'domain.setLink';
 
 const { str, optStr, bool } = field;
 const mode = ({ body }: Call): { mode?: string } => {
@@ -44,6 +44,12 @@ export const domainHandlers: HandlerTable<DomainId> = {
   'domain.devices': ({ daemon, ref, query }): Promise<DomainDevices> | DomainDevices =>
     daemon.domains.devices(ref, { inactive: query.flag('inactive'), securityInfo: query.flag('security-info') }),
   'domain.job': ({ daemon, ref }): Promise<DomainJob> | DomainJob => daemon.domains.job(ref),
+  'domain.ifaddr': ({ daemon, ref, query }) => daemon.domains.interfaceAddresses(ref, (query.str('source') ?? 'lease') as 'lease' | 'arp' | 'agent'),
+  'domain.getLink': ({ daemon, ref, query }) => daemon.domains.linkState(ref, query.str('interface') ?? '', { config: query.flag('config') }),
+  'domain.setLink': async ({ daemon, ref, body }): Promise<Record<string, never>> => {
+    await daemon.domains.setLinkState(ref, str(body, 'interface'), str(body, 'state') as 'up' | 'down', { config: bool(body, 'config') });
+    return {};
+  },
   'domain.jobAbort': ({ daemon, ref }): Record<string, never> => {
     daemon.domains.abortJob(ref);
     return {};
