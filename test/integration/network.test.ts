@@ -205,5 +205,37 @@ netnsSuite(import.meta.url, (topo: Topology) => {
         await run('ip', ['link', 'del', 'lv122']);
       }
     });
+
+    test('a guest on an inactive network or a missing host bridge does not start, and leaves no tap; a bridged guest joins the host bridge', async () => {
+      let r: Reply;
+      assert.equal((r = await api('POST', '/v1/networks', { xml: natXml('offnet', '192.168.120') })).status, 200, JSON.stringify(r.json));
+      const define = async (name: string, nic: string): Promise<void> => {
+        const f = path.join(d.root, `${name}.xml`);
+        writeFileSync(f, guestXml(name, { extraDevices: `\n    ${nic}` }));
+        assert.equal((await d.vireo(['define', f])).code, 0);
+      };
+      await define('g2', "<interface type='network'><source network='offnet'/><model type='virtio'/></interface>");
+      let s = await d.vireo(['start', 'g2']);
+      assert.equal(s.code, 1);
+      assert.equal(s.stderr, "error: Failed to start domain 'g2'\nerror: Requested operation is not valid: network 'offnet' is not active\n");
+      assert.equal(await getLink('vnet0'), undefined);
+
+      await define('g3', "<interface type='bridge'><source bridge='hostbr0'/><model type='virtio'/></interface>");
+      s = await d.vireo(['start', 'g3']);
+      assert.equal(s.code, 1);
+      assert.match(s.stderr, /error: operation failed: Cannot get interface MTU on 'hostbr0': No such device/);
+      assert.equal(await getLink('vnet0'), undefined);
+      assert.equal((await run('ip', ['link', 'add', 'hostbr0', 'type', 'bridge'])).code, 0);
+      try {
+        s = await d.vireo(['start', 'g3']);
+        assert.equal(s.code, 0, s.stderr);
+        assert.equal((await getLink('vnet0'))?.master, 'hostbr0');
+        assert.match((await d.vireo(['domiflist', 'g3'])).stdout, /vnet0\s+bridge\s+hostbr0\s+virtio/);
+        assert.equal((await d.vireo(['destroy', 'g3'])).code, 0);
+        assert.equal(await getLink('vnet0'), undefined);
+      } finally {
+        await run('ip', ['link', 'del', 'hostbr0']);
+      }
+    });
   });
 });
