@@ -30,7 +30,7 @@ class FakeClient implements CliClient {
   listNetworks = noNetworks; getNetwork = noNetworks; defineNetwork = noNetworks; createNetwork = noNetworks;
   undefineNetwork = noNetworks; networkXml = noNetworks; startNetwork = noNetworks; destroyNetwork = noNetworks;
   setNetworkAutostart = noNetworks; updateNetwork = noNetworks; networkLeases = noNetworks; networkEvents = noNetworks;
-  interfaceAddresses = noNetworks; linkState = noNetworks; setLinkState = noNetworks;
+  interfaceAddresses = noNetworks; linkState = noNetworks; setLinkState = noNetworks; abortJob = noNetworks;
   calls: string[] = [];
   domains: DomainSummary[] = [dom({ name: 'vm1' }), dom({ name: 'run1', id: 1, state: 'running', reason: 'booted' })];
   constructor(readonly uri = 'vireo:///session', private readonly down = false) {}

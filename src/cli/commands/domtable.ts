@@ -219,6 +219,18 @@ export const domTableCommands: readonly CommandDef[] = [
     },
   },
   {
+    name: 'domjobabort', group: 'domain', domainState: 'active', writes: true,
+    help: 'abort active domain job',
+    desc: 'Abort the long job (save, dump, migration) the domain runs; it stops at its next step and\n'
+      + 'fails with "operation aborted". Short changes cannot be aborted (destroy ends them).',
+    opts: [domainOpt],
+    async run(ctx, args) {
+      const ref = args.need('domain');
+      const c = await ctx.client();
+      await attempt(ref, null, () => c.abortJob(ref));
+    },
+  },
+  {
     name: 'domjobinfo', group: 'domain', domainState: 'active', json: true,
     help: 'print the long job a domain runs',
     desc: 'Print the type, operation and elapsed time of the long job (save, dump, migration) the running guest is busy\n'

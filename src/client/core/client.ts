@@ -201,6 +201,11 @@ export class VireoClient<Channel = unknown> {
     await this.t.request('POST', `/v1/domains/${enc(ref)}/link`, { interface: iface, state, ...(opts.config === true ? { config: true } : {}) });
   }
 
+  /** Abort the long job a domain runs (domjobabort). */
+  async abortJob(ref: string): Promise<void> {
+    await this.t.request('POST', `/v1/domains/${enc(ref)}/job/abort`, {});
+  }
+
   /** The job a running domain is busy with, if any. */
   job(ref: string): Promise<DomainJob> {
     return this.t.request('GET', `/v1/domains/${enc(ref)}/job`);
