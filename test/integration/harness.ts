@@ -41,6 +41,8 @@ export interface GuestOptions {
   onPoweroff?: string;
   onReboot?: string;
   onCrash?: string;
+  /** Added to the kernel command line (e.g. vireo.hostname=NAME). */
+  cmdline?: string;
 }
 
 /** Domain XML for the tiny test guest. */
@@ -53,7 +55,7 @@ export function guestXml(name: string, o: GuestOptions = {}): string {
     <type arch='x86_64' machine='q35'>hvm</type>
     <kernel>${KERNEL}</kernel>
     <initrd>${INITRD}</initrd>
-    <cmdline>console=ttyS0 panic=-1 quiet</cmdline>
+    <cmdline>console=ttyS0 panic=-1 quiet${o.cmdline === undefined ? '' : ` ${o.cmdline}`}</cmdline>
   </os>
   <features><acpi/><apic/></features>
   <on_poweroff>${o.onPoweroff ?? 'destroy'}</on_poweroff>

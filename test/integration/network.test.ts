@@ -237,5 +237,49 @@ netnsSuite(import.meta.url, (topo: Topology) => {
         await run('ip', ['link', 'del', 'hostbr0']);
       }
     });
+
+    test('two guests reach each other by the names dnsmasq serves; an isolated network lets a guest reach the host but not the outside', async () => {
+      let r: Reply;
+      for (const [name, xml] of [['dnsnet', natXml('dnsnet', '192.168.130')],
+        ['isonet', "<network><name>isonet</name><ip address='192.168.131.1' netmask='255.255.255.0'><dhcp><range start='192.168.131.2' end='192.168.131.254'/></dhcp></ip></network>"]] as const) {
+        assert.equal((r = await api('POST', '/v1/networks', { xml })).status, 200, JSON.stringify(r.json));
+        assert.equal((r = await api('POST', `/v1/networks/${name}/start`, {})).status, 200, JSON.stringify(r.json));
+      }
+      const guests = [['ga', 'dnsnet', '192\\.168\\.130'], ['gb', 'dnsnet', '192\\.168\\.130'], ['gi', 'isonet', '192\\.168\\.131']] as const;
+      for (const [name, net] of guests) {
+        const f = path.join(d.root, `${name}.xml`);
+        writeFileSync(f, guestXml(name, { cmdline: `vireo.hostname=${name}`, extraDevices: `\n    <interface type='network'><source network='${net}'/><model type='virtio'/></interface>` }));
+        assert.equal((await d.vireo(['define', f])).code, 0);
+        const s = await d.vireo(['start', name]);
+        assert.equal(s.code, 0, s.stderr);
+      }
+      for (const [name, , subnet] of guests) {
+        await waitFor(async () => new RegExp(`vireo-guest: eth0 \\S+ ${subnet}\\.\\d+/24`).test((await d.vireo(['console-log', name])).stdout), BOOT, `${name}'s lease`);
+      }
+      // Type a command at a guest's shell; its exit status comes back as MARK-<status> on the console.
+      const client = VireoClient.open(d.uri);
+      const status = async (name: string, mark: string, cmd: string): Promise<string> => {
+        await d.waitShell(name);
+        const con = await client.attachConsole(name);
+        try {
+          con.write(`${cmd}; echo ${mark}-$?\r`);
+          const seen = new RegExp(`${mark}-(\\d+)\\r?\\n`);
+          await waitFor(async () => seen.test((await d.vireo(['console-log', name])).stdout), BOOT, `'${cmd}' on ${name}`);
+          return seen.exec((await d.vireo(['console-log', name])).stdout)![1]!;
+        } finally {
+          con.destroy();
+        }
+      };
+      try {
+        assert.equal(await status('ga', 'BYNAME', 'ping -c1 -W5 gb >/dev/null 2>&1'), '0', 'ga reaches gb by its name');
+        assert.equal(await status('gi', 'HOST', 'ping -c1 -W5 192.168.131.1 >/dev/null 2>&1'), '0', 'the isolated guest reaches the host');
+        // Even routed through the bridge by hand, the outside stays out of reach: the firewall says no.
+        assert.equal(await status('gi', 'OUT', `ip route add default via 192.168.131.1 2>/dev/null; ping -c1 -W3 ${topo.outsideAddr} >/dev/null 2>&1`), '1');
+      } finally {
+        client.close();
+      }
+      for (const [name] of guests) assert.equal((await d.vireo(['destroy', name])).code, 0);
+      for (const name of ['dnsnet', 'isonet']) assert.equal((r = await api('POST', `/v1/networks/${name}/destroy`, {})).status, 200, JSON.stringify(r.json));
+    });
   });
 });
