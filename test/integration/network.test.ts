@@ -80,6 +80,10 @@ netnsSuite(import.meta.url, (topo: Topology) => {
       r = await api('GET', '/v1/networks/nat1');
       assert.equal(r.json.active, true);
       assert.deepEqual(dnsmasqPids(d.root, 'nat1'), [dnsmasq]);
+      // A dnsmasq that dies is noticed and started again.
+      process.kill(dnsmasq!, 'SIGKILL');
+      await waitFor(() => dnsmasqPids(d.root, 'nat1').some((p) => p !== dnsmasq), 30_000, 'vireod to start dnsmasq again');
+      assert.match(d.stderr, /dnsmasq (died|restarted)/);
       assert.equal((r = await api('POST', '/v1/networks/nat1/destroy', {})).status, 200, JSON.stringify(r.json));
     });
 
