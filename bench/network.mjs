@@ -57,7 +57,7 @@ const OPS = [
   ['netstart', 'net-start'],
   ['start', 'start (CLI returns)'],
   ['listening', 'start → tap port listening (bridge)'],
-  ['forwarding', 'start → tap port forwarding (STP)'],
+  ['forwarding', 'start → tap port forwarding'],
   ['ready', 'start → guest ready'],
   ['nic', 'start → guest sees its NIC'],
   ['discover', 'start → first DISCOVER through the bridge'],
