@@ -14,13 +14,13 @@
  *
  * See bench/README.md ("Networks") for what each figure means.
  */
-import { spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { bridgeMonitor, makeNetns, sniffer } from './netns.mjs';
 import {
-  GUEST_DIR, READY_LINE, Vireod, benchGuestXml, binVireoRuntime, cmdline, fmtMs, fmtRange, killPids, mainWrapper, median, must, now, onCleanup,
-  parseArgs, run, sleep, table, useBuild, versionOf, waitFor, which,
+  GUEST_DIR, READY_LINE, Vireod, benchGuestXml, binVireoRuntime, cmdline, fmtMs, fmtRange, mainWrapper, median, must, now, onCleanup,
+  parseArgs, run, table, useBuild, versionOf, waitFor, which,
 } from './common.mjs';
 
 const USAGE = `usage: node bench/network.mjs [options]   (as root)
@@ -60,6 +60,7 @@ const OPS = [
   ['forwarding', 'start → tap port forwarding'],
   ['ready', 'start → guest ready'],
   ['nic', 'start → guest sees its NIC'],
+  ['sent', "start → guest's first DISCOVER (on its tap)"],
   ['discover', 'start → first DISCOVER through the bridge'],
   ['ping', "start → dnsmasq's ping (ARP for the address)"],
   ['offer', 'start → OFFER'],
@@ -87,106 +88,6 @@ const macOf = (i) => `52:54:00:be:${(i >> 8).toString(16).padStart(2, '0')}:${(i
 function guestXml(name, dir, serial, mac) {
   return benchGuestXml(name, dir, opts.memory, `<serial type='file'><source path='${serial}'/><target port='0'/></serial>
     <interface type='network'><mac address='${mac}'/><source network='${NET}'/><model type='virtio'/></interface>`);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Network namespaces: one per manager, set up alike. A veth pair with both ends inside stands in
-// for the uplink, so that the namespace has a default route as a host does, and nothing leaves.
-
-async function makeNetns(name) {
-  await must('ip', ['netns', 'add', name]);
-  onCleanup(() => removeNetns(name));
-  const ipn = (...a) => must('ip', ['-n', name, ...a]);
-  await ipn('link', 'set', 'lo', 'up');
-  await ipn('link', 'add', 'uplink', 'type', 'veth', 'peer', 'name', 'uplinkp');
-  await ipn('addr', 'add', '198.51.100.1/24', 'dev', 'uplink');
-  await ipn('link', 'set', 'uplink', 'up');
-  await ipn('link', 'set', 'uplinkp', 'up');
-  await ipn('route', 'add', 'default', 'via', '198.51.100.2');
-}
-
-/** Kill whatever still runs in the namespace (dnsmasq, QEMU, daemons), then delete it. */
-async function removeNetns(name) {
-  for (let k = 0; k < 50; k++) {
-    const pids = (await run('ip', ['netns', 'pids', name])).stdout.split('\n').filter((p) => p !== '').map(Number);
-    if (pids.length === 0) break;
-    killPids(pids);
-    await sleep(20);
-  }
-  const r = await run('ip', ['netns', 'del', name]);
-  if (r.code !== 0) process.stderr.write(`cleanup: ip netns del ${name}: ${r.stderr.trim()}\n`);
-}
-
-/**
- * `bridge monitor link` in the namespace, for the whole benchmark: the first time in a run that
- * the guest's tap port reaches each STP state, by this process's clock. `live` turns true at its
- * first line (net-start's bridge), so a run never counts on a monitor that was not yet listening.
- */
-function bridgeMonitor(ns) {
-  const m = { live: false, since: Infinity, states: {} };
-  const p = spawn('bridge', ['-n', ns, 'monitor', 'link'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  onCleanup(() => p.kill('SIGKILL'));
-  let buf = '';
-  p.stdout.setEncoding('utf8').on('data', (d) => {
-    const t = now();
-    m.live = true;
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      const s = /^\d+: vnet\d+[:@].* state (\w+)/.exec(line);
-      if (s !== null && t >= m.since) m.states[s[1]] ??= t - m.since;
-    }
-  });
-  m.reset = (t0) => {
-    m.since = t0;
-    m.states = {};
-  };
-  return m;
-}
-
-/**
- * bench/sniff-dhcp.py on the network's bridge, for one guest start: when the guest's first DHCP
- * message of each kind crosses the bridge, and when the host first ARPs for an address on the
- * bridge (dnsmasq pings an address before offering it; the ping waits for ARP). Resolves once it
- * listens; undefined without python3.
- */
-async function sniffer(ns, bridge, mac, subnet) {
-  const py = which('python3');
-  if (py === undefined) return undefined;
-  const p = spawn('ip', ['netns', 'exec', ns, py, '-u', path.join(path.dirname(new URL(import.meta.url).pathname), 'sniff-dhcp.py'), bridge], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const gone = new Promise((r) => p.once('close', r));
-  const stop = async () => {
-    p.kill('SIGKILL');
-    await gone;
-  };
-  onCleanup(stop);
-  const sn = { since: Infinity, at: {}, discovers: 0, stop };
-  let buf = '';
-  let ready;
-  const listening = new Promise((r) => (ready = r));
-  p.stdout.setEncoding('utf8').on('data', (d) => {
-    const t = now() - sn.since; // -Infinity until the guest's start: those lines are not counted
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      if (line === 'ready') ready(true);
-      const m = /^(DISCOVER|OFFER|REQUEST|ACK|NAK) (\S+)$/.exec(line);
-      if (m !== null && m[2] === mac && t >= 0) {
-        if (m[1] === 'DISCOVER') sn.discovers++;
-        sn.at[m[1].toLowerCase()] ??= t;
-      }
-      if (line.startsWith('ARP who-has ') && line.endsWith(` tell ${subnet}.1`) && t >= 0) sn.at.ping ??= t;
-    }
-  });
-  let err = '';
-  p.stderr.setEncoding('utf8').on('data', (d) => (err += d));
-  const ok = await Promise.race([listening, gone.then(() => false)]);
-  if (!ok) throw new Error(`sniff-dhcp.py on ${bridge} in ${ns} failed: ${err.trim()}`);
-  return sn;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -325,7 +226,7 @@ async function managerRun(t, work, i, rec) {
     if (sn !== undefined) {
       await sn.stop();
       Object.assign(rec, sn.at);
-      rec.discoversSeen = sn.discovers;
+      if (sn.held !== undefined) rec.held = sn.held;
     }
     rec.address = ip;
     rec.secondRound = rec.nolease !== undefined && rec.nolease < rec.lease;
@@ -396,8 +297,8 @@ async function main() {
         failures.push(`${label}: ${e.message}`);
       }
       if (warm) continue;
-      const { address, secondRound, nolease, discoversSeen, request, ...figures } = rec;
-      extra[t.key].push({ run: i - opts.warmup + 1, address, secondRound, nolease, discoversSeen, request });
+      const { address, secondRound, nolease, held, ...figures } = rec;
+      extra[t.key].push({ run: i - opts.warmup + 1, address, secondRound, nolease, held });
       for (const [k, v] of Object.entries(figures)) (samples[t.key][k] ??= []).push(v);
     }
   }
@@ -424,6 +325,10 @@ function report({ started, tools, samples, extra, failures, loads }) {
     ...keys.map((k) => fmtRange(samples[k]?.[op] ?? [])),
   ]);
   console.log(table(header, rows));
+  for (const k of keys) {
+    const held = extra[k].map((e) => e.held ?? '?');
+    console.log(`${k}: DISCOVERs the bridge dropped before one got through, per run: ${held.join(', ')}`);
+  }
   for (const k of keys) {
     const second = extra[k].filter((e) => e.secondRound).map((e) => e.run);
     if (second.length > 0) console.log(`${k}: the guest's first 3 DHCP discovers went unanswered in run(s) ${second.join(', ')} (lease in the second round)`);
