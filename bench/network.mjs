@@ -193,11 +193,13 @@ async function managerRun(t, work, i, rec) {
     t.monitor.reset(t0);
     if (sn !== undefined) sn.since = t0;
     await cmd(['start', name], 'start');
+    // Whole lines only: the serial port writes the file a few bytes at a time.
+    const esc = (x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const lines = [
-      ['nic', `vireo-guest: eth0 added ${mac}`],
-      ['ready', READY_LINE],
-      ['nolease', 'vireo-guest: eth0 no lease'],
-      ['lease', `vireo-guest: eth0 ${mac} `],
+      ['nic', new RegExp(`vireo-guest: eth0 added ${mac}\r?\n`)],
+      ['ready', new RegExp(`${esc(READY_LINE)}\r?\n`)],
+      ['nolease', /vireo-guest: eth0 no lease\r?\n/],
+      ['lease', new RegExp(`vireo-guest: eth0 ${mac} (\\S+) via \\S+\r?\n`)],
     ];
     let text = '';
     await waitFor(() => {
@@ -207,10 +209,10 @@ async function managerRun(t, work, i, rec) {
         return false;
       }
       const at = now() - t0;
-      for (const [k, s] of lines) if (rec[k] === undefined && text.includes(s)) rec[k] = at;
+      for (const [k, re] of lines) if (rec[k] === undefined && re.test(text)) rec[k] = at;
       return rec.lease !== undefined;
     }, BOOT_TIMEOUT, `${t.key}: the guest's lease line in ${serial}`);
-    const ip = new RegExp(`vireo-guest: eth0 ${mac} (\\S+) via`).exec(text)?.[1];
+    const ip = lines[3][1].exec(text)?.[1];
     // The manager's own view: net-dhcp-leases lists the MAC (libvirt's lease helper runs
     // asynchronously, so it may take a few more polls).
     for (;;) {
