@@ -263,8 +263,14 @@ export async function mainWrapper(main) {
 // vireod in a private root
 
 export class Vireod {
-  constructor(root) {
+  /**
+   * `netns`: run the daemon inside that network namespace (`ip netns exec`, which execs it: the
+   * child's pid is the daemon's), in its own process group so that a Ctrl-C reaches the benchmark
+   * only and its clean-up can still stop networks and guests through the daemon.
+   */
+  constructor(root, { netns } = {}) {
     this.root = root ?? mkdtempSync(path.join(tmpdir(), 'vireo-bench-'));
+    this.netns = netns;
     this.socket = path.join(this.root, 'run', 'vireod.sock');
     this.uri = `vireo+unix:///system?socket=${this.socket}`;
     this.logFile = path.join(this.root, 'vireod.stderr');
@@ -292,7 +298,8 @@ export class Vireod {
     if (!this.cleanupRegistered) onCleanup(() => this.cleanup());
     this.cleanupRegistered = true;
     const fd = openSync(this.logFile, 'a');
-    this.proc = spawn(VIREOD_BIN, ['--root', this.root], { stdio: ['ignore', 'ignore', fd] });
+    const [cmd, args] = this.netns === undefined ? [VIREOD_BIN, ['--root', this.root]] : ['ip', ['netns', 'exec', this.netns, VIREOD_BIN, '--root', this.root]];
+    this.proc = spawn(cmd, args, { stdio: ['ignore', 'ignore', fd], detached: this.netns !== undefined });
     closeSync(fd);
     let exited = false;
     this.proc.once('exit', () => (exited = true));
