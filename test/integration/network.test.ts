@@ -138,6 +138,7 @@ netnsSuite(import.meta.url, (topo: Topology) => {
       assert.deepEqual((await api('GET', '/v1/networks/tnet/leases')).json, []);
       assert.equal((r = await api('POST', '/v1/networks/tnet/destroy', {})).status, 200, JSON.stringify(r.json));
       assert.equal((r = await api('GET', '/v1/networks/tnet')).status, 404, JSON.stringify(r.json));
+      assert.deepEqual(readdirSync(`${d.root}/lib/dnsmasq`).filter((f) => f.startsWith('tnet')), [], "a transient network's dnsmasq files go with it, as libvirt's");
     });
 
     test('a guest on a NAT network gets a lease, shows its tap, and reaches the outside masqueraded as the uplink', async () => {

@@ -6,6 +6,8 @@ import type { NetworkLease } from '../../api/types.js';
 import type { HostRoute, NetworkDef } from '../../conf/network/index.js';
 import { networkLeases, reconnectNetwork, startNetwork, stopNetwork, type DnsmasqEvent, type NetworkDriverOptions, type RunningNetwork } from '../../network/index.js';
 import { formatSubnet } from '../../network/ip.js';
+import { dnsmasqPaths } from '../../network/dnsmasq-conf.js';
+import { rm } from 'node:fs/promises';
 import { listLinks, listRoutes } from '../../network/iproute.js';
 import { VireoError } from '../../api/errors.js';
 import { logger } from '../../util/log.js';
@@ -44,6 +46,12 @@ export function hostNetworkDriver(dnsmasqDir: string): NetworkDriver {
       return routes.flatMap((r) => (r.dst === undefined || r.dev === undefined ? [] : [{ dest: formatSubnet(r.dst), dev: r.dev }]));
     },
     hostInterfaces: async () => (await listLinks()).map((l) => l.name),
+    forget: async (name) => {
+      const p = dnsmasqPaths(dnsmasqDir, name);
+      for (const f of [p.conf, p.hostsFile, p.addnHosts, p.pidFile, p.leaseFile, p.conf.replace(/\.conf$/, '.dnsmasq.json')]) {
+        await rm(f, { force: true });
+      }
+    },
   };
 }
 

@@ -41,6 +41,8 @@ export interface NetworkDriver {
   hostRoutes(): Promise<HostRoute[]>;
   /** Names of the host's network interfaces (bridge names in use). */
   hostInterfaces(): Promise<string[]>;
+  /** Remove what an inactive network leaves on disk (dnsmasq's config and lease files), as libvirt at undefine. */
+  forget(name: string): Promise<void>;
 }
 
 export interface NetworkServiceDeps {
@@ -282,6 +284,7 @@ export class NetworkService {
         net.persistent = undefined;
       } else {
         this.table.remove(net.uuid, net);
+        await this.deps.driver.forget(net.name);
       }
       this.emit(net, 'Undefined');
       return { ...net.summary(), persistent: false };
@@ -341,8 +344,12 @@ export class NetworkService {
       this.emit(net, 'Stopped');
       const summary = net.summary();
       // A transient network is gone once stopped; a persistent one goes back to its config.
-      if (net.persistent === undefined) this.table.remove(net.uuid, net);
-      else net.live = undefined;
+      if (net.persistent === undefined) {
+        this.table.remove(net.uuid, net);
+        await this.deps.driver.forget(net.name);
+      } else {
+        net.live = undefined;
+      }
       return summary;
     });
   }
