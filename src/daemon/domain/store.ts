@@ -8,7 +8,8 @@ import type { StateLayout } from '../../api/paths.js';
 import type { DomainState } from '../../api/types.js';
 import type { DomainDef } from '../../conf/domain-model.js';
 import { formatDomainXml } from '../../conf/domain-xml.js';
-import { writeFileAtomic, removeFileDurable, readFileIfExists } from '../../util/atomic.js';
+import { writeFileAtomic, readFileIfExists } from '../../util/atomic.js';
+import { ConfigFiles } from '../config-files.js';
 
 /** What survives a daemon restart about a running domain. */
 export interface StatusRecord {
@@ -35,28 +36,18 @@ export interface StatusRecord {
   xml: string;
 }
 
-const CONFIG_HEADER = (name: string): string =>
-  `<!--\nWARNING: THIS IS AN AUTO-GENERATED FILE. CHANGES TO IT ARE LIKELY TO BE\nOVERWRITTEN AND LOST. Changes to this xml configuration should be made using:\n  vireo edit ${name}\nor other application using the vireo API.\n-->\n\n`;
-
 export class Store {
-  readonly domainsDir: string;
-  readonly autostartDir: string;
+  readonly configs: ConfigFiles;
   readonly statusDir: string;
 
   constructor(readonly layout: StateLayout) {
-    this.domainsDir = path.join(layout.etc, 'domains');
-    this.autostartDir = path.join(this.domainsDir, 'autostart');
+    this.configs = new ConfigFiles(path.join(layout.etc, 'domains'), 'edit');
     this.statusDir = path.join(layout.run, 'domains');
   }
 
   async init(): Promise<void> {
-    for (const d of [this.domainsDir, this.autostartDir, this.statusDir, this.layout.lib, this.layout.log]) {
-      await fs.mkdir(d, { recursive: true, mode: 0o700 });
-    }
-  }
-
-  configPath(name: string): string {
-    return path.join(this.domainsDir, `${name}.xml`);
+    await this.configs.init();
+    for (const d of [this.statusDir, this.layout.lib, this.layout.log]) await fs.mkdir(d, { recursive: true, mode: 0o700 });
   }
 
   /**
@@ -77,34 +68,24 @@ export class Store {
   }
 
   async saveConfig(def: DomainDef): Promise<void> {
-    await writeFileAtomic(this.configPath(def.name), CONFIG_HEADER(def.name) + formatDomainXml(def));
+    await this.configs.save(def.name, formatDomainXml(def));
   }
 
-  async removeConfig(name: string): Promise<void> {
-    await this.setAutostart(name, false);
-    await removeFileDurable(this.configPath(name));
+  removeConfig(name: string): Promise<void> {
+    return this.configs.remove(name);
   }
 
   /** Every persistent config: file name and XML text. */
-  async listConfigs(): Promise<{ file: string; xml: string }[]> {
-    const out: { file: string; xml: string }[] = [];
-    for (const f of (await fs.readdir(this.domainsDir)).sort()) {
-      if (!f.endsWith('.xml')) continue;
-      const file = path.join(this.domainsDir, f);
-      const xml = await readFileIfExists(file);
-      if (xml !== undefined) out.push({ file, xml });
-    }
-    return out;
+  listConfigs(): Promise<{ file: string; xml: string }[]> {
+    return this.configs.list();
   }
 
-  async isAutostart(name: string): Promise<boolean> {
-    return fs.lstat(path.join(this.autostartDir, `${name}.xml`)).then(() => true, () => false);
+  isAutostart(name: string): Promise<boolean> {
+    return this.configs.isAutostart(name);
   }
 
-  async setAutostart(name: string, on: boolean): Promise<void> {
-    const link = path.join(this.autostartDir, `${name}.xml`);
-    await fs.rm(link, { force: true });
-    if (on) await fs.symlink(this.configPath(name), link);
+  setAutostart(name: string, on: boolean): Promise<void> {
+    return this.configs.setAutostart(name, on);
   }
 
   async saveStatus(rec: StatusRecord): Promise<void> {

@@ -7,7 +7,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { StateLayout } from '../../api/paths.js';
 import { formatNetworkXml, type NetworkDef } from '../../conf/network/index.js';
-import { writeFileAtomic, removeFileDurable, readFileIfExists } from '../../util/atomic.js';
+import { writeFileAtomic, readFileIfExists } from '../../util/atomic.js';
+import { ConfigFiles } from '../config-files.js';
 
 /** What survives a daemon restart about an active network. */
 export interface NetworkStatus {
@@ -19,27 +20,22 @@ export interface NetworkStatus {
   xml: string;
 }
 
-const header = (name: string): string =>
-  `<!--\nWARNING: THIS IS AN AUTO-GENERATED FILE. CHANGES TO IT ARE LIKELY TO BE\nOVERWRITTEN AND LOST. Changes to this xml configuration should be made using:\n  vireo net-edit ${name}\nor other application using the vireo API.\n-->\n\n`;
-
 export class NetworkStore {
-  readonly configDir: string;
-  readonly autostartDir: string;
+  readonly configs: ConfigFiles;
   readonly statusDir: string;
   /** dnsmasq's files (config, leases, pid) of each network. */
   readonly dnsmasqDir: string;
 
   constructor(readonly layout: StateLayout) {
-    this.configDir = path.join(layout.etc, 'networks');
-    this.autostartDir = path.join(this.configDir, 'autostart');
+    this.configs = new ConfigFiles(path.join(layout.etc, 'networks'), 'net-edit');
     this.statusDir = path.join(layout.run, 'networks');
     this.dnsmasqDir = path.join(layout.lib, 'dnsmasq');
   }
 
   /** Make the directories; true on the first start of this state (the config directory was new). */
   async init(): Promise<boolean> {
-    const first = (await fs.mkdir(this.configDir, { recursive: true, mode: 0o700 })) !== undefined;
-    for (const d of [this.autostartDir, this.statusDir]) await fs.mkdir(d, { recursive: true, mode: 0o700 });
+    const first = await this.configs.init();
+    await fs.mkdir(this.statusDir, { recursive: true, mode: 0o700 });
     // dnsmasq drops to user nobody and re-reads its hosts files there on SIGHUP: its directory is
     // 0755 and every directory above it must let others through (0711 at least, as /var/lib is).
     await fs.mkdir(this.dnsmasqDir, { recursive: true, mode: 0o755 });
@@ -54,38 +50,24 @@ export class NetworkStore {
     return first;
   }
 
-  configPath(name: string): string {
-    return path.join(this.configDir, `${name}.xml`);
-  }
-
   async saveConfig(def: NetworkDef): Promise<void> {
-    await writeFileAtomic(this.configPath(def.name), header(def.name) + formatNetworkXml(def));
+    await this.configs.save(def.name, formatNetworkXml(def));
   }
 
-  async removeConfig(name: string): Promise<void> {
-    await this.setAutostart(name, false);
-    await removeFileDurable(this.configPath(name));
+  removeConfig(name: string): Promise<void> {
+    return this.configs.remove(name);
   }
 
-  async listConfigs(): Promise<{ file: string; xml: string }[]> {
-    const out: { file: string; xml: string }[] = [];
-    for (const f of (await fs.readdir(this.configDir)).sort()) {
-      if (!f.endsWith('.xml') || f.startsWith('.')) continue;
-      const file = path.join(this.configDir, f);
-      const xml = await readFileIfExists(file);
-      if (xml !== undefined) out.push({ file, xml });
-    }
-    return out;
+  listConfigs(): Promise<{ file: string; xml: string }[]> {
+    return this.configs.list();
   }
 
-  async isAutostart(name: string): Promise<boolean> {
-    return fs.lstat(path.join(this.autostartDir, `${name}.xml`)).then(() => true, () => false);
+  isAutostart(name: string): Promise<boolean> {
+    return this.configs.isAutostart(name);
   }
 
-  async setAutostart(name: string, on: boolean): Promise<void> {
-    const link = path.join(this.autostartDir, `${name}.xml`);
-    await fs.rm(link, { force: true });
-    if (on) await fs.symlink(this.configPath(name), link);
+  setAutostart(name: string, on: boolean): Promise<void> {
+    return this.configs.setAutostart(name, on);
   }
 
   async saveStatus(s: NetworkStatus): Promise<void> {
