@@ -74,11 +74,11 @@ export class DomainService {
   /** Load configs, find running guests again, then start autostart guests. */
   async init(): Promise<void> {
     await this.store.init();
-    for (const { file, xml } of await this.store.listConfigs()) {
+    for (const { file, xml } of await this.store.configs.list()) {
       try {
         const def = parseDomainXml(xml);
         const dom = new Domain(def, true);
-        dom.autostart = await this.store.isAutostart(def.name);
+        dom.autostart = await this.store.configs.isAutostart(def.name);
         this.table.add(def.name, def.uuid, dom);
       } catch (e) {
         log.error(`ignoring unreadable config ${file}`, { error: String(e) });
@@ -223,7 +223,7 @@ export class DomainService {
         throw VireoError.of('OPERATION_INVALID', 'cannot undefine domain with nvram');
       }
       // The config goes first: once it is gone the domain is undefined, whatever fails after.
-      await this.store.removeConfig(dom.name);
+      await this.store.configs.remove(dom.name);
       const summary = await this.summary(dom);
       dom.makeTransient();
       dom.autostart = false;
@@ -353,7 +353,7 @@ export class DomainService {
   async setAutostart(ref: string, enabled: boolean): Promise<DomainSummary> {
     const dom = this.lookup(ref);
     if (dom.persistent === undefined) throw VireoError.of('OPERATION_INVALID', 'cannot set autostart for transient domain');
-    await this.store.setAutostart(dom.name, enabled);
+    await this.store.configs.setAutostart(dom.name, enabled);
     dom.autostart = enabled;
     return this.summary(dom);
   }
@@ -487,9 +487,9 @@ export class DomainService {
         this.table.rename(dom.uuid, name);
         revert.add(() => this.table.rename(dom.uuid, old.name), 'the new name');
         await this.store.saveConfig(next);
-        revert.add(() => this.store.removeConfig(next.name), 'the new config');
-        if (autostart) await this.store.setAutostart(next.name, true);
-        await this.store.removeConfig(old.name);
+        revert.add(() => this.store.configs.remove(next.name), 'the new config');
+        if (autostart) await this.store.configs.setAutostart(next.name, true);
+        await this.store.configs.remove(old.name);
       });
       this.changed(dom, 'Undefined', 'Renamed'); // under the old name
       dom.persistent = next;

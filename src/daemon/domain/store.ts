@@ -71,23 +71,6 @@ export class Store {
     await this.configs.save(def.name, formatDomainXml(def));
   }
 
-  removeConfig(name: string): Promise<void> {
-    return this.configs.remove(name);
-  }
-
-  /** Every persistent config: file name and XML text. */
-  listConfigs(): Promise<{ file: string; xml: string }[]> {
-    return this.configs.list();
-  }
-
-  isAutostart(name: string): Promise<boolean> {
-    return this.configs.isAutostart(name);
-  }
-
-  setAutostart(name: string, on: boolean): Promise<void> {
-    return this.configs.setAutostart(name, on);
-  }
-
   async saveStatus(rec: StatusRecord): Promise<void> {
     // Status describes live processes, which a host crash ends anyway: atomic, without fsync.
     await writeFileAtomic(path.join(this.statusDir, `${rec.name}.json`), JSON.stringify(rec, null, 1) + '\n', 0o600, { durable: false });

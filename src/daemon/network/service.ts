@@ -118,11 +118,11 @@ export class NetworkService {
   async init(opts: { createDefault?: boolean } = {}): Promise<void> {
     const { store } = this.deps;
     const firstStart = await store.init();
-    for (const { file, xml } of await store.listConfigs()) {
+    for (const { file, xml } of await store.configs.list()) {
       try {
         const def = parseNetworkXml(xml, { sourceName: file });
         const net = new Network(def, true);
-        net.autostart = await store.isAutostart(def.name);
+        net.autostart = await store.configs.isAutostart(def.name);
         this.table.add(def.name, def.uuid, net);
       } catch (e) {
         log.error(`ignoring unreadable network config ${file}`, { error: String(e) });
@@ -277,7 +277,7 @@ export class NetworkService {
     const net = this.lookup(ref);
     return net.serial(async () => {
       if (net.persistent === undefined) throw VireoError.of('OPERATION_INVALID', "can't undefine transient network");
-      await this.deps.store.removeConfig(net.name);
+      await this.deps.store.configs.remove(net.name);
       net.autostart = false;
       if (net.active) {
         net.live ??= net.persistent;
@@ -358,7 +358,7 @@ export class NetworkService {
     const net = this.lookup(ref);
     return net.serial(async () => {
       if (net.persistent === undefined) throw VireoError.of('OPERATION_INVALID', 'cannot set autostart for transient network');
-      await this.deps.store.setAutostart(net.name, enabled);
+      await this.deps.store.configs.setAutostart(net.name, enabled);
       net.autostart = enabled;
       return net.summary();
     });

@@ -54,22 +54,6 @@ export class NetworkStore {
     await this.configs.save(def.name, formatNetworkXml(def));
   }
 
-  removeConfig(name: string): Promise<void> {
-    return this.configs.remove(name);
-  }
-
-  listConfigs(): Promise<{ file: string; xml: string }[]> {
-    return this.configs.list();
-  }
-
-  isAutostart(name: string): Promise<boolean> {
-    return this.configs.isAutostart(name);
-  }
-
-  setAutostart(name: string, on: boolean): Promise<void> {
-    return this.configs.setAutostart(name, on);
-  }
-
   async saveStatus(s: NetworkStatus): Promise<void> {
     await writeFileAtomic(path.join(this.statusDir, `${s.name}.json`), JSON.stringify(s, null, 1) + '\n', 0o600, { durable: false });
   }
