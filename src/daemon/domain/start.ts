@@ -17,6 +17,7 @@ import { launchQemu, killQemu } from '../../qemu/process.js';
 import { DEFAULT_EMULATOR, qemuVersion } from '../../host/qemu-binary.js';
 import { processStartTime } from '../../util/proc.js';
 import { Revert } from '../../util/revert.js';
+import { logger } from '../../util/log.js';
 import { launchPaths } from './native.js';
 import { plugNics } from './nics.js';
 import { connectConsoles, watch } from './events.js';
@@ -24,8 +25,30 @@ import { logFiles, saveStatus, type LifecycleContext } from './context.js';
 import type { StatusRecord } from './store.js';
 import type { Domain, Runtime } from './domain.js';
 
+const log = logger('lifecycle');
+
 /** Start QEMU for `def` and bring the domain to running (or paused). Undoes everything on failure. */
+/**
+ * Start QEMU for `def` (see launchOnce). A display port is checked free before QEMU binds it, so
+ * another program (another vireod on this host included) can take it in between; when QEMU then
+ * fails on that bind and the port was picked automatically, the start is tried again with
+ * another port (the failed attempt has been undone completely).
+ */
 export async function launch(ctx: LifecycleContext, dom: Domain, def: DomainDef, opts: { paused: boolean }): Promise<void> {
+  const autoPorts = def.devices.graphics.some((g) => g.autoport);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await launchOnce(ctx, dom, def, opts);
+      return;
+    } catch (e) {
+      const clash = e instanceof VireoError && e.code === 'QEMU_FAILED' && /Failed to find an available port|binding socket to \S+ failed|Address already in use/.test(e.message);
+      if (!clash || !autoPorts || attempt === 3) throw e;
+      log.warn(`${def.name}: a display port was taken between its check and QEMU's bind; starting again with another (attempt ${attempt + 1})`);
+    }
+  }
+}
+
+async function launchOnce(ctx: LifecycleContext, dom: Domain, def: DomainDef, opts: { paused: boolean }): Promise<void> {
   if (dom.blocked !== undefined) throw new VireoError('OPERATION_FAILED', dom.blocked);
   if (def.type === 'kvm' && !ctx.kvm.usable) {
     throw new VireoError('KVM_UNAVAILABLE', `domain '${def.name}' asks for KVM, but this host cannot run ordinary guests under KVM (${ctx.kvm.reason ?? 'unknown reason'}); use <domain type='qemu'> to run it under TCG`, {
