@@ -86,7 +86,7 @@ export interface ListOptions {
 }
 
 /** Within one pair of filters either side matches; pairs combine with AND (virsh's rule). */
-function pair(a: boolean | undefined, b: boolean | undefined, value: boolean): boolean {
+export function pair(a: boolean | undefined, b: boolean | undefined, value: boolean): boolean {
   if (a !== true && b !== true) return true;
   return (a === true && value) || (b === true && !value);
 }
@@ -120,16 +120,21 @@ function asciiFold(s: string): string {
   return s.replace(/[A-Z]/g, (c) => c.toLowerCase());
 }
 
+/** virsh's name order: case-insensitively (ASCII), ties broken by the exact bytes. */
+export function compareNames(a: string, b: string): number {
+  const fa = asciiFold(a);
+  const fb = asciiFold(b);
+  if (fa !== fb) return fa < fb ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 /** virsh's order: active domains by id, then inactive ones by name, case-insensitively. */
 export function sortDomains(domains: readonly DomainSummary[]): DomainSummary[] {
   return [...domains].sort((a, b) => {
     if (a.id !== null && b.id !== null) return a.id - b.id;
     if (a.id !== null) return -1;
     if (b.id !== null) return 1;
-    const fa = asciiFold(a.name);
-    const fb = asciiFold(b.name);
-    if (fa !== fb) return fa < fb ? -1 : 1;
-    return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+    return compareNames(a.name, b.name);
   });
 }
 

@@ -1,6 +1,7 @@
 /** Pure formatters for the network commands' output, byte-compatible with virsh 9.0. */
 import type { NetworkLease, NetworkSummary } from '../api/types.js';
 import { renderTable } from './table.js';
+import { compareNames, pair } from './format.js';
 
 /** The selection and display switches of `net-list`. */
 export interface NetListOptions {
@@ -16,26 +17,8 @@ export interface NetListOptions {
   quiet?: boolean;
 }
 
-/** Within one pair of filters either side matches; pairs combine with AND (virsh's rule). */
-function pair(a: boolean | undefined, b: boolean | undefined, value: boolean): boolean {
-  if (a !== true && b !== true) return true;
-  return (a === true && value) || (b === true && !value);
-}
-
-/** ASCII-only case folding, as strcasecmp compares names. */
-function asciiFold(s: string): string {
-  return s.replace(/[A-Z]/g, (c) => c.toLowerCase());
-}
-
 function byFolded<T>(key: (x: T) => string): (a: T, b: T) => number {
-  return (a, b) => {
-    const ka = key(a);
-    const kb = key(b);
-    const fa = asciiFold(ka);
-    const fb = asciiFold(kb);
-    if (fa !== fb) return fa < fb ? -1 : 1;
-    return ka < kb ? -1 : ka > kb ? 1 : 0;
-  };
+  return (a, b) => compareNames(key(a), key(b));
 }
 
 /** The networks `net-list` shows, in its order (by name, case-insensitively). */
