@@ -4,38 +4,17 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { TestDaemon, KERNEL, INITRD, REPO, READY_LINE, SOON, scenario, waitFor } from './harness.js';
+import { TestDaemon, READY_LINE, SOON, scenario, waitFor } from './harness.js';
+import { CORPUS, CORPUS_FILES as FILES, bootable, runnable } from './corpus.js';
 
-const CORPUS = path.join(REPO, 'test', 'fixtures', 'virt-install');
-const FILES = readdirSync(CORPUS).filter((f) => f.endsWith('.xml')).sort();
 const SCHEMA = '/usr/share/libvirt/schemas/domain.rng';
 const hugetlbfs = readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => l.split(' ')[2] === 'hugetlbfs');
 
 function validate(xml: string): void {
   const r = spawnSync('xmllint', ['--noout', '--relaxng', SCHEMA, '-'], { input: xml, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
-}
-
-/**
- * A corpus guest made runnable here: TCG instead of KVM (no hardware virtualization), disks
- * pointed at small images made with qemu-img, the kernel-boot guest at the test kernel.
- */
-function runnable(name: string, dir: string): string {
-  mkdirSync(dir, { recursive: true });
-  let i = 0;
-  return readFileSync(path.join(CORPUS, `${name}.xml`), 'utf8')
-    .replace('<domain type="kvm">', '<domain type="qemu">')
-    .replace(/<disk type="file" device="(\w+)">([\s\S]*?)<\/disk>/g, (m, dev: string, body: string) => {
-      const fmt = /type="qcow2"/.test(body) ? 'qcow2' : 'raw';
-      const file = path.join(dir, `disk${i++}.${fmt}`);
-      const r = spawnSync('qemu-img', ['create', '-q', '-f', fmt, file, dev === 'floppy' ? '1440K' : '64M'], { encoding: 'utf8' });
-      assert.equal(r.status, 0, r.stderr);
-      return m.replace(/<source file="[^"]*"\/>/, `<source file="${file}"/>`);
-    })
-    .replace(/<kernel>[^<]*<\/kernel>/, `<kernel>${KERNEL}</kernel>`)
-    .replace(/<initrd>[^<]*<\/initrd>/, `<initrd>${INITRD}</initrd>`);
 }
 
 /** Running `prog` processes whose arguments mention `text` (swtpm instances of this daemon's root). */
@@ -119,10 +98,7 @@ describe('virt-install corpus through the CLI and QEMU', () => {
   }
 
   test("virt-install's debian11 machine (q35, 14 root ports, xhci, virtio disk/net/rng/balloon, agent channel, VNC) boots the test kernel to userspace", async () => {
-    const xml = runnable('debian11', path.join(d.root, 'img', 'boot'))
-      .replace('<name>debian11</name>', '<name>deb-boot</name>').replace(/<uuid>[^<]*<\/uuid>/, '')
-      .replace('<boot dev="cdrom"/>', `<kernel>${KERNEL}</kernel><initrd>${INITRD}</initrd><cmdline>console=ttyS0 panic=-1 quiet</cmdline>`)
-      .replace('<console type="pty"/>', '<serial type="pty"/><console type="pty"/>');
+    const xml = bootable('debian11', 'deb-boot', path.join(d.root, 'img', 'boot'));
     const f = path.join(d.root, 'deb-boot.xml');
     writeFileSync(f, xml);
     assert.equal((await d.vireo(['define', f])).code, 0);
