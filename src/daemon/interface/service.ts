@@ -157,8 +157,9 @@ export class InterfaceService {
     return this.serial(async () => {
       const { name } = await this.lookup(ref);
       if (this.table.getByName(name) === undefined) throw VireoError.of('OPERATION_INVALID', `interface '${name}' has no config to undefine`);
+      const before = this.summaryOf(name, await this.deps.driver.hostInterfaces());
       await this.removeDef(name);
-      return this.summaryOf(name, await this.deps.driver.hostInterfaces());
+      return { ...before, persistent: false };
     });
   }
 
