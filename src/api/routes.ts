@@ -52,6 +52,7 @@ export interface RouteSpec {
 
 const D = '/v1/domains/{ref}';
 const N = '/v1/networks/{ref}';
+const I = '/v1/interfaces/{ref}';
 
 const DECLARED = [
   { id: 'host.info', access: 'read', method: 'GET', path: '/v1/host', summary: 'versions, hostname, URI and KVM usability of this host', response: 'HostInfo' },
@@ -176,6 +177,21 @@ const DECLARED = [
     id: 'network.leases', access: 'read', method: 'GET', path: `${N}/leases`, summary: 'the DHCP leases dnsmasq gave out (net-dhcp-leases)', response: 'NetworkLease', shape: 'array',
     query: [{ name: 'mac', type: 'string', description: 'only the leases of this MAC' }],
   },
+  { id: 'interface.list', access: 'read', method: 'GET', path: '/v1/interfaces', summary: "the host's interfaces (not bridge or bond ports) and the configs (iface-list)", response: 'InterfaceSummary', shape: 'array' },
+  { id: 'interface.define', access: 'write', method: 'POST', path: '/v1/interfaces', summary: 'define (or change) a host interface config from XML (iface-define)', request: 'InterfaceDefineRequest', response: 'InterfaceSummary' },
+  { id: 'interface.get', access: 'read', method: 'GET', path: I, summary: 'one interface; ref is a name, else a MAC address (iface-name, iface-mac)', response: 'InterfaceSummary' },
+  { id: 'interface.undefine', access: 'write', method: 'DELETE', path: I, summary: 'forget a config; the device stays as it is (iface-undefine)', response: 'InterfaceSummary' },
+  {
+    id: 'interface.xml', access: 'read', method: 'GET', path: `${I}/xml`, summary: 'what the kernel has of the interface, as interface XML (iface-dumpxml)', response: 'XmlResponse',
+    query: [{ name: 'inactive', type: 'flag', description: 'the config rather than the live state' }],
+  },
+  { id: 'interface.start', access: 'write', method: 'POST', path: `${I}/start`, summary: 'apply a config to the host (iface-start)', request: 'EmptyRequest', response: 'InterfaceSummary' },
+  { id: 'interface.destroy', access: 'write', method: 'POST', path: `${I}/destroy`, summary: 'take an interface down; a bridge gives its ports their addresses back (iface-destroy)', request: 'EmptyRequest', response: 'InterfaceSummary' },
+  { id: 'interface.bridge', access: 'write', method: 'POST', path: `${I}/bridge`, summary: "define a bridge that takes this interface as its port, with its addresses (iface-bridge; start it with interface.start)", request: 'InterfaceBridgeRequest', response: 'InterfaceSummary' },
+  { id: 'interface.unbridge', access: 'write', method: 'POST', path: `${I}/unbridge`, summary: "take a bridge down, forget it and define its port with the bridge's addressing (iface-unbridge); replies with the port", request: 'EmptyRequest', response: 'InterfaceSummary' },
+  { id: 'interface.begin', access: 'write', method: 'POST', path: '/v1/interface-transaction/begin', summary: 'snapshot the interface configs and which are active (iface-begin)', request: 'EmptyRequest', response: 'Done' },
+  { id: 'interface.commit', access: 'write', method: 'POST', path: '/v1/interface-transaction/commit', summary: 'keep the changes and drop the snapshot (iface-commit)', request: 'EmptyRequest', response: 'Done' },
+  { id: 'interface.rollback', access: 'write', method: 'POST', path: '/v1/interface-transaction/rollback', summary: 'restore the snapshot: configs and live state (iface-rollback)', request: 'EmptyRequest', response: 'Done' },
   {
     id: 'events', access: 'read', method: 'GET', path: '/v1/events', response: 'Event', shape: 'ndjson', upgrades: ['websocket'],
     summary: "lifecycle events as they happen, one JSON object a line; with 'Upgrade: websocket', one JSON object a text frame",

@@ -159,6 +159,26 @@ export interface NetworkLease {
   clientId: string | null;
 }
 
+/** A host interface as `iface-list`, `iface-name` and `iface-mac` show it. */
+export interface InterfaceSummary {
+  name: string;
+  type: 'ethernet' | 'bridge' | 'bond' | 'vlan';
+  /** null for a config without a MAC whose device does not exist. */
+  mac: string | null;
+  /** The device exists and is up. */
+  active: boolean;
+  /** vireod has a config for it (iface-define). */
+  persistent: boolean;
+}
+
+/** POST /v1/interfaces/{ref}/bridge: iface-bridge. */
+export interface InterfaceBridgeRequest {
+  bridge: string;
+  stp: boolean;
+  /** Forward delay in seconds. */
+  delay?: number;
+}
+
 /** A network's lifecycle event (net-event), streamed by GET /v1/events beside domain events. */
 export interface NetworkEvent {
   type: 'network-lifecycle';

@@ -154,6 +154,19 @@ export const SCHEMAS: SchemaRegistry = {
     hostname: nullable(str()),
     clientId: nullable(str()),
   }),
+  InterfaceSummary: obj({
+    name: str(),
+    type: { type: 'string', enum: ['ethernet', 'bridge', 'bond', 'vlan'] },
+    mac: nullable(str()),
+    active: bool('the device exists and is up'),
+    persistent: bool('vireod has a config for it'),
+  }),
+  InterfaceDefineRequest: obj({ xml: str('libvirt interface XML') }),
+  InterfaceBridgeRequest: obj({
+    bridge: str('the new bridge'),
+    stp: bool('enable STP'),
+    delay: { type: 'number', minimum: 0, description: 'forward delay in seconds' },
+  }, ['bridge', 'stp']),
   NetworkEvent: obj({
     type: { type: 'string', enum: ['network-lifecycle'] },
     network: obj({ name: str(), uuid: str() }),

@@ -17,6 +17,9 @@ import { DomainService } from './domain/service.js';
 import { NetworkService } from './network/service.js';
 import { NetworkStore } from './network/store.js';
 import { hostNetworkDriver } from './network/driver.js';
+import { InterfaceService } from './interface/service.js';
+import { InterfaceStore } from './interface/store.js';
+import { hostInterfaces, ifaceType, liveInterfaceDef, startInterface, stopInterface } from '../network/index.js';
 
 const log = logger('daemon');
 
@@ -33,6 +36,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   kvm!: KvmStatus;
   domains!: DomainService;
   networks!: NetworkService;
+  interfaces!: InterfaceService;
 
   constructor(readonly layout: StateLayout, private readonly opts: { defaultNetwork?: boolean } = {}) {
     super();
@@ -44,6 +48,13 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     // Learn the emulator's version now, in the background, so the first start does not pay for it.
     qemuVersion().catch((e: unknown) => log.warn(`cannot run the default emulator: ${String(e)}`));
     qemuMachines().catch(() => {}); // likewise its machine types, for the first define
+    // Host interfaces (onboot) come up first: a network or guest may use their bridges.
+    this.interfaces = new InterfaceService({
+      store: new InterfaceStore(this.layout),
+      registry: this.registry,
+      driver: { hostInterfaces, liveInterfaceDef, ifaceType, startInterface, stopInterface },
+    });
+    await this.interfaces.init();
     // Networks come up before guests: an autostart guest may need its network.
     const networkStore = new NetworkStore(this.layout);
     this.networks = new NetworkService({

@@ -12,3 +12,5 @@ export { addFirewall, removeFirewall, hasFirewall, firewallScript } from './fire
 export { checkIfname, checkMac, createBridge, deleteBridge, findRouteConflict, linkExists, setLinkUp, type RouteConflict } from './bridge.js';
 export { attachToBridge, createTap, deleteTap, detachFromBridge, linkState, lowestFreeVnet, setLinkState, tapMacFor, type LinkState, type TapOptions } from './tap.js';
 export { formatSubnet, parseIp, parseSubnet, subnetOf, overlaps, type IpFamily, type Subnet } from './ip.js';
+export { hostInterfaces, deviceRoutes, liveInterfaceDef, ifaceType, protocolsOf, type HostIface, type HostAddr, type HostRoute } from './hostif-state.js';
+export { startInterface, stopInterface, type AppliedInterface, type MemberSnapshot } from './hostif-apply.js';

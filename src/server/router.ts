@@ -15,6 +15,7 @@ import type { Call, HandlerTable } from './handlers/call.js';
 import { domainHandlers } from './handlers/domain.js';
 import { hostHandlers } from './handlers/host.js';
 import { networkHandlers } from './handlers/network.js';
+import { interfaceHandlers } from './handlers/interface.js';
 import { decodeComponent, parseQuery, readJsonBody, splitTarget } from './request.js';
 import { httpStatusFor } from './status.js';
 import { pipeRawConsole, streamEventsNdjson } from './streams.js';
@@ -25,7 +26,7 @@ const log = logger('api');
 type StreamId = 'events' | 'domain.consoleAttach';
 
 /** One handler per JSON route; the type makes a route without a handler, or a stray one, a compile error. */
-const JSON_HANDLERS: HandlerTable<Exclude<RouteId, StreamId>> = { ...hostHandlers, ...domainHandlers, ...networkHandlers };
+const JSON_HANDLERS: HandlerTable<Exclude<RouteId, StreamId>> = { ...hostHandlers, ...domainHandlers, ...networkHandlers, ...interfaceHandlers };
 
 /** The ids the server binds (for the test that keeps them and api/routes.ts in step). */
 export const HANDLED_IDS: readonly string[] = [...Object.keys(JSON_HANDLERS), 'events', 'domain.consoleAttach'];

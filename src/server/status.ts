@@ -15,10 +15,12 @@ export function httpStatusFor(code: ErrorCode): number {
       return 403;
     case 'NO_DOMAIN':
     case 'NO_NETWORK':
+    case 'NO_INTERFACE':
     case 'NOT_FOUND':
       return 404;
     case 'DOMAIN_EXISTS':
     case 'NETWORK_EXISTS':
+    case 'MULTIPLE_INTERFACES':
     case 'OPERATION_INVALID':
     case 'JOB_BUSY':
     case 'OPERATION_ABORTED':

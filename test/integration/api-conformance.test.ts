@@ -111,6 +111,25 @@ describe('API conformance', () => {
     await check('POST', '/v1/networks', { xml: net }, 200);
     await check('POST', '/v1/networks', { xml: net.replace('<name>apinet</name>', '<name>apinet</name><uuid>0f0e0d0c-0b0a-4908-8706-050403020100</uuid>') }, 409);
     await check('DELETE', '/v1/networks/apinet');
+    // Host interfaces: configs only (starting one changes host devices: iface.test.ts, in a namespace).
+    const iface = "<interface type='ethernet' name='apiif0'><mac address='52:54:00:00:a1:01'/></interface>";
+    await check('POST', '/v1/interfaces', { xml: iface });
+    await check('GET', '/v1/interfaces');
+    await check('GET', '/v1/interfaces/apiif0');
+    await check('GET', '/v1/interfaces/52:54:00:00:a1:01');
+    await check('GET', '/v1/interfaces/apiif0/xml?inactive=1');
+    await check('POST', '/v1/interfaces', { xml: '<interface/>' }, 400);
+    await check('POST', '/v1/interfaces/apiif0/start', {}, 500);
+    await check('POST', '/v1/interfaces/apiif0/destroy', {}, 409);
+    await check('POST', '/v1/interfaces/nosuch/bridge', { bridge: 'apibr0', stp: false, delay: 0 }, 404);
+    await check('POST', '/v1/interfaces/apiif0/unbridge', {}, 409);
+    await check('POST', '/v1/interface-transaction/begin', {});
+    await check('DELETE', '/v1/interfaces/apiif0');
+    await check('POST', '/v1/interface-transaction/rollback', {});
+    await check('POST', '/v1/interface-transaction/commit', {}, 500);
+    await check('POST', '/v1/interface-transaction/begin', {});
+    await check('POST', '/v1/interface-transaction/commit', {});
+    await check('DELETE', '/v1/interfaces/apiif0');
     await check('POST', '/v1/domains', { xml: guestXml('api5') });
     await check('POST', '/v1/domains/api5/job/abort', {}, 409);
     // The NIC routes' real paths run in network.test.ts (a guest on a network needs a namespace).

@@ -68,6 +68,7 @@ describe('the read-only socket', () => {
     assert.equal((await call(ro(), 'GET', '/v1/domains')).status, 200);
     assert.equal((await call(ro(), 'GET', '/v1/domains/r1/xml')).status, 200);
     assert.equal((await call(ro(), 'GET', '/v1/host/nodeinfo')).status, 200);
+    assert.equal((await call(ro(), 'GET', '/v1/interfaces')).status, 200);
     assert.equal((await call(ro(), 'POST', '/v1/domxml-to-native', { format: 'qemu-argv', domain: 'r1' })).status, 200, 'a POST that changes nothing');
   });
 
@@ -75,7 +76,8 @@ describe('the read-only socket', () => {
     const writes = ROUTES.filter((r) => r.access === 'write' && r.shape !== 'upgrade');
     assert.deepEqual(writes.map((r) => r.id).sort(), ['domain.autostart', 'domain.create', 'domain.define', 'domain.destroy', 'domain.jobAbort', 'domain.reboot', 'domain.rename',
       'domain.reset', 'domain.resume', 'domain.setDescription', 'domain.setLink', 'domain.setMetadata', 'domain.shutdown', 'domain.start', 'domain.suspend', 'domain.undefine',
-      'network.autostart', 'network.create', 'network.define', 'network.destroy', 'network.start', 'network.undefine', 'network.update']);
+      'interface.begin', 'interface.bridge', 'interface.commit', 'interface.define', 'interface.destroy', 'interface.rollback', 'interface.start', 'interface.unbridge',
+      'interface.undefine', 'network.autostart', 'network.create', 'network.define', 'network.destroy', 'network.start', 'network.undefine', 'network.update']);
     for (const r of writes) {
       const reply = await call(ro(), r.method, r.path.replace('{ref}', 'r1'), r.method === 'POST' ? {} : undefined);
       assert.equal(reply.status, 403, `${r.method} ${r.path}`);

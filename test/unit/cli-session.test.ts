@@ -31,6 +31,10 @@ class FakeClient implements CliClient {
   undefineNetwork = noNetworks; networkXml = noNetworks; startNetwork = noNetworks; destroyNetwork = noNetworks;
   setNetworkAutostart = noNetworks; updateNetwork = noNetworks; networkLeases = noNetworks; networkEvents = noNetworks;
   interfaceAddresses = noNetworks; linkState = noNetworks; setLinkState = noNetworks; abortJob = noNetworks;
+  // Host interfaces are tested against a real vireod (test/integration/iface.test.ts).
+  listInterfaces = noNetworks; getInterface = noNetworks; defineInterface = noNetworks; undefineInterface = noNetworks;
+  interfaceXml = noNetworks; startInterface = noNetworks; destroyInterface = noNetworks; bridgeInterface = noNetworks;
+  unbridgeInterface = noNetworks; interfaceTransaction = noNetworks;
   calls: string[] = [];
   domains: DomainSummary[] = [dom({ name: 'vm1' }), dom({ name: 'run1', id: 1, state: 'running', reason: 'booted' })];
   constructor(readonly uri = 'vireo:///session', private readonly down = false) {}

@@ -7,6 +7,7 @@ import { hostCommands } from './host.js';
 import { hostInfoCommands } from './hostinfo.js';
 import { monitorCommands } from './monitor.js';
 import { networkCommands } from './network.js';
+import { ifaceCommands } from './iface.js';
 import { netUpdateCommands } from './netupdate.js';
 import { shellCommands } from './shell.js';
 import { xmlCommands } from './xml.js';
@@ -21,6 +22,7 @@ export const GROUPS: readonly GroupDef[] = [
   { key: 'monitor', title: 'Domain Monitoring', keywords: ['monitor'] },
   { key: 'events', title: 'Domain Events', keywords: ['events'] },
   { key: 'host', title: 'Host and Hypervisor', keywords: ['host'] },
+  { key: 'interface', title: 'Interface', keywords: ['interface'] },
   { key: 'network', title: 'Networking', keywords: ['network'] },
   { key: 'vireo', title: 'Vireo itself', keywords: ['vireo', 'virsh'] },
 ];
@@ -41,5 +43,5 @@ export function makeTable(groups: readonly GroupDef[], defs: readonly CommandDef
   };
 }
 
-export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, ...editCommands, ...domTableCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...networkCommands, ...netUpdateCommands,
+export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, ...editCommands, ...domTableCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...ifaceCommands, ...networkCommands, ...netUpdateCommands,
   ...shellCommands, ...xmlCommands]);

@@ -24,7 +24,7 @@ export interface OptDef {
   readonly help: string;
 }
 
-export type GroupKey = 'domain' | 'monitor' | 'events' | 'host' | 'network' | 'vireo';
+export type GroupKey = 'domain' | 'monitor' | 'events' | 'host' | 'interface' | 'network' | 'vireo';
 
 export interface GroupDef {
   readonly key: GroupKey;
@@ -41,7 +41,9 @@ export type CliClient = Pick<VireoClient,
   | 'validateHost' | 'devices' | 'job' | 'description' | 'setDescription' | 'metadata' | 'setMetadata' | 'rename'
   | 'listNetworks' | 'getNetwork' | 'defineNetwork' | 'createNetwork' | 'undefineNetwork' | 'networkXml' | 'startNetwork'
   | 'destroyNetwork' | 'setNetworkAutostart' | 'updateNetwork' | 'networkLeases' | 'networkEvents'
-  | 'interfaceAddresses' | 'linkState' | 'setLinkState' | 'abortJob'>
+  | 'interfaceAddresses' | 'linkState' | 'setLinkState' | 'abortJob'
+  | 'listInterfaces' | 'getInterface' | 'defineInterface' | 'undefineInterface' | 'interfaceXml' | 'startInterface' | 'destroyInterface'
+  | 'bridgeInterface' | 'unbridgeInterface' | 'interfaceTransaction'>
   & Partial<Pick<VireoClient, 'domxmlToNative'>>;
 
 /** The user's terminal, for console. Tests and the shell provide their own. */

@@ -7,6 +7,7 @@ import type {
   DomainSummary, HostInfo, DomainEvent, NetworkEvent, XmlResponse, ConsoleTail, DomainIfAddr, LinkState,
   NodeInfo, NodeCpuStats, NodeMemStats, FreeCell, HostCheck, DomainDevices, DomainJob, DescriptionResponse, DescriptionRequest,
   MetadataRequest, ModificationImpact, NativeResponse, NetworkSummary, NetworkUpdateRequest, NetworkLease,
+  InterfaceSummary, InterfaceBridgeRequest,
 } from '../../api/types.js';
 import { fromBase64 } from './base64.js';
 import type { Transport } from './transport.js';
@@ -302,5 +303,53 @@ export class VireoClient<Channel = unknown> {
       const ev = JSON.parse(json) as DomainEvent | NetworkEvent;
       if (ev.type === 'network-lifecycle') onEvent(ev);
     }, onEnd);
+  }
+
+  // Host interfaces (iface-*): a ref is an interface name, else its MAC address.
+
+  listInterfaces(): Promise<InterfaceSummary[]> {
+    return this.t.request('GET', '/v1/interfaces');
+  }
+
+  /** Look an interface up by name, then by MAC address. */
+  getInterface(ref: string): Promise<InterfaceSummary> {
+    return this.t.request('GET', `/v1/interfaces/${enc(ref)}`);
+  }
+
+  /** Define (or change) a host interface config. */
+  defineInterface(xml: string): Promise<InterfaceSummary> {
+    return this.t.request('POST', '/v1/interfaces', { xml });
+  }
+
+  undefineInterface(ref: string): Promise<InterfaceSummary> {
+    return this.t.request('DELETE', `/v1/interfaces/${enc(ref)}`);
+  }
+
+  /** The kernel's view of the interface as XML, or its config with `inactive`. */
+  async interfaceXml(ref: string, opts: { inactive?: boolean } = {}): Promise<string> {
+    const r = await this.t.request<XmlResponse>('GET', `/v1/interfaces/${enc(ref)}/xml${opts.inactive === true ? '?inactive=1' : ''}`);
+    return r.xml;
+  }
+
+  startInterface(ref: string): Promise<InterfaceSummary> {
+    return this.t.request('POST', `/v1/interfaces/${enc(ref)}/start`, {});
+  }
+
+  destroyInterface(ref: string): Promise<InterfaceSummary> {
+    return this.t.request('POST', `/v1/interfaces/${enc(ref)}/destroy`, {});
+  }
+
+  /** Define a bridge that takes the interface as its port, keeping its addresses (not started). */
+  bridgeInterface(ref: string, req: InterfaceBridgeRequest): Promise<InterfaceSummary> {
+    return this.t.request('POST', `/v1/interfaces/${enc(ref)}/bridge`, req);
+  }
+
+  /** Take a bridge down and forget it; its port is defined with the bridge's addressing (not started). */
+  unbridgeInterface(ref: string): Promise<InterfaceSummary> {
+    return this.t.request('POST', `/v1/interfaces/${enc(ref)}/unbridge`, {});
+  }
+
+  async interfaceTransaction(step: 'begin' | 'commit' | 'rollback'): Promise<void> {
+    await this.t.request('POST', `/v1/interface-transaction/${step}`, {});
   }
 }
