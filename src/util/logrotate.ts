@@ -211,6 +211,8 @@ export class LogRotator {
       do {
         this.again = false;
         for (const file of new Set([...this.owners.values()].flat())) {
+          // Unwatched while this pass ran: its owner may already be handing the file to someone else.
+          if (![...this.owners.values()].some((fs) => fs.includes(file))) continue;
           await rotateIfNeeded(file, this.limits).catch((e: unknown) => log.warn(`cannot rotate ${file}: ${String(e)}`));
         }
         // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- check() sets it during the awaits above
