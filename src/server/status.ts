@@ -15,6 +15,7 @@ export function httpStatusFor(code: ErrorCode): number {
       return 403;
     case 'NO_DOMAIN':
     case 'NO_NETWORK':
+    case 'DEVICE_MISSING':
     case 'NOT_FOUND':
       return 404;
     case 'DOMAIN_EXISTS':
