@@ -31,6 +31,7 @@ class FakeClient implements CliClient {
   undefineNetwork = noNetworks; networkXml = noNetworks; startNetwork = noNetworks; destroyNetwork = noNetworks;
   setNetworkAutostart = noNetworks; updateNetwork = noNetworks; networkLeases = noNetworks; networkEvents = noNetworks;
   interfaceAddresses = noNetworks; linkState = noNetworks; setLinkState = noNetworks; abortJob = noNetworks;
+  attachDevice = noNetworks; detachDevice = noNetworks; updateDevice = noNetworks;
   calls: string[] = [];
   domains: DomainSummary[] = [dom({ name: 'vm1' }), dom({ name: 'run1', id: 1, state: 'running', reason: 'booted' })];
   constructor(readonly uri = 'vireo:///session', private readonly down = false) {}

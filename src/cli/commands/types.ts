@@ -41,7 +41,7 @@ export type CliClient = Pick<VireoClient,
   | 'validateHost' | 'devices' | 'job' | 'description' | 'setDescription' | 'metadata' | 'setMetadata' | 'rename'
   | 'listNetworks' | 'getNetwork' | 'defineNetwork' | 'createNetwork' | 'undefineNetwork' | 'networkXml' | 'startNetwork'
   | 'destroyNetwork' | 'setNetworkAutostart' | 'updateNetwork' | 'networkLeases' | 'networkEvents'
-  | 'interfaceAddresses' | 'linkState' | 'setLinkState' | 'abortJob'>
+  | 'interfaceAddresses' | 'linkState' | 'setLinkState' | 'abortJob' | 'attachDevice' | 'detachDevice' | 'updateDevice'>
   & Partial<Pick<VireoClient, 'domxmlToNative'>>;
 
 /** The user's terminal, for console. Tests and the shell provide their own. */

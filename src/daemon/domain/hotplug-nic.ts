@@ -38,9 +38,9 @@ export async function plugLiveNic(ctx: LifecycleContext, dom: Domain, rt: Runtim
       revert.add(() => (rt.taps = rt.taps.filter((t) => t !== tap)), 'tap record');
       await saveStatus(ctx, dom); // a daemon dying from here on must find the tap
     }
-    await qmp.netdevAdd(netdevProps(trial, nic, index, facts.vhostNet) as Record<string, unknown>);
+    await qmp.netdevAdd(netdevProps(trial, nic, index, facts.vhostNet));
     revert.add(() => qmp.netdevDel(`host${alias}`), `netdev host${alias}`);
-    await qmp.deviceAdd(nicDeviceProps(trial, nic, index) as Record<string, unknown>);
+    await qmp.deviceAdd(nicDeviceProps(trial, nic, index));
     revert.add(() => qmp.deviceDel(alias), `device ${alias}`);
     if (nic.linkState === 'down') await qmp.setLink(alias, false);
     live.devices.interfaces.push(nic);

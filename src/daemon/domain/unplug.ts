@@ -29,7 +29,7 @@ export function unplugPending(rt: Runtime, alias: string): boolean {
 /** Record that device_del was sent for `alias`. */
 export function markUnplugPending(rt: Runtime, alias: string): void {
   let set = pending.get(rt);
-  if (set === undefined) pending.set(rt, (set = new Set()));
+  if (set === undefined) pending.set(rt, (set = new Set<string>()));
   set.add(alias);
 }
 
@@ -39,7 +39,7 @@ export function markUnplugPending(rt: Runtime, alias: string): void {
  */
 export function waitDeviceDeleted(rt: Runtime, alias: string, ms = UNPLUG_WAIT_MS): Promise<boolean> {
   let map = waiters.get(rt);
-  if (map === undefined) waiters.set(rt, (map = new Map()));
+  if (map === undefined) waiters.set(rt, (map = new Map<string, () => void>()));
   const table = map;
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
