@@ -124,7 +124,7 @@ export class VireoClient<Channel = unknown> {
     // The stream carries every kind's events; these are the domains'.
     return this.t.events('/v1/events', (json) => {
       const ev = JSON.parse(json) as DomainEvent | NetworkEvent;
-      if (ev.type === 'lifecycle' || ev.type === 'reboot') onEvent(ev);
+      if (ev.type === 'lifecycle' || ev.type === 'reboot' || ev.type === 'device-added' || ev.type === 'device-removed') onEvent(ev);
     }, onEnd);
   }
 
