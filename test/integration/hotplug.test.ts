@@ -8,6 +8,8 @@ import { strict as assert } from 'node:assert';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { QmpClient } from '../../src/qemu/qmp/client.js';
 import { run } from '../../src/util/proc.js';
 import type { DomainEvent } from '../../src/api/types.js';
 import { VireoClient } from '../../src/client/client.js';
@@ -154,6 +156,28 @@ netnsSuite(import.meta.url, (t) => {
         await waitFor(async () => !(await iflist()).includes(M2), SOON, 'the NIC to leave once the guest runs');
         assert.deepEqual([...(await taps()).keys()], []);
         await waitFor(() => events.some((e) => e.type === 'device-removed' && e.device === 'net1'), SOON, 'the device-removed event of net1');
+      });
+
+      await step('a removal the guest completes while vireod is down is found by the next vireod: the NIC and its tap go', async () => {
+        await ok('attach-device', 'hp', path.join(t.tmp, 'm2.xml'));
+        await d.waitConsole('hp', `added ${M2}`);
+        await ok('suspend', 'hp');
+        await ok('detach-device', 'hp', path.join(t.tmp, 'm2.xml'));
+        const serial = path.join(d.root, 'log', 'hp.serial0.log');
+        const gone = readFileSync(serial, 'utf8').split(' gone').length;
+        stopEvents();
+        client.close();
+        await d.stop();
+        // The guest runs again without vireod (as if resumed by hand) and lets the NIC go.
+        const qmp = await QmpClient.connect(d.monitorOf('hp'));
+        await qmp.execute('cont');
+        qmp.close();
+        await waitFor(() => readFileSync(serial, 'utf8').split(' gone').length > gone, SOON, 'the guest to let the NIC go');
+        await d.start();
+        await listen();
+        await waitFor(async () => !(await iflist()).includes(M2), SOON, 'the restarted vireod to drop the NIC');
+        assert.deepEqual([...(await taps()).keys()], []);
+        assert.equal(await d.domstate('hp'), 'running (unpaused)');
       });
 
       await step('attach-interface --config changes only the stored definition (with an address, as define gives)', async () => {
