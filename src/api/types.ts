@@ -190,12 +190,14 @@ export interface NetworkEvent {
 
 /** A lifecycle event, as streamed by GET /v1/events (newline-delimited JSON). */
 export interface DomainEvent {
-  type: 'lifecycle' | 'reboot';
+  type: 'lifecycle' | 'reboot' | 'device-added' | 'device-removed';
   domain: { name: string; uuid: string; id: number | null };
   /** e.g. 'Started', 'Stopped' */
   event?: string;
   /** e.g. 'Booted', 'Destroyed' */
   detail?: string;
+  /** device-added, device-removed: the device id in the guest (e.g. 'net1'). */
+  device?: string;
   /** ms since epoch */
   timestamp: number;
 }
@@ -316,6 +318,30 @@ export interface MetadataRequest extends ModificationImpact {
   /** The namespace prefix to store it with (needed to set). */
   key?: string;
   xml: string | null;
+}
+
+/**
+ * POST /v1/domains/{ref}/devices/attach, /detach, /update: one device as libvirt XML (only
+ * <interface> so far), with virsh's --live/--config (neither: the running guest if it runs,
+ * else the stored definition).
+ */
+export interface DeviceRequest extends ModificationImpact {
+  xml: string;
+}
+
+/** What a device request did. */
+export interface DeviceResult {
+  /** The device's kind: its element name ('interface'). */
+  device: string;
+  /** The device id in the running guest (e.g. 'net1'); null when the guest was not changed. */
+  alias: string | null;
+  /** A NIC's MAC address. */
+  mac: string | null;
+  /**
+   * Detach only: the guest has not let the device go yet (it was asked; the device leaves the live
+   * definition, with a device-removed event, when it does).
+   */
+  pending: boolean;
 }
 
 /** POST /v1/domains/{ref}/rename (shut-off, persistent domains only, as libvirt). */

@@ -116,6 +116,17 @@ export const SCHEMAS: SchemaRegistry = {
     config: bool('change the stored definition'),
   }, ['uri', 'xml']),
   RenameRequest: obj({ name: str('the new name') }),
+  DeviceRequest: obj({
+    xml: str("one device as libvirt XML (only <interface> so far)"),
+    live: bool('change the running guest'),
+    config: bool('change the stored definition'),
+  }, ['xml']),
+  DeviceResult: obj({
+    device: str("the device's kind, e.g. 'interface'"),
+    alias: nullable(str("the device id in the running guest, e.g. 'net1'")),
+    mac: nullable(str("a NIC's MAC address")),
+    pending: bool('detach: the guest has not let the device go yet; a device-removed event follows when it does'),
+  }),
   Done: obj({}, []),
   DomainIfAddr: obj({
     name: str("the host tap, '-' for none"),
@@ -175,10 +186,11 @@ export const SCHEMAS: SchemaRegistry = {
   }),
   Event: { anyOf: [ref('DomainEvent'), ref('NetworkEvent')] },
   DomainEvent: obj({
-    type: { type: 'string', enum: ['lifecycle', 'reboot'] },
+    type: { type: 'string', enum: ['lifecycle', 'reboot', 'device-added', 'device-removed'] },
     domain: obj({ name: str(), uuid: str(), id: nullable(int()) }),
     event: str("e.g. 'Started'"),
     detail: str("e.g. 'Booted'"),
+    device: str("device-added, device-removed: the device id, e.g. 'net1'"),
     timestamp: int('ms since the epoch'),
   }, ['type', 'domain', 'timestamp']),
 };

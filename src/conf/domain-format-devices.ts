@@ -113,6 +113,7 @@ function formatInterface(nic: Interface): XmlOut {
     nic.linkState !== undefined && el('link', { state: nic.linkState }),
     nic.mtu !== undefined && el('mtu', { size: nic.mtu }),
     nic.bootOrder !== undefined && el('boot', { order: nic.bootOrder }),
+    nic.alias !== undefined && el('alias', { name: nic.alias }),
     formatAddress(nic.address),
   ]);
 }

@@ -122,6 +122,11 @@ export interface Interface {
   driver?: { name?: 'qemu' | 'vhost'; queues?: number };
   bootOrder?: number;
   address?: PciAddress;
+  /**
+   * Live definitions only: the device id QEMU knows the NIC by (net0, net1, ...; its netdev is
+   * host + alias). Kept because a hot-plug or unplug makes it differ from the NIC's index.
+   */
+  alias?: string;
 }
 
 /** Where a character device is connected on the host side. */

@@ -103,5 +103,8 @@ export function parseInterface(node: XNode, boot: BootOrders, live = false): Int
   if (order !== undefined) nic.bootOrder = order;
   const address = parseAddress(node, ['pci'] as const);
   if (address !== undefined) nic.address = address;
+  // A running guest's device ids (its status file); a definition's are picked again at start.
+  const alias = live ? node.child('alias')?.attr('name') : undefined;
+  if (alias !== undefined && /^net\d+$/.test(alias)) nic.alias = alias;
   return nic;
 }

@@ -76,9 +76,10 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       },
       emit: (dom, event, detail) => {
         const domain = { name: dom.name, uuid: dom.uuid, id: dom.id };
-        this.emit('event', event === 'reboot'
-          ? { type: 'reboot', domain, timestamp: Date.now() }
-          : { type: 'lifecycle', domain, event, detail, timestamp: Date.now() });
+        const timestamp = Date.now();
+        if (event === 'reboot') this.emit('event', { type: 'reboot', domain, timestamp });
+        else if (event === 'device-added' || event === 'device-removed') this.emit('event', { type: event, domain, device: detail, timestamp });
+        else this.emit('event', { type: 'lifecycle', domain, event, detail, timestamp });
       },
     });
     await this.domains.init();

@@ -10,6 +10,7 @@ export {
   isQ35,
   monitorSetup,
   netdevProps,
+  nicAlias,
   nicDeviceProps,
   TAP_NIC_TYPES,
   usesVhost,

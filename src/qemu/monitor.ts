@@ -48,6 +48,11 @@ const PURPOSE: Record<string, string> = {
   set_password: 'set the graphics password of',
   set_link: 'set a network link state of',
   'qom-set': 'set a device property of',
+  netdev_add: 'add a network backend to',
+  netdev_del: 'remove a network backend from',
+  device_add: 'plug a device into',
+  device_del: 'unplug a device from',
+  'qom-list': 'list the devices of',
 };
 
 /** What a user can do about a refused command, by QMP error class. */
@@ -156,6 +161,39 @@ export class Monitor {
   /** Bring a NIC's link up or down (`name` is the netdev's device id, e.g. net0). */
   async setLink(name: string, up: boolean): Promise<void> {
     await this.run('set_link', { name, up });
+  }
+
+  /** Add a network backend (a -netdev's properties, e.g. netdevProps). */
+  async netdevAdd(props: Record<string, unknown>): Promise<void> {
+    await this.run('netdev_add', props);
+  }
+
+  /** Remove a network backend by id (its device must be gone first). */
+  async netdevDel(id: string): Promise<void> {
+    await this.run('netdev_del', { id });
+  }
+
+  /** Plug a device into the running guest (a -device's properties). */
+  async deviceAdd(props: Record<string, unknown>): Promise<void> {
+    await this.run('device_add', props);
+  }
+
+  /**
+   * Ask for a device's removal. For a PCI device the guest must cooperate: QEMU reports the end
+   * with a DEVICE_DELETED event, perhaps much later or never.
+   */
+  async deviceDel(id: string): Promise<void> {
+    await this.run('device_del', { id });
+  }
+
+  /** The ids of the user-created devices (/machine/peripheral), to see which are still plugged. */
+  async peripherals(): Promise<string[]> {
+    const r = await this.run('qom-list', { path: '/machine/peripheral' });
+    if (!Array.isArray(r)) throw this.badReply('qom-list', r);
+    return r.flatMap((p) => {
+      const rec = asRecord(p);
+      return rec !== undefined && typeof rec.name === 'string' && typeof rec.type === 'string' && rec.type.startsWith('child<') ? [rec.name] : [];
+    });
   }
 
   /** Set a QOM property of an object (e.g. the balloon's statistics period). */

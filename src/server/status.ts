@@ -16,6 +16,7 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'NO_DOMAIN':
     case 'NO_NETWORK':
     case 'NO_INTERFACE':
+    case 'DEVICE_MISSING':
     case 'NOT_FOUND':
       return 404;
     case 'DOMAIN_EXISTS':

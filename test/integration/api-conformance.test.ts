@@ -136,6 +136,13 @@ describe('API conformance', () => {
     await check('GET', '/v1/domains/api5/ifaddr?source=lease', undefined, 409);
     await check('GET', '/v1/domains/api5/link?interface=52:54:00:00:00:09&config=1', undefined, 500);
     await check('POST', '/v1/domains/api5/link', { interface: 'vnet9', state: 'down' }, 409);
+    // Device routes on a shut-off guest change its stored definition; the live paths run in hotplug.test.ts.
+    const nic = "<interface type='user'><mac address='52:54:00:00:00:0a'/><model type='virtio'/></interface>";
+    await check('POST', '/v1/domains/api5/devices/attach', { xml: nic, config: true });
+    await check('POST', '/v1/domains/api5/devices/update', { xml: nic.replace('</interface>', "<link state='down'/></interface>") });
+    await check('POST', '/v1/domains/api5/devices/detach', { xml: nic, live: true }, 409);
+    await check('POST', '/v1/domains/api5/devices/detach', { xml: nic });
+    await check('POST', '/v1/domains/api5/devices/detach', { xml: nic }, 404);
     await check('DELETE', '/v1/domains/api5');
   };
 

@@ -35,6 +35,7 @@ class FakeClient implements CliClient {
   listInterfaces = noNetworks; getInterface = noNetworks; defineInterface = noNetworks; undefineInterface = noNetworks;
   interfaceXml = noNetworks; startInterface = noNetworks; destroyInterface = noNetworks; bridgeInterface = noNetworks;
   unbridgeInterface = noNetworks; interfaceTransaction = noNetworks;
+  attachDevice = noNetworks; detachDevice = noNetworks; updateDevice = noNetworks;
   calls: string[] = [];
   domains: DomainSummary[] = [dom({ name: 'vm1' }), dom({ name: 'run1', id: 1, state: 'running', reason: 'booted' })];
   constructor(readonly uri = 'vireo:///session', private readonly down = false) {}

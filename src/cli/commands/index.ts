@@ -1,5 +1,6 @@
 /** The command table: every vireo command, grouped as virsh groups them. */
 import { consoleCommands } from './console.js';
+import { deviceCommands } from './devices.js';
 import { domainCommands } from './domain.js';
 import { editCommands } from './edit.js';
 import { domTableCommands } from './domtable.js';
@@ -43,5 +44,5 @@ export function makeTable(groups: readonly GroupDef[], defs: readonly CommandDef
   };
 }
 
-export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, ...editCommands, ...domTableCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...ifaceCommands, ...networkCommands, ...netUpdateCommands,
+export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, ...deviceCommands, ...editCommands, ...domTableCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...ifaceCommands, ...networkCommands, ...netUpdateCommands,
   ...shellCommands, ...xmlCommands]);

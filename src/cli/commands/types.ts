@@ -41,7 +41,7 @@ export type CliClient = Pick<VireoClient,
   | 'validateHost' | 'devices' | 'job' | 'description' | 'setDescription' | 'metadata' | 'setMetadata' | 'rename'
   | 'listNetworks' | 'getNetwork' | 'defineNetwork' | 'createNetwork' | 'undefineNetwork' | 'networkXml' | 'startNetwork'
   | 'destroyNetwork' | 'setNetworkAutostart' | 'updateNetwork' | 'networkLeases' | 'networkEvents'
-  | 'interfaceAddresses' | 'linkState' | 'setLinkState' | 'abortJob'
+  | 'interfaceAddresses' | 'linkState' | 'setLinkState' | 'abortJob' | 'attachDevice' | 'detachDevice' | 'updateDevice'
   | 'listInterfaces' | 'getInterface' | 'defineInterface' | 'undefineInterface' | 'interfaceXml' | 'startInterface' | 'destroyInterface'
   | 'bridgeInterface' | 'unbridgeInterface' | 'interfaceTransaction'>
   & Partial<Pick<VireoClient, 'domxmlToNative'>>;

@@ -4,7 +4,7 @@
  * web UI); the CLI and the web UI talk to the daemon only through this.
  */
 import type {
-  DomainSummary, HostInfo, DomainEvent, NetworkEvent, XmlResponse, ConsoleTail, DomainIfAddr, LinkState,
+  DeviceRequest, DeviceResult, DomainSummary, HostInfo, DomainEvent, NetworkEvent, XmlResponse, ConsoleTail, DomainIfAddr, LinkState,
   NodeInfo, NodeCpuStats, NodeMemStats, FreeCell, HostCheck, DomainDevices, DomainJob, DescriptionResponse, DescriptionRequest,
   MetadataRequest, ModificationImpact, NativeResponse, NetworkSummary, NetworkUpdateRequest, NetworkLease,
   InterfaceSummary, InterfaceBridgeRequest,
@@ -125,7 +125,7 @@ export class VireoClient<Channel = unknown> {
     // The stream carries every kind's events; these are the domains'.
     return this.t.events('/v1/events', (json) => {
       const ev = JSON.parse(json) as DomainEvent | NetworkEvent;
-      if (ev.type === 'lifecycle' || ev.type === 'reboot') onEvent(ev);
+      if (ev.type === 'lifecycle' || ev.type === 'reboot' || ev.type === 'device-added' || ev.type === 'device-removed') onEvent(ev);
     }, onEnd);
   }
 
@@ -200,6 +200,21 @@ export class VireoClient<Channel = unknown> {
   /** Take a NIC's link up or down (domif-setlink). */
   async setLinkState(ref: string, iface: string, state: 'up' | 'down', opts: { config?: boolean } = {}): Promise<void> {
     await this.t.request('POST', `/v1/domains/${enc(ref)}/link`, { interface: iface, state, ...(opts.config === true ? { config: true } : {}) });
+  }
+
+  /** Plug a device (libvirt XML; only <interface> so far) into the guest and/or its config (attach-device). */
+  attachDevice(ref: string, r: DeviceRequest): Promise<DeviceResult> {
+    return this.t.request<DeviceResult>('POST', `/v1/domains/${enc(ref)}/devices/attach`, r);
+  }
+
+  /** Unplug a device; `pending` in the reply: the guest has not let it go yet (detach-device). */
+  detachDevice(ref: string, r: DeviceRequest): Promise<DeviceResult> {
+    return this.t.request<DeviceResult>('POST', `/v1/domains/${enc(ref)}/devices/detach`, r);
+  }
+
+  /** Change a device in place: a NIC's link state or network (update-device). */
+  updateDevice(ref: string, r: DeviceRequest): Promise<DeviceResult> {
+    return this.t.request<DeviceResult>('POST', `/v1/domains/${enc(ref)}/devices/update`, r);
   }
 
   /** Abort the long job a domain runs (domjobabort). */

@@ -7,6 +7,8 @@ import type { StateReason } from '../../api/types.js';
 import { formatDomainXml } from '../../conf/domain-xml.js';
 import type { DomainDef } from '../../conf/domain-model.js';
 import { logger } from '../../util/log.js';
+import { VireoError } from '../../api/errors.js';
+import type { Monitor } from '../../qemu/monitor.js';
 import type { Store, StatusRecord } from './store.js';
 import type { Domain, Runtime } from './domain.js';
 import type { Cause } from './state.js';
@@ -72,4 +74,17 @@ export function saveStatus(ctx: LifecycleContext, dom: Domain, phase: 'starting'
   const written = rt.statusWrites;
   rt.statusWrites = written.catch((e: unknown) => log.error(`cannot save status of ${dom.name}`, { error: String(e) }));
   return written;
+}
+
+/** A running domain's monitor; right after a restart, waits (up to 5 s) for vireod to take it back. */
+export async function monitorOf(dom: Domain): Promise<Monitor> {
+  const rt = dom.runtime;
+  if (rt !== undefined && (rt.qmp === undefined || rt.qmp.isClosed) && rt.monitorReady !== undefined) {
+    await Promise.race([rt.monitorReady, new Promise((r) => setTimeout(r, 5000).unref())]);
+  }
+  const q = dom.runtime?.qmp;
+  if (q === undefined || q.isClosed) {
+    throw new VireoError('QEMU_FAILED', `cannot reach the QEMU monitor of domain '${dom.name}'; vireod keeps retrying and never kills the guest`);
+  }
+  return q;
 }

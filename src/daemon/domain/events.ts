@@ -11,6 +11,7 @@ import { logger } from '../../util/log.js';
 import { isCurrent, saveStatus, transition, type LifecycleContext } from './context.js';
 import { stopProcess } from './stop.js';
 import { onMonitorClosed } from './reconnect.js';
+import { onDeviceDeleted } from './unplug.js';
 import type { Domain, Runtime } from './domain.js';
 
 const log = logger('lifecycle');
@@ -49,6 +50,10 @@ function onEvent(ctx: LifecycleContext, dom: Domain, rt: Runtime, ev: QmpEvent):
       break;
     case 'RESET':
       ctx.changed(dom, 'reboot', '');
+      break;
+    case 'DEVICE_DELETED':
+      // Also sent for a device's backing objects, which have a path but no device id.
+      if (typeof ev.data.device === 'string') onDeviceDeleted(ctx, dom, rt, ev.data.device);
       break;
     case 'GUEST_PANICKED':
       if (rt.liveDef.onCrash === 'restart' || rt.liveDef.onCrash === 'coredump-restart') {

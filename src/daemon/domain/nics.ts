@@ -66,38 +66,59 @@ async function readArp(): Promise<{ ip: string; mac: string }[]> {
 export async function plugNics(live: DomainDef, ctx: NicContext, revert: Revert): Promise<string[]> {
   const made: string[] = [];
   for (const [i, nic] of live.devices.interfaces.entries()) {
-    if (nic.type === 'user') continue;
-    let bridge: string | undefined;
-    if (nic.type === 'network') {
-      bridge = ctx.bridgeOfNetwork(nic.source ?? '');
-    } else if (nic.type === 'bridge') {
-      bridge = nic.source ?? '';
-      if (!(await linkExists(bridge))) {
-        throw VireoError.of('OPERATION_FAILED', `Cannot get interface MTU on '${bridge}': No such device`, {
-          hint: `interface net${i} joins host bridge '${bridge}', which does not exist; create it (e.g. vireo iface-bridge) or fix <source bridge>`,
-        });
-      }
-    }
-    // <target dev managed='no'>: a tap someone else made and keeps; used as it is.
-    if (nic.targetManaged === false) {
-      if (nic.targetDev === undefined || !(await linkExists(nic.targetDev))) {
-        throw VireoError.of('OPERATION_FAILED', `interface net${i}: the unmanaged tap '${nic.targetDev ?? ''}' does not exist`);
-      }
-      continue;
-    }
-    const tap = await createTap({
-      ...(nic.targetDev === undefined ? {} : { name: nic.targetDev }),
-      mac: tapMacFor(nic.mac),
-      ...(bridge === undefined ? {} : { bridge }),
-      ...(nic.mtu === undefined ? {} : { mtu: nic.mtu }),
-      ...(nic.driver?.queues !== undefined && nic.driver.queues > 1 ? { multiQueue: true } : {}),
-      up: nic.linkState !== 'down',
-    });
-    revert.add(() => deleteTap(tap), `tap ${tap}`);
-    made.push(tap);
-    nic.targetDev = tap;
+    const tap = await plugNic(nic, `net${i}`, ctx, revert);
+    if (tap !== undefined) made.push(tap);
   }
   return made;
+}
+
+/**
+ * Make the tap of one NIC (`which` names it in messages): joined to its network's or host
+ * bridge, up or down per its link state; its name goes into targetDev. Returns the tap when
+ * vireod made it (undefined for a user NIC or a tap someone else keeps); `revert` deletes it.
+ */
+export async function plugNic(nic: Interface, which: string, ctx: NicContext, revert: Revert): Promise<string | undefined> {
+  if (nic.type === 'user') return undefined;
+  const bridge = await bridgeOf(nic, which, ctx);
+  // <target dev managed='no'>: a tap someone else made and keeps; used as it is.
+  if (nic.targetManaged === false) {
+    if (nic.targetDev === undefined || !(await linkExists(nic.targetDev))) {
+      throw VireoError.of('OPERATION_FAILED', `interface ${which}: the unmanaged tap '${nic.targetDev ?? ''}' does not exist`);
+    }
+    return undefined;
+  }
+  const tap = await createTap({
+    ...(nic.targetDev === undefined ? {} : { name: nic.targetDev }),
+    mac: tapMacFor(nic.mac),
+    ...(bridge === undefined ? {} : { bridge }),
+    ...(nic.mtu === undefined ? {} : { mtu: nic.mtu }),
+    ...(nic.driver?.queues !== undefined && nic.driver.queues > 1 ? { multiQueue: true } : {}),
+    up: nic.linkState !== 'down',
+  });
+  revert.add(() => deleteTap(tap), `tap ${tap}`);
+  nic.targetDev = tap;
+  return tap;
+}
+
+/**
+ * The bridge a NIC's tap joins: its active network's, or the named host bridge (which must
+ * exist; libvirt's words when not). None for type ethernet.
+ */
+export async function bridgeOf(nic: Interface, which: string, ctx: NicContext): Promise<string | undefined> {
+  if (nic.type === 'network') return ctx.bridgeOfNetwork(nic.source ?? '');
+  if (nic.type !== 'bridge') return undefined;
+  const bridge = nic.source ?? '';
+  if (!(await linkExists(bridge))) {
+    throw VireoError.of('OPERATION_FAILED', `Cannot get interface MTU on '${bridge}': No such device`, {
+      hint: `interface ${which} joins host bridge '${bridge}', which does not exist; create it (e.g. vireo iface-bridge) or fix <source bridge>`,
+    });
+  }
+  return bridge;
+}
+
+/** Give each NIC of a live definition its device id (net<index>) unless it has one. */
+export function assignNicAliases(live: DomainDef): void {
+  live.devices.interfaces.forEach((n, i) => (n.alias ??= `net${i}`));
 }
 
 /** Delete the taps a guest's start made (its QEMU is gone). Failures are logged. */

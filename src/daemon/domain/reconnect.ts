@@ -14,8 +14,9 @@ import { logger } from '../../util/log.js';
 import { logFiles, transition, type LifecycleContext } from './context.js';
 import { connectConsoles, onGuestShutdown, watch } from './events.js';
 import { finalize } from './stop.js';
-import { unplugNics } from './nics.js';
+import { assignNicAliases, unplugNics } from './nics.js';
 import type { StatusRecord } from './store.js';
+import { reconcileNics } from './unplug.js';
 import type { Domain, Runtime } from './domain.js';
 
 const log = logger('lifecycle');
@@ -24,6 +25,7 @@ const log = logger('lifecycle');
 export async function reconnect(ctx: LifecycleContext, dom: Domain, rec: StatusRecord): Promise<void> {
   if (rec.phase === 'starting') return endHalfStarted(ctx, dom, rec);
   const liveDef = parseDomainXml(rec.xml, { live: true });
+  assignNicAliases(liveDef); // a guest started before NICs kept their ids had net<index>
   const start = await processStartTime(rec.pid);
   if (start === undefined || start !== rec.pidStart || (await processGone(rec.pid))) {
     log.warn(`${rec.name}: QEMU (pid ${rec.pid}) ended while vireod was not running`);
@@ -112,6 +114,7 @@ async function attachMonitor(ctx: LifecycleContext, dom: Domain, rt: Runtime): P
   // must find the state it reported, not have it overwritten by this older answer afterwards.
   rt.qmp = qmp;
   watch(ctx, dom, rt);
+  reconcileNics(ctx, dom, rt).catch((e: unknown) => log.warn(`${dom.name}: cannot list QEMU's devices`, { error: String(e) }));
   log.info(`${dom.name}: reconnected to QEMU (pid ${rt.pid}), status '${status.status}'`);
   if (status.status === 'shutdown') {
     onGuestShutdown(ctx, dom, rt, true);

@@ -6,12 +6,10 @@
 import { promises as fs } from 'node:fs';
 import { parseDomainXml, formatDomainXml } from '../../conf/domain-xml.js';
 import type { DomainDef } from '../../conf/domain-model.js';
-import type { DescriptionRequest, DomainDevices, DomainIfAddr, LinkState, DomainJob, DomainSummary, MetadataRequest, ModificationImpact } from '../../api/types.js';
+import type { DescriptionRequest, DeviceRequest, DeviceResult, DomainDevices, DomainIfAddr, LinkState, DomainJob, DomainSummary, MetadataRequest, ModificationImpact } from '../../api/types.js';
 import { VireoError } from '../../api/errors.js';
 import type { KvmStatus } from '../../host/kvm.js';
-import { DEFAULT_EMULATOR, qemuMachines } from '../../host/qemu-binary.js';
 import type { ConsoleStream } from '../../qemu/console.js';
-import type { Monitor } from '../../qemu/monitor.js';
 import type { PortAllocator } from '../../host/ports.js';
 import { readLogTail, type LogRotator } from '../../util/logrotate.js';
 import { expandHostModel } from '../../qemu/argv.js';
@@ -23,12 +21,14 @@ import type { Registry, Table } from '../registry.js';
 import { Store } from './store.js';
 import { Domain, type Runtime } from './domain.js';
 import { descriptionOf, devicesOf, jobOf, metadataOf, withDescription, withMetadata } from './info.js';
-import { saveStatus, transition, type LifecycleContext } from './context.js';
+import { monitorOf, saveStatus, transition, type LifecycleContext } from './context.js';
 import { launch } from './start.js';
 import { stopProcess } from './stop.js';
 import { reconnect } from './reconnect.js';
 import { nativeCommandLine } from './native.js';
 import { validateDomainXml } from './schema.js';
+import { checkMode, pinMachine } from './checks.js';
+import { deviceRequest, type HotplugHost } from './hotplug.js';
 import { findNic, nicAddresses, type NicContext } from './nics.js';
 
 const log = logger('domains');
@@ -282,19 +282,6 @@ export class DomainService {
     return this.summary(dom);
   }
 
-  /** The domain's monitor; right after a restart, waits (up to 5 s) for vireod to take it back. */
-  private async qmp(dom: Domain): Promise<Monitor> {
-    const rt = dom.runtime;
-    if (rt !== undefined && (rt.qmp === undefined || rt.qmp.isClosed) && rt.monitorReady !== undefined) {
-      await Promise.race([rt.monitorReady, new Promise((r) => setTimeout(r, 5000).unref())]);
-    }
-    const q = dom.runtime?.qmp;
-    if (q === undefined || q.isClosed) {
-      throw new VireoError('QEMU_FAILED', `cannot reach the QEMU monitor of domain '${dom.name}'; vireod keeps retrying and never kills the guest`);
-    }
-    return q;
-  }
-
   /**
    * Stop at once. destroy is the escape hatch: it takes no job and waits for none. The jobs it
    * overtakes fail with OPERATION_ABORTED; a job blocked on a hung monitor is freed when destroy
@@ -312,7 +299,7 @@ export class DomainService {
   shutdown(ref: string, opts: { mode?: string }): Promise<DomainSummary> {
     checkMode(opts.mode);
     return this.onActive(ref, 'shutdown', async (dom) => {
-      await (await this.qmp(dom)).systemPowerdown();
+      await (await monitorOf(dom)).systemPowerdown();
     });
   }
 
@@ -321,13 +308,13 @@ export class DomainService {
     return this.onActive(ref, 'reboot', async (dom, rt) => {
       // on_reboot='destroy': the guest's power-off ends it; otherwise it is reset and continued.
       if (dom.def.onReboot !== 'destroy') rt.fakeReboot = true;
-      await (await this.qmp(dom)).systemPowerdown();
+      await (await monitorOf(dom)).systemPowerdown();
     });
   }
 
   reset(ref: string): Promise<DomainSummary> {
     return this.onActive(ref, 'reset', async (dom) => {
-      await (await this.qmp(dom)).systemReset();
+      await (await monitorOf(dom)).systemReset();
     });
   }
 
@@ -335,7 +322,7 @@ export class DomainService {
     return this.onActive(ref, 'suspend', async (dom, rt) => {
       if (dom.state === 'paused') return; // libvirt accepts suspending a paused domain
       rt.pauseReason = 'user';
-      await (await this.qmp(dom)).stop();
+      await (await monitorOf(dom)).stop();
       transition(this.ctx, dom, rt, 'suspend');
       await saveStatus(this.ctx, dom);
     });
@@ -344,7 +331,7 @@ export class DomainService {
   resume(ref: string): Promise<DomainSummary> {
     return this.onActive(ref, 'resume', async (dom, rt) => {
       if (dom.state !== 'paused') throw VireoError.of('OPERATION_INVALID', 'domain is not paused');
-      await (await this.qmp(dom)).cont();
+      await (await monitorOf(dom)).cont();
       transition(this.ctx, dom, rt, 'resume');
       await saveStatus(this.ctx, dom);
     });
@@ -401,11 +388,28 @@ export class DomainService {
     }
     await this.onActive(ref, 'setlink', async (dom, rt) => {
       const { nic, index } = findNic(rt.liveDef, iface);
-      await (await this.qmp(dom)).setLink(`net${index}`, state === 'up');
+      await (await monitorOf(dom)).setLink(nic.alias ?? `net${index}`, state === 'up');
       if (state === 'up') delete nic.linkState;
       else nic.linkState = 'down';
       await saveStatus(this.ctx, dom);
     });
+  }
+
+  /** attach-device/detach-device/update-device (and attach-/detach-interface): see hotplug.ts. */
+  attachDevice(ref: string, r: DeviceRequest): Promise<DeviceResult> {
+    return deviceRequest(this.hotplug, ref, 'attach', r);
+  }
+
+  detachDevice(ref: string, r: DeviceRequest): Promise<DeviceResult> {
+    return deviceRequest(this.hotplug, ref, 'detach', r);
+  }
+
+  updateDevice(ref: string, r: DeviceRequest): Promise<DeviceResult> {
+    return deviceRequest(this.hotplug, ref, 'update', r);
+  }
+
+  private get hotplug(): HotplugHost {
+    return { ctx: this.ctx, lookup: (ref) => this.lookup(ref), qmp: monitorOf };
   }
 
   /** domjobabort: stop the long job the domain runs (its error says why not). */
@@ -560,30 +564,4 @@ export class DomainService {
       for (const c of rt.consoles.values()) c.close();
     }
   }
-}
-
-/**
- * Pin a machine alias ('q35', 'pc') to the versioned type it stands for on this QEMU
- * ('pc-q35-7.2'), as libvirt does at define: a QEMU upgrade then never changes the hardware a
- * defined guest sees. A machine type the emulator lacks is refused here, not at start.
- */
-async function pinMachine(def: DomainDef): Promise<void> {
-  const emulator = def.devices.emulator ?? DEFAULT_EMULATOR;
-  const machines = await qemuMachines(emulator);
-  const versioned = machines.aliases.get(def.os.machine);
-  if (versioned !== undefined) {
-    def.os.machine = versioned;
-  } else if (!machines.names.has(def.os.machine)) {
-    throw VireoError.of('CONFIG_UNSUPPORTED', `Emulator '${emulator}' does not support machine type '${def.os.machine}'`, {
-      hint: `see: ${emulator} -machine help`,
-    });
-  }
-}
-
-function checkMode(mode: string | undefined): void {
-  if (mode === undefined || mode === '' || mode === 'acpi') return;
-  for (const m of mode.split(',')) {
-    if (!['acpi', 'agent', 'initctl', 'signal', 'paravirt'].includes(m)) throw new VireoError('INVALID_ARG', `Unknown mode ${m} value, expecting 'acpi', 'agent', 'initctl', 'signal', or 'paravirt'`);
-  }
-  if (!mode.split(',').includes('acpi')) throw new VireoError('NO_SUPPORT', `this function is not supported by the connection driver: shutdown mode '${mode}' needs a guest agent; use --mode acpi`);
 }

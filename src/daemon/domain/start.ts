@@ -19,7 +19,7 @@ import { processStartTime } from '../../util/proc.js';
 import { Revert } from '../../util/revert.js';
 import { logger } from '../../util/log.js';
 import { launchPaths } from './native.js';
-import { plugNics } from './nics.js';
+import { assignNicAliases, plugNics } from './nics.js';
 import { connectConsoles, watch } from './events.js';
 import { logFiles, saveStatus, type LifecycleContext } from './context.js';
 import type { StatusRecord } from './store.js';
@@ -83,6 +83,7 @@ async function launchOnce(ctx: LifecycleContext, dom: Domain, def: DomainDef, op
     const prepared = await prepareLaunch(def, { libDir: ctx.store.layout.lib, runDir, logDir: ctx.store.layout.log, ports: ctx.ports });
     revert.add(() => prepared.cleanup(), 'host set-up (swtpm, graphics ports)');
     const live = prepared.def;
+    assignNicAliases(live);
     taps = await plugNics(live, ctx.nics, revert);
     if (taps.length > 0) await ctx.store.saveStatus(record(0, 0)); // a daemon dying from here on must find them
     const argv = buildQemuArgv(live, { ...launchPaths(ctx.store, runDir, live.name, prepared.tpmSocket), monitor }, {

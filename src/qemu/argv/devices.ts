@@ -33,13 +33,21 @@ export function usesVhost(def: DomainDef, nic: Interface, vhostNet: boolean): bo
  * Without a target name (domxml-to-native of an inactive guest) the name is the tap's likely one.
  */
 export function netdevProps(def: DomainDef, nic: Interface, i: number, vhostNet: boolean): Json {
-  if (nic.type === 'user') return { type: 'user', id: `hostnet${i}` };
+  if (nic.type === 'user') return { type: 'user', id: `host${nicAlias(nic, i)}` };
   const dev: Json = { type: 'tap', ifname: nic.targetDev ?? `vnet${i}`, script: 'no', downscript: 'no' };
   const q = nic.driver?.queues;
   if (q !== undefined && q > 1) dev.queues = q;
   if (usesVhost(def, nic, vhostNet)) dev.vhost = true;
-  dev.id = `hostnet${i}`;
+  dev.id = `host${nicAlias(nic, i)}`;
   return dev;
+}
+
+/**
+ * The device id of NIC `i` (libvirt's alias): the live definition's, which stays with the NIC
+ * when others are plugged or unplugged, else net<i>. Its netdev is 'host' + that id.
+ */
+export function nicAlias(nic: Interface, i: number): string {
+  return nic.alias ?? `net${i}`;
 }
 
 /**
@@ -53,7 +61,8 @@ export function nicDeviceProps(def: DomainDef, nic: Interface, i: number, bootIn
     if (q !== undefined && q > 1) Object.assign(dev, { mq: true, vectors: 2 * q + 2 });
     if (nic.mtu !== undefined) dev.host_mtu = nic.mtu;
   }
-  Object.assign(dev, { netdev: `hostnet${i}`, id: `net${i}`, mac: nic.mac });
+  const alias = nicAlias(nic, i);
+  Object.assign(dev, { netdev: `host${alias}`, id: alias, mac: nic.mac });
   if (bootIndex !== undefined) dev.bootindex = bootIndex;
   return { ...dev, ...pciProps(def, nic.address) };
 }

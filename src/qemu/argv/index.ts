@@ -9,7 +9,7 @@
 import { VireoError } from '../../api/errors.js';
 import type { Disk, DomainDef, Interface } from '../../conf/domain-model.js';
 import { chardevDeviceArgs } from './chardev.js';
-import { balloonRngPanicArgs, displayArgs, inputArgs, netArgs, redirdevArgs, TAP_NIC_TYPES, tpmArgs, watchdogArgs } from './devices.js';
+import { balloonRngPanicArgs, displayArgs, inputArgs, netArgs, nicAlias, redirdevArgs, TAP_NIC_TYPES, tpmArgs, watchdogArgs } from './devices.js';
 import { bootArg, clockArgs, cpuArg, firmwareArgs, machineArg, memoryAndCpus, needsMemoryBackend, pmArgs, smbiosArgs } from './machine.js';
 import { controllerArgs, diskArgs } from './storage.js';
 import { Argv, esc } from './util.js';
@@ -56,7 +56,7 @@ export interface HostFacts {
   vhostNet: boolean;
 }
 
-export { netdevProps, nicDeviceProps, TAP_NIC_TYPES, usesVhost } from './devices.js';
+export { netdevProps, nicAlias, nicDeviceProps, TAP_NIC_TYPES, usesVhost } from './devices.js';
 export { isQ35, diskIndex } from '../../conf/domain-implicit.js';
 
 /**
@@ -177,7 +177,7 @@ export function monitorSetup(def: DomainDef): MonitorCommand[] {
     if (g.passwd !== undefined) cmds.push({ execute: 'set_password', arguments: { protocol: g.type, password: g.passwd } });
   }
   def.devices.interfaces.forEach((nic, i) => {
-    if (nic.linkState === 'down') cmds.push({ execute: 'set_link', arguments: { name: `net${i}`, up: false } });
+    if (nic.linkState === 'down') cmds.push({ execute: 'set_link', arguments: { name: nicAlias(nic, i), up: false } });
   });
   const b = def.devices.memballoon;
   if (b.model === 'virtio' && b.statsPeriod !== undefined) {

@@ -1,6 +1,6 @@
 /** Handlers of the domain routes: each turns one checked request into one Daemon call. */
 import type {
-  ConsoleTail, DescriptionResponse, DomainDevices, DomainJob, MetadataRequest, ModificationImpact, NativeResponse, XmlResponse,
+  ConsoleTail, DescriptionResponse, DeviceRequest, DomainDevices, DomainJob, MetadataRequest, ModificationImpact, NativeResponse, XmlResponse,
 } from '../../api/types.js';
 import { VireoError } from '../../api/errors.js';
 import { field, type Call, type HandlerTable } from './call.js';
@@ -8,7 +8,8 @@ import { field, type Call, type HandlerTable } from './call.js';
 type DomainId = 'domain.list' | 'domain.define' | 'domain.create' | 'domain.toNative' | 'domain.get' | 'domain.undefine' | 'domain.xml'
   | 'domain.consoleTail' | 'domain.start' | 'domain.destroy' | 'domain.shutdown' | 'domain.reboot' | 'domain.reset' | 'domain.suspend'
   | 'domain.resume' | 'domain.autostart' | 'domain.devices' | 'domain.job' | 'domain.description' | 'domain.setDescription'
-  | 'domain.metadata' | 'domain.setMetadata' | 'domain.rename' | 'domain.jobAbort' | 'domain.ifaddr' | 'domain.getLink' | 'domain.setLink';
+  | 'domain.metadata' | 'domain.setMetadata' | 'domain.rename' | 'domain.jobAbort' | 'domain.ifaddr' | 'domain.getLink' | 'domain.setLink'
+  | 'domain.attachDevice' | 'domain.detachDevice' | 'domain.updateDevice';
 
 const { str, optStr, bool } = field;
 const mode = ({ body }: Call): { mode?: string } => {
@@ -16,6 +17,7 @@ const mode = ({ body }: Call): { mode?: string } => {
   return m === undefined ? {} : { mode: m };
 };
 const impact = (b: Record<string, unknown>): ModificationImpact => ({ live: bool(b, 'live'), config: bool(b, 'config') });
+const device = (b: Record<string, unknown>): DeviceRequest => ({ ...impact(b), xml: str(b, 'xml') });
 
 export const domainHandlers: HandlerTable<DomainId> = {
   'domain.list': ({ daemon }) => daemon.domains.list(),
@@ -50,6 +52,9 @@ export const domainHandlers: HandlerTable<DomainId> = {
     await daemon.domains.setLinkState(ref, str(body, 'interface'), str(body, 'state') as 'up' | 'down', { config: bool(body, 'config') });
     return {};
   },
+  'domain.attachDevice': ({ daemon, ref, body }) => daemon.domains.attachDevice(ref, device(body)),
+  'domain.detachDevice': ({ daemon, ref, body }) => daemon.domains.detachDevice(ref, device(body)),
+  'domain.updateDevice': ({ daemon, ref, body }) => daemon.domains.updateDevice(ref, device(body)),
   'domain.jobAbort': ({ daemon, ref }): Record<string, never> => {
     daemon.domains.abortJob(ref);
     return {};

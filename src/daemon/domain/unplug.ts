@@ -1,0 +1,114 @@
+/**
+ * The end of a device's removal from a running guest. device_del only asks: the guest must let
+ * the device go (a PCI hot-unplug), and QEMU says when it has with a DEVICE_DELETED event —
+ * quickly, much later (a paused or busy guest) or never. A detach waits for the event a short
+ * while (as libvirt, 5 s); whenever it comes, the device's backend and tap go and the live
+ * definition and status file drop it. After a daemon restart, the devices QEMU no longer has
+ * are found with qom-list.
+ */
+import { logger } from '../../util/log.js';
+import { isCurrent, saveStatus, type LifecycleContext } from './context.js';
+import { unplugNics } from './nics.js';
+import type { Domain, Runtime } from './domain.js';
+
+const log = logger('hotplug');
+
+/** libvirt's wait for DEVICE_DELETED before a detach returns with the removal still pending. */
+export const UNPLUG_WAIT_MS = 5000;
+
+/** Per runtime: the detaches waiting for a device's DEVICE_DELETED, by device id. */
+const waiters = new WeakMap<Runtime, Map<string, () => void>>();
+/** Per runtime: device ids whose removal was asked for and not yet seen. */
+const pending = new WeakMap<Runtime, Set<string>>();
+
+/** Whether a removal of device `alias` was asked for and QEMU has not reported it done. */
+export function unplugPending(rt: Runtime, alias: string): boolean {
+  return pending.get(rt)?.has(alias) === true;
+}
+
+/** Record that device_del was sent for `alias`. */
+export function markUnplugPending(rt: Runtime, alias: string): void {
+  let set = pending.get(rt);
+  if (set === undefined) pending.set(rt, (set = new Set<string>()));
+  set.add(alias);
+}
+
+/**
+ * Wait for the DEVICE_DELETED of `alias`, at most `ms`. Resolves true when it came (the caller,
+ * inside its job, then completes the removal), false when the time ran out.
+ */
+export function waitDeviceDeleted(rt: Runtime, alias: string, ms = UNPLUG_WAIT_MS): Promise<boolean> {
+  let map = waiters.get(rt);
+  if (map === undefined) waiters.set(rt, (map = new Map<string, () => void>()));
+  const table = map;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      table.delete(alias);
+      resolve(false);
+    }, ms);
+    table.set(alias, () => {
+      clearTimeout(timer);
+      table.delete(alias);
+      resolve(true);
+    });
+  });
+}
+
+/**
+ * QEMU's DEVICE_DELETED for `alias`: wake the detach that waits for it, or else complete the
+ * removal as an internal job of the domain (the detach returned long ago, or vireod asked
+ * before a restart).
+ */
+export function onDeviceDeleted(ctx: LifecycleContext, dom: Domain, rt: Runtime, alias: string): void {
+  const wake = waiters.get(rt)?.get(alias);
+  if (wake !== undefined) {
+    wake();
+    return;
+  }
+  if (!rt.liveDef.devices.interfaces.some((n) => n.alias === alias)) return;
+  dom.jobs.run('device removal', 'short', async () => {
+    if (isCurrent(dom, rt)) await completeNicRemoval(ctx, dom, rt, alias);
+  }, { internal: true }).catch((e: unknown) => log.error(`${dom.name}: completing the removal of ${alias} failed`, { error: String(e) }));
+}
+
+/**
+ * The guest has let NIC `alias` go: remove its netdev (QEMU keeps it until told) and its tap,
+ * drop it from the live definition and status file, and report device-removed. Does nothing
+ * when the NIC is already gone.
+ */
+export async function completeNicRemoval(ctx: LifecycleContext, dom: Domain, rt: Runtime, alias: string): Promise<void> {
+  pending.get(rt)?.delete(alias);
+  const nics = rt.liveDef.devices.interfaces;
+  const index = nics.findIndex((n) => n.alias === alias);
+  const nic = nics[index];
+  if (nic === undefined) return;
+  try {
+    await rt.qmp?.netdevDel(`host${alias}`);
+  } catch (e) {
+    // A backend QEMU no longer has (removed before a daemon restart) is no reason to keep the NIC listed.
+    log.warn(`${dom.name}: removing the network backend of ${alias}`, { error: String(e) });
+  }
+  nics.splice(index, 1);
+  const tap = nic.targetDev;
+  if (tap !== undefined && rt.taps.includes(tap)) {
+    rt.taps = rt.taps.filter((t) => t !== tap);
+    await unplugNics([tap]);
+  }
+  await saveStatus(ctx, dom);
+  ctx.changed(dom, 'device-removed', alias);
+}
+
+/**
+ * After a reconnect: complete the removal of NICs that QEMU no longer has (their guest let them
+ * go while vireod was not running).
+ */
+export async function reconcileNics(ctx: LifecycleContext, dom: Domain, rt: Runtime): Promise<void> {
+  const qmp = rt.qmp;
+  if (qmp === undefined) return;
+  const present = new Set(await qmp.peripherals());
+  const gone = rt.liveDef.devices.interfaces.map((n) => n.alias).filter((a): a is string => a !== undefined && !present.has(a));
+  for (const alias of gone) {
+    log.info(`${dom.name}: ${alias} was unplugged while vireod was not running`);
+    onDeviceDeleted(ctx, dom, rt, alias);
+  }
+}
