@@ -5,6 +5,7 @@
  * one handler to each id), and of the response checks in the tests.
  */
 import { SCHEMAS } from './wire-schemas.js';
+import { STORAGE_ROUTES } from './storage-routes.js';
 
 export { SCHEMAS };
 
@@ -176,6 +177,7 @@ const DECLARED = [
     id: 'network.leases', access: 'read', method: 'GET', path: `${N}/leases`, summary: 'the DHCP leases dnsmasq gave out (net-dhcp-leases)', response: 'NetworkLease', shape: 'array',
     query: [{ name: 'mac', type: 'string', description: 'only the leases of this MAC' }],
   },
+  ...STORAGE_ROUTES,
   {
     id: 'events', access: 'read', method: 'GET', path: '/v1/events', response: 'Event', shape: 'ndjson', upgrades: ['websocket'],
     summary: "lifecycle events as they happen, one JSON object a line; with 'Upgrade: websocket', one JSON object a text frame",

@@ -302,3 +302,4 @@ export interface MetadataRequest extends ModificationImpact {
 export interface RenameRequest {
   name: string;
 }
+export type * from './storage-types.js';

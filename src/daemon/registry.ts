@@ -9,7 +9,7 @@
  */
 import { VireoError } from '../api/errors.js';
 
-export type ResourceKind = 'domain' | 'network';
+export type ResourceKind = 'domain' | 'network' | 'pool';
 
 interface Slot<T> {
   name: string;
