@@ -348,3 +348,4 @@ export interface DeviceResult {
 export interface RenameRequest {
   name: string;
 }
+export type * from './storage-types.js';

@@ -1,6 +1,7 @@
 /** The API's wire schemas (JSON Schema): request bodies the server checks, replies the tests check. */
 import type { JsonSchema, SchemaRegistry } from './schema.js';
 import { ERROR_CODES } from './errors.js';
+import { STORAGE_SCHEMAS } from './storage-schemas.js';
 
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 const str = (description?: string): JsonSchema => (description === undefined ? { type: 'string' } : { type: 'string', description });
@@ -184,7 +185,8 @@ export const SCHEMAS: SchemaRegistry = {
     event: str("'Defined', 'Undefined', 'Started' or 'Stopped'"),
     timestamp: int('ms since the epoch'),
   }),
-  Event: { anyOf: [ref('DomainEvent'), ref('NetworkEvent')] },
+  ...STORAGE_SCHEMAS,
+  Event: { anyOf: [ref('DomainEvent'), ref('NetworkEvent'), ref('PoolEvent')] },
   DomainEvent: obj({
     type: { type: 'string', enum: ['lifecycle', 'reboot', 'device-added', 'device-removed'] },
     domain: obj({ name: str(), uuid: str(), id: nullable(int()) }),

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { StateLayout } from '../api/paths.js';
-import type { DomainEvent, NetworkEvent } from '../api/types.js';
+import type { DomainEvent, NetworkEvent, PoolEvent } from '../api/types.js';
 import { probeKvm, type KvmStatus } from '../host/kvm.js';
 import { qemuMachines, qemuVersion } from '../host/qemu-binary.js';
 import { logger } from '../util/log.js';
@@ -20,11 +20,14 @@ import { hostNetworkDriver } from './network/driver.js';
 import { InterfaceService } from './interface/service.js';
 import { InterfaceStore } from './interface/store.js';
 import { hostInterfaces, ifaceType, liveInterfaceDef, startInterface, stopInterface } from '../network/index.js';
+import { PoolService } from './storage/service.js';
+import { PoolStore } from './storage/store.js';
+import { VolumeService } from './storage/volumes.js';
 
 const log = logger('daemon');
 
 export interface DaemonEvents {
-  event: [DomainEvent | NetworkEvent];
+  event: [DomainEvent | NetworkEvent | PoolEvent];
 }
 
 export class Daemon extends EventEmitter<DaemonEvents> {
@@ -37,8 +40,10 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   domains!: DomainService;
   networks!: NetworkService;
   interfaces!: InterfaceService;
+  pools!: PoolService;
+  volumes!: VolumeService;
 
-  constructor(readonly layout: StateLayout, private readonly opts: { defaultNetwork?: boolean } = {}) {
+  constructor(readonly layout: StateLayout, private readonly opts: { defaultNetwork?: boolean; defaultPool?: boolean } = {}) {
     super();
   }
 
@@ -64,6 +69,10 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       emit: (ev) => this.emit('event', ev),
     });
     await this.networks.init({ createDefault: this.opts.defaultNetwork === true });
+    // Pools come up after networks and before guests: an autostart guest may use their volumes.
+    this.pools = new PoolService({ store: new PoolStore(this.layout), registry: this.registry, emit: (ev) => this.emit('event', ev) });
+    this.volumes = new VolumeService(this.pools);
+    await this.pools.init({ createDefault: this.opts.defaultPool === true });
     this.domains = new DomainService({
       store: new Store(this.layout),
       registry: this.registry,

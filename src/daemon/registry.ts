@@ -9,7 +9,7 @@
  */
 import { VireoError } from '../api/errors.js';
 
-export type ResourceKind = 'domain' | 'network' | 'interface';
+export type ResourceKind = 'domain' | 'network' | 'interface' | 'pool';
 
 interface Slot<T> {
   name: string;

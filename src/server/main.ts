@@ -26,6 +26,9 @@ const USAGE = `Usage: vireod [--root DIR] [--socket PATH] [--session] [--socket-
                         on the first start of this state, define libvirt's 'default' NAT
                         network (192.168.122.0/24, or the next free /24) and mark it autostart
                         (default: yes for the host daemon, no with --root or --session)
+  --default-pool yes|no
+                        on the first start of this state, define libvirt's 'default' dir
+                        pool in lib/images, build it and mark it autostart (same default)
   -h, --help            show this help
 `;
 
@@ -41,6 +44,7 @@ async function main(): Promise<void> {
         'socket-mode': { type: 'string' },
         'ro-socket-mode': { type: 'string' },
         'default-network': { type: 'string' },
+        'default-pool': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -85,7 +89,12 @@ async function main(): Promise<void> {
     process.stderr.write(`vireod: --default-network must be yes or no, not '${defaultNetwork}'\n`);
     process.exit(2);
   }
-  const daemon = new Daemon(layout, { defaultNetwork: defaultNetwork === 'yes' });
+  const defaultPool = args['default-pool'] ?? (args.root === undefined && args.session !== true ? 'yes' : 'no');
+  if (defaultPool !== 'yes' && defaultPool !== 'no') {
+    process.stderr.write(`vireod: --default-pool must be yes or no, not '${defaultPool}'\n`);
+    process.exit(2);
+  }
+  const daemon = new Daemon(layout, { defaultNetwork: defaultNetwork === 'yes', defaultPool: defaultPool === 'yes' });
   await daemon.init();
   const roSocket = readOnlySocket(layout.socket);
   const server = await serve(daemon, { socket: layout.socket, roSocket, ...access }, uri);

@@ -16,6 +16,7 @@ import { domainHandlers } from './handlers/domain.js';
 import { hostHandlers } from './handlers/host.js';
 import { networkHandlers } from './handlers/network.js';
 import { interfaceHandlers } from './handlers/interface.js';
+import { storageHandlers } from './handlers/storage.js';
 import { decodeComponent, parseQuery, readJsonBody, splitTarget } from './request.js';
 import { httpStatusFor } from './status.js';
 import { pipeRawConsole, streamEventsNdjson } from './streams.js';
@@ -26,7 +27,7 @@ const log = logger('api');
 type StreamId = 'events' | 'domain.consoleAttach';
 
 /** One handler per JSON route; the type makes a route without a handler, or a stray one, a compile error. */
-const JSON_HANDLERS: HandlerTable<Exclude<RouteId, StreamId>> = { ...hostHandlers, ...domainHandlers, ...networkHandlers, ...interfaceHandlers };
+const JSON_HANDLERS: HandlerTable<Exclude<RouteId, StreamId>> = { ...hostHandlers, ...domainHandlers, ...networkHandlers, ...interfaceHandlers, ...storageHandlers };
 
 /** The ids the server binds (for the test that keeps them and api/routes.ts in step). */
 export const HANDLED_IDS: readonly string[] = [...Object.keys(JSON_HANDLERS), 'events', 'domain.consoleAttach'];
@@ -46,6 +47,7 @@ function parse(site: Site, method: string, url: string): { spec: RouteSpec & { i
   const m = matchRoute(method, target.path);
   if (m === undefined) throw new VireoError('NOT_FOUND', `no API route ${method} ${target.path}`);
   const ref = m.params.ref === undefined ? '' : decodeComponent(m.params.ref, 'URL path');
+  const vol = m.params.vol === undefined ? '' : decodeComponent(m.params.vol, 'URL path');
   const query = checkQuery(m.spec, parseQuery(target.query));
   if (site.readOnly) {
     const hint = 'use the read-write socket (vireo without -r); the read-only socket only reads';
@@ -56,7 +58,7 @@ function parse(site: Site, method: string, url: string): { spec: RouteSpec & { i
     const secret = m.spec.secretQuery?.find((q) => query.flag(q));
     if (secret !== undefined) throw VireoError.of('OPERATION_DENIED', `read only access prevents ${m.spec.id} with ${secret}`, { hint });
   }
-  return { spec: m.spec, call: { daemon: site.daemon, uri: site.uri, ref, body: {}, query } };
+  return { spec: m.spec, call: { daemon: site.daemon, uri: site.uri, ref, vol, body: {}, query } };
 }
 
 function send(res: http.ServerResponse, status: number, body: unknown): void {

@@ -17,11 +17,15 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'NO_NETWORK':
     case 'NO_INTERFACE':
     case 'DEVICE_MISSING':
+    case 'NO_STORAGE_POOL':
+    case 'NO_STORAGE_VOL':
     case 'NOT_FOUND':
       return 404;
     case 'DOMAIN_EXISTS':
     case 'NETWORK_EXISTS':
     case 'MULTIPLE_INTERFACES':
+    case 'STORAGE_POOL_EXISTS':
+    case 'STORAGE_VOL_EXISTS':
     case 'OPERATION_INVALID':
     case 'JOB_BUSY':
     case 'OPERATION_ABORTED':
@@ -34,6 +38,7 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'STORAGE_MISSING':
       return 422;
     case 'OPERATION_FAILED':
+    case 'STORAGE_FAILED':
     case 'QEMU_FAILED':
     case 'QMP_ERROR':
     case 'MONITOR_TIMEOUT':

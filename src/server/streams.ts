@@ -6,7 +6,7 @@
 import type * as http from 'node:http';
 import type * as net from 'node:net';
 import { VireoError } from '../api/errors.js';
-import type { DomainEvent, NetworkEvent } from '../api/types.js';
+import type { DomainEvent, NetworkEvent, PoolEvent } from '../api/types.js';
 import type { ConsoleStream } from '../qemu/console.js';
 import type { Daemon } from '../daemon/daemon.js';
 import type { Call } from './handlers/call.js';
@@ -59,7 +59,7 @@ export function pipeRawConsole(c: Call, socket: net.Socket): void {
 }
 
 /** Call `send` with every event until the returned function is called. */
-export function followEvents(daemon: Daemon, send: (ev: DomainEvent | NetworkEvent) => void): () => void {
+export function followEvents(daemon: Daemon, send: (ev: DomainEvent | NetworkEvent | PoolEvent) => void): () => void {
   daemon.on('event', send);
   return () => daemon.off('event', send);
 }

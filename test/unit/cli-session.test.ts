@@ -36,6 +36,11 @@ class FakeClient implements CliClient {
   interfaceXml = noNetworks; startInterface = noNetworks; destroyInterface = noNetworks; bridgeInterface = noNetworks;
   unbridgeInterface = noNetworks; interfaceTransaction = noNetworks;
   attachDevice = noNetworks; detachDevice = noNetworks; updateDevice = noNetworks;
+  listPools = noNetworks; getPool = noNetworks; definePool = noNetworks; createPool = noNetworks; undefinePool = noNetworks;
+  poolXml = noNetworks; startPool = noNetworks; buildPool = noNetworks; destroyPool = noNetworks; deletePool = noNetworks;
+  setPoolAutostart = noNetworks; refreshPool = noNetworks; poolCapabilities = noNetworks; poolEvents = noNetworks;
+  listVolumes = noNetworks; getVolume = noNetworks; volumeXml = noNetworks; createVolume = noNetworks;
+  createVolumeFrom = noNetworks; deleteVolume = noNetworks; wipeVolume = noNetworks; resizeVolume = noNetworks;
   calls: string[] = [];
   domains: DomainSummary[] = [dom({ name: 'vm1' }), dom({ name: 'run1', id: 1, state: 'running', reason: 'booted' })];
   constructor(readonly uri = 'vireo:///session', private readonly down = false) {}

@@ -10,6 +10,8 @@ import { monitorCommands } from './monitor.js';
 import { networkCommands } from './network.js';
 import { ifaceCommands } from './iface.js';
 import { netUpdateCommands } from './netupdate.js';
+import { poolCommands } from './pool.js';
+import { volCommands } from './vol.js';
 import { shellCommands } from './shell.js';
 import { xmlCommands } from './xml.js';
 import type { CommandDef, CommandTable, GroupDef, OptDef } from './types.js';
@@ -25,6 +27,8 @@ export const GROUPS: readonly GroupDef[] = [
   { key: 'host', title: 'Host and Hypervisor', keywords: ['host'] },
   { key: 'interface', title: 'Interface', keywords: ['interface'] },
   { key: 'network', title: 'Networking', keywords: ['network'] },
+  { key: 'pool', title: 'Storage Pool', keywords: ['pool'] },
+  { key: 'volume', title: 'Storage Volume', keywords: ['volume'] },
   { key: 'vireo', title: 'Vireo itself', keywords: ['vireo', 'virsh'] },
 ];
 
@@ -44,5 +48,5 @@ export function makeTable(groups: readonly GroupDef[], defs: readonly CommandDef
   };
 }
 
-export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, ...deviceCommands, ...editCommands, ...domTableCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...ifaceCommands, ...networkCommands, ...netUpdateCommands,
+export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, ...deviceCommands, ...editCommands, ...domTableCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...ifaceCommands, ...networkCommands, ...netUpdateCommands, ...poolCommands, ...volCommands,
   ...shellCommands, ...xmlCommands]);

@@ -24,7 +24,7 @@ export interface OptDef {
   readonly help: string;
 }
 
-export type GroupKey = 'domain' | 'monitor' | 'events' | 'host' | 'interface' | 'network' | 'vireo';
+export type GroupKey = 'domain' | 'monitor' | 'events' | 'host' | 'interface' | 'network' | 'pool' | 'volume' | 'vireo';
 
 export interface GroupDef {
   readonly key: GroupKey;
@@ -43,7 +43,10 @@ export type CliClient = Pick<VireoClient,
   | 'destroyNetwork' | 'setNetworkAutostart' | 'updateNetwork' | 'networkLeases' | 'networkEvents'
   | 'interfaceAddresses' | 'linkState' | 'setLinkState' | 'abortJob' | 'attachDevice' | 'detachDevice' | 'updateDevice'
   | 'listInterfaces' | 'getInterface' | 'defineInterface' | 'undefineInterface' | 'interfaceXml' | 'startInterface' | 'destroyInterface'
-  | 'bridgeInterface' | 'unbridgeInterface' | 'interfaceTransaction'>
+  | 'bridgeInterface' | 'unbridgeInterface' | 'interfaceTransaction'
+  | 'listPools' | 'getPool' | 'definePool' | 'createPool' | 'undefinePool' | 'poolXml' | 'startPool' | 'buildPool' | 'destroyPool'
+  | 'deletePool' | 'setPoolAutostart' | 'refreshPool' | 'poolCapabilities' | 'poolEvents'
+  | 'listVolumes' | 'getVolume' | 'volumeXml' | 'createVolume' | 'createVolumeFrom' | 'deleteVolume' | 'wipeVolume' | 'resizeVolume'>
   & Partial<Pick<VireoClient, 'domxmlToNative'>>;
 
 /** The user's terminal, for console. Tests and the shell provide their own. */

@@ -9,6 +9,8 @@ export interface Call {
   uri: string;
   /** The `{ref}` path parameter, decoded (empty for routes without one). */
   ref: string;
+  /** The `{vol}` path parameter (a volume's name, key or path), decoded; empty for routes without one. */
+  vol: string;
   /** The body, already valid against the route's request schema ({} without one). */
   body: Record<string, unknown>;
   query: Query;

@@ -1,0 +1,182 @@
+/**
+ * Storage volumes of the daemon's pools (vol-* commands). A volume is found by name in its
+ * pool, or by key or path in any active pool. Changes to one volume run one at a time; a new
+ * name is reserved before the first await, so two creates of one name cannot both proceed.
+ * Refusals are libvirt's: a name with '/', a name taken, a pool that is not active.
+ */
+import * as path from 'node:path';
+import type { VolumeCreateFromRequest, VolumeResizeRequest, VolumeSummary } from '../../api/types.js';
+import { VireoError } from '../../api/errors.js';
+import { formatVolumeXml, parseVolumeXml, type VolumeDef } from '../../conf/storage/index.js';
+import { backendFor } from '../../storage/index.js';
+import { volumeSummary, type Pool } from './pool.js';
+import type { PoolService } from './service.js';
+
+const noVol = (ref: string): VireoError => VireoError.of('NO_STORAGE_VOL', `no storage vol with matching path '${ref}'`);
+
+export class VolumeService {
+  constructor(private readonly pools: PoolService) {}
+
+  /** A volume of `pool` by name, key or path. */
+  private find(pool: Pool, ref: string): VolumeDef {
+    pool.requireActive();
+    const v = pool.volumes.get(ref) ?? [...pool.volumes.values()].find((x) => x.key === ref || x.target.path === ref);
+    if (v === undefined) throw noVol(ref);
+    return v;
+  }
+
+  /** A volume anywhere, by key or path (vol-* without --pool). */
+  lookupByKey(ref: string): { pool: Pool; vol: VolumeDef } {
+    const wanted = ref.startsWith('/') ? path.normalize(ref) : ref;
+    for (const pool of this.pools.pools()) {
+      if (!pool.active) continue;
+      for (const vol of pool.volumes.values()) if (vol.key === wanted || vol.target.path === wanted) return { pool, vol };
+    }
+    throw noVol(ref);
+  }
+
+  private resolve(poolRef: string | undefined, ref: string): { pool: Pool; vol: VolumeDef } {
+    if (poolRef === undefined) return this.lookupByKey(ref);
+    const pool = this.pools.lookup(poolRef);
+    return { pool, vol: this.find(pool, ref) };
+  }
+
+  list(poolRef: string): VolumeSummary[] {
+    const pool = this.pools.lookup(poolRef);
+    pool.requireActive();
+    return [...pool.volumes.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((v) => volumeSummary(pool, v));
+  }
+
+  get(poolRef: string | undefined, ref: string): VolumeSummary {
+    const { pool, vol } = this.resolve(poolRef, ref);
+    return volumeSummary(pool, vol);
+  }
+
+  xml(poolRef: string | undefined, ref: string): string {
+    return formatVolumeXml(this.resolve(poolRef, ref).vol);
+  }
+
+  /** Reserve a new volume name in `pool` (synchronously), or throw libvirt's refusal. */
+  private reserve(pool: Pool, name: string): () => void {
+    pool.requireActive();
+    if (name.includes('/')) throw VireoError.of('OPERATION_INVALID', `volume name '${name}' cannot contain '/'`);
+    if (pool.volumes.has(name) || pool.creating.has(name)) throw VireoError.of('STORAGE_VOL_EXISTS', `storage volume '${name}' exists already`);
+    pool.creating.add(name);
+    return () => pool.creating.delete(name);
+  }
+
+  /** Read the volume back from disk and show it in the pool, with the pool's new figures. */
+  private async record(pool: Pool, name: string): Promise<VolumeSummary> {
+    const backend = backendFor(pool.def.type);
+    const vol = await backend.volumeInfo(pool.def, name);
+    pool.volumes.set(name, vol);
+    const scan = await backend.refresh(pool.def).catch(() => undefined);
+    if (scan !== undefined) pool.sizes = scan.sizes;
+    return volumeSummary(pool, vol);
+  }
+
+  /** vol-create / vol-create-as: make a volume from XML. */
+  async create(poolRef: string, xml: string, opts: { preallocMetadata?: boolean }): Promise<VolumeSummary> {
+    const pool = this.pools.lookup(poolRef);
+    const def = parseVolumeXml(xml);
+    if (def.capacity === undefined) throw VireoError.of('XML_INVALID', 'missing capacity element in the volume XML');
+    const release = this.reserve(pool, def.name);
+    return pool.volumeSerial(def.name, async () => {
+      try {
+        if (def.backingStore !== undefined) {
+          const b = this.lookupOrPath(pool, def.backingStore.path);
+          def.backingStore.format ??= b?.target.format ?? 'raw';
+        }
+        await backendFor(pool.def.type).createVolume(pool.def, def, { available: pool.sizes.available, ...opts });
+        return await this.record(pool, def.name);
+      } finally {
+        release();
+      }
+    });
+  }
+
+  private lookupOrPath(pool: Pool, ref: string): VolumeDef | undefined {
+    try {
+      return this.find(pool, ref);
+    } catch {
+      try {
+        return this.lookupByKey(ref).vol;
+      } catch {
+        return undefined;
+      }
+    }
+  }
+
+  /** vol-create-from (XML) and vol-clone (a new name): a new volume with the content of another. */
+  async createFrom(poolRef: string, r: VolumeCreateFromRequest): Promise<VolumeSummary> {
+    const pool = this.pools.lookup(poolRef);
+    const src = this.resolve(r.inputPool, r.input);
+    let def: VolumeDef;
+    if (r.xml !== undefined) def = parseVolumeXml(r.xml);
+    else if (r.name !== undefined) def = { name: r.name, target: { format: src.vol.target.format ?? 'raw' } };
+    else throw VireoError.of('INVALID_ARG', 'a new volume needs xml or name');
+    if (def.target.permissions === undefined && r.xml === undefined && src.vol.target.permissions?.mode !== undefined) {
+      def.target.permissions = { mode: src.vol.target.permissions.mode };
+    }
+    const release = this.reserve(pool, def.name);
+    // The input must not change while it is copied: its own lock is held too (by name in its pool).
+    return pool.volumeSerial(def.name, () => src.pool.volumeSerial(src.vol.name, async () => {
+      try {
+        const input = src.pool.volumes.get(src.vol.name);
+        if (input === undefined) throw noVol(r.input);
+        await backendFor(pool.def.type).createVolumeFrom(pool.def, def, input, { available: pool.sizes.available });
+        return await this.record(pool, def.name);
+      } finally {
+        release();
+      }
+    }));
+  }
+
+  async delete(poolRef: string | undefined, ref: string): Promise<VolumeSummary> {
+    const { pool, vol } = this.resolve(poolRef, ref);
+    return pool.volumeSerial(vol.name, async () => {
+      const current = pool.volumes.get(vol.name);
+      if (current === undefined) throw noVol(ref);
+      await backendFor(pool.def.type).deleteVolume(pool.def, current);
+      pool.volumes.delete(vol.name);
+      const scan = await backendFor(pool.def.type).refresh(pool.def).catch(() => undefined);
+      if (scan !== undefined) pool.sizes = scan.sizes;
+      return volumeSummary(pool, current);
+    });
+  }
+
+  async wipe(poolRef: string | undefined, ref: string, algorithm: string | undefined): Promise<VolumeSummary> {
+    if (algorithm !== undefined && algorithm !== 'zero') {
+      throw VireoError.of('NO_SUPPORT', `wiping algorithm '${algorithm}' is not supported; supported: zero`);
+    }
+    const { pool, vol } = this.resolve(poolRef, ref);
+    return pool.volumeSerial(vol.name, async () => {
+      const current = pool.volumes.get(vol.name);
+      if (current === undefined) throw noVol(ref);
+      await backendFor(pool.def.type).wipeVolume(pool.def, current);
+      return this.record(pool, vol.name);
+    });
+  }
+
+  async resize(poolRef: string | undefined, ref: string, r: VolumeResizeRequest): Promise<VolumeSummary> {
+    const { pool, vol } = this.resolve(poolRef, ref);
+    return pool.volumeSerial(vol.name, async () => {
+      const current = pool.volumes.get(vol.name);
+      if (current === undefined) throw noVol(ref);
+      const old = current.capacity ?? 0;
+      const capacity = r.delta === true ? old + r.capacity : r.capacity;
+      // libvirt's checks, in its order.
+      if (capacity < (current.allocation ?? 0)) {
+        throw VireoError.of('INVALID_ARG', "can't shrink capacity below existing allocation");
+      }
+      if (capacity < old && r.shrink !== true) {
+        throw VireoError.of('INVALID_ARG', "Can't shrink capacity below current capacity unless shrink flag explicitly specified");
+      }
+      if (r.allocate === true && capacity - old > pool.sizes.available) {
+        throw VireoError.of('NO_SPACE', 'Not enough space left in storage pool');
+      }
+      await backendFor(pool.def.type).resizeVolume(pool.def, current, capacity, { allocate: r.allocate === true, available: pool.sizes.available });
+      return this.record(pool, vol.name);
+    });
+  }
+}
