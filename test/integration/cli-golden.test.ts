@@ -6,6 +6,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync, mkdirSync, copyFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { hostname, tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { TestDaemon, REPO, GUEST_DIR, KERNEL, INITRD, BOOT, waitFor } from './harness.js';
@@ -51,6 +52,23 @@ export function parseScript(text: string): Step[] {
 interface Env {
   dir: string;
   daemon: TestDaemon;
+  /** The fixed VNC port of fixtures that ask for one (@VNCPORT@), free when the script starts. */
+  vncPort: number;
+}
+
+/**
+ * A TCP port free on every address now, picked at random in 6000-6999: a fixed one clashed when
+ * two test runs shared the machine. Printed as @VNCPORT@ (display number @VNCDISPLAY@).
+ */
+async function freeVncPort(): Promise<number> {
+  for (;;) {
+    const port = 6000 + Math.floor(Math.random() * 1000);
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = createServer().once('error', () => resolve(false));
+      srv.listen({ port, host: '0.0.0.0', exclusive: true }, () => srv.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
 }
 
 /** Put placeholders in for what differs between runs and machines (see README.md). */
@@ -62,6 +80,9 @@ function normalize(text: string, env: Env): string {
     // A guest built elsewhere (VIREO_GUEST_DIR) reads as the default one.
     .split(GUEST_DIR).join(path.join(REPO, '.cache', 'guest'))
     .split(REPO).join('@REPO@')
+    .replace(new RegExp(`(port='|"port": )${env.vncPort}\\b`, 'g'), '$1@VNCPORT@')
+    .replace(new RegExp(`"display": ${env.vncPort - 5900}\\b`, 'g'), '"display": @VNCDISPLAY@')
+    .replace(new RegExp(`(127\\.0\\.0\\.1|localhost|\\]):${env.vncPort - 5900}\\b`, 'g'), '$1:@VNCDISPLAY@')
     .replace(/\(Time: \d+\.\d{3} ms\)/g, '(Time: @MS@ ms)')
     .replace(/^(CPU time: +)\d+\.\ds$/gm, '$1@CPUTIME@')
     .replace(/"cpuTimeNs": [1-9]\d*/g, '"cpuTimeNs": @CPUTIME_NS@')
@@ -145,13 +166,13 @@ async function directive(text: string, env: Env): Promise<void> {
 }
 
 /** Copy test/cli-golden/fixtures into the work dir, filling in where the test guest lives. */
-function installFixtures(dir: string): void {
+function installFixtures(dir: string, vncPort: number): void {
   const src = path.join(GOLDEN, 'fixtures');
   if (!existsSync(src)) return;
   for (const f of readdirSync(src)) {
     const from = path.join(src, f);
     if (f.endsWith('.xml')) {
-      writeFileSync(path.join(dir, f), readFileSync(from, 'utf8').replace(/@KERNEL@/g, KERNEL).replace(/@INITRD@/g, INITRD).replace(/@DIR@/g, dir));
+      writeFileSync(path.join(dir, f), readFileSync(from, 'utf8').replace(/@KERNEL@/g, KERNEL).replace(/@INITRD@/g, INITRD).replace(/@DIR@/g, dir).replace(/@VNCPORT@/g, String(vncPort)));
     } else {
       copyFileSync(from, path.join(dir, f));
     }
@@ -168,10 +189,11 @@ for (const file of scripts) {
   describe(`golden ${file}`, () => {
     const daemon = new TestDaemon();
     const dir = mkdtempSync(path.join(tmpdir(), 'vireo-golden-'));
-    const env: Env = { dir, daemon };
+    const env: Env = { dir, daemon, vncPort: 0 };
     before(async () => {
       mkdirSync(path.join(dir, '.state'), { recursive: true });
-      installFixtures(dir);
+      env.vncPort = await freeVncPort();
+      installFixtures(dir, env.vncPort);
       await daemon.start();
     });
     after(async () => {
