@@ -31,6 +31,16 @@ export interface ResizeOptions {
 
 export interface PoolBackend {
   readonly type: PoolType;
+  /**
+   * Why this host cannot run the type (a tool or kernel part missing), or undefined when it
+   * can: pool-capabilities' supported='yes'. Absent: always runnable.
+   */
+  unsupported?(): Promise<string | undefined>;
+  /**
+   * After a daemon restart: is the pool still up (mounted, ...)? Throws the reason when not,
+   * and the pool is then inactive, as libvirt's check. Absent: start() is run again.
+   */
+  check?(def: PoolDef): Promise<void>;
   /** pool-build: make the storage (a directory; later mkfs, vgcreate). */
   build(def: PoolDef, opts: { overwrite?: boolean; noOverwrite?: boolean }): Promise<void>;
   /** pool-start: check (later: mount, activate) the storage. */

@@ -10,8 +10,8 @@
 import type { PoolEvent, PoolSummary } from '../../api/types.js';
 import { VireoError } from '../../api/errors.js';
 import { parseUuid } from '../../conf/names.js';
-import { formatPoolXml, parsePoolXml, poolCapabilitiesXml, type PoolDef } from '../../conf/storage/index.js';
-import { backendFor, RUNNABLE_POOL_TYPES } from '../../storage/index.js';
+import { formatPoolXml, parsePoolXml, poolCapabilitiesXml, type PoolDef, type PoolType } from '../../conf/storage/index.js';
+import { backendFor, RUNNABLE_POOL_TYPES, supportedPoolTypes } from '../../storage/index.js';
 import { logger } from '../../util/log.js';
 import type { Registry, Table } from '../registry.js';
 import { Pool } from './pool.js';
@@ -41,6 +41,8 @@ function storageOf(def: PoolDef): string {
 
 export class PoolService {
   private readonly table: Table<Pool>;
+  /** Pool types this host runs (tools and kernel parts checked at init). */
+  private supported: readonly PoolType[] = RUNNABLE_POOL_TYPES;
 
   constructor(private readonly deps: PoolServiceDeps) {
     this.table = deps.registry.table<Pool>('pool', {
@@ -53,6 +55,7 @@ export class PoolService {
   async init(opts: { createDefault?: boolean } = {}): Promise<void> {
     const { store } = this.deps;
     const firstStart = await store.init();
+    this.supported = await supportedPoolTypes();
     for (const { file, xml } of await store.configs.list()) {
       try {
         const def = parsePoolXml(xml, { sourceName: file });
@@ -77,7 +80,10 @@ export class PoolService {
           this.table.add(st.name, st.uuid, pool);
         }
         pool.live = live;
-        await backendFor(live.type).start(live);
+        // A pool that says whether it is still up (mounted) is taken as it is found, as
+        // libvirt's check: not mounted again behind the user's back.
+        const backend = backendFor(live.type);
+        await (backend.check !== undefined ? backend.check(live) : backend.start(live));
         pool.active = true;
         await this.scan(pool);
         log.info(`pool ${st.name}: active again`);
@@ -122,7 +128,7 @@ export class PoolService {
   }
 
   capabilities(): string {
-    return poolCapabilitiesXml(RUNNABLE_POOL_TYPES);
+    return poolCapabilitiesXml(this.supported);
   }
 
   private emit(pool: Pool, event: PoolEvent['event']): void {
