@@ -28,7 +28,8 @@ export function toolPath(name: string): string | undefined {
 /** The error for a tool that is not installed, naming its package. */
 export function missingTool(name: string, what: string): VireoError {
   const pkg = PACKAGE[name] ?? name;
-  return VireoError.of('NO_SUPPORT', `${what} needs '${name}', which is not installed on this host`, { hint: `apt-get install ${pkg}` });
+  // The package goes in the message: virsh-style clients print no hints.
+  return VireoError.of('NO_SUPPORT', `${what} needs '${name}', which is not installed on this host (Debian package ${pkg})`, { hint: `apt-get install ${pkg}` });
 }
 
 /** Run `name args`; a tool that is missing is NO_SUPPORT naming its package. */
