@@ -26,8 +26,8 @@ const kib = (bytes: number): string => `${Math.ceil(bytes / 1024)}K`;
 /** A logical volume as a pool volume (libvirt: key = LV UUID, a block volume at /dev/VG/LV). */
 async function toVolume(vg: string, lv: LvFacts): Promise<VolumeDef> {
   const path = lv.path !== '' ? lv.path : `/dev/${vg}/${lv.name}`;
-  // A snapshot or sparse volume (lv_attr 's') holds only its copy-on-write space.
-  const allocation = lv.attr.startsWith('s') ? Math.min(lv.cowSize, lv.size) : lv.size;
+  // A sparse or snapshot volume's segments are its copy-on-write space only.
+  const allocation = Math.min(lv.allocated, lv.size);
   const vol: VolumeDef = { name: lv.name, type: 'block', key: lv.uuid, capacity: lv.size, allocation, physical: lv.size, target: { path, format: 'raw' } };
   // The device node exists only while the LV is active.
   const f = await statFacts(path).catch(() => undefined);
@@ -42,7 +42,7 @@ async function toVolume(vg: string, lv: LvFacts): Promise<VolumeDef> {
 
 /** LVM's failure to reach device-mapper, said plainly. */
 function noDm(what: string, cause: VireoError): VireoError {
-  return VireoError.of('NO_SUPPORT', `cannot ${what}: this kernel has no device-mapper (/dev/mapper/control is missing), which LVM needs for logical volumes; ${cause.message}`, {
+  return VireoError.of('NO_SUPPORT', `cannot ${what}: this kernel has no device-mapper (not in /proc/misc), which LVM needs for logical volumes; ${cause.message}`, {
     hint: 'volume groups work without it, logical volumes do not: load the dm-mod module or use another pool type',
     cause,
   });
@@ -53,7 +53,7 @@ export class LogicalBackend implements PoolBackend {
 
   async unsupported(): Promise<string | undefined> {
     if (toolPath('vgcreate') === undefined) return 'the LVM tools are not installed (apt-get install lvm2)';
-    if (!hasDeviceMapper()) return 'this kernel has no device-mapper: volume groups can be made, logical volumes cannot';
+    if (!(await hasDeviceMapper())) return 'this kernel has no device-mapper: volume groups can be made, logical volumes cannot';
     return undefined;
   }
 
@@ -98,7 +98,7 @@ export class LogicalBackend implements PoolBackend {
     const r = await runTool('vgchange', ['-aly', vg], { what: `activating volume group '${vg}'` });
     if (r.code !== 0) {
       const err = childFailed('vgchange', ['-aly', vg], r);
-      throw hasDeviceMapper() ? err : noDm(`activate the logical volumes of '${vg}'`, err);
+      throw (await hasDeviceMapper()) ? err : noDm(`activate the logical volumes of '${vg}'`, err);
     }
   }
 
@@ -151,7 +151,7 @@ export class LogicalBackend implements PoolBackend {
     // lvcreate backs out of a volume it could not activate; make sure none is left looking whole.
     await this.removeIfThere(vg, vol.name);
     const err = childFailed('lvcreate', args, r);
-    throw hasDeviceMapper() ? err : noDm(`create logical volume '${vol.name}'`, err);
+    throw (await hasDeviceMapper()) ? err : noDm(`create logical volume '${vol.name}'`, err);
   }
 
   private async removeIfThere(vg: string, name: string): Promise<void> {

@@ -3,7 +3,7 @@
  * and parsed at the edge into typed values. Knows no pools: volume groups, physical and logical
  * volumes only.
  */
-import { existsSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import { VireoError } from '../api/errors.js';
 import { childFailed, mustRun, runTool } from './tool.js';
 
@@ -23,8 +23,8 @@ export interface LvFacts {
   /** The origin LV of a snapshot ('' otherwise). */
   origin: string;
   segtype: string;
-  /** A snapshot's copy-on-write space (libvirt's allocation of a sparse volume). */
-  cowSize: number;
+  /** The space its segments take (libvirt's allocation; a sparse volume's copy-on-write space). */
+  allocated: number;
 }
 
 const num = (v: unknown): number => (typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : 0);
@@ -53,16 +53,25 @@ export function parseVgs(json: string): VgFacts[] {
 }
 
 /**
- * Logical volumes a pool shows: hidden ones ([name]) and thin pools are internal to LVM and
- * left out, as libvirt does.
+ * Logical volumes a pool shows, one per LV (lvs prints a row per segment when asked for
+ * segment fields; their sizes add up to the allocation, as libvirt counts it). Hidden LVs
+ * ([name]) and thin pools are LVM's own and left out, as libvirt does.
  */
 export function parseLvs(json: string): LvFacts[] {
-  return reportRows(json, 'lv')
-    .map((r) => ({
-      name: str(r.lv_name), path: str(r.lv_path), uuid: str(r.lv_uuid), size: num(r.lv_size), attr: str(r.lv_attr),
-      origin: str(r.origin), segtype: str(r.segtype), cowSize: num(r.snap_size),
-    }))
-    .filter((lv) => lv.name !== '' && !lv.name.startsWith('[') && !lv.attr.startsWith('t'));
+  const byUuid = new Map<string, LvFacts>();
+  for (const r of reportRows(json, 'lv')) {
+    const uuid = str(r.lv_uuid);
+    const seen = byUuid.get(uuid);
+    if (seen !== undefined) {
+      seen.allocated += num(r.seg_size);
+      continue;
+    }
+    byUuid.set(uuid, {
+      name: str(r.lv_name), path: str(r.lv_path), uuid, size: num(r.lv_size), attr: str(r.lv_attr),
+      origin: str(r.origin), segtype: str(r.segtype), allocated: num(r.seg_size),
+    });
+  }
+  return [...byUuid.values()].filter((lv) => lv.name !== '' && !lv.name.startsWith('[') && !lv.attr.startsWith('t'));
 }
 
 const REPORT = ['--reportformat', 'json', '--units', 'b', '--nosuffix'];
@@ -84,13 +93,17 @@ export async function vgDevices(vg: string): Promise<string[]> {
 
 /** The logical volumes of `vg`. */
 export async function listLvs(vg: string): Promise<LvFacts[]> {
-  const out = await mustRun('lvs', [...REPORT, '-o', 'lv_name,lv_path,lv_uuid,lv_size,lv_attr,origin,segtype,snap_size', vg], {
+  const out = await mustRun('lvs', [...REPORT, '-o', 'lv_name,lv_path,lv_uuid,lv_size,lv_attr,origin,segtype,seg_size', vg], {
     what: `reading the logical volumes of '${vg}'`,
   });
   return parseLvs(out);
 }
 
-/** Whether this kernel has device-mapper, which LVM needs to make or activate a logical volume. */
-export function hasDeviceMapper(): boolean {
-  return existsSync('/dev/mapper/control');
+/**
+ * Whether this kernel has device-mapper, which LVM needs to make or activate a logical volume.
+ * /dev/mapper/control is no proof: LVM makes that node itself, driver or not.
+ */
+export async function hasDeviceMapper(): Promise<boolean> {
+  const misc = await fs.readFile('/proc/misc', 'utf8').catch(() => '');
+  return /\sdevice-mapper$/m.test(misc);
 }

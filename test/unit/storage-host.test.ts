@@ -29,18 +29,18 @@ test('vgs report: sizes in bytes', () => {
   assert.deepEqual(parseVgs('{"report":[{"vg":[]}]}'), []);
 });
 
-test('lvs report: hidden and thin-pool LVs left out; a sparse volume keeps its copy-on-write size', () => {
-  const row = (name: string, attr: string, size: string, origin = '', snap = ''): string =>
-    JSON.stringify({ lv_name: name, lv_path: name.startsWith('[') ? '' : `/dev/vgp/${name}`, lv_uuid: `u-${name}`, lv_size: size, lv_attr: attr, origin, segtype: 'linear', snap_size: snap });
+test('lvs report: one volume per LV with its segments added up; hidden and thin-pool LVs left out', () => {
+  const row = (name: string, attr: string, size: string, seg: string, origin = ''): string =>
+    JSON.stringify({ lv_name: name, lv_path: name.startsWith('[') ? '' : `/dev/vgp/${name}`, lv_uuid: `u-${name}`, lv_size: size, lv_attr: attr, origin, segtype: 'linear', seg_size: seg });
   const out = `{"report":[{"lv":[${[
-    row('plain', '-wi-a-----', '8388608'),
-    row('sparse', 'swi-a-s---', '1073741824', '[sparse_vorigin]', '4194304'),
-    row('[lvol0_pmspare]', 'ewi-------', '4194304'),
-    row('tpool', 'twi-a-tz--', '4194304'),
+    row('plain', '-wi-a-----', '8388608', '4194304'),
+    row('plain', '-wi-a-----', '8388608', '4194304'),
+    row('sparse', 'swi-a-s---', '1073741824', '4194304', '[sparse_vorigin]'),
+    row('[lvol0_pmspare]', 'ewi-------', '4194304', '4194304'),
+    row('tpool', 'twi-a-tz--', '4194304', '4194304'),
   ].join(',')}]}]}`;
-  const lvs = parseLvs(out);
-  assert.deepEqual(lvs.map((l) => [l.name, l.size, l.cowSize, l.origin]), [
-    ['plain', 8388608, 0, ''],
+  assert.deepEqual(parseLvs(out).map((l) => [l.name, l.size, l.allocated, l.origin]), [
+    ['plain', 8388608, 8388608, ''],
     ['sparse', 1073741824, 4194304, '[sparse_vorigin]'],
   ]);
 });
