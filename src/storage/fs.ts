@@ -23,7 +23,9 @@ import { childFailed, missingTool, mustRun, runTool, toolPath } from './tool.js'
 const MOUNT_OPTIONS = 'nodev,nosuid,noexec';
 
 interface MountSpec {
-  /** mount's arguments before the target. */
+  /** libvirt's options for the type (nodev,nosuid,noexec and the type's own). */
+  options: string;
+  /** mount's arguments after the options and before the target. */
   args: string[];
   match: SourceMatch;
   /** The kernel file system type, for the "this kernel cannot" hint (undefined for 'auto'). */
@@ -55,7 +57,9 @@ abstract class MountedBackend extends DirBackend {
     }
     this.beforeMount(def, state.elsewhere.map((m) => m.mountPoint));
     if (spec.helper !== undefined && toolPath(spec.helper) === undefined) throw missingTool(spec.helper, `mounting pool '${def.name}'`);
-    const args = ['-o', ...spec.args, target];
+    // The pool's own <fs:mount_opts> follow libvirt's (the parser refuses any that undo them).
+    const extra = def.mountOpts === undefined ? '' : `,${def.mountOpts.join(',')}`;
+    const args = ['-o', `${spec.options}${extra}`, ...spec.args, target];
     const r = await runTool('mount', args, { what: `mounting pool '${def.name}'`, timeoutMs: 300_000 });
     if (r.code === 0) return;
     const err = childFailed('mount', args, r);
@@ -132,7 +136,7 @@ export class FsBackend extends MountedBackend {
     await requireSource(device);
     const found = await sourceDevices(device);
     return {
-      args: [MOUNT_OPTIONS, '-t', format, device],
+      options: MOUNT_OPTIONS, args: ['-t', format, device],
       match: { devs: found?.devs ?? [] },
       ...(format === 'auto' ? {} : { fsType: format }),
     };
@@ -180,9 +184,8 @@ export class NetfsBackend extends MountedBackend {
     if (n === undefined) throw VireoError.of('CONFIG_UNSUPPORTED', `netfs pool format '${format}' is not supported; supported: ${Object.keys(NETFS).join(', ')}`);
     // libvirt's spellings of the source, kept as they are (cifs's '//host//dir' included).
     const spec = format === 'cifs' ? `//${host}/${dir}` : `${host}:${dir}`;
-    const args = [`${MOUNT_OPTIONS}${n.extra}`, ...(format === 'auto' ? [] : ['-t', format]), spec];
     return {
-      args, match: { spec },
+      options: `${MOUNT_OPTIONS}${n.extra}`, args: [...(format === 'auto' ? [] : ['-t', format]), spec], match: { spec },
       ...(n.helper === undefined ? {} : { helper: n.helper }),
       fsType: n.fsType ?? 'nfs',
     };

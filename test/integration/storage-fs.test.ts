@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, statfsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, statfsSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { TestDaemon, scenario } from './harness.js';
 import { mountsUnder, ScratchStorage, signature } from './scratch-storage.js';
@@ -190,7 +190,7 @@ describe('fs storage pools', () => {
     });
   });
 
-  test('refusals: a missing device, format auto, an image file as the device', async (t) => {
+  test('refusals: a missing device, format auto; an image file as the device; mount options', async (t) => {
     const step = scenario(t);
     const t2 = path.join(host.dir, 'img-mnt');
 
@@ -226,8 +226,26 @@ describe('fs storage pools', () => {
       await ok('pool-destroy', 'img');
       assert.deepEqual(mountsUnder(host.dir), []);
       assert.equal(execFileSync('losetup', ['-j', img], { encoding: 'utf8' }), '', 'the loop device went with the mount');
-      await ok('pool-delete', 'img');
       await ok('pool-undefine', 'img');
+    });
+
+    await step("<fs:mount_opts> are added to libvirt's options; one that would undo them is refused at define", async () => {
+      const img = path.join(host.dir, 'file.img');
+      const xml = (opt: string): string => `<pool type='fs' xmlns:fs='http://libvirt.org/schemas/storagepool/fs/1.0'><name>opts</name>
+        <source><device path='${img}'/><format type='ext4'/></source><target><path>${t2}</path></target>
+        <fs:mount_opts><fs:option name='${opt}'/><fs:option name='noatime'/></fs:mount_opts></pool>`;
+      const file = path.join(host.dir, 'opts.xml');
+      writeFileSync(file, xml('exec'));
+      assert.match(await failing('pool-define', file), /mount option 'exec' would undo the nodev,nosuid,noexec a pool is mounted with/);
+      writeFileSync(file, xml('nodiratime'));
+      await ok('pool-define', file);
+      assert.match(await ok('pool-dumpxml', 'opts'), /<fs:mount_opts>\n {4}<fs:option name='nodiratime'\/>\n {4}<fs:option name='noatime'\/>\n {2}<\/fs:mount_opts>/);
+      await ok('pool-start', 'opts');
+      const options = mountsUnder(host.dir).find((m) => m.mountPoint === t2)?.options.split(',') ?? [];
+      for (const o of ['nodev', 'nosuid', 'noexec', 'nodiratime', 'noatime']) assert.ok(options.includes(o), `${o} in ${options.join(',')}`);
+      await ok('pool-destroy', 'opts');
+      await ok('pool-delete', 'opts');
+      await ok('pool-undefine', 'opts');
     });
   });
 });

@@ -4,7 +4,7 @@
  * storagevol.rng.
  */
 import { el, serializeXml, type XmlOut } from '../xml.js';
-import type { Permissions, PoolDef, PoolSizes } from './pool-model.js';
+import { FS_POOL_NS, type Permissions, type PoolDef, type PoolSizes } from './pool-model.js';
 import type { Timestamps, VolumeDef } from './vol-model.js';
 
 const bytes = (name: string, n: number): XmlOut => el(name, { unit: 'bytes' }, String(n));
@@ -35,7 +35,8 @@ export function formatPoolXml(def: PoolDef, sizes: PoolSizes = { capacity: 0, al
   ]);
   // libvirt prints an empty <source> as an open and a close tag on their own lines.
   if (source.children.length === 0) source.text = '\n  ';
-  const root = el('pool', { type: def.type }, [
+  const opts = def.mountOpts ?? [];
+  const root = el('pool', { type: def.type, 'xmlns:fs': opts.length > 0 ? FS_POOL_NS : undefined }, [
     el('name', {}, def.name),
     el('uuid', {}, def.uuid),
     bytes('capacity', sizes.capacity),
@@ -43,6 +44,7 @@ export function formatPoolXml(def: PoolDef, sizes: PoolSizes = { capacity: 0, al
     bytes('available', sizes.available),
     source,
     def.target !== undefined && el('target', {}, [el('path', {}, def.target.path), formatPermissions(def.target.permissions)]),
+    opts.length > 0 && el('fs:mount_opts', {}, opts.map((o) => el('fs:option', { name: o }))),
   ]);
   return serializeXml(root);
 }
