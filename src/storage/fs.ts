@@ -12,7 +12,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { VireoError } from '../api/errors.js';
-import type { PoolDef, PoolType } from '../conf/storage/index.js';
+import type { PoolDef, PoolSource, PoolType } from '../conf/storage/index.js';
 import { DirBackend } from './dir.js';
 import { systemError } from './files.js';
 import { canonical, kernelHasFs, mountState, sourceDevices, type SourceMatch } from './mounts.js';
@@ -167,6 +167,20 @@ export class NetfsBackend extends MountedBackend {
     if (toolPath('mount.nfs') === undefined) return 'mount.nfs is not installed (apt-get install nfs-common)';
     if (!(await kernelHasFs('nfs'))) return 'this kernel has no NFS client';
     return undefined;
+  }
+
+  /** A server's NFS exports (showmount), as libvirt finds them. */
+  async findSources(spec: PoolSource): Promise<PoolSource[]> {
+    const host = spec.hosts[0]?.name;
+    if (host === undefined) throw VireoError.of('INVALID_ARG', 'hostname must be specified for netfs sources');
+    const args = ['--no-headers', '--exports', host];
+    const r = await runTool('showmount', args, { what: 'finding NFS exports', timeoutMs: 60_000 });
+    const dirs = r.code === 0 ? r.stdout.split('\n').map((l) => l.trim().split(/\s+/)[0] ?? '').filter((d) => d.startsWith('/')) : [];
+    if (dirs.length === 0) {
+      const why = r.code === 0 ? 'it exports nothing' : childFailed('showmount', args, r).message;
+      throw VireoError.of('OPERATION_FAILED', `no storage pools were found on host '${host}' (${why})`);
+    }
+    return dirs.map((dir) => ({ hosts: [{ name: host }], devices: [], dir, format: 'nfs' }));
   }
 
   /** The target directory only: a network file system is made on its server (libvirt refuses the flags). */

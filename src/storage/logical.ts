@@ -11,10 +11,10 @@
  */
 import { promises as fs } from 'node:fs';
 import { VireoError } from '../api/errors.js';
-import type { PoolDef, PoolType, VolumeDef } from '../conf/storage/index.js';
+import type { PoolDef, PoolSource, PoolType, VolumeDef } from '../conf/storage/index.js';
 import { Revert } from '../util/revert.js';
 import { statFacts, systemError, zeroFill } from './files.js';
-import { hasDeviceMapper, listLvs, listVgs, vgDevices, type LvFacts } from './lvm.js';
+import { hasDeviceMapper, listLvs, listPvs, listVgs, vgDevices, type LvFacts } from './lvm.js';
 import { convertImage } from './qemu-img.js';
 import { checkBuildFlags, requireBlank, requireSource } from './signatures.js';
 import { childFailed, mustRun, runTool, toolPath } from './tool.js';
@@ -55,6 +55,16 @@ export class LogicalBackend implements PoolBackend {
     if (toolPath('vgcreate') === undefined) return 'the LVM tools are not installed (apt-get install lvm2)';
     if (!(await hasDeviceMapper())) return 'this kernel has no device-mapper: volume groups can be made, logical volumes cannot';
     return undefined;
+  }
+
+  /** Every volume group with its physical volumes (PVs in no group are left out, as libvirt). */
+  async findSources(spec: PoolSource): Promise<PoolSource[]> {
+    const groups = new Map<string, string[]>();
+    for (const { pv, vg } of await listPvs()) {
+      if (vg === '' || (spec.name !== undefined && spec.name !== vg)) continue;
+      groups.set(vg, [...(groups.get(vg) ?? []), pv]);
+    }
+    return [...groups].map(([name, pvs]) => ({ hosts: [], devices: pvs.map((path) => ({ path })), name, format: 'lvm2' }));
   }
 
   async build(def: PoolDef, opts: { overwrite?: boolean; noOverwrite?: boolean }): Promise<void> {

@@ -85,10 +85,15 @@ export async function listVgs(name?: string): Promise<VgFacts[]> {
   return parseVgs(r.stdout || '{"report":[]}');
 }
 
+/** Every physical volume LVM sees, with its volume group ('' for none). */
+export async function listPvs(): Promise<{ pv: string; vg: string }[]> {
+  const out = await mustRun('pvs', [...REPORT, '-o', 'pv_name,vg_name'], { what: 'reading LVM physical volumes' });
+  return reportRows(out, 'pv').map((r) => ({ pv: str(r.pv_name), vg: str(r.vg_name) }));
+}
+
 /** The physical volumes of a volume group (their device paths). */
 export async function vgDevices(vg: string): Promise<string[]> {
-  const out = await mustRun('pvs', [...REPORT, '-o', 'pv_name,vg_name'], { what: 'reading LVM physical volumes' });
-  return reportRows(out, 'pv').filter((r) => r.vg_name === vg).map((r) => str(r.pv_name));
+  return (await listPvs()).filter((p) => p.vg === vg).map((p) => p.pv);
 }
 
 /** The logical volumes of `vg`. */

@@ -12,7 +12,7 @@ import { run, type RunResult } from '../util/proc.js';
 const PACKAGE: Record<string, string> = {
   mount: 'mount', umount: 'mount', blkid: 'util-linux', wipefs: 'util-linux', mkfs: 'util-linux',
   'mkfs.ext2': 'e2fsprogs', 'mkfs.ext3': 'e2fsprogs', 'mkfs.ext4': 'e2fsprogs', 'mkfs.xfs': 'xfsprogs',
-  'mkfs.vfat': 'dosfstools', 'mkfs.btrfs': 'btrfs-progs', 'mount.nfs': 'nfs-common', 'mount.cifs': 'cifs-utils',
+  'mkfs.vfat': 'dosfstools', 'mkfs.btrfs': 'btrfs-progs', 'mount.nfs': 'nfs-common', showmount: 'nfs-common', 'mount.cifs': 'cifs-utils',
   'mount.glusterfs': 'glusterfs-client',
   pvcreate: 'lvm2', pvremove: 'lvm2', vgcreate: 'lvm2', vgremove: 'lvm2', vgchange: 'lvm2', vgs: 'lvm2', lvs: 'lvm2',
   lvcreate: 'lvm2', lvremove: 'lvm2', lvresize: 'lvm2',

@@ -101,6 +101,14 @@ describe('logical storage pools', () => {
       assert.match(await failing('pool-build', 'lv'), new RegExp(`Device '${dev1}' already formatted using 'LVM2_member'`));
     });
 
+    await step('find-storage-pool-sources lists the volume group with its devices; a spec narrows it', async () => {
+      const source = `  <source>\n    <device path='${dev1}'/>\n    <device path='${dev2}'/>\n    <name>${vg}</name>\n    <format type='lvm2'/>\n  </source>\n`;
+      assert.ok((await ok('find-storage-pool-sources', 'logical')).includes(source));
+      const spec = path.join(host.dir, 'spec.xml');
+      writeFileSync(spec, `<source><name>${vg}</name></source>`);
+      assert.equal(await ok('find-storage-pool-sources', 'logical', spec), `<sources>\n${source}</sources>\n\n`);
+    });
+
     await step("pool-start activates it; the pool's figures are the volume group's", async () => {
       await ok('pool-start', 'lv');
       const i = await info('lv');

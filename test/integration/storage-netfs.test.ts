@@ -91,6 +91,11 @@ describe('netfs storage pools', () => {
       assert.deepEqual(mountsUnder(host.dir), []);
     });
 
+    await step('find-storage-pool-sources-as asks the host for its exports (showmount); none here is an error naming why', async () => {
+      assert.match(await failing('find-storage-pool-sources-as', 'netfs', '127.0.0.1'),
+        /error: Failed to find any netfs pool sources\nerror: operation failed: no storage pools were found on host '127\.0\.0\.1' \(internal error: Child process \(showmount --no-headers --exports 127\.0\.0\.1\) unexpected exit status 1: clnt_create: RPC: /);
+    });
+
     await step('pool-delete removes the target; undefine forgets the pool', async () => {
       await ok('pool-delete', 'nf');
       assert.equal(existsSync(target), false);

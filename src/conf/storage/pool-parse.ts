@@ -160,3 +160,12 @@ function parseSource(node: XNode | undefined, type: PoolType): PoolSource {
   }
   return source;
 }
+
+/** A source specification (find-storage-pool-sources' srcSpec): one <source> as in a pool of `type`. */
+export function parsePoolSourceXml(xml: string, type: PoolType): PoolSource {
+  const rootEl = parseXml(xml, '(storage_source_specification)');
+  if (rootEl.name !== 'source') {
+    throw VireoError.of('XML_INVALID', `unexpected root element <${rootEl.name}> at line ${rootEl.line}; a source specification is a <source> element`);
+  }
+  return parseSource(XNode.root(rootEl), type);
+}

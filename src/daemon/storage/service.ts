@@ -10,7 +10,9 @@
 import type { PoolEvent, PoolSummary } from '../../api/types.js';
 import { VireoError } from '../../api/errors.js';
 import { parseUuid } from '../../conf/names.js';
-import { formatPoolXml, parsePoolXml, poolCapabilitiesXml, type PoolDef, type PoolType } from '../../conf/storage/index.js';
+import {
+  formatPoolSourcesXml, formatPoolXml, parsePoolSourceXml, parsePoolXml, poolCapabilitiesXml, POOL_TYPES, type PoolDef, type PoolType,
+} from '../../conf/storage/index.js';
 import { xmlEscape } from '../../conf/xml.js';
 import { backendFor, RUNNABLE_POOL_TYPES, supportedPoolTypes } from '../../storage/index.js';
 import { logger } from '../../util/log.js';
@@ -130,6 +132,18 @@ export class PoolService {
 
   capabilities(): string {
     return poolCapabilitiesXml(this.supported);
+  }
+
+  /** find-storage-pool-sources: what the host offers for `type`, as libvirt's <sources> XML. */
+  async findSources(typeName: string, specXml: string | undefined): Promise<string> {
+    const type = POOL_TYPES.find((t) => t === typeName);
+    if (type === undefined) throw VireoError.of('INVALID_ARG', `unknown storage pool type '${typeName}'; known: ${POOL_TYPES.join(', ')}`);
+    const backend = backendFor(type);
+    if (backend.findSources === undefined) {
+      throw VireoError.of('NO_SUPPORT', `this function is not supported by the connection driver: pool type '${type}' does not support source discovery`);
+    }
+    const spec = specXml === undefined ? { hosts: [], devices: [] } : parsePoolSourceXml(specXml, type);
+    return formatPoolSourcesXml(await backend.findSources(spec));
   }
 
   private emit(pool: Pool, event: PoolEvent['event']): void {
