@@ -77,7 +77,18 @@ export class LogicalBackend implements PoolBackend {
     // Checked before anything is written, so a refusal leaves every device as it was.
     for (const d of devices) await requireBlank(d, 'LVM2_member', opts.overwrite === true);
     if ((await listVgs(vg)).length > 0) {
-      throw VireoError.of('STORAGE_POOL_BUILT', `volume group '${vg}' already exists`, { hint: `pool-start uses it as it is; vgremove ${vg} first to make it anew` });
+      // --overwrite makes the group anew, as libvirt (which wipes its PVs): only when every PV of
+      // it is one of the pool's devices, so no other disk is left with half a volume group.
+      const pvs = await Promise.all((await vgDevices(vg)).map((p) => fs.realpath(p).catch(() => p)));
+      const mine = await Promise.all(devices.map((p) => fs.realpath(p).catch(() => p)));
+      const others = pvs.filter((p) => !mine.includes(p));
+      if (opts.overwrite !== true || others.length > 0) {
+        throw VireoError.of('STORAGE_POOL_BUILT', `volume group '${vg}' already exists${others.length > 0 ? ` on ${others.join(', ')} too` : ''}`, {
+          hint: `pool-start uses it as it is; vgremove ${vg} first to make it anew`,
+        });
+      }
+      await this.requireNoVolumes(vg, 'rebuild');
+      await mustRun('vgremove', ['-f', vg], { what: `removing volume group '${vg}' to make it anew` });
     }
     await Revert.run(async (revert) => {
       for (const d of devices) {
@@ -113,11 +124,28 @@ export class LogicalBackend implements PoolBackend {
   }
 
   async stop(def: PoolDef): Promise<void> {
-    await mustRun('vgchange', ['-aln', vgOf(def)], { what: `deactivating volume group '${vgOf(def)}'` });
+    const vg = vgOf(def);
+    // A group removed behind the pool's back has nothing left to deactivate.
+    if ((await listVgs(vg)).length === 0) return;
+    await mustRun('vgchange', ['-aln', vg], { what: `deactivating volume group '${vg}'` });
+  }
+
+  /** Refuse to remove a group that still holds logical volumes (libvirt's vgremove -f would take them). */
+  private async requireNoVolumes(vg: string, what: string): Promise<void> {
+    const lvs = (await listLvs(vg)).map((l) => l.name);
+    if (lvs.length > 0) {
+      throw VireoError.of('OPERATION_INVALID', `cannot ${what} volume group '${vg}': it still holds logical volumes ${lvs.join(', ')}`, {
+        hint: 'delete them first (vol-delete)',
+      });
+    }
   }
 
   async delete(def: PoolDef): Promise<void> {
     const vg = vgOf(def);
+    if ((await listVgs(vg)).length === 0) {
+      throw VireoError.of('CONFIG_UNSUPPORTED', `cannot find logical volume group name '${vg}'`);
+    }
+    await this.requireNoVolumes(vg, 'delete');
     await mustRun('vgremove', ['-f', vg], { what: `removing volume group '${vg}'` });
     for (const d of def.source.devices) await mustRun('pvremove', [d.path], { what: `removing the LVM label of '${d.path}'` });
   }

@@ -101,6 +101,14 @@ describe('logical storage pools', () => {
       assert.match(await failing('pool-build', 'lv'), new RegExp(`Device '${dev1}' already formatted using 'LVM2_member'`));
     });
 
+    await step('pool-build --overwrite again makes the volume group anew, as libvirt', async () => {
+      const uuid = (): string => execFileSync('vgs', ['--noheadings', '-o', 'vg_uuid', vg], { encoding: 'utf8', env: LVM_ENV }).trim();
+      const before = uuid();
+      await ok('pool-build', 'lv', '--overwrite');
+      assert.notEqual(uuid(), before);
+      assert.equal(vgFacts(vg).pvs, 2);
+    });
+
     await step('find-storage-pool-sources lists the volume group with its devices; a spec narrows it', async () => {
       const source = `  <source>\n    <device path='${dev1}'/>\n    <device path='${dev2}'/>\n    <name>${vg}</name>\n    <format type='lvm2'/>\n  </source>\n`;
       assert.ok((await ok('find-storage-pool-sources', 'logical')).includes(source));
