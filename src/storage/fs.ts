@@ -137,7 +137,7 @@ export class FsBackend extends MountedBackend {
     const found = await sourceDevices(device);
     return {
       options: MOUNT_OPTIONS, args: ['-t', format, device],
-      match: { devs: found?.devs ?? [] },
+      match: found ?? { devs: [], paths: [] },
       ...(format === 'auto' ? {} : { fsType: format }),
     };
   }

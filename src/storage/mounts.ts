@@ -50,10 +50,12 @@ export function majMin(rdev: bigint): string {
 }
 
 /**
- * The "major:minor" of the block devices that hold `source`: the device, or for a regular file
- * every loop device backed by it. Undefined when `source` does not exist.
+ * The block devices that hold `source`, as "major:minor" and as device paths: the device, or
+ * for a regular file every loop device backed by it. Undefined when `source` does not exist.
+ * Both are needed: most file systems show their device's number in mountinfo, but some (btrfs)
+ * show an anonymous one, and only the device path in the source field.
  */
-export async function sourceDevices(source: string): Promise<{ kind: 'block' | 'file'; devs: string[] } | undefined> {
+export async function sourceDevices(source: string): Promise<{ devs: string[]; paths: string[] } | undefined> {
   let st;
   try {
     st = await fs.stat(source, { bigint: true });
@@ -61,25 +63,26 @@ export async function sourceDevices(source: string): Promise<{ kind: 'block' | '
     if (errnoCode(e) === 'ENOENT' || errnoCode(e) === 'ENOTDIR') return undefined;
     throw e;
   }
-  if (st.isBlockDevice()) return { kind: 'block', devs: [majMin(st.rdev)] };
-  if (!st.isFile()) return { kind: 'file', devs: [] };
+  if (st.isBlockDevice()) return { devs: [majMin(st.rdev)], paths: [...new Set([source, await canonical(source)])] };
+  if (!st.isFile()) return { devs: [], paths: [] };
   const file = await canonical(source);
-  const devs: string[] = [];
+  const found = { devs: [] as string[], paths: [] as string[] };
   for (const name of await fs.readdir('/sys/block').catch(() => [] as string[])) {
     if (!name.startsWith('loop')) continue;
     const backing = await fs.readFile(`/sys/block/${name}/loop/backing_file`, 'utf8').catch(() => undefined);
     if (backing?.trim() !== file) continue;
     const dev = await fs.readFile(`/sys/block/${name}/dev`, 'utf8').catch(() => undefined);
-    if (dev !== undefined) devs.push(dev.trim());
+    if (dev !== undefined) found.devs.push(dev.trim());
+    found.paths.push(`/dev/${name}`);
   }
-  return { kind: 'file', devs };
+  return found;
 }
 
 /** How a pool's source shows in mountinfo: by device (fs pools) or by its source string (netfs). */
-export type SourceMatch = { devs: readonly string[] } | { spec: string };
+export type SourceMatch = { devs: readonly string[]; paths: readonly string[] } | { spec: string };
 
 const matches = (m: MountEntry, want: SourceMatch): boolean =>
-  'devs' in want ? want.devs.includes(m.dev) : m.source === want.spec || m.source === want.spec.replace(/\/+$/, '');
+  'devs' in want ? want.devs.includes(m.dev) || want.paths.includes(m.source) : m.source === want.spec || m.source === want.spec.replace(/\/+$/, '');
 
 /** What the target and the source are mounted as now. */
 export async function mountState(target: string, want: SourceMatch): Promise<{ atTarget?: MountEntry; ours: boolean; elsewhere: MountEntry[] }> {
