@@ -41,8 +41,8 @@ const targetOf = (def: PoolDef): string => {
 
 abstract class MountedBackend extends DirBackend {
   protected abstract spec(def: PoolDef): Promise<MountSpec>;
-  /** Extra checks before mounting (the fs pool's device in use elsewhere). */
-  protected abstract beforeMount(def: PoolDef, elsewhere: string[]): void;
+  /** Extra checks before mounting (the fs pool's device there and not in use elsewhere). */
+  protected abstract beforeMount(def: PoolDef, elsewhere: string[]): Promise<void>;
 
   override async start(def: PoolDef): Promise<void> {
     const target = targetOf(def);
@@ -55,7 +55,7 @@ abstract class MountedBackend extends DirBackend {
         hint: 'unmount it, or give the pool another target path',
       });
     }
-    this.beforeMount(def, state.elsewhere.map((m) => m.mountPoint));
+    await this.beforeMount(def, state.elsewhere.map((m) => m.mountPoint));
     if (spec.helper !== undefined && toolPath(spec.helper) === undefined) throw missingTool(spec.helper, `mounting pool '${def.name}'`);
     // The pool's own <fs:mount_opts> follow libvirt's (the parser refuses any that undo them).
     const extra = def.mountOpts === undefined ? '' : `,${def.mountOpts.join(',')}`;
@@ -133,16 +133,17 @@ export class FsBackend extends MountedBackend {
   protected async spec(def: PoolDef): Promise<MountSpec> {
     const device = this.device(def);
     const format = def.source.format ?? 'auto';
-    await requireSource(device);
+    // A device gone while mounted is still recognised by its path, so destroy can unmount it.
     const found = await sourceDevices(device);
     return {
       options: MOUNT_OPTIONS, args: ['-t', format, device],
-      match: found ?? { devs: [], paths: [] },
+      match: found ?? { devs: [], paths: [device] },
       ...(format === 'auto' ? {} : { fsType: format }),
     };
   }
 
-  protected beforeMount(def: PoolDef, elsewhere: string[]): void {
+  protected async beforeMount(def: PoolDef, elsewhere: string[]): Promise<void> {
+    await requireSource(this.device(def));
     if (elsewhere.length > 0) {
       throw VireoError.of('OPERATION_INVALID', `source device '${this.device(def)}' of pool '${def.name}' is already mounted on '${elsewhere.join("', '")}'`, {
         hint: 'unmount it there first; one file system mounted twice is changed behind the back of the other mount',
@@ -205,7 +206,7 @@ export class NetfsBackend extends MountedBackend {
     };
   }
 
-  protected beforeMount(): void {
+  protected async beforeMount(): Promise<void> {
     // An export mounted elsewhere too is normal: that is shared storage.
   }
 }
