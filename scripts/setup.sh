@@ -11,8 +11,10 @@ cd "$(dirname "$0")/.."
 # virtual networks; nftables: their forwarding and NAT rules; ovmf: UEFI firmware for
 # <os firmware='efi'>; swtpm: the emulated TPM of <tpm><backend type='emulator'>; vim-tiny:
 # vi, the editor `vireo edit` falls back to (the CLI's terminal tests drive it; they use
-# util-linux script, from bsdutils, which every Debian system has).
-PACKAGES=(qemu-system-x86 qemu-utils busybox-static kmod cpio xz-utils libvirt0 libxml2-utils iproute2 dnsmasq-base nftables ovmf swtpm swtpm-tools vim-tiny)
+# util-linux script, from bsdutils, which every Debian system has); lvm2: logical storage pools;
+# nfs-common: mount.nfs for netfs pools; xfsprogs: mkfs.xfs for fs pools formatted as xfs
+# (e2fsprogs, for ext2/3/4, is essential on Debian).
+PACKAGES=(qemu-system-x86 qemu-utils busybox-static kmod cpio xz-utils libvirt0 libxml2-utils iproute2 dnsmasq-base nftables ovmf swtpm swtpm-tools vim-tiny lvm2 nfs-common xfsprogs)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -26,6 +26,10 @@ export const STORAGE_SCHEMAS: Record<string, JsonSchema> = {
     overwrite: bool('build: format over existing data'),
     noOverwrite: bool('build: refuse to format over existing data'),
   }, ['xml']),
+  PoolSourcesRequest: obj({
+    type: str("the pool type: 'logical' (volume groups) or 'netfs' (a host's NFS exports)"),
+    spec: str("libvirt's source specification, a <source> element (netfs: its <host name>)"),
+  }, ['type']),
   PoolBuildRequest: obj({
     build: bool('start only: build the pool first'),
     overwrite: bool('format over existing data'),

@@ -26,6 +26,12 @@ export interface PoolDefineRequest {
 }
 
 /** POST /v1/pools/{ref}/build and /start. */
+/** find-storage-pool-sources: a pool type and, optionally, libvirt's <source> specification. */
+export interface PoolSourcesRequest {
+  type: string;
+  spec?: string;
+}
+
 export interface PoolBuildRequest {
   /** start only: build first. */
   build?: boolean;

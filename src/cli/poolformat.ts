@@ -150,3 +150,11 @@ export function volXmlFromOptions(o: { name: string; capacity: number; allocatio
   }
   return `${s}</volume>\n`;
 }
+
+/** The source specification virsh's find-storage-pool-sources-as builds (none without a host). */
+export function sourceSpecXml(host: string | undefined, port: string | undefined, initiator: string | undefined): string | undefined {
+  if (host === undefined) return undefined;
+  let s = `<source>\n  <host name='${esc(host)}'${port === undefined ? '' : ` port='${esc(port)}'`}/>\n`;
+  if (initiator !== undefined) s += `  <initiator>\n    <iqn name='${esc(initiator)}'/>\n  </initiator>\n`;
+  return `${s}</source>\n`;
+}

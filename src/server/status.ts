@@ -26,6 +26,7 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'MULTIPLE_INTERFACES':
     case 'STORAGE_POOL_EXISTS':
     case 'STORAGE_VOL_EXISTS':
+    case 'STORAGE_POOL_BUILT':
     case 'OPERATION_INVALID':
     case 'JOB_BUSY':
     case 'OPERATION_ABORTED':

@@ -7,7 +7,7 @@
 import { constants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { VireoError } from '../api/errors.js';
-import type { PoolDef, VolumeDef } from '../conf/storage/index.js';
+import type { PoolDef, PoolType, VolumeDef } from '../conf/storage/index.js';
 import { Revert } from '../util/revert.js';
 import {
   allocate, applyPermissions, errnoCode, fsSizes, reflinkCopy, statFacts, systemError, zeroFill,
@@ -67,7 +67,7 @@ export async function readVolume(file: string, name: string): Promise<VolumeDef 
 }
 
 export class DirBackend implements PoolBackend {
-  readonly type = 'dir' as const;
+  readonly type: PoolType = 'dir';
 
   async build(def: PoolDef, opts: { overwrite?: boolean; noOverwrite?: boolean }): Promise<void> {
     if (opts.overwrite === true || opts.noOverwrite === true) {
@@ -93,8 +93,9 @@ export class DirBackend implements PoolBackend {
     }
   }
 
-  async stop(): Promise<void> {
-    // A directory has nothing to release; its volumes stay.
+  async stop(def: PoolDef): Promise<void> {
+    // A directory has nothing to release; its volumes stay. (The mounted pools unmount `def`.)
+    void def;
   }
 
   async delete(def: PoolDef): Promise<void> {

@@ -1,20 +1,43 @@
 /**
- * The storage driver: one backend per pool type (types.ts). `dir` runs today; fs, netfs,
- * logical and iscsi-direct parse and print (conf/storage) and get their backends here next.
+ * The storage driver: one backend per pool type (types.ts). `dir`, `fs` and `netfs` (mounted
+ * directories of files) and `logical` (LVM) run; iscsi-direct parses and prints (conf/storage)
+ * and gets its backend here next.
  */
 import { VireoError } from '../api/errors.js';
 import type { PoolType } from '../conf/storage/index.js';
+import { logger } from '../util/log.js';
 import { DirBackend } from './dir.js';
+import { FsBackend, NetfsBackend } from './fs.js';
+import { LogicalBackend } from './logical.js';
 import type { PoolBackend } from './types.js';
 
 export type * from './types.js';
 export { imageInfo, type ImageInfo } from './qemu-img.js';
 export { readVolume } from './dir.js';
 
-const BACKENDS: Partial<Record<PoolType, PoolBackend>> = { dir: new DirBackend() };
+const log = logger('storage');
 
-/** Pool types this vireo can run (pool-capabilities' supported='yes'). */
+const BACKENDS: Partial<Record<PoolType, PoolBackend>> = {
+  dir: new DirBackend(), fs: new FsBackend(), netfs: new NetfsBackend(), logical: new LogicalBackend(),
+};
+
+/** Pool types this vireo has a backend for. */
 export const RUNNABLE_POOL_TYPES: readonly PoolType[] = Object.keys(BACKENDS) as PoolType[];
+
+/**
+ * Pool types this host can run now (pool-capabilities' supported='yes'): a backend whose tools
+ * or kernel parts are missing is left out, and why is logged. Such a pool can still be defined,
+ * and its commands fail with an error naming what is missing.
+ */
+export async function supportedPoolTypes(): Promise<PoolType[]> {
+  const out: PoolType[] = [];
+  for (const type of RUNNABLE_POOL_TYPES) {
+    const why = await BACKENDS[type]!.unsupported?.();
+    if (why === undefined) out.push(type);
+    else log.info(`storage pool type '${type}' cannot run on this host: ${why}`);
+  }
+  return out;
+}
 
 /** The backend of a pool type, or NO_SUPPORT naming it. */
 export function backendFor(type: PoolType): PoolBackend {

@@ -4,7 +4,7 @@
  * later mounts, LVM and iSCSI) and know nothing of the registry, locks or other pools; every
  * multi-step operation undoes its own steps when a later one fails (util/revert.ts).
  */
-import type { PoolDef, PoolSizes, PoolType, Permissions, VolumeDef } from '../conf/storage/index.js';
+import type { PoolDef, PoolSizes, PoolSource, PoolType, Permissions, VolumeDef } from '../conf/storage/index.js';
 
 /** What a refresh finds: the pool's figures, its target's permissions and every volume. */
 export interface PoolScan {
@@ -31,6 +31,21 @@ export interface ResizeOptions {
 
 export interface PoolBackend {
   readonly type: PoolType;
+  /**
+   * Why this host cannot run the type (a tool or kernel part missing), or undefined when it
+   * can: pool-capabilities' supported='yes'. Absent: always runnable.
+   */
+  unsupported?(): Promise<string | undefined>;
+  /**
+   * After a daemon restart: is the pool still up (mounted, ...)? Throws the reason when not,
+   * and the pool is then inactive, as libvirt's check. Absent: start() is run again.
+   */
+  check?(def: PoolDef): Promise<void>;
+  /**
+   * find-storage-pool-sources: the sources this host offers for the type (volume groups, a
+   * server's NFS exports), narrowed by `spec`. Absent: the type has no source discovery.
+   */
+  findSources?(spec: PoolSource): Promise<PoolSource[]>;
   /** pool-build: make the storage (a directory; later mkfs, vgcreate). */
   build(def: PoolDef, opts: { overwrite?: boolean; noOverwrite?: boolean }): Promise<void>;
   /** pool-start: check (later: mount, activate) the storage. */

@@ -38,7 +38,7 @@ class FakeClient implements CliClient {
   attachDevice = noNetworks; detachDevice = noNetworks; updateDevice = noNetworks;
   listPools = noNetworks; getPool = noNetworks; definePool = noNetworks; createPool = noNetworks; undefinePool = noNetworks;
   poolXml = noNetworks; startPool = noNetworks; buildPool = noNetworks; destroyPool = noNetworks; deletePool = noNetworks;
-  setPoolAutostart = noNetworks; refreshPool = noNetworks; poolCapabilities = noNetworks; poolEvents = noNetworks;
+  setPoolAutostart = noNetworks; refreshPool = noNetworks; poolCapabilities = noNetworks; findPoolSources = noNetworks; poolEvents = noNetworks;
   listVolumes = noNetworks; getVolume = noNetworks; volumeXml = noNetworks; createVolume = noNetworks;
   createVolumeFrom = noNetworks; deleteVolume = noNetworks; wipeVolume = noNetworks; resizeVolume = noNetworks;
   calls: string[] = [];

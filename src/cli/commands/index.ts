@@ -11,6 +11,7 @@ import { networkCommands } from './network.js';
 import { ifaceCommands } from './iface.js';
 import { netUpdateCommands } from './netupdate.js';
 import { poolCommands } from './pool.js';
+import { poolSourceCommands } from './poolsources.js';
 import { volCommands } from './vol.js';
 import { shellCommands } from './shell.js';
 import { xmlCommands } from './xml.js';
@@ -48,5 +49,5 @@ export function makeTable(groups: readonly GroupDef[], defs: readonly CommandDef
   };
 }
 
-export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, ...deviceCommands, ...editCommands, ...domTableCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...ifaceCommands, ...networkCommands, ...netUpdateCommands, ...poolCommands, ...volCommands,
+export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, ...deviceCommands, ...editCommands, ...domTableCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...ifaceCommands, ...networkCommands, ...netUpdateCommands, ...poolCommands, ...poolSourceCommands, ...volCommands,
   ...shellCommands, ...xmlCommands]);

@@ -45,7 +45,7 @@ export type CliClient = Pick<VireoClient,
   | 'listInterfaces' | 'getInterface' | 'defineInterface' | 'undefineInterface' | 'interfaceXml' | 'startInterface' | 'destroyInterface'
   | 'bridgeInterface' | 'unbridgeInterface' | 'interfaceTransaction'
   | 'listPools' | 'getPool' | 'definePool' | 'createPool' | 'undefinePool' | 'poolXml' | 'startPool' | 'buildPool' | 'destroyPool'
-  | 'deletePool' | 'setPoolAutostart' | 'refreshPool' | 'poolCapabilities' | 'poolEvents'
+  | 'deletePool' | 'setPoolAutostart' | 'refreshPool' | 'poolCapabilities' | 'findPoolSources' | 'poolEvents'
   | 'listVolumes' | 'getVolume' | 'volumeXml' | 'createVolume' | 'createVolumeFrom' | 'deleteVolume' | 'wipeVolume' | 'resizeVolume'>
   & Partial<Pick<VireoClient, 'domxmlToNative'>>;
 

@@ -426,6 +426,11 @@ export class VireoClient<Channel = unknown> {
     return (await this.t.request<XmlResponse>('GET', '/v1/pool-capabilities')).xml;
   }
 
+  /** The storage this host offers for a pool type (find-storage-pool-sources), as <sources> XML. */
+  async findPoolSources(type: string, spec?: string): Promise<string> {
+    return (await this.t.request<XmlResponse>('POST', '/v1/pool-sources', spec === undefined ? { type } : { type, spec })).xml;
+  }
+
   /** Follow the pools' lifecycle events until the returned function is called. */
   poolEvents(onEvent: (e: PoolEvent) => void, onEnd: () => void = () => {}): Promise<() => void> {
     return this.t.events('/v1/events', (json) => {

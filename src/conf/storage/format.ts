@@ -4,7 +4,7 @@
  * storagevol.rng.
  */
 import { el, serializeXml, type XmlOut } from '../xml.js';
-import type { Permissions, PoolDef, PoolSizes } from './pool-model.js';
+import { FS_POOL_NS, type Permissions, type PoolDef, type PoolSizes, type PoolSource } from './pool-model.js';
 import type { Timestamps, VolumeDef } from './vol-model.js';
 
 const bytes = (name: string, n: number): XmlOut => el(name, { unit: 'bytes' }, String(n));
@@ -22,10 +22,9 @@ function formatPermissions(p: Permissions | undefined): XmlOut | undefined {
   ]);
 }
 
-/** Print a pool; `sizes` are those of an active pool (zeros otherwise). */
-export function formatPoolXml(def: PoolDef, sizes: PoolSizes = { capacity: 0, allocation: 0, available: 0 }): string {
-  const s = def.source;
-  const source = el('source', {}, [
+/** A pool's <source>, as in the pool and in find-storage-pool-sources' list. */
+function sourceElement(s: PoolSource): XmlOut {
+  return el('source', {}, [
     ...s.hosts.map((h) => el('host', { name: h.name, port: h.port })),
     ...s.devices.map((d) => el('device', { path: d.path })),
     s.dir !== undefined && el('dir', { path: s.dir }),
@@ -33,9 +32,23 @@ export function formatPoolXml(def: PoolDef, sizes: PoolSizes = { capacity: 0, al
     s.initiatorIqn !== undefined && el('initiator', {}, [el('iqn', { name: s.initiatorIqn })]),
     s.format !== undefined && el('format', { type: s.format }),
   ]);
+}
+
+/** find-storage-pool-sources' answer: libvirt's <sources> document. */
+export function formatPoolSourcesXml(sources: readonly PoolSource[]): string {
+  const root = el('sources', {}, sources.map(sourceElement));
+  // An empty list is an open and a close tag on their own lines, as libvirt prints it.
+  if (root.children.length === 0) root.text = '\n';
+  return serializeXml(root);
+}
+
+/** Print a pool; `sizes` are those of an active pool (zeros otherwise). */
+export function formatPoolXml(def: PoolDef, sizes: PoolSizes = { capacity: 0, allocation: 0, available: 0 }): string {
+  const source = sourceElement(def.source);
   // libvirt prints an empty <source> as an open and a close tag on their own lines.
   if (source.children.length === 0) source.text = '\n  ';
-  const root = el('pool', { type: def.type }, [
+  const opts = def.mountOpts ?? [];
+  const root = el('pool', { type: def.type, 'xmlns:fs': opts.length > 0 ? FS_POOL_NS : undefined }, [
     el('name', {}, def.name),
     el('uuid', {}, def.uuid),
     bytes('capacity', sizes.capacity),
@@ -43,6 +56,7 @@ export function formatPoolXml(def: PoolDef, sizes: PoolSizes = { capacity: 0, al
     bytes('available', sizes.available),
     source,
     def.target !== undefined && el('target', {}, [el('path', {}, def.target.path), formatPermissions(def.target.permissions)]),
+    opts.length > 0 && el('fs:mount_opts', {}, opts.map((o) => el('fs:option', { name: o }))),
   ]);
   return serializeXml(root);
 }

@@ -45,7 +45,15 @@ export interface PoolDef {
   source: PoolSource;
   /** Absent for iscsi-direct, whose volumes QEMU reaches itself. */
   target?: { path: string; permissions?: Permissions };
+  /** fs and netfs: options added to the mount's own (libvirt's <fs:mount_opts>). */
+  mountOpts?: string[];
 }
+
+/** The XML namespace of libvirt's fs pool extensions (<fs:mount_opts>). */
+export const FS_POOL_NS = 'http://libvirt.org/schemas/storagepool/fs/1.0';
+
+/** Mount options that would undo the nodev,nosuid,noexec every mounted pool gets. */
+export const UNSAFE_MOUNT_OPTS = ['dev', 'suid', 'exec', 'defaults'] as const;
 
 /** Runtime figures of an active pool, in bytes (libvirt's statvfs-based ones for file pools). */
 export interface PoolSizes {

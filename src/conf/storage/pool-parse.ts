@@ -10,7 +10,8 @@ import { parseXml } from '../xml.js';
 import { XNode } from '../xml-reader.js';
 import { checkName, cleanPath, parsePermissions, sizeElement } from './parse-common.js';
 import {
-  FS_FORMATS, LOGICAL_FORMATS, NETFS_FORMATS, OTHER_POOL_TYPES, POOL_TYPES, type PoolDef, type PoolSource, type PoolType,
+  FS_FORMATS, FS_POOL_NS, LOGICAL_FORMATS, NETFS_FORMATS, OTHER_POOL_TYPES, POOL_TYPES, UNSAFE_MOUNT_OPTS, type PoolDef, type PoolSource,
+  type PoolType,
 } from './pool-model.js';
 
 /** What each type's <source> may hold. */
@@ -31,7 +32,13 @@ export function parsePoolXml(xml: string, opts: { sourceName?: string } = {}): P
     throw VireoError.of('XML_INVALID', `unexpected root element <${rootEl.name}> at line ${rootEl.line}; a storage pool definition starts with <pool>`);
   }
   const root = XNode.root(rootEl);
-  root.check({ attrs: ['type'], one: ['name', 'uuid', 'capacity', 'allocation', 'available', 'source', 'target'] });
+  // libvirt's fs namespace may be bound to any prefix; its elements are named by that prefix.
+  const nsAttr = Object.keys(rootEl.attrs).find((a) => a.startsWith('xmlns:') && rootEl.attrs[a] === FS_POOL_NS);
+  const ns = nsAttr?.slice('xmlns:'.length);
+  root.check({
+    attrs: ['type', ...(nsAttr === undefined ? [] : [nsAttr])],
+    one: ['name', 'uuid', 'capacity', 'allocation', 'available', 'source', 'target', ...(ns === undefined ? [] : [`${ns}:mount_opts`])],
+  });
   const typeText = root.attr('type');
   if (typeText === undefined) throw root.invalid('storage pool missing type attribute');
   const type = POOL_TYPES.find((t) => t === typeText);
@@ -57,6 +64,8 @@ export function parsePoolXml(xml: string, opts: { sourceName?: string } = {}): P
   const sourceNode = root.child('source');
   const source = parseSource(sourceNode, type);
   const def: PoolDef = { type, name, uuid, source };
+  const mountOpts = ns === undefined ? undefined : root.child(`${ns}:mount_opts`);
+  if (mountOpts !== undefined) def.mountOpts = parseMountOpts(mountOpts, ns!, type);
   const where = sourceNode ?? root;
   const need = (ok: boolean, message: string): void => {
     if (!ok) throw where.invalid(message);
@@ -90,6 +99,22 @@ export function parsePoolXml(xml: string, opts: { sourceName?: string } = {}): P
   const perms = targetNode.child('permissions');
   if (perms !== undefined) def.target.permissions = parsePermissions(perms);
   return def;
+}
+
+/** <fs:mount_opts>: fs and netfs only (libvirt drops it elsewhere without a word; we refuse it). */
+function parseMountOpts(node: XNode, ns: string, type: PoolType): string[] {
+  if (type !== 'fs' && type !== 'netfs') throw node.unsupported(`<${ns}:mount_opts> is for fs and netfs pools, not ${type}`);
+  node.check({ many: [`${ns}:option`] });
+  return node.children(`${ns}:option`).map((o) => {
+    const name = o.check({ attrs: ['name'] }).requireAttr('name');
+    for (const part of name.split(',')) {
+      if (part.trim() === '') throw o.invalid(`empty mount option in '${name}'`);
+      if ((UNSAFE_MOUNT_OPTS as readonly string[]).includes(part.trim())) {
+        throw o.unsupported(`mount option '${part.trim()}' would undo the nodev,nosuid,noexec a pool is mounted with`);
+      }
+    }
+    return name;
+  });
 }
 
 function parseSource(node: XNode | undefined, type: PoolType): PoolSource {
@@ -134,4 +159,13 @@ function parseSource(node: XNode | undefined, type: PoolType): PoolSource {
     source.initiatorIqn = iqn.check({ attrs: ['name'] }).requireAttr('name');
   }
   return source;
+}
+
+/** A source specification (find-storage-pool-sources' srcSpec): one <source> as in a pool of `type`. */
+export function parsePoolSourceXml(xml: string, type: PoolType): PoolSource {
+  const rootEl = parseXml(xml, '(storage_source_specification)');
+  if (rootEl.name !== 'source') {
+    throw VireoError.of('XML_INVALID', `unexpected root element <${rootEl.name}> at line ${rootEl.line}; a source specification is a <source> element`);
+  }
+  return parseSource(XNode.root(rootEl), type);
 }

@@ -10,9 +10,11 @@
 import type { PoolEvent, PoolSummary } from '../../api/types.js';
 import { VireoError } from '../../api/errors.js';
 import { parseUuid } from '../../conf/names.js';
-import { formatPoolXml, parsePoolXml, poolCapabilitiesXml, type PoolDef } from '../../conf/storage/index.js';
+import {
+  formatPoolSourcesXml, formatPoolXml, parsePoolSourceXml, parsePoolXml, poolCapabilitiesXml, POOL_TYPES, type PoolDef, type PoolType,
+} from '../../conf/storage/index.js';
 import { xmlEscape } from '../../conf/xml.js';
-import { backendFor, RUNNABLE_POOL_TYPES } from '../../storage/index.js';
+import { backendFor, RUNNABLE_POOL_TYPES, supportedPoolTypes } from '../../storage/index.js';
 import { logger } from '../../util/log.js';
 import type { Registry, Table } from '../registry.js';
 import { Pool } from './pool.js';
@@ -42,6 +44,8 @@ function storageOf(def: PoolDef): string {
 
 export class PoolService {
   private readonly table: Table<Pool>;
+  /** Pool types this host runs (tools and kernel parts checked at init). */
+  private supported: readonly PoolType[] = RUNNABLE_POOL_TYPES;
 
   constructor(private readonly deps: PoolServiceDeps) {
     this.table = deps.registry.table<Pool>('pool', {
@@ -54,6 +58,7 @@ export class PoolService {
   async init(opts: { createDefault?: boolean } = {}): Promise<void> {
     const { store } = this.deps;
     const firstStart = await store.init();
+    this.supported = await supportedPoolTypes();
     for (const { file, xml } of await store.configs.list()) {
       try {
         const def = parsePoolXml(xml, { sourceName: file });
@@ -78,7 +83,10 @@ export class PoolService {
           this.table.add(st.name, st.uuid, pool);
         }
         pool.live = live;
-        await backendFor(live.type).start(live);
+        // A pool that says whether it is still up (mounted) is taken as it is found, as
+        // libvirt's check: not mounted again behind the user's back.
+        const backend = backendFor(live.type);
+        await (backend.check !== undefined ? backend.check(live) : backend.start(live));
         pool.active = true;
         await this.scan(pool);
         log.info(`pool ${st.name}: active again`);
@@ -123,7 +131,19 @@ export class PoolService {
   }
 
   capabilities(): string {
-    return poolCapabilitiesXml(RUNNABLE_POOL_TYPES);
+    return poolCapabilitiesXml(this.supported);
+  }
+
+  /** find-storage-pool-sources: what the host offers for `type`, as libvirt's <sources> XML. */
+  async findSources(typeName: string, specXml: string | undefined): Promise<string> {
+    const type = POOL_TYPES.find((t) => t === typeName);
+    if (type === undefined) throw VireoError.of('INVALID_ARG', `unknown storage pool type '${typeName}'; known: ${POOL_TYPES.join(', ')}`);
+    const backend = backendFor(type);
+    if (backend.findSources === undefined) {
+      throw VireoError.of('NO_SUPPORT', `this function is not supported by the connection driver: pool type '${type}' does not support source discovery`);
+    }
+    const spec = specXml === undefined ? { hosts: [], devices: [] } : parsePoolSourceXml(specXml, type);
+    return formatPoolSourcesXml(await backend.findSources(spec));
   }
 
   private emit(pool: Pool, event: PoolEvent['event']): void {
