@@ -120,6 +120,42 @@ describe('API conformance', () => {
     await check('DELETE', '/v1/domains/api5');
   };
 
+  // storage pools and volumes: a dir pool in the daemon's root
+  const stepStorage = async (): Promise<void> => {
+    const dir = `${d.root}/apipool`;
+    const pool = `<pool type='dir'><name>apipool</name><target><path>${dir}</path></target></pool>`;
+    const vol = (name: string): string => `<volume><name>${name}</name><capacity unit='M'>1</capacity><target><format type='qcow2'/></target></volume>`;
+    const v = (name: string): string => `/v1/pools/apipool/volumes/${name}`;
+    await check('GET', '/v1/pool-capabilities');
+    await check('POST', '/v1/pools', { xml: pool });
+    await check('POST', '/v1/pools/apipool/build', {});
+    await check('POST', '/v1/pools/apipool/start', { build: false });
+    await check('GET', '/v1/pools');
+    await check('GET', '/v1/pools/apipool');
+    await check('GET', '/v1/pools/apipool/xml?inactive=1');
+    await check('POST', '/v1/pools/apipool/autostart', { enabled: true });
+    await check('POST', '/v1/pools/apipool/refresh', {});
+    await check('POST', '/v1/pools/apipool/volumes', { xml: vol('a.qcow2') });
+    await check('POST', '/v1/pools/apipool/volumes', { xml: vol('a.qcow2') }, 409);
+    await check('POST', '/v1/pools/apipool/volumes/from', { name: 'b.qcow2', input: 'a.qcow2', inputPool: 'apipool' });
+    await check('GET', '/v1/pools/apipool/volumes');
+    await check('GET', v('b.qcow2'));
+    await check('GET', `/v1/volumes/${encodeURIComponent(`${dir}/b.qcow2`)}`);
+    await check('GET', `${v('b.qcow2')}/xml`);
+    await check('POST', `${v('b.qcow2')}/resize`, { capacity: 2 * 1024 * 1024 });
+    await check('POST', `${v('b.qcow2')}/wipe`, { algorithm: 'zero' });
+    await check('DELETE', v('b.qcow2'));
+    await check('DELETE', v('a.qcow2'));
+    await check('GET', v('nosuch'), undefined, 404);
+    await check('POST', '/v1/pools/apipool/delete', {}, 409);
+    await check('POST', '/v1/pools/apipool/destroy', {});
+    await check('POST', '/v1/pools/apipool/delete', {});
+    await check('DELETE', '/v1/pools/apipool');
+    await check('POST', '/v1/pools/create', { xml: pool, build: true });
+    await check('POST', '/v1/pools/apipool/destroy', {});
+    await check('GET', '/v1/pools/apipool', undefined, 404);
+  };
+
   // the host routes
   const step3 = async (): Promise<void> => {
     for (const p of ['nodeinfo', 'cpustats', 'cpustats?cpu=0', 'memstats', 'memstats?cell=0', 'freecells', 'maxvcpus?type=qemu',
@@ -159,6 +195,7 @@ describe('API conformance', () => {
   test('every route of the description, every query parameter, as one scenario', async () => {
     await step1();
     await step2();
+    await stepStorage();
     await step3();
     await step4();
     await step5();

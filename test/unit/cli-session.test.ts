@@ -31,6 +31,11 @@ class FakeClient implements CliClient {
   undefineNetwork = noNetworks; networkXml = noNetworks; startNetwork = noNetworks; destroyNetwork = noNetworks;
   setNetworkAutostart = noNetworks; updateNetwork = noNetworks; networkLeases = noNetworks; networkEvents = noNetworks;
   interfaceAddresses = noNetworks; linkState = noNetworks; setLinkState = noNetworks; abortJob = noNetworks;
+  listPools = noNetworks; getPool = noNetworks; definePool = noNetworks; createPool = noNetworks; undefinePool = noNetworks;
+  poolXml = noNetworks; startPool = noNetworks; buildPool = noNetworks; destroyPool = noNetworks; deletePool = noNetworks;
+  setPoolAutostart = noNetworks; refreshPool = noNetworks; poolCapabilities = noNetworks; poolEvents = noNetworks;
+  listVolumes = noNetworks; getVolume = noNetworks; volumeXml = noNetworks; createVolume = noNetworks;
+  createVolumeFrom = noNetworks; deleteVolume = noNetworks; wipeVolume = noNetworks; resizeVolume = noNetworks;
   calls: string[] = [];
   domains: DomainSummary[] = [dom({ name: 'vm1' }), dom({ name: 'run1', id: 1, state: 'running', reason: 'booted' })];
   constructor(readonly uri = 'vireo:///session', private readonly down = false) {}

@@ -123,7 +123,7 @@ describe('bad pool and volume XML is refused, naming what and where', () => {
   });
   test('names: a pool or volume name with / is refused', () => {
     refusal(() => parsePoolXml("<pool type='dir'><name>a/b</name><target><path>/m</path></target></pool>"), 'XML_INVALID', /invalid pool name 'a\/b'/);
-    refusal(() => parseVolumeXml('<volume><name>a/b</name><capacity>1</capacity></volume>'), 'XML_INVALID', /invalid volume name 'a\/b'/);
+    refusal(() => parseVolumeXml('<volume><name>a/b</name><capacity>1</capacity></volume>'), 'OPERATION_INVALID', /volume name 'a\/b' cannot contain '\/'/);
   });
   test('volumes: a bad unit, encryption, an unknown format', () => {
     refusal(() => parseVolumeXml("<volume><name>v</name>\n<capacity unit='X'>1</capacity></volume>"), 'XML_INVALID', /unknown size unit 'X'.*line 2/);

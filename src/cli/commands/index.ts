@@ -8,6 +8,8 @@ import { hostInfoCommands } from './hostinfo.js';
 import { monitorCommands } from './monitor.js';
 import { networkCommands } from './network.js';
 import { netUpdateCommands } from './netupdate.js';
+import { poolCommands } from './pool.js';
+import { volCommands } from './vol.js';
 import { shellCommands } from './shell.js';
 import { xmlCommands } from './xml.js';
 import type { CommandDef, CommandTable, GroupDef, OptDef } from './types.js';
@@ -22,6 +24,8 @@ export const GROUPS: readonly GroupDef[] = [
   { key: 'events', title: 'Domain Events', keywords: ['events'] },
   { key: 'host', title: 'Host and Hypervisor', keywords: ['host'] },
   { key: 'network', title: 'Networking', keywords: ['network'] },
+  { key: 'pool', title: 'Storage Pool', keywords: ['pool'] },
+  { key: 'volume', title: 'Storage Volume', keywords: ['volume'] },
   { key: 'vireo', title: 'Vireo itself', keywords: ['vireo', 'virsh'] },
 ];
 
@@ -41,5 +45,5 @@ export function makeTable(groups: readonly GroupDef[], defs: readonly CommandDef
   };
 }
 
-export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, ...editCommands, ...domTableCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...networkCommands, ...netUpdateCommands,
+export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, ...editCommands, ...domTableCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...networkCommands, ...netUpdateCommands, ...poolCommands, ...volCommands,
   ...shellCommands, ...xmlCommands]);

@@ -24,7 +24,7 @@ export interface OptDef {
   readonly help: string;
 }
 
-export type GroupKey = 'domain' | 'monitor' | 'events' | 'host' | 'network' | 'vireo';
+export type GroupKey = 'domain' | 'monitor' | 'events' | 'host' | 'network' | 'pool' | 'volume' | 'vireo';
 
 export interface GroupDef {
   readonly key: GroupKey;
@@ -41,7 +41,10 @@ export type CliClient = Pick<VireoClient,
   | 'validateHost' | 'devices' | 'job' | 'description' | 'setDescription' | 'metadata' | 'setMetadata' | 'rename'
   | 'listNetworks' | 'getNetwork' | 'defineNetwork' | 'createNetwork' | 'undefineNetwork' | 'networkXml' | 'startNetwork'
   | 'destroyNetwork' | 'setNetworkAutostart' | 'updateNetwork' | 'networkLeases' | 'networkEvents'
-  | 'interfaceAddresses' | 'linkState' | 'setLinkState' | 'abortJob'>
+  | 'interfaceAddresses' | 'linkState' | 'setLinkState' | 'abortJob'
+  | 'listPools' | 'getPool' | 'definePool' | 'createPool' | 'undefinePool' | 'poolXml' | 'startPool' | 'buildPool' | 'destroyPool'
+  | 'deletePool' | 'setPoolAutostart' | 'refreshPool' | 'poolCapabilities' | 'poolEvents'
+  | 'listVolumes' | 'getVolume' | 'volumeXml' | 'createVolume' | 'createVolumeFrom' | 'deleteVolume' | 'wipeVolume' | 'resizeVolume'>
   & Partial<Pick<VireoClient, 'domxmlToNative'>>;
 
 /** The user's terminal, for console. Tests and the shell provide their own. */

@@ -21,6 +21,9 @@ export function parseVolumeXml(xml: string, opts: { sourceName?: string } = {}):
   root.check({ attrs: ['type'], one: ['name', 'key', 'source', 'capacity', 'allocation', 'physical', 'target', 'backingStore'] });
   const nameNode = root.child('name');
   if (nameNode === undefined) throw root.invalid('missing volume name element');
+  // libvirt's own refusal of a '/' in a volume name, before the other name checks.
+  const written = nameNode.text();
+  if (written.includes('/')) throw VireoError.of('OPERATION_INVALID', `volume name '${written}' cannot contain '/'`);
   const def: VolumeDef = { name: checkName(nameNode, 'volume'), target: {} };
   const type = root.enumAttr('type', VOL_TYPES);
   if (type !== undefined) def.type = type;

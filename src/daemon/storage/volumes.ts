@@ -21,7 +21,7 @@ export class VolumeService {
   private find(pool: Pool, ref: string): VolumeDef {
     pool.requireActive();
     const v = pool.volumes.get(ref) ?? [...pool.volumes.values()].find((x) => x.key === ref || x.target.path === ref);
-    if (v === undefined) throw VireoError.of('NO_STORAGE_VOL', `no storage vol with matching name '${ref}'`);
+    if (v === undefined) throw noVol(ref);
     return v;
   }
 
@@ -114,7 +114,7 @@ export class VolumeService {
     let def: VolumeDef;
     if (r.xml !== undefined) def = parseVolumeXml(r.xml);
     else if (r.name !== undefined) def = { name: r.name, target: { format: src.vol.target.format ?? 'raw' } };
-    else throw VireoError.of('INVALID_ARG', 'invalid argument: a new volume needs xml or name');
+    else throw VireoError.of('INVALID_ARG', 'a new volume needs xml or name');
     if (def.target.permissions === undefined && r.xml === undefined && src.vol.target.permissions?.mode !== undefined) {
       def.target.permissions = { mode: src.vol.target.permissions.mode };
     }
@@ -167,10 +167,10 @@ export class VolumeService {
       const capacity = r.delta === true ? old + r.capacity : r.capacity;
       // libvirt's checks, in its order.
       if (capacity < (current.allocation ?? 0)) {
-        throw VireoError.of('INVALID_ARG', "invalid argument: can't shrink capacity below existing allocation");
+        throw VireoError.of('INVALID_ARG', "can't shrink capacity below existing allocation");
       }
       if (capacity < old && r.shrink !== true) {
-        throw VireoError.of('INVALID_ARG', "invalid argument: Can't shrink capacity below current capacity unless shrink flag explicitly specified");
+        throw VireoError.of('INVALID_ARG', "Can't shrink capacity below current capacity unless shrink flag explicitly specified");
       }
       if (r.allocate === true && capacity - old > pool.sizes.available) {
         throw VireoError.of('NO_SPACE', 'Not enough space left in storage pool');
