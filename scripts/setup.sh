@@ -13,6 +13,10 @@ cd "$(dirname "$0")/.."
 # vi, the editor `vireo edit` falls back to (the CLI's terminal tests drive it; they use
 # util-linux script, from bsdutils, which every Debian system has).
 PACKAGES=(qemu-system-x86 qemu-utils busybox-static kmod cpio xz-utils libvirt0 libxml2-utils iproute2 dnsmasq-base nftables ovmf swtpm swtpm-tools vim-tiny)
+# iscsi-direct pools: qemu-block-extra (QEMU's iscsi block driver, QEMU's own initiator),
+# libiscsi-bin (iscsi-ls and iscsi-readcapacity16, how vireod lists and sizes a target's LUNs),
+# tgt (the iSCSI target the tests start on 127.0.0.1; a system tgtd, if one runs, is not used).
+PACKAGES+=(qemu-block-extra libiscsi-bin tgt)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

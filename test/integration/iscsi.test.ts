@@ -1,0 +1,166 @@
+// Guests on pool volumes, and iSCSI storage QEMU reaches itself, end to end through the CLI with
+// a real vireod, a real iSCSI target (tgtd on 127.0.0.1, started and stopped here: tgt.ts) and
+// the test guest under TCG: an iscsi-direct pool lists the target's LUNs, a guest with a volume
+// disk on a LUN (and one on a dir pool's qcow2 volume) boots, sees and writes both disks, and the
+// data is read back through the target by another initiator. Refusals: an inactive pool, a
+// missing volume, the target down — each a clear error with no QEMU left behind.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { VireoClient } from '../../src/client/client.js';
+import { BOOT, TestDaemon, guestXml, scenario, waitFor } from './harness.js';
+import { TgtTarget } from './tgt.js';
+
+const MiB = 1024 * 1024;
+const INITIATOR = 'iqn.2026-01.org.vireo.test:vireod';
+
+/** The first bytes of an image, read by qemu-img (through the iSCSI target for an iscsi:// URL). */
+function head(image: string, format: 'raw' | 'qcow2', out: string): string {
+  execFileSync('qemu-img', ['dd', '-f', format, '-O', 'raw', `if=${image}`, `of=${out}`, 'bs=512', 'count=1'], { encoding: 'utf8' });
+  return execFileSync('head', ['-c', '32', out], { encoding: 'latin1' });
+}
+
+describe('guests on pool volumes; iscsi-direct pools', () => {
+  const d = new TestDaemon();
+  const tgt = new TgtTarget();
+  const ok = async (...args: string[]): Promise<string> => {
+    const r = await d.vireo(args);
+    assert.equal(r.code, 0, `vireo ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const failing = async (...args: string[]): Promise<string> => {
+    const r = await d.vireo(args);
+    assert.equal(r.code, 1, `vireo ${args.join(' ')} should fail: ${r.stdout}`);
+    return r.stderr;
+  };
+  const lunUrl = (): string => `iscsi://127.0.0.1:${tgt.port}/${tgt.iqn}/1`;
+
+  before(async () => {
+    await tgt.start([32 * MiB]);
+    await d.start();
+  });
+  after(async () => {
+    await d.cleanup();
+    await tgt.cleanup();
+  });
+
+  test('an iscsi-direct pool, a guest on its LUN and on a dir pool qcow2 volume, and the refusals', async (t) => {
+    const step = scenario(t);
+    const file = (name: string, text: string): string => {
+      const f = path.join(d.root, name);
+      writeFileSync(f, text);
+      return f;
+    };
+
+    await step('pool-define and pool-start an iscsi-direct pool; vol-list shows the LUNs with their capacity', async () => {
+      await ok('pool-define', file('san.xml', `<pool type='iscsi-direct'>
+  <name>san</name>
+  <source>
+    <host name='127.0.0.1' port='${tgt.port}'/>
+    <device path='${tgt.iqn}'/>
+    <initiator><iqn name='${INITIATOR}'/></initiator>
+  </source>
+</pool>`));
+      await ok('pool-start', 'san');
+      const key = (lun: number): string => `ip-127.0.0.1:${tgt.port}-iscsi-${tgt.iqn}-lun-${lun}`;
+      // LUN 0 is tgt's controller LUN: a volume without a size, as libvirt lists it.
+      const list = (await ok('vol-list', 'san', '--details')).split('\n').map((l) => l.trim().split(/\s{2,}/));
+      assert.deepEqual(list.slice(2, 4), [
+        ['unit:0:0:0', key(0), 'network', '0.00 B', '0.00 B'],
+        ['unit:0:0:1', key(1), 'network', '32.00 MiB', '32.00 MiB'],
+      ]);
+      assert.match(await ok('vol-info', '--pool', 'san', 'unit:0:0:1', '--bytes'), /Capacity:\s+33554432 bytes/);
+      const info = JSON.parse(await ok('pool-info', 'san', '--json')) as { capacity: number; allocation: number; available: number };
+      assert.deepEqual([info.capacity, info.allocation, info.available], [32 * MiB, 32 * MiB, 0]);
+      assert.match(await failing('vol-create-as', 'san', 'new', '1M'), /this function is not supported by the connection driver: storage pool does not support volume creation/);
+    });
+
+    await step('a dir pool with a qcow2 volume', async () => {
+      mkdirSync(path.join(d.root, 'images'));
+      await ok('pool-define-as', 'local', 'dir', '--target', path.join(d.root, 'images'));
+      await ok('pool-start', 'local');
+      await ok('vol-create-as', 'local', 'g.qcow2', '16M', '--format', 'qcow2');
+    });
+
+    const disks = `
+    <disk type='volume' device='disk'>
+      <source pool='san' volume='unit:0:0:1'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <disk type='volume' device='disk'>
+      <driver name='qemu' type='qcow2'/>
+      <source pool='local' volume='g.qcow2'/>
+      <target dev='vdb' bus='virtio'/>
+    </disk>`;
+
+    await step('a guest with both volume disks boots, QEMU logs in to the target itself, and the guest sees the disks', async () => {
+      await ok('define', file('g1.xml', guestXml('g1', { extraDevices: disks })));
+      await ok('start', 'g1');
+      await d.waitConsole('g1', 'vireo-guest: disks: vda vdb');
+      const pid = d.qemuPids()[0];
+      assert.ok(pid !== undefined);
+      const cmdline = execFileSync('cat', [`/proc/${pid}/cmdline`], { encoding: 'utf8' }).split('\0');
+      assert.ok(cmdline.includes(`{"driver":"iscsi","portal":"127.0.0.1:${tgt.port}","target":"${tgt.iqn}","lun":1,"transport":"tcp","initiator-name":"${INITIATOR}","node-name":"vireo-1-storage","auto-read-only":true,"discard":"unmap"}`), cmdline.join(' '));
+      // As libvirt: the live XML names pool and volume (raw when no type was given), domblklist the volume.
+      const live = await ok('dumpxml', 'g1');
+      assert.match(live, /<driver name='qemu' type='raw'\/>\s*<source pool='san' volume='unit:0:0:1'\/>/);
+      assert.match(await ok('dumpxml', '--inactive', 'g1'), /<driver name='qemu'\/>\s*<source pool='san' volume='unit:0:0:1'\/>/);
+      assert.deepEqual((await ok('domblklist', 'g1', '--details')).split('\n').slice(2, 4).map((l) => l.trim().split(/\s+/)), [
+        ['volume', 'disk', 'vda', 'unit:0:0:1'],
+        ['volume', 'disk', 'vdb', 'g.qcow2'],
+      ]);
+    });
+
+    await step('what the guest writes to both disks is there: read back through the target and from the qcow2 file', async () => {
+      await d.waitShell('g1');
+      const client = VireoClient.open(d.uri);
+      const con = await client.attachConsole('g1');
+      try {
+        con.write('echo VIREO-ISCSI-LUN1 > /dev/vda; echo VIREO-QCOW2-VOL > /dev/vdb; sync; echo WROTE-$?\r');
+        await waitFor(async () => /WROTE-0\r?\n/.test(await ok('console-log', 'g1')), BOOT, 'the guest to write its disks');
+      } finally {
+        con.destroy();
+        client.close();
+      }
+      await ok('destroy', 'g1');
+      assert.equal(head(lunUrl(), 'raw', path.join(d.root, 'lun.out')).split('\n')[0], 'VIREO-ISCSI-LUN1');
+      assert.equal(head(path.join(d.root, 'images', 'g.qcow2'), 'qcow2', path.join(d.root, 'vol.out')).split('\n')[0], 'VIREO-QCOW2-VOL');
+    });
+
+    await step('vol-wipe zeroes the LUN through the target', async () => {
+      await ok('vol-wipe', '--pool', 'san', 'unit:0:0:1');
+      assert.equal(head(lunUrl(), 'raw', path.join(d.root, 'lun.out')), '\0'.repeat(32));
+    });
+
+    await step("an inactive pool and a missing volume stop the start with libvirt's errors; no QEMU is left", async () => {
+      await ok('pool-destroy', 'local');
+      assert.match(await failing('start', 'g1'), /unsupported configuration: storage pool 'local' containing volume 'g\.qcow2' is not active/);
+      assert.deepEqual(d.qemuPids(), []);
+      // Refused before anything ran: the state is the one the guest had (as libvirt's).
+      assert.equal(await d.domstate('g1'), 'shut off (destroyed)');
+      await ok('pool-start', 'local');
+      await ok('define', file('g2.xml', guestXml('g2', { extraDevices: disks.replace('unit:0:0:1', 'unit:0:0:9') })));
+      assert.match(await failing('start', 'g2'), /Storage volume not found: no storage vol with matching name 'unit:0:0:9'/);
+      assert.deepEqual(d.qemuPids(), []);
+    });
+
+    await step('the target down: the guest does not start, QEMU says why and is gone; pool-refresh names the portal', async () => {
+      await tgt.stop();
+      const err = await failing('start', 'g1');
+      assert.match(err, /iSCSI: Failed to connect to LUN/, err);
+      assert.deepEqual(d.qemuPids(), []);
+      assert.equal(await d.domstate('g1'), 'shut off (failed)');
+      assert.match(await failing('pool-refresh', 'san'), new RegExp(`cannot reach iSCSI portal 127\\.0\\.0\\.1:${tgt.port} of pool 'san'`));
+    });
+
+    await step('the target back: the same guest starts again', async () => {
+      await tgt.start([32 * MiB]);
+      await ok('pool-refresh', 'san');
+      await ok('start', 'g1');
+      await d.waitConsole('g1', 'vireo-guest: disks: vda vdb');
+      await ok('destroy', 'g1');
+    });
+  });
+});
