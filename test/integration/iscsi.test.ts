@@ -162,5 +162,26 @@ describe('guests on pool volumes; iscsi-direct pools', () => {
       await d.waitConsole('g1', 'vireo-guest: disks: vda vdb');
       await ok('destroy', 'g1');
     });
+
+    const network = (extra: string): string => `
+    <disk type='network' device='disk'>
+      <source protocol='iscsi' name='${tgt.iqn}/1'>
+        <host name='127.0.0.1' port='${tgt.port}'/>
+        <initiator><iqn name='${INITIATOR}:direct'/></initiator>${extra}
+      </source>
+      <target dev='vda' bus='virtio'/>
+      <readonly/>
+    </disk>`;
+
+    await step('a guest with an iSCSI network disk (no pool) boots and sees it; CHAP auth is refused by name before QEMU runs', async () => {
+      await ok('define', file('g4.xml', guestXml('g4', { extraDevices: network('') })));
+      await ok('start', 'g4');
+      await d.waitConsole('g4', 'vireo-guest: disks: vda');
+      assert.deepEqual((await ok('domblklist', 'g4', '--details')).split('\n')[2]?.trim().split(/\s+/), ['network', 'disk', 'vda', `${tgt.iqn}/1`]);
+      await ok('destroy', 'g4');
+      await ok('define', file('g5.xml', guestXml('g5', { extraDevices: network("<auth username='u'><secret type='iscsi' usage='chap'/></auth>") })));
+      assert.match(await failing('start', 'g5'), /unsupported configuration: disk vda: iSCSI CHAP authentication \(<auth username='u'>\) needs a secret driver/);
+      assert.deepEqual(d.qemuPids(), []);
+    });
   });
 });
