@@ -155,11 +155,18 @@ describe('guests on pool volumes; iscsi-direct pools', () => {
       assert.match(await failing('pool-refresh', 'san'), new RegExp(`cannot reach iSCSI portal 127\\.0\\.0\\.1:${tgt.port} of pool 'san'`));
     });
 
-    await step('the target back: the same guest starts again', async () => {
+    await step('the target back: the same guest starts again, and a restarted vireod finds guest and pools as they were', async () => {
       await tgt.start([32 * MiB]);
       await ok('pool-refresh', 'san');
       await ok('start', 'g1');
       await d.waitConsole('g1', 'vireo-guest: disks: vda vdb');
+      await d.stop();
+      await d.start();
+      assert.equal(await d.domstate('g1'), 'running (booted)');
+      assert.match(await ok('pool-list', '--name'), /^local\s*\nsan\s*\n/);
+      assert.match(await ok('vol-list', 'san'), /unit:0:0:1/);
+      assert.match(await ok('dumpxml', 'g1'), /<source pool='san' volume='unit:0:0:1'\/>/);
+      assert.match(await ok('domblklist', 'g1'), /vda\s+unit:0:0:1\n\s*vdb\s+g\.qcow2/);
       await ok('destroy', 'g1');
     });
 
