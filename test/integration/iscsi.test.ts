@@ -2,8 +2,9 @@
 // a real vireod, a real iSCSI target (tgtd on 127.0.0.1, started and stopped here: tgt.ts) and
 // the test guest under TCG: an iscsi-direct pool lists the target's LUNs, a guest with a volume
 // disk on a LUN (and one on a dir pool's qcow2 volume) boots, sees and writes both disks, and the
-// data is read back through the target by another initiator. Refusals: an inactive pool, a
-// missing volume, the target down — each a clear error with no QEMU left behind.
+// data is read back through the target by another initiator and by a second vireod's guest.
+// Refusals: an inactive pool, a missing volume, the target down, CHAP without secrets — each a
+// clear error with no QEMU left behind.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -36,6 +37,14 @@ describe('guests on pool volumes; iscsi-direct pools', () => {
     return r.stderr;
   };
   const lunUrl = (): string => `iscsi://127.0.0.1:${tgt.port}/${tgt.iqn}/1`;
+  const sanXml = (initiator: string): string => `<pool type='iscsi-direct'>
+  <name>san</name>
+  <source>
+    <host name='127.0.0.1' port='${tgt.port}'/>
+    <device path='${tgt.iqn}'/>
+    <initiator><iqn name='${initiator}'/></initiator>
+  </source>
+</pool>`;
 
   before(async () => {
     await tgt.start([32 * MiB]);
@@ -55,14 +64,7 @@ describe('guests on pool volumes; iscsi-direct pools', () => {
     };
 
     await step('pool-define and pool-start an iscsi-direct pool; vol-list shows the LUNs with their capacity', async () => {
-      await ok('pool-define', file('san.xml', `<pool type='iscsi-direct'>
-  <name>san</name>
-  <source>
-    <host name='127.0.0.1' port='${tgt.port}'/>
-    <device path='${tgt.iqn}'/>
-    <initiator><iqn name='${INITIATOR}'/></initiator>
-  </source>
-</pool>`));
+      await ok('pool-define', file('san.xml', sanXml(INITIATOR)));
       await ok('pool-start', 'san');
       const key = (lun: number): string => `ip-127.0.0.1:${tgt.port}-iscsi-${tgt.iqn}-lun-${lun}`;
       // LUN 0 is tgt's controller LUN: a volume without a size, as libvirt lists it.
@@ -127,6 +129,34 @@ describe('guests on pool volumes; iscsi-direct pools', () => {
       await ok('destroy', 'g1');
       assert.equal(head(lunUrl(), 'raw', path.join(d.root, 'lun.out')).split('\n')[0], 'VIREO-ISCSI-LUN1');
       assert.equal(head(path.join(d.root, 'images', 'g.qcow2'), 'qcow2', path.join(d.root, 'vol.out')).split('\n')[0], 'VIREO-QCOW2-VOL');
+    });
+
+    await step('shared storage: a second vireod with the same iscsi-direct pool runs a guest that reads what the first one wrote', async () => {
+      const other = new TestDaemon();
+      try {
+        await other.start();
+        const f = path.join(other.root, 'san.xml');
+        writeFileSync(f, sanXml('iqn.2026-01.org.vireo.test:other'));
+        assert.equal((await other.vireo(['pool-define', f])).code, 0);
+        assert.equal((await other.vireo(['pool-start', 'san'])).code, 0);
+        const g = path.join(other.root, 'reader.xml');
+        writeFileSync(g, guestXml('reader', { extraDevices: "<disk type='volume'><source pool='san' volume='unit:0:0:1'/><target dev='vda'/><readonly/></disk>" }));
+        assert.equal((await other.vireo(['define', g])).code, 0);
+        const r = await other.vireo(['start', 'reader']);
+        assert.equal(r.code, 0, r.stderr);
+        await other.waitShell('reader');
+        const client = VireoClient.open(other.uri);
+        const con = await client.attachConsole('reader');
+        try {
+          con.write('echo READ-$(head -c 16 /dev/vda)\r');
+          await waitFor(async () => (await other.vireo(['console-log', 'reader'])).stdout.includes('READ-VIREO-ISCSI-LUN1'), BOOT, 'the second guest to read the LUN');
+        } finally {
+          con.destroy();
+          client.close();
+        }
+      } finally {
+        await other.cleanup();
+      }
     });
 
     await step('vol-wipe zeroes the LUN through the target', async () => {
