@@ -26,6 +26,10 @@ export const STORAGE_SCHEMAS: Record<string, JsonSchema> = {
     overwrite: bool('build: format over existing data'),
     noOverwrite: bool('build: refuse to format over existing data'),
   }, ['xml']),
+  PoolSourcesRequest: obj({
+    type: str("the pool type, e.g. 'iscsi-direct'"),
+    spec: str('a <source> saying where to look (host, port, initiator), as the type needs'),
+  }, ['type']),
   PoolBuildRequest: obj({
     build: bool('start only: build the pool first'),
     overwrite: bool('format over existing data'),

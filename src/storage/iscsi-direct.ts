@@ -12,7 +12,7 @@
  * QEMU and the guest see.
  */
 import { VireoError } from '../api/errors.js';
-import type { PoolDef, VolumeDef } from '../conf/storage/index.js';
+import type { PoolDef, PoolSource, VolumeDef } from '../conf/storage/index.js';
 import { run } from '../util/proc.js';
 import type { PoolBackend, PoolScan } from './types.js';
 
@@ -191,6 +191,20 @@ export class IscsiDirectBackend implements PoolBackend {
 
   async resizeVolume(): Promise<void> {
     throw unsupported('storage pool does not support changing of volume capacity');
+  }
+
+  /** find-storage-pool-sources: the targets the portal in `spec` offers the initiator in `spec` (iSCSI discovery). */
+  async findSources(spec: PoolSource | undefined): Promise<PoolSource[]> {
+    if (spec === undefined) throw VireoError.of('INVALID_ARG', 'hostname must be specified for iscsi sources');
+    const host = spec.hosts[0];
+    if (host === undefined || spec.hosts.length !== 1) throw VireoError.of('CONFIG_UNSUPPORTED', 'Expected exactly 1 host for the storage pool');
+    const initiator = spec.initiatorIqn;
+    if (initiator === undefined) throw VireoError.of('CONFIG_UNSUPPORTED', 'missing initiator IQN');
+    const port = host.port ?? DEFAULT_PORT;
+    const r = await tool('iscsi-ls', ['-i', initiator, url({ host: host.name, port, target: '', initiator })]);
+    if (r.code !== 0) throw VireoError.of('STORAGE_FAILED', `cannot reach iSCSI portal ${portalOf(host.name, port)}: ${reasonOf(r)}`);
+    const targets = [...new Set(r.stdout.split('\n').flatMap((l) => /^Target:(\S+)\s/.exec(l)?.[1] ?? []))];
+    return targets.map((t) => ({ hosts: [{ name: host.name, port }], devices: [{ path: t }], initiatorIqn: initiator }));
   }
 
   async wipeVolume(def: PoolDef, vol: VolumeDef): Promise<void> {

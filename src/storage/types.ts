@@ -4,7 +4,7 @@
  * later mounts, LVM and iSCSI) and know nothing of the registry, locks or other pools; every
  * multi-step operation undoes its own steps when a later one fails (util/revert.ts).
  */
-import type { PoolDef, PoolSizes, PoolType, Permissions, VolumeDef } from '../conf/storage/index.js';
+import type { PoolDef, PoolSizes, PoolSource, PoolType, Permissions, VolumeDef } from '../conf/storage/index.js';
 
 /** What a refresh finds: the pool's figures, its target's permissions and every volume. */
 export interface PoolScan {
@@ -51,4 +51,6 @@ export interface PoolBackend {
   resizeVolume(def: PoolDef, vol: VolumeDef, capacity: number, opts: ResizeOptions): Promise<void>;
   /** vol-wipe with the zero algorithm, as libvirt: zeros over the volume's allocation. */
   wipeVolume(def: PoolDef, vol: VolumeDef): Promise<void>;
+  /** find-storage-pool-sources: the sources a pool of this type could use, found from `spec` (absent where the type cannot look). */
+  findSources?(spec: PoolSource | undefined): Promise<PoolSource[]>;
 }

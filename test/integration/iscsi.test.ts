@@ -63,6 +63,20 @@ describe('guests on pool volumes; iscsi-direct pools', () => {
       return f;
     };
 
+    await step('find-storage-pool-sources-as: the portal offers the target, printed as libvirt 9.0 prints it', async () => {
+      assert.equal(await ok('find-storage-pool-sources-as', 'iscsi-direct', '127.0.0.1', String(tgt.port), '--initiator', INITIATOR), `<sources>
+  <source>
+    <host name='127.0.0.1' port='${tgt.port}'/>
+    <device path='${tgt.iqn}'/>
+    <initiator>
+      <iqn name='${INITIATOR}'/>
+    </initiator>
+  </source>
+</sources>
+
+`);
+    });
+
     await step('pool-define and pool-start an iscsi-direct pool; vol-list shows the LUNs with their capacity', async () => {
       await ok('pool-define', file('san.xml', sanXml(INITIATOR)));
       await ok('pool-start', 'san');

@@ -76,7 +76,7 @@ describe('the read-only socket', () => {
     assert.deepEqual(writes.map((r) => r.id).sort(), ['domain.autostart', 'domain.create', 'domain.define', 'domain.destroy', 'domain.jobAbort', 'domain.reboot', 'domain.rename',
       'domain.reset', 'domain.resume', 'domain.setDescription', 'domain.setLink', 'domain.setMetadata', 'domain.shutdown', 'domain.start', 'domain.suspend', 'domain.undefine',
       'network.autostart', 'network.create', 'network.define', 'network.destroy', 'network.start', 'network.undefine', 'network.update',
-      'pool.autostart', 'pool.build', 'pool.create', 'pool.define', 'pool.delete', 'pool.destroy', 'pool.refresh', 'pool.start', 'pool.undefine',
+      'pool.autostart', 'pool.build', 'pool.create', 'pool.define', 'pool.delete', 'pool.destroy', 'pool.findSources', 'pool.refresh', 'pool.start', 'pool.undefine',
       'volume.create', 'volume.createFrom', 'volume.delete', 'volume.resize', 'volume.wipe']);
     for (const r of writes) {
       const reply = await call(ro(), r.method, r.path.replace('{ref}', 'r1').replace('{vol}', 'v1'), r.method === 'POST' ? {} : undefined);

@@ -33,7 +33,7 @@ class FakeClient implements CliClient {
   interfaceAddresses = noNetworks; linkState = noNetworks; setLinkState = noNetworks; abortJob = noNetworks;
   listPools = noNetworks; getPool = noNetworks; definePool = noNetworks; createPool = noNetworks; undefinePool = noNetworks;
   poolXml = noNetworks; startPool = noNetworks; buildPool = noNetworks; destroyPool = noNetworks; deletePool = noNetworks;
-  setPoolAutostart = noNetworks; refreshPool = noNetworks; poolCapabilities = noNetworks; poolEvents = noNetworks;
+  setPoolAutostart = noNetworks; refreshPool = noNetworks; poolCapabilities = noNetworks; poolEvents = noNetworks; findPoolSources = noNetworks;
   listVolumes = noNetworks; getVolume = noNetworks; volumeXml = noNetworks; createVolume = noNetworks;
   createVolumeFrom = noNetworks; deleteVolume = noNetworks; wipeVolume = noNetworks; resizeVolume = noNetworks;
   calls: string[] = [];

@@ -9,6 +9,7 @@ import { monitorCommands } from './monitor.js';
 import { networkCommands } from './network.js';
 import { netUpdateCommands } from './netupdate.js';
 import { poolCommands } from './pool.js';
+import { poolSourceCommands } from './pool-sources.js';
 import { volCommands } from './vol.js';
 import { shellCommands } from './shell.js';
 import { xmlCommands } from './xml.js';
@@ -45,5 +46,5 @@ export function makeTable(groups: readonly GroupDef[], defs: readonly CommandDef
   };
 }
 
-export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, ...editCommands, ...domTableCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...networkCommands, ...netUpdateCommands, ...poolCommands, ...volCommands,
+export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, ...editCommands, ...domTableCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...networkCommands, ...netUpdateCommands, ...poolCommands, ...poolSourceCommands, ...volCommands,
   ...shellCommands, ...xmlCommands]);

@@ -43,7 +43,7 @@ export type CliClient = Pick<VireoClient,
   | 'destroyNetwork' | 'setNetworkAutostart' | 'updateNetwork' | 'networkLeases' | 'networkEvents'
   | 'interfaceAddresses' | 'linkState' | 'setLinkState' | 'abortJob'
   | 'listPools' | 'getPool' | 'definePool' | 'createPool' | 'undefinePool' | 'poolXml' | 'startPool' | 'buildPool' | 'destroyPool'
-  | 'deletePool' | 'setPoolAutostart' | 'refreshPool' | 'poolCapabilities' | 'poolEvents'
+  | 'deletePool' | 'setPoolAutostart' | 'refreshPool' | 'poolCapabilities' | 'poolEvents' | 'findPoolSources'
   | 'listVolumes' | 'getVolume' | 'volumeXml' | 'createVolume' | 'createVolumeFrom' | 'deleteVolume' | 'wipeVolume' | 'resizeVolume'>
   & Partial<Pick<VireoClient, 'domxmlToNative'>>;
 

@@ -357,6 +357,11 @@ export class VireoClient<Channel = unknown> {
     return this.t.request('POST', `/v1/pools/${enc(ref)}/refresh`, {});
   }
 
+  /** find-storage-pool-sources: a <sources> document of what a pool of `type` could use. */
+  async findPoolSources(type: string, spec?: string): Promise<string> {
+    return (await this.t.request<XmlResponse>('POST', '/v1/pool-sources', spec === undefined ? { type } : { type, spec })).xml;
+  }
+
   async poolCapabilities(): Promise<string> {
     return (await this.t.request<XmlResponse>('GET', '/v1/pool-capabilities')).xml;
   }

@@ -4,7 +4,7 @@
  * storagevol.rng.
  */
 import { el, serializeXml, type XmlOut } from '../xml.js';
-import type { Permissions, PoolDef, PoolSizes } from './pool-model.js';
+import type { Permissions, PoolDef, PoolSizes, PoolSource } from './pool-model.js';
 import type { Timestamps, VolumeDef } from './vol-model.js';
 
 const bytes = (name: string, n: number): XmlOut => el(name, { unit: 'bytes' }, String(n));
@@ -22,10 +22,13 @@ function formatPermissions(p: Permissions | undefined): XmlOut | undefined {
   ]);
 }
 
-/** Print a pool; `sizes` are those of an active pool (zeros otherwise). */
-export function formatPoolXml(def: PoolDef, sizes: PoolSizes = { capacity: 0, allocation: 0, available: 0 }): string {
-  const s = def.source;
-  const source = el('source', {}, [
+/** find-storage-pool-sources' document: each source found, printed as in a pool. */
+export function formatPoolSourcesXml(sources: readonly PoolSource[]): string {
+  return serializeXml(el('sources', {}, sources.map(sourceElement)));
+}
+
+function sourceElement(s: PoolSource): XmlOut {
+  return el('source', {}, [
     ...s.hosts.map((h) => el('host', { name: h.name, port: h.port })),
     ...s.devices.map((d) => el('device', { path: d.path })),
     s.dir !== undefined && el('dir', { path: s.dir }),
@@ -33,6 +36,11 @@ export function formatPoolXml(def: PoolDef, sizes: PoolSizes = { capacity: 0, al
     s.initiatorIqn !== undefined && el('initiator', {}, [el('iqn', { name: s.initiatorIqn })]),
     s.format !== undefined && el('format', { type: s.format }),
   ]);
+}
+
+/** Print a pool; `sizes` are those of an active pool (zeros otherwise). */
+export function formatPoolXml(def: PoolDef, sizes: PoolSizes = { capacity: 0, allocation: 0, available: 0 }): string {
+  const source = sourceElement(def.source);
   // libvirt prints an empty <source> as an open and a close tag on their own lines.
   if (source.children.length === 0) source.text = '\n  ';
   const root = el('pool', { type: def.type }, [

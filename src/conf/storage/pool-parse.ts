@@ -92,6 +92,13 @@ export function parsePoolXml(xml: string, opts: { sourceName?: string } = {}): P
   return def;
 }
 
+/** A <source> alone, as find-storage-pool-sources takes it for a pool type. */
+export function parsePoolSourceXml(xml: string, type: PoolType): PoolSource {
+  const el = parseXml(xml, '(storage_source_specification)');
+  if (el.name !== 'source') throw VireoError.of('XML_INVALID', `unexpected root element <${el.name}> at line ${el.line}; a pool source specification is a <source>`);
+  return parseSource(XNode.root(el), type);
+}
+
 function parseSource(node: XNode | undefined, type: PoolType): PoolSource {
   const source: PoolSource = { hosts: [], devices: [] };
   const fmt = DEFAULT_FORMAT[type];

@@ -10,7 +10,9 @@
 import type { PoolEvent, PoolSummary } from '../../api/types.js';
 import { VireoError } from '../../api/errors.js';
 import { parseUuid } from '../../conf/names.js';
-import { formatPoolXml, parsePoolXml, poolCapabilitiesXml, type PoolDef } from '../../conf/storage/index.js';
+import {
+  formatPoolSourcesXml, formatPoolXml, parsePoolSourceXml, parsePoolXml, poolCapabilitiesXml, POOL_TYPES, type PoolDef,
+} from '../../conf/storage/index.js';
 import { backendFor, RUNNABLE_POOL_TYPES } from '../../storage/index.js';
 import { logger } from '../../util/log.js';
 import type { Registry, Table } from '../registry.js';
@@ -304,6 +306,15 @@ export class PoolService {
       pool.autostart = enabled;
       return pool.summary();
     });
+  }
+
+  /** find-storage-pool-sources: what a pool of `type` could use, looked for where `spec` says. */
+  async findSources(type: string, spec: string | undefined): Promise<string> {
+    const t = POOL_TYPES.find((x) => x === type);
+    if (t === undefined) throw VireoError.of('INVALID_ARG', `unknown storage pool type ${type}`);
+    const backend = backendFor(t);
+    if (backend.findSources === undefined) throw VireoError.of('NO_SUPPORT', `this function is not supported by the connection driver: pool type '${t}' does not support source discovery`);
+    return formatPoolSourcesXml(await backend.findSources(spec === undefined ? undefined : parsePoolSourceXml(spec, t)));
   }
 
   dumpXml(ref: string, opts: { inactive?: boolean }): string {
