@@ -13,6 +13,7 @@ import { parseUuid } from '../../conf/names.js';
 import {
   formatPoolSourcesXml, formatPoolXml, parsePoolSourceXml, parsePoolXml, poolCapabilitiesXml, POOL_TYPES, type PoolDef,
 } from '../../conf/storage/index.js';
+import { xmlEscape } from '../../conf/xml.js';
 import { backendFor, RUNNABLE_POOL_TYPES } from '../../storage/index.js';
 import { logger } from '../../util/log.js';
 import type { Registry, Table } from '../registry.js';
@@ -101,7 +102,7 @@ export class PoolService {
   private async defineDefault(): Promise<void> {
     if (this.table.getByName('default') !== undefined) return;
     const dir = this.deps.store.imagesDir;
-    await this.define(`<pool type='dir'><name>default</name><target><path>${dir}</path></target></pool>`);
+    await this.define(`<pool type='dir'><name>default</name><target><path>${xmlEscape(dir)}</path></target></pool>`);
     await this.build('default', {});
     await this.setAutostart('default', true);
     log.info(`defined the 'default' storage pool in ${dir}, autostart`);
