@@ -118,7 +118,10 @@ describe('guests on pool volumes; iscsi-direct pools', () => {
       const pid = d.qemuPids()[0];
       assert.ok(pid !== undefined);
       const cmdline = execFileSync('cat', [`/proc/${pid}/cmdline`], { encoding: 'utf8' }).split('\0');
-      assert.ok(cmdline.includes(`{"driver":"iscsi","portal":"127.0.0.1:${tgt.port}","target":"${tgt.iqn}","lun":1,"transport":"tcp","initiator-name":"${INITIATOR}","node-name":"vireo-1-storage","auto-read-only":true,"discard":"unmap"}`), cmdline.join(' '));
+      const iscsiNode = `{"driver":"iscsi","portal":"127.0.0.1:${tgt.port}","target":"${tgt.iqn}","lun":1,"transport":"tcp","initiator-name":"${INITIATOR}","node-name":"vireo-1-storage","auto-read-only":true,"discard":"unmap"}`;
+      assert.ok(cmdline.includes(iscsiNode), cmdline.join(' '));
+      // domxml-to-native looks the volumes up as a start does (as libvirt's).
+      assert.ok((await ok('domxml-to-native', 'qemu-argv', '--domain', 'g1')).includes(`'${iscsiNode}'`));
       // As libvirt: the live XML names pool and volume (raw when no type was given), domblklist the volume.
       const live = await ok('dumpxml', 'g1');
       assert.match(live, /<driver name='qemu' type='raw'\/>\s*<source pool='san' volume='unit:0:0:1'\/>/);
@@ -178,7 +181,7 @@ describe('guests on pool volumes; iscsi-direct pools', () => {
       assert.equal(head(lunUrl(), 'raw', path.join(d.root, 'lun.out')), '\0'.repeat(32));
     });
 
-    await step("an inactive pool and a missing volume stop the start with libvirt's errors; no QEMU is left", async () => {
+    await step("an inactive pool, a missing volume or pool, a source mode: the start stops with libvirt's errors; no QEMU is left", async () => {
       await ok('pool-destroy', 'local');
       assert.match(await failing('start', 'g1'), /unsupported configuration: storage pool 'local' containing volume 'g\.qcow2' is not active/);
       assert.deepEqual(d.qemuPids(), []);
@@ -187,6 +190,10 @@ describe('guests on pool volumes; iscsi-direct pools', () => {
       await ok('pool-start', 'local');
       await ok('define', file('g2.xml', guestXml('g2', { extraDevices: disks.replace('unit:0:0:1', 'unit:0:0:9') })));
       assert.match(await failing('start', 'g2'), /Storage volume not found: no storage vol with matching name 'unit:0:0:9'/);
+      await ok('define', file('g2b.xml', guestXml('g2b', { extraDevices: disks.replace("pool='local'", "pool='nosuch'") })));
+      assert.match(await failing('start', 'g2b'), /Storage pool not found: no storage pool with matching name 'nosuch'/);
+      await ok('define', file('g2c.xml', guestXml('g2c', { extraDevices: disks.replace("volume='g.qcow2'", "volume='g.qcow2' mode='host'") })));
+      assert.match(await failing('start', 'g2c'), /XML error: disk source mode is only valid when storage pool is of iscsi type \(pool 'local' is of type 'dir'\)/);
       assert.deepEqual(d.qemuPids(), []);
     });
 
