@@ -88,6 +88,33 @@ describe('guests on pool volumes; iscsi-direct pools', () => {
         ['unit:0:0:1', key(1), 'network', '32.00 MiB', '32.00 MiB'],
       ]);
       assert.match(await ok('vol-info', '--pool', 'san', 'unit:0:0:1', '--bytes'), /Capacity:\s+33554432 bytes/);
+      // Laid out as libvirt 9.0's vol-dumpxml and pool-dumpxml of the same target (libvirt-ref).
+      assert.equal(await ok('vol-dumpxml', '--pool', 'san', 'unit:0:0:1'), `<volume type='network'>
+  <name>unit:0:0:1</name>
+  <key>${key(1)}</key>
+  <capacity unit='bytes'>33554432</capacity>
+  <allocation unit='bytes'>33554432</allocation>
+  <target>
+    <path>${key(1)}</path>
+  </target>
+</volume>
+
+`);
+      assert.match(await ok('pool-dumpxml', 'san'), new RegExp(`<pool type='iscsi-direct'>
+  <name>san</name>
+  <uuid>[-0-9a-f]{36}</uuid>
+  <capacity unit='bytes'>33554432</capacity>
+  <allocation unit='bytes'>33554432</allocation>
+  <available unit='bytes'>0</available>
+  <source>
+    <host name='127\\.0\\.0\\.1' port='${tgt.port}'/>
+    <device path='${tgt.iqn.replace(/\./g, '\\.')}'/>
+    <initiator>
+      <iqn name='${INITIATOR.replace(/\./g, '\\.')}'/>
+    </initiator>
+  </source>
+</pool>
+`));
       const info = JSON.parse(await ok('pool-info', 'san', '--json')) as { capacity: number; allocation: number; available: number };
       assert.deepEqual([info.capacity, info.allocation, info.available], [32 * MiB, 32 * MiB, 0]);
       assert.match(await failing('vol-create-as', 'san', 'new', '1M'), /this function is not supported by the connection driver: storage pool does not support volume creation/);
