@@ -118,6 +118,10 @@ describe('guests on pool volumes; iscsi-direct pools', () => {
       const info = JSON.parse(await ok('pool-info', 'san', '--json')) as { capacity: number; allocation: number; available: number };
       assert.deepEqual([info.capacity, info.allocation, info.available], [32 * MiB, 32 * MiB, 0]);
       assert.match(await failing('vol-create-as', 'san', 'new', '1M'), /this function is not supported by the connection driver: storage pool does not support volume creation/);
+      // A target the portal does not offer this initiator (unknown, or not allowed): named, and no pool is left.
+      const missing = file('missing.xml', sanXml(INITIATOR).replace('<name>san</name>', '<name>missing</name>').replace(tgt.iqn, `${tgt.iqn}-missing`));
+      assert.match(await failing('pool-create', missing), new RegExp(`has no target '${tgt.iqn.replace(/\./g, '\\.')}-missing' for initiator`));
+      assert.doesNotMatch(await ok('pool-list', '--all', '--name'), /missing/);
     });
 
     await step('a dir pool with a qcow2 volume', async () => {
