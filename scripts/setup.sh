@@ -15,6 +15,10 @@ cd "$(dirname "$0")/.."
 # nfs-common: mount.nfs for netfs pools; xfsprogs: mkfs.xfs for fs pools formatted as xfs
 # (e2fsprogs, for ext2/3/4, is essential on Debian).
 PACKAGES=(qemu-system-x86 qemu-utils busybox-static kmod cpio xz-utils libvirt0 libxml2-utils iproute2 dnsmasq-base nftables ovmf swtpm swtpm-tools vim-tiny lvm2 nfs-common xfsprogs)
+# iscsi-direct pools: qemu-block-extra (QEMU's iscsi block driver, QEMU's own initiator),
+# libiscsi-bin (iscsi-ls and iscsi-readcapacity16, how vireod lists and sizes a target's LUNs),
+# tgt (the iSCSI target the tests start on 127.0.0.1; a system tgtd, if one runs, is not used).
+PACKAGES+=(qemu-block-extra libiscsi-bin tgt)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

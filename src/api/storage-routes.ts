@@ -9,7 +9,11 @@ export const STORAGE_ROUTES = [
   { id: 'pool.define', access: 'write', method: 'POST', path: '/v1/pools', summary: 'define (or redefine) a pool from XML (pool-define)', request: 'PoolDefineRequest', response: 'PoolSummary' },
   { id: 'pool.create', access: 'write', method: 'POST', path: '/v1/pools/create', summary: 'start a transient pool from XML, optionally building it (pool-create)', request: 'PoolDefineRequest', response: 'PoolSummary' },
   { id: 'pool.capabilities', access: 'read', method: 'GET', path: '/v1/pool-capabilities', summary: "libvirt's storage pool capabilities XML: the pool types this daemon runs", response: 'XmlResponse' },
-  { id: 'pool.sources', access: 'read', method: 'POST', path: '/v1/pool-sources', summary: 'the storage this host offers for a pool type, as libvirt\'s <sources> XML (find-storage-pool-sources)', request: 'PoolSourcesRequest', response: 'XmlResponse' },
+  {
+    // 'write': the daemon connects to the hosts the spec names, which a read-only client may not make it do.
+    id: 'pool.findSources', access: 'write', method: 'POST', path: '/v1/pool-sources', summary: 'the sources a pool of a type could use, as a <sources> document (find-storage-pool-sources)',
+    request: 'PoolSourcesRequest', response: 'XmlResponse',
+  },
   { id: 'pool.get', access: 'read', method: 'GET', path: P, summary: 'one pool (pool-info); ref is a name or UUID', response: 'PoolSummary' },
   { id: 'pool.undefine', access: 'write', method: 'DELETE', path: P, summary: 'forget an inactive persistent pool (pool-undefine)', response: 'PoolSummary' },
   {

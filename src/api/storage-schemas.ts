@@ -27,8 +27,8 @@ export const STORAGE_SCHEMAS: Record<string, JsonSchema> = {
     noOverwrite: bool('build: refuse to format over existing data'),
   }, ['xml']),
   PoolSourcesRequest: obj({
-    type: str("the pool type: 'logical' (volume groups) or 'netfs' (a host's NFS exports)"),
-    spec: str("libvirt's source specification, a <source> element (netfs: its <host name>)"),
+    type: str("the pool type: 'logical' (volume groups), 'netfs' (a host's NFS exports) or 'iscsi-direct' (a portal's targets)"),
+    spec: str("libvirt's source specification, a <source> element saying where to look (host, port, initiator), as the type needs"),
   }, ['type']),
   PoolBuildRequest: obj({
     build: bool('start only: build the pool first'),

@@ -25,6 +25,14 @@ export interface PoolDefineRequest {
   noOverwrite?: boolean;
 }
 
+/** POST /v1/pool-sources (find-storage-pool-sources). */
+export interface PoolSourcesRequest {
+  /** The pool type, e.g. 'iscsi-direct'. */
+  type: string;
+  /** A <source> saying where to look (host, initiator...), as the type needs. */
+  spec?: string;
+}
+
 /** POST /v1/pools/{ref}/build and /start. */
 /** find-storage-pool-sources: a pool type and, optionally, libvirt's <source> specification. */
 export interface PoolSourcesRequest {

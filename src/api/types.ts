@@ -249,11 +249,11 @@ export interface HostCheck {
 
 /** One disk, as domblklist shows it. */
 export interface DomainDisk {
-  type: 'file' | 'block';
+  type: 'file' | 'block' | 'volume' | 'network';
   device: 'disk' | 'cdrom' | 'floppy';
   target: string;
   bus: string;
-  /** Host path; null for an empty cdrom or floppy drive. */
+  /** Host path, a volume's name (volume disks) or 'IQN/LUN' (iSCSI disks); null for an empty cdrom or floppy drive. */
   source: string | null;
   readonly: boolean;
 }

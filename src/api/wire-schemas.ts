@@ -76,11 +76,11 @@ export const SCHEMAS: SchemaRegistry = {
   }, ['check', 'result']),
   DomainDevices: obj({
     disks: { type: 'array', items: obj({
-      type: { type: 'string', enum: ['file', 'block'] },
+      type: { type: 'string', enum: ['file', 'block', 'volume', 'network'] },
       device: { type: 'string', enum: ['disk', 'cdrom', 'floppy'] },
       target: str("guest device name, e.g. 'vda'"),
       bus: str(),
-      source: nullable(str('host path; null for an empty drive')),
+      source: nullable(str("host path, a volume disk's volume name or an iSCSI disk's 'IQN/LUN'; null for an empty drive")),
       readonly: bool('read-only to the guest'),
     }) },
     interfaces: { type: 'array', items: obj({

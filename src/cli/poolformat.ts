@@ -109,7 +109,8 @@ export function formatPoolEvent(name: string, event: string): string {
   return event === 'Refreshed' ? `event 'refresh' for storage pool ${name}\n` : `event 'lifecycle' for storage pool ${name}: ${event}\n`;
 }
 
-const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
+/** XML-escape text or an attribute value. */
+export const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/'/g, '&apos;').replace(/"/g, '&quot;');
 
 /** What pool-define-as / pool-create-as take. */
 export interface PoolAsOptions {

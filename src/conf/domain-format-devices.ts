@@ -74,11 +74,25 @@ export function formatDevices(def: DomainDef, opts: FormatOptions): XmlOut {
   ]);
 }
 
+/** <source> as libvirt prints it: a volume disk by pool and volume, even while it runs. */
+function formatDiskSource(disk: Disk): XmlOut | undefined {
+  if (disk.volume !== undefined) return el('source', { pool: disk.volume.pool, volume: disk.volume.volume, mode: disk.volume.mode });
+  const n = disk.network;
+  if (n !== undefined) {
+    return el('source', { protocol: n.protocol, name: n.name }, [
+      el('host', { name: n.host.name, port: n.host.port }),
+      n.initiatorIqn !== undefined && el('initiator', {}, [el('iqn', { name: n.initiatorIqn })]),
+      n.auth !== undefined && el('auth', { username: n.auth.username }, [el('secret', { type: n.auth.secretType, usage: n.auth.usage, uuid: n.auth.uuid })]),
+    ]);
+  }
+  if (disk.source === undefined) return undefined;
+  return el('source', { [disk.sourceType === 'block' ? 'dev' : 'file']: disk.source });
+}
+
 function formatDisk(disk: Disk): XmlOut {
-  const sourceAttr = disk.sourceType === 'file' ? 'file' : 'dev';
   return el('disk', { type: disk.sourceType, device: disk.device }, [
     el('driver', { name: 'qemu', type: disk.format, cache: disk.cache, io: disk.io, discard: disk.discard, detect_zeroes: disk.detectZeroes }),
-    disk.source !== undefined && el('source', { [sourceAttr]: disk.source }),
+    formatDiskSource(disk),
     el('target', { dev: disk.target, bus: disk.bus, tray: disk.tray }),
     disk.readonly && el('readonly'),
     disk.shareable && el('shareable'),

@@ -49,13 +49,55 @@ export type DiskBus = 'virtio' | 'sata' | 'scsi' | 'ide' | 'fdc';
 export type DiskFormat = 'raw' | 'qcow2';
 export type CacheMode = 'none' | 'writeback' | 'writethrough' | 'directsync' | 'unsafe' | 'default';
 
+/** Where a disk's data is: a file, a host block device, a storage pool's volume, or a network server. */
+export type DiskSourceType = 'file' | 'block' | 'volume' | 'network';
+
+/** CHAP credentials of an iSCSI disk: a user name and libvirt's secret (by usage or UUID) holding the password. */
+export interface DiskAuth {
+  username: string;
+  secretType: 'iscsi';
+  usage?: string;
+  uuid?: string;
+}
+
+/** `<disk type='network'>` with protocol iscsi: QEMU's own initiator (libiscsi) reaches the target. */
+export interface IscsiSource {
+  protocol: 'iscsi';
+  /** 'TARGET-IQN/LUN' (libvirt adds '/0' when the LUN is left out). */
+  name: string;
+  host: { name: string; port: number };
+  /** The initiator IQN QEMU logs in with (QEMU makes one up when absent). */
+  initiatorIqn?: string;
+  auth?: DiskAuth;
+}
+
+/** `<disk type='volume'>`: a volume of a storage pool, resolved when the guest starts. */
+export interface VolumeSource {
+  pool: string;
+  volume: string;
+  /** iscsi pools only (host: the kernel's device; direct: QEMU's initiator). */
+  mode?: 'host' | 'direct';
+}
+
+/**
+ * What a volume disk's volume turned out to be when the guest started: a file, a block device or
+ * an iSCSI LUN. Runtime only: libvirt 9.0 prints a volume disk as pool and volume even live.
+ */
+export type ResolvedVolume = { type: 'file' | 'block'; path: string } | { type: 'network'; network: IscsiSource };
+
 export interface Disk {
   device: 'disk' | 'cdrom' | 'floppy';
-  /** A file, or a host block device. */
-  sourceType: 'file' | 'block';
-  /** Host path (file or block device); absent for an empty cdrom or floppy drive. */
+  sourceType: DiskSourceType;
+  /** Host path (file or block device); absent for an empty cdrom or floppy drive and for volume and network disks. */
   source?: string;
-  format: DiskFormat;
+  /** The pool and volume of a volume disk. */
+  volume?: VolumeSource;
+  /** The server of a network disk. */
+  network?: IscsiSource;
+  /** A volume disk's volume, in a running guest's live definition (found at start, never printed). */
+  resolved?: ResolvedVolume;
+  /** Absent only for a volume disk whose <driver> names no type (raw when it starts, as libvirt). */
+  format?: DiskFormat;
   /** Guest device name, e.g. 'vda', 'sda', 'fda'. */
   target: string;
   bus: DiskBus;

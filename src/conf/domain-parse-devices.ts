@@ -17,6 +17,7 @@ import type {
 } from './domain-model.js';
 import { VireoError } from '../api/errors.js';
 import { parseAddress } from './domain-parse-address.js';
+import { diskSourceType, parseDiskSource } from './domain-parse-disk-source.js';
 import { parseChardevs } from './domain-parse-chr.js';
 import { parseGraphics, parseVideos } from './domain-parse-display.js';
 import {
@@ -137,11 +138,7 @@ function defaultBus(target: string): DiskBus {
 
 function parseDisk(node: XNode, boot: BootOrders): Disk {
   // The kind of disk decides what may be inside, so it is checked first.
-  const type = node.attr('type');
-  if (type === 'network' || type === 'volume' || type === 'nvme' || type === 'vhostuser') {
-    throw node.unsupported(`disks of type '${type}' are not supported yet; use type 'file' or 'block'`);
-  }
-  const sourceType = node.enumAttr('type', ['file', 'block'] as const, 'file');
+  const type = diskSourceType(node);
   const device = node.enumAttr('device', ['disk', 'cdrom', 'floppy'] as const, 'disk');
   node.check({
     attrs: ['type', 'device'],
@@ -153,19 +150,13 @@ function parseDisk(node: XNode, boot: BootOrders): Disk {
 
   const driver = node.child('driver')?.check({ attrs: ['name', 'type', 'cache', 'io', 'discard', 'detect_zeroes'] });
   driver?.enumAttr('name', ['qemu'] as const, 'qemu');
-  const format = driver?.enumAttr('type', ['raw', 'qcow2'] as const, 'raw') ?? 'raw';
-
-  const sourceNode = node.child('source');
-  const sourceAttr = sourceType === 'file' ? 'file' : 'dev';
-  // 'index' is the node number libvirt shows for a running guest's image: runtime state.
-  sourceNode?.check({ attrs: [sourceAttr, 'index'] });
-  const source = sourceNode?.attr(sourceAttr);
-  if (source === '') throw (sourceNode as XNode).invalid(`attribute '${sourceAttr}' must not be empty`);
-  if (source !== undefined && !source.startsWith('/')) {
-    throw (sourceNode as XNode).invalidAttr(sourceAttr, source, 'expected an absolute path');
-  }
-  if (source === undefined && device === 'disk') {
-    throw node.invalid(`a disk with device='disk' needs <source ${sourceAttr}=.../>`);
+  const parsed = parseDiskSource(node.child('source'), type);
+  const { sourceType } = parsed;
+  // A volume disk without a type takes none (libvirt prints <driver name='qemu'/>, and runs it raw).
+  const format = driver?.enumAttr('type', ['raw', 'qcow2'] as const) ?? (sourceType === 'volume' ? undefined : 'raw');
+  if (parsed.source === undefined && parsed.volume === undefined && parsed.network === undefined && device === 'disk') {
+    const wanted = { file: "file='...'", block: "dev='...'", volume: "pool='...' volume='...'", network: "protocol='iscsi' name='...'" }[type];
+    throw node.invalid(`a disk with device='disk' needs <source ${wanted}/>`);
   }
 
   const targetNode = node.child('target');
@@ -191,8 +182,11 @@ function parseDisk(node: XNode, boot: BootOrders): Disk {
   const readonly = device === 'cdrom' || node.child('readonly') !== undefined;
   const shareable = node.child('shareable') !== undefined;
 
-  const disk: Disk = { device, sourceType, format, target, bus, readonly, shareable };
-  if (source !== undefined) disk.source = source;
+  const disk: Disk = { device, sourceType, target, bus, readonly, shareable };
+  if (format !== undefined) disk.format = format;
+  if (parsed.source !== undefined) disk.source = parsed.source;
+  if (parsed.volume !== undefined) disk.volume = parsed.volume;
+  if (parsed.network !== undefined) disk.network = parsed.network;
   const cache = driver?.enumAttr('cache', CACHE_MODES);
   const io = driver?.enumAttr('io', ['native', 'threads', 'io_uring'] as const);
   const discard = driver?.enumAttr('discard', ['unmap', 'ignore'] as const);

@@ -23,6 +23,7 @@ import { hostInterfaces, ifaceType, liveInterfaceDef, startInterface, stopInterf
 import { PoolService } from './storage/service.js';
 import { PoolStore } from './storage/store.js';
 import { VolumeService } from './storage/volumes.js';
+import { volumeDiskSource } from './storage/disk-source.js';
 
 const log = logger('daemon');
 
@@ -83,6 +84,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
         bridgeOfNetwork: (name) => this.networks.bridgeFor(name),
         leasesOf: (network, mac) => this.networks.leases(network, mac),
       },
+      volumes: { resolve: (src) => volumeDiskSource(this.pools, src) },
       emit: (dom, event, detail) => {
         const domain = { name: dom.name, uuid: dom.uuid, id: dom.id };
         const timestamp = Date.now();

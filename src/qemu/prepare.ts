@@ -73,7 +73,25 @@ export async function hostFacts(emulator: string, def: DomainDef): Promise<HostF
     }
   }
   const swtpm = !def.devices.tpms.some((t) => t.backend.type === 'emulator') || (await findProgram('swtpm')) !== undefined;
-  return { spice, swtpm, vhostNet: await vhostNetUsable() };
+  const facts: HostFacts = { spice, swtpm, vhostNet: await vhostNetUsable() };
+  if (def.devices.disks.some((d) => d.network !== undefined || d.resolved?.type === 'network')) facts.iscsi = await iscsiDriver();
+  return facts;
+}
+
+let iscsiFound = false;
+
+/**
+ * Whether QEMU's iscsi block driver is there: qemu-img (same QEMU, same module directory) lists it
+ * among its formats when the module loads. Only a found driver is cached: installing
+ * qemu-block-extra needs no vireod restart. Without qemu-img, QEMU itself will say.
+ */
+async function iscsiDriver(): Promise<boolean> {
+  if (iscsiFound) return true;
+  const r = await run('qemu-img', ['--help'], { timeoutMs: 10_000 }).catch(() => undefined);
+  if (r === undefined) return true;
+  const formats = /Supported formats:(.*)/.exec(r.stdout)?.[1]?.trim().split(/\s+/) ?? [];
+  iscsiFound = formats.includes('iscsi');
+  return iscsiFound;
 }
 
 /** The in-kernel virtio-net backend's device, which QEMU opens for vhost=on. */

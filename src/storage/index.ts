@@ -1,7 +1,7 @@
 /**
- * The storage driver: one backend per pool type (types.ts). `dir`, `fs` and `netfs` (mounted
- * directories of files) and `logical` (LVM) run; iscsi-direct parses and prints (conf/storage)
- * and gets its backend here next.
+ * The storage driver: one backend per pool type (types.ts): `dir`, `fs` and `netfs` (mounted
+ * directories of files), `logical` (LVM) and `iscsi-direct` (an iSCSI target's LUNs, which QEMU
+ * reaches itself).
  */
 import { VireoError } from '../api/errors.js';
 import type { PoolType } from '../conf/storage/index.js';
@@ -9,16 +9,17 @@ import { logger } from '../util/log.js';
 import { DirBackend } from './dir.js';
 import { FsBackend, NetfsBackend } from './fs.js';
 import { LogicalBackend } from './logical.js';
+import { IscsiDirectBackend } from './iscsi-direct.js';
 import type { PoolBackend } from './types.js';
 
 export type * from './types.js';
 export { imageInfo, type ImageInfo } from './qemu-img.js';
 export { readVolume } from './dir.js';
+export { iscsiLunOf, type IscsiLun } from './iscsi-direct.js';
 
 const log = logger('storage');
-
 const BACKENDS: Partial<Record<PoolType, PoolBackend>> = {
-  dir: new DirBackend(), fs: new FsBackend(), netfs: new NetfsBackend(), logical: new LogicalBackend(),
+  dir: new DirBackend(), fs: new FsBackend(), netfs: new NetfsBackend(), logical: new LogicalBackend(), 'iscsi-direct': new IscsiDirectBackend(),
 };
 
 /** Pool types this vireo has a backend for. */

@@ -78,7 +78,7 @@ describe('the read-only socket', () => {
       'domain.reset', 'domain.resume', 'domain.setDescription', 'domain.setLink', 'domain.setMetadata', 'domain.shutdown', 'domain.start', 'domain.suspend', 'domain.undefine', 'domain.updateDevice',
       'interface.begin', 'interface.bridge', 'interface.commit', 'interface.define', 'interface.destroy', 'interface.rollback', 'interface.start', 'interface.unbridge',
       'interface.undefine', 'network.autostart', 'network.create', 'network.define', 'network.destroy', 'network.start', 'network.undefine', 'network.update',
-      'pool.autostart', 'pool.build', 'pool.create', 'pool.define', 'pool.delete', 'pool.destroy', 'pool.refresh', 'pool.start', 'pool.undefine',
+      'pool.autostart', 'pool.build', 'pool.create', 'pool.define', 'pool.delete', 'pool.destroy', 'pool.findSources', 'pool.refresh', 'pool.start', 'pool.undefine',
       'volume.create', 'volume.createFrom', 'volume.delete', 'volume.resize', 'volume.wipe']);
     for (const r of writes) {
       const reply = await call(ro(), r.method, r.path.replace('{ref}', 'r1').replace('{vol}', 'v1'), r.method === 'POST' ? {} : undefined);

@@ -212,7 +212,7 @@ describe('disks', () => {
     rejects(domain({ devices: "<disk><source file='/a'/><target dev='vda' bus='usb'/></disk>" }), 'XML_UNSUPPORTED', "'usb'");
     rejects(domain({ devices: "<disk device='cdrom'><target dev='vdb' bus='virtio'/></disk>" }), 'XML_INVALID', 'cdrom');
     rejects(domain({ devices: "<disk device='floppy'><target dev='sda'/></disk>" }), 'XML_INVALID', "'fdc'");
-    rejects(domain({ devices: "<disk type='network'><target dev='vda'/></disk>" }), 'XML_UNSUPPORTED', "'network'", 'file', 'block');
+    rejects(domain({ devices: "<disk type='network'><target dev='vda'/></disk>" }), 'XML_INVALID', "<source protocol='iscsi' name='...'/>");
     rejects(domain({ devices: "<disk><source file='a.img'/><target dev='vda'/></disk>" }), 'XML_INVALID', "'a.img'", 'absolute');
     rejects(domain({ devices: "<disk><driver name='qemu' type='vmdk'/><source file='/a'/><target dev='vda'/></disk>" }), 'XML_UNSUPPORTED', "'vmdk'");
     rejects(domain({ devices: "<disk><driver cache='sometimes'/><source file='/a'/><target dev='vda'/></disk>" }), 'XML_UNSUPPORTED', "'sometimes'");

@@ -11,7 +11,7 @@ const FIXTURES = new URL('../../../test/fixtures/', import.meta.url);
 const fixture = (name: string): string => readFileSync(new URL(name.includes('/') ? name : `xml/${name}`, FIXTURES), 'utf8');
 
 /** Good inputs: hand-written fixtures and the argv golden inputs (the virt-install corpus has its own test). */
-const GOOD = ['minimal.xml', 'full.xml', 'kernel-boot.xml', 'cdrom-sata.xml', 'qcow2-virtio.xml', 'libvirt-live-dump.xml', 'argv/tuned.xml', 'argv/legacy-pc.xml', 'argv/full.xml'];
+const GOOD = ['minimal.xml', 'full.xml', 'kernel-boot.xml', 'cdrom-sata.xml', 'qcow2-virtio.xml', 'disk-sources.xml', 'libvirt-live-dump.xml', 'argv/tuned.xml', 'argv/legacy-pc.xml', 'argv/full.xml'];
 const MAC = /^52:54:00(:[0-9a-f]{2}){3}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const pci = (bus: number, slot: number, fn = 0): DomainDef['devices']['memballoon']['address'] => ({ type: 'pci', domain: 0, bus, slot, function: fn });
@@ -325,7 +325,7 @@ const BAD: BadCase[] = [
   { file: 'bad-duplicate-target.xml', code: 'XML_INVALID', mentions: ["'vda'", '<devices>/<disk> at line 12', 'line 8'] },
   { file: 'bad-memory-zero.xml', code: 'XML_INVALID', mentions: ['<memory> at line 3'] },
   { file: 'bad-vcpu-too-many.xml', code: 'XML_INVALID', mentions: ['256', '<vcpu> at line 4', '255'] },
-  { file: 'bad-disk-network.xml', code: 'XML_UNSUPPORTED', mentions: ["'network'", '<devices>/<disk> at line 8', "'file' or 'block'"] },
+  { file: 'bad-disk-network.xml', code: 'XML_UNSUPPORTED', mentions: ["'nbd'", '<devices>/<disk>/<source> at line 9', 'supported: iscsi'] },
   { file: 'bad-boot-mixed.xml', code: 'XML_INVALID', mentions: ['<devices>/<disk>/<boot> at line 12', '<os>/<boot'] },
   { file: 'bad-console-second-serial.xml', code: 'XML_INVALID', mentions: ['<devices>/<console> at line 11', "'serial'"] },
 ];

@@ -157,6 +157,9 @@ test('start is refused, naming the device, for what this host or vireo cannot ru
   checkHostSupport(def, facts);
   assert.throws(() => checkHostSupport(def, { ...facts, spice: false }), (e: unknown) => e instanceof VireoError && /SPICE/.test(e.message));
   assert.throws(() => checkHostSupport(def, { ...facts, swtpm: false }), (e: unknown) => e instanceof VireoError && /swtpm/.test(e.message));
+  const iscsi = parseFixture('tuned.xml', (x) => x.replace("<driver name='vhost' queues='2'/>", "<driver queues='2'/>").replace('<devices>', "<devices><disk type='network'><source protocol='iscsi' name='iqn.2026-01.org.vireo:t/1'><host name='127.0.0.1'/></source><target dev='vdz'/></disk>"));
+  checkHostSupport(iscsi, { ...facts, iscsi: true });
+  assert.throws(() => checkHostSupport(iscsi, { ...facts, iscsi: false }), (e: unknown) => e instanceof VireoError && e.code === 'NO_SUPPORT' && /disk vdz .*qemu-block-extra/.test(e.message));
   // A NIC type the start path cannot make (the parser refuses these today; this is the second line).
   const direct = { ...def, devices: { ...def.devices, interfaces: [{ ...def.devices.interfaces[0], type: 'direct' } as unknown as Interface] } };
   assert.throws(() => checkHostSupport(direct, facts), (e: unknown) =>

@@ -1,6 +1,7 @@
 /**
  * find-storage-pool-sources and find-storage-pool-sources-as: the storage a host offers for a
- * pool type (LVM volume groups; a server's NFS exports), printed as libvirt's <sources> XML.
+ * pool type (LVM volume groups; a server's NFS exports; an iSCSI portal's targets), printed as
+ * libvirt's <sources> XML.
  */
 import { sourceSpecXml } from '../poolformat.js';
 import { poolAttempt } from './pool.js';
@@ -12,10 +13,10 @@ const failed = (type: string): string => `Failed to find any ${type} pool source
 
 export const poolSourceCommands: CommandDef[] = [
   {
-    name: 'find-storage-pool-sources', group: 'pool',
+    name: 'find-storage-pool-sources', group: 'pool', writes: true,
     help: 'discover potential storage pool sources',
-    desc: 'Returns XML <sources> document: the volume groups of this host (logical), or the NFS exports of the host\n'
-      + 'named in the source specification (netfs).',
+    desc: 'Returns XML <sources> document: the volume groups of this host (logical), the NFS exports of the host\n'
+      + 'named in the source specification (netfs), or the targets its iSCSI portal offers (iscsi-direct).',
     opts: [typeOpt, { name: 'srcSpec', type: 'data', help: 'optional file of source xml to query for pools' }],
     async run(ctx, args) {
       const type = args.need('type');
@@ -26,7 +27,7 @@ export const poolSourceCommands: CommandDef[] = [
     },
   },
   {
-    name: 'find-storage-pool-sources-as', group: 'pool',
+    name: 'find-storage-pool-sources-as', group: 'pool', writes: true,
     help: 'find potential storage pool sources',
     desc: 'Returns XML <sources> document.',
     opts: [

@@ -3,6 +3,7 @@ import type { KvmStatus } from '../../host/kvm.js';
 import type { PortAllocator } from '../../host/ports.js';
 import type { LogRotator } from '../../util/logrotate.js';
 import type { NicContext } from './nics.js';
+import type { VolumeContext } from './disks.js';
 import type { StateReason } from '../../api/types.js';
 import { formatDomainXml } from '../../conf/domain-xml.js';
 import type { DomainDef } from '../../conf/domain-model.js';
@@ -24,6 +25,8 @@ export interface LifecycleContext {
   ports: PortAllocator;
   /** What guests' NICs join (virtual networks' bridges). */
   nics: NicContext;
+  /** Where volume disks' volumes are. */
+  volumes: VolumeContext;
   allocateId(): number;
   /** Report a state change (event stream, transient clean-up). */
   changed(dom: Domain, event: string, detail: string): void;

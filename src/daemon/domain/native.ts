@@ -12,6 +12,7 @@ import { QEMU_ENV, shellQuote } from '../../qemu/process.js';
 import { readFirmwareDescriptors } from '../../qemu/prepare.js';
 import { DEFAULT_EMULATOR } from '../../host/qemu-binary.js';
 import type { Store } from './store.js';
+import { resolveDisks, type VolumeContext } from './disks.js';
 
 /** Where a domain's sockets and logs are while it runs. */
 export function launchPaths(store: Store, runDir: string, name: string, tpmSocket: string): LaunchPaths {
@@ -25,7 +26,9 @@ export function launchPaths(store: Store, runDir: string, name: string, tpmSocke
   };
 }
 
-export async function nativeCommandLine(def: DomainDef, ctx: { store: Store; kvmUsable: boolean }): Promise<string> {
+export async function nativeCommandLine(defIn: DomainDef, ctx: { store: Store; kvmUsable: boolean; volumes: VolumeContext }): Promise<string> {
+  // Volume disks are looked up as a start would (libvirt's domxml-to-native does the same).
+  const def = resolveDisks(defIn, ctx.volumes);
   const firmware = def.os.firmware === 'efi' || def.os.loader !== undefined ? await readFirmwareDescriptors() : [];
   const live = resolveFirmware(def, firmware, path.join(ctx.store.layout.lib, 'nvram'));
   // Id -1 as libvirt's domxml-to-native: the run directory a start would use, minus its id.

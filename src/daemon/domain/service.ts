@@ -30,6 +30,7 @@ import { validateDomainXml } from './schema.js';
 import { checkMode, pinMachine } from './checks.js';
 import { deviceRequest, type HotplugHost } from './hotplug.js';
 import { findNic, nicAddresses, type NicContext } from './nics.js';
+import type { VolumeContext } from './disks.js';
 
 const log = logger('domains');
 
@@ -40,6 +41,8 @@ export interface DomainServiceDeps {
   logs: LogRotator;
   ports: PortAllocator;
   nics: NicContext;
+  /** Where volume disks' volumes are (the storage pools). */
+  volumes: VolumeContext;
   /** Publish a lifecycle event. */
   emit(dom: Domain, event: string, detail: string): void;
 }
@@ -66,6 +69,7 @@ export class DomainService {
       logs: deps.logs,
       ports: deps.ports,
       nics: deps.nics,
+      volumes: deps.volumes,
       allocateId: () => this.nextId++,
       changed: (dom, event, detail) => this.changed(dom, event, detail),
     };
@@ -522,7 +526,7 @@ export class DomainService {
     if (source.domain !== undefined) def = this.lookup(source.domain).def;
     else if (source.xml !== undefined) def = parseDomainXml(source.xml);
     else throw new VireoError('INVALID_ARG', "either 'xml' or 'domain' is needed");
-    return nativeCommandLine(def, { store: this.store, kvmUsable: this.kvm.usable });
+    return nativeCommandLine(def, { store: this.store, kvmUsable: this.kvm.usable, volumes: this.deps.volumes });
   }
 
   /**

@@ -20,6 +20,7 @@ import { Revert } from '../../util/revert.js';
 import { logger } from '../../util/log.js';
 import { launchPaths } from './native.js';
 import { assignNicAliases, plugNics } from './nics.js';
+import { diskPaths, resolveDisks } from './disks.js';
 import { connectConsoles, watch } from './events.js';
 import { logFiles, saveStatus, type LifecycleContext } from './context.js';
 import type { StatusRecord } from './store.js';
@@ -48,7 +49,9 @@ export async function launch(ctx: LifecycleContext, dom: Domain, def: DomainDef,
   }
 }
 
-async function launchOnce(ctx: LifecycleContext, dom: Domain, def: DomainDef, opts: { paused: boolean }): Promise<void> {
+async function launchOnce(ctx: LifecycleContext, dom: Domain, defIn: DomainDef, opts: { paused: boolean }): Promise<void> {
+  // Volume disks become the files, devices or LUNs their pools hold (refused here when they cannot).
+  const def = resolveDisks(defIn, ctx.volumes);
   if (dom.blocked !== undefined) throw new VireoError('OPERATION_FAILED', dom.blocked);
   if (def.type === 'kvm' && !ctx.kvm.usable) {
     throw new VireoError('KVM_UNAVAILABLE', `domain '${def.name}' asks for KVM, but this host cannot run ordinary guests under KVM (${ctx.kvm.reason ?? 'unknown reason'}); use <domain type='qemu'> to run it under TCG`, {
@@ -134,7 +137,7 @@ async function launchOnce(ctx: LifecycleContext, dom: Domain, def: DomainDef, op
 }
 
 async function checkFiles(def: DomainDef): Promise<void> {
-  const files = [def.os.kernel, def.os.initrd, ...def.devices.disks.map((d) => d.source)];
+  const files = [def.os.kernel, def.os.initrd, ...diskPaths(def)];
   for (const f of files) {
     if (f === undefined) continue;
     try {

@@ -137,7 +137,7 @@ export class PoolService {
   /** find-storage-pool-sources: what the host offers for `type`, as libvirt's <sources> XML. */
   async findSources(typeName: string, specXml: string | undefined): Promise<string> {
     const type = POOL_TYPES.find((t) => t === typeName);
-    if (type === undefined) throw VireoError.of('INVALID_ARG', `unknown storage pool type '${typeName}'; known: ${POOL_TYPES.join(', ')}`);
+    if (type === undefined) throw VireoError.of('INVALID_ARG', `unknown storage pool type ${typeName}`);
     const backend = backendFor(type);
     if (backend.findSources === undefined) {
       throw VireoError.of('NO_SUPPORT', `this function is not supported by the connection driver: pool type '${type}' does not support source discovery`);
@@ -327,6 +327,7 @@ export class PoolService {
     });
   }
 
+  /** find-storage-pool-sources: what a pool of `type` could use, looked for where `spec` says. */
   dumpXml(ref: string, opts: { inactive?: boolean }): string {
     const { def, sizes } = this.lookup(ref).shown(opts.inactive === true);
     return formatPoolXml(def, sizes);

@@ -54,6 +54,8 @@ export interface HostFacts {
   swtpm: boolean;
   /** /dev/vhost-net can be opened (the vhost_net module is loaded): in-kernel virtio-net. */
   vhostNet: boolean;
+  /** QEMU has its iscsi block driver (Debian: qemu-block-extra); asked only for a guest with an iSCSI disk. */
+  iscsi?: boolean;
 }
 
 export { netdevProps, nicAlias, nicDeviceProps, TAP_NIC_TYPES, usesVhost } from './devices.js';
@@ -83,6 +85,10 @@ export function checkHostSupport(def: DomainDef, host: HostFacts): void {
   });
   if (!host.spice && def.devices.graphics.some((g) => g.type === 'spice')) {
     throw VireoError.of('NO_SUPPORT', "this QEMU was built without SPICE support; use <graphics type='vnc'>");
+  }
+  const iscsiDisk = def.devices.disks.find((d) => d.network !== undefined || d.resolved?.type === 'network');
+  if (iscsiDisk !== undefined && host.iscsi === false) {
+    throw VireoError.of('NO_SUPPORT', `disk ${iscsiDisk.target} is on iSCSI, but this QEMU has no iscsi block driver; install it (Debian: apt-get install qemu-block-extra)`);
   }
   if (def.devices.tpms.some((t) => t.backend.type === 'emulator') && !host.swtpm) {
     throw VireoError.of('NO_SUPPORT', 'the TPM emulator needs swtpm, which is not installed (apt-get install swtpm)');

@@ -2,7 +2,7 @@
 
 import { VireoError } from '../../api/errors.js';
 import { diskIndex, isQ35 } from '../../conf/domain-implicit.js';
-import type { Controller, Disk, DomainDef, DriveAddress } from '../../conf/domain-model.js';
+import type { Controller, Disk, DomainDef, DriveAddress, ResolvedVolume } from '../../conf/domain-model.js';
 import { pciProps, usbId, type Argv, type Json } from './util.js';
 
 const USB_DRIVERS: Record<string, string> = {
@@ -98,15 +98,15 @@ export function diskArgs(def: DomainDef, out: Argv, bootIndex: (d: Disk) => numb
     const dev = diskDevice(def, d);
     const cache = d.cache === undefined ? undefined : CACHE[d.cache];
     const cacheProps: Json = cache === undefined ? {} : { cache: { direct: cache[1], 'no-flush': cache[2] } };
-    if (d.source !== undefined) {
-      const driver = d.sourceType === 'block' ? (d.device === 'cdrom' ? 'host_cdrom' : 'host_device') : 'file';
-      const storage: Json = { driver, filename: d.source, 'node-name': `${node}-storage`, 'auto-read-only': true, discard: 'unmap', ...cacheProps };
-      if (d.io !== undefined) storage.aio = d.io;
+    const where = locate(d);
+    if (where !== undefined) {
+      const storage: Json = { ...storageDriver(d, where), 'node-name': `${node}-storage`, 'auto-read-only': true, discard: 'unmap', ...cacheProps };
+      if (d.io !== undefined && where.type !== 'network') storage.aio = d.io;
       out.push('-blockdev', JSON.stringify(storage));
       const format: Json = { 'node-name': `${node}-format`, 'read-only': d.readonly, ...cacheProps };
       if (d.discard === 'unmap') format.discard = 'unmap';
       if (d.detectZeroes !== undefined) format['detect-zeroes'] = d.detectZeroes;
-      Object.assign(format, { driver: d.format, file: `${node}-storage` });
+      Object.assign(format, { driver: d.format ?? 'raw', file: `${node}-storage` });
       out.push('-blockdev', JSON.stringify(format));
       dev.drive = `${node}-format`;
     }
@@ -118,6 +118,30 @@ export function diskArgs(def: DomainDef, out: Argv, bootIndex: (d: Disk) => numb
     if (d.serial !== undefined) dev.serial = d.serial;
     out.device(dev);
   });
+}
+
+/** Where a disk's data is: its own source, or for a volume disk what the start found the volume to be. */
+function locate(d: Disk): ResolvedVolume | undefined {
+  if (d.volume !== undefined) {
+    if (d.resolved === undefined) throw VireoError.of('INTERNAL', `volume '${d.volume.volume}' of disk ${d.target} was not looked up in pool '${d.volume.pool}' before building the command line`);
+    return d.resolved;
+  }
+  if (d.network !== undefined) return { type: 'network', network: d.network };
+  return d.source === undefined ? undefined : { type: d.sourceType === 'block' ? 'block' : 'file', path: d.source };
+}
+
+/** The protocol node's driver and location, as libvirt 9.0 writes them. */
+function storageDriver(d: Disk, where: ResolvedVolume): Json {
+  if (where.type !== 'network') {
+    const driver = where.type === 'file' ? 'file' : d.device === 'cdrom' ? 'host_cdrom' : 'host_device';
+    return { driver, filename: where.path };
+  }
+  const n = where.network;
+  const slash = n.name.lastIndexOf('/');
+  const host = n.host.name.includes(':') ? `[${n.host.name}]` : n.host.name;
+  const props: Json = { driver: 'iscsi', portal: `${host}:${n.host.port}`, target: n.name.slice(0, slash), lun: Number(n.name.slice(slash + 1)), transport: 'tcp' };
+  if (n.initiatorIqn !== undefined) props['initiator-name'] = n.initiatorIqn;
+  return props;
 }
 
 function drive(d: Disk): DriveAddress {

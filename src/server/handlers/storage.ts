@@ -2,7 +2,7 @@
 import type { VolumeCreateFromRequest, VolumeResizeRequest, XmlResponse } from '../../api/types.js';
 import { field, type HandlerTable } from './call.js';
 
-type StorageId = 'pool.list' | 'pool.define' | 'pool.create' | 'pool.capabilities' | 'pool.sources' | 'pool.get' | 'pool.undefine' | 'pool.xml'
+type StorageId = 'pool.list' | 'pool.define' | 'pool.create' | 'pool.capabilities' | 'pool.findSources' | 'pool.get' | 'pool.undefine' | 'pool.xml'
   | 'pool.start' | 'pool.build' | 'pool.destroy' | 'pool.delete' | 'pool.autostart' | 'pool.refresh'
   | 'volume.list' | 'volume.create' | 'volume.createFrom' | 'volume.get' | 'volume.delete' | 'volume.xml' | 'volume.wipe'
   | 'volume.resize' | 'volume.lookup';
@@ -16,7 +16,7 @@ export const storageHandlers: HandlerTable<StorageId> = {
   'pool.define': ({ daemon, body }) => daemon.pools.define(str(body, 'xml')),
   'pool.create': ({ daemon, body }) => daemon.pools.create(str(body, 'xml'), buildOpts(body)),
   'pool.capabilities': ({ daemon }): XmlResponse => ({ xml: daemon.pools.capabilities() }),
-  'pool.sources': async ({ daemon, body }): Promise<XmlResponse> => ({ xml: await daemon.pools.findSources(str(body, 'type'), optStr(body, 'spec')) }),
+  'pool.findSources': async ({ daemon, body }): Promise<XmlResponse> => ({ xml: await daemon.pools.findSources(str(body, 'type'), optStr(body, 'spec')) }),
   'pool.get': ({ daemon, ref }) => daemon.pools.lookup(ref).summary(),
   'pool.undefine': ({ daemon, ref }) => daemon.pools.undefine(ref),
   'pool.xml': ({ daemon, ref, query }): XmlResponse => ({ xml: daemon.pools.dumpXml(ref, { inactive: query.flag('inactive') }) }),
