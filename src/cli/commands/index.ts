@@ -12,6 +12,7 @@ import { ifaceCommands } from './iface.js';
 import { netUpdateCommands } from './netupdate.js';
 import { poolCommands } from './pool.js';
 import { volCommands } from './vol.js';
+import { volTransferCommands } from './vol-transfer.js';
 import { shellCommands } from './shell.js';
 import { xmlCommands } from './xml.js';
 import type { CommandDef, CommandTable, GroupDef, OptDef } from './types.js';
@@ -48,5 +49,5 @@ export function makeTable(groups: readonly GroupDef[], defs: readonly CommandDef
   };
 }
 
-export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, ...deviceCommands, ...editCommands, ...domTableCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...ifaceCommands, ...networkCommands, ...netUpdateCommands, ...poolCommands, ...volCommands,
+export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, ...deviceCommands, ...editCommands, ...domTableCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...ifaceCommands, ...networkCommands, ...netUpdateCommands, ...poolCommands, ...volCommands, ...volTransferCommands,
   ...shellCommands, ...xmlCommands]);
