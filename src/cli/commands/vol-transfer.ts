@@ -110,7 +110,7 @@ export const volTransferCommands: readonly CommandDef[] = [
       try {
         fh = await fs.open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o666);
       } catch (e) {
-        return fail(`cannot create ${file}`, ...((e as NodeJS.ErrnoException).code === 'EISDIR' ? [] : [strerror(e)]));
+        return fail(`cannot create ${file}`);
       }
       try {
         const sink = new FileSink(fh);
