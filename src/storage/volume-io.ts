@@ -156,7 +156,7 @@ function pump(src: Readable, write: (b: Buffer) => Promise<void>): Promise<void>
     let writing = false;
     let ended = false;
     let settled = false;
-    const finish = (e?: unknown): void => {
+    const finish = (e?: Error): void => {
       if (settled) return;
       settled = true;
       src.off('data', onData);
@@ -185,7 +185,7 @@ function pump(src: Readable, write: (b: Buffer) => Promise<void>): Promise<void>
       queue.push(b);
       queued += b.length;
       if (queued >= WRITE_HIGH) src.pause();
-      if (!writing) drain().catch(finish);
+      if (!writing) drain().catch((e: unknown) => finish(e instanceof Error ? e : new Error(String(e))));
     };
     const onEnd = (): void => {
       ended = true;

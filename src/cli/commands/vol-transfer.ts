@@ -4,7 +4,7 @@
  * downloaded file keeps them as holes).
  */
 import { constants, createReadStream, promises as fs } from 'node:fs';
-import { CmdFailure, failureHint, failureLines, fail, strerror } from '../errors.js';
+import { CmdFailure, failureHint, failureLines, fail } from '../errors.js';
 import { findVol } from './vol.js';
 import type { Args, CommandDef, OptDef } from './types.js';
 
@@ -109,7 +109,7 @@ export const volTransferCommands: readonly CommandDef[] = [
       let fh: fs.FileHandle;
       try {
         fh = await fs.open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o666);
-      } catch (e) {
+      } catch {
         return fail(`cannot create ${file}`);
       }
       try {

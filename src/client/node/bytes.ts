@@ -39,12 +39,12 @@ export async function sendBytes<T>(http: typeof httpTypes, socketPath: string, u
   });
   // The daemon may answer before it has read everything (a refusal): its reply is what counts,
   // and the write that it cut short is no error of its own.
-  const sent = pipeline(Readable.from(body, { objectMode: false }), req).catch((e: unknown) => e);
-  const [result, writeError] = await Promise.allSettled([reply, sent]);
-  if (result.status === 'fulfilled') return result.value;
-  const e: unknown = result.reason;
-  if (writeError.status === 'fulfilled' && writeError.value !== undefined && !(e instanceof VireoError)) throw writeError.value;
-  throw e;
+  const sent = pipeline(Readable.from(body, { objectMode: false }), req).then(() => undefined, (e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+  const [result, writeError] = await Promise.all([reply.then((v) => ({ ok: true as const, v }), (e: unknown) => ({ ok: false as const, e })), sent]);
+  if (result.ok) return result.v;
+  // Reading the source failing is the cause; a reset after the daemon's refusal is not.
+  if (writeError !== undefined && !(result.e instanceof VireoError)) throw writeError;
+  throw result.e instanceof Error ? result.e : new Error(String(result.e));
 }
 
 /** GET `path` as a byte stream; an error reply rejects with its VireoError. */
