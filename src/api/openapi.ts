@@ -1,13 +1,20 @@
 /** The OpenAPI 3.1 document of the vireod API, built from routes.ts (docs/openapi.json). */
 import { ROUTES, SCHEMAS, type QueryParam, type RouteSpec } from './routes.js';
 import { ERROR_CODES } from './errors.js';
+import { BYTES_MEDIA_TYPE, SPARSE_MEDIA_TYPE } from './volume-stream.js';
 
 const VERSION = '0.1.0';
 
 function operation(r: RouteSpec): Record<string, unknown> {
   const ref = { $ref: `#/components/schemas/${r.response}` };
   const ok: Record<string, unknown> =
-    r.shape === 'upgrade' ? { '101': { description: `Switching Protocols (${(r.upgrades ?? []).join(' or ')}): the connection now carries console bytes` } }
+    r.shape === 'bytes' ? {
+      '200': {
+        description: 'the bytes: raw with a content-length, or with sparse=1 the framed sparse stream (chunked; docs/api.md)',
+        content: { [BYTES_MEDIA_TYPE]: { schema: { type: 'string', format: 'binary' } }, [SPARSE_MEDIA_TYPE]: { schema: { type: 'string', format: 'binary' } } },
+      },
+    }
+      : r.shape === 'upgrade' ? { '101': { description: `Switching Protocols (${(r.upgrades ?? []).join(' or ')}): the connection now carries console bytes` } }
       : r.shape === 'ndjson' ? {
         '200': { description: 'a stream, one JSON object a line', content: { 'application/x-ndjson': { schema: ref } } },
         ...(r.upgrades?.includes('websocket') === true ? { '101': { description: 'Switching Protocols (websocket): one JSON object a text frame' } } : {}),
@@ -24,6 +31,13 @@ function operation(r: RouteSpec): Record<string, unknown> {
     ...(r.query ?? []).map((q) => ({ name: q.name, in: 'query', required: q.required === true, description: q.description, schema: querySchema(q) })),
   ];
   if (params.length > 0) op.parameters = params;
+  if (r.requestBody === 'bytes') {
+    op.requestBody = {
+      required: true,
+      description: 'raw bytes, or with sparse=1 the framed sparse stream (docs/api.md); streamed to disk, not subject to the 9 MiB JSON body cap',
+      content: { [BYTES_MEDIA_TYPE]: { schema: { type: 'string', format: 'binary' } }, [SPARSE_MEDIA_TYPE]: { schema: { type: 'string', format: 'binary' } } },
+    };
+  }
   if (r.request !== undefined) op.requestBody = { required: true, content: { 'application/json': { schema: { $ref: `#/components/schemas/${r.request}` } } } };
   return op;
 }

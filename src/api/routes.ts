@@ -39,9 +39,19 @@ export interface RouteSpec {
   path: string;
   summary: string;
   request?: string;
+  /**
+   * 'bytes' when the request body is a byte stream rather than JSON (vol-upload): raw bytes
+   * (application/octet-stream) or, with ?sparse=1, the framed sparse stream
+   * (api/volume-stream.ts); the server streams it to disk, outside the JSON body cap.
+   */
+  requestBody?: 'bytes';
   response: string;
-  /** 'array' when the reply is a list of `response`; 'ndjson' for a stream of them; 'upgrade' only by HTTP Upgrade. */
-  shape?: 'array' | 'ndjson' | 'upgrade';
+  /**
+   * 'array' when the reply is a list of `response`; 'ndjson' for a stream of them; 'upgrade' only
+   * by HTTP Upgrade; 'bytes' for a byte stream (vol-download: raw bytes, or with ?sparse=1 the
+   * framed sparse stream), `response` being then the error a refusal carries.
+   */
+  shape?: 'array' | 'ndjson' | 'upgrade' | 'bytes';
   /**
    * The HTTP Upgrade protocols the route accepts: 'websocket' (RFC 6455, for browsers: text
    * frames of JSON events, binary frames of console bytes) and 'vireo-console' (raw bytes after

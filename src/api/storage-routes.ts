@@ -4,6 +4,13 @@ import type { RouteSpec } from './routes.js';
 const P = '/v1/pools/{ref}';
 const V = `${P}/volumes/{vol}`;
 
+/** The byte range and mode of vol-upload and vol-download. */
+const TRANSFER_QUERY = [
+  { name: 'offset', type: 'integer', description: "where in the volume's file to start (default 0)" },
+  { name: 'length', type: 'integer', description: 'at most this many bytes (0 or absent: to the end)' },
+  { name: 'sparse', type: 'flag', description: 'the body is the framed sparse stream (application/vnd.vireo.sparse-stream; see docs/api.md)' },
+] as const;
+
 export const STORAGE_ROUTES = [
   { id: 'pool.list', access: 'read', method: 'GET', path: '/v1/pools', summary: 'every storage pool (pool-list)', response: 'PoolSummary', shape: 'array' },
   { id: 'pool.define', access: 'write', method: 'POST', path: '/v1/pools', summary: 'define (or redefine) a pool from XML (pool-define)', request: 'PoolDefineRequest', response: 'PoolSummary' },
@@ -34,5 +41,15 @@ export const STORAGE_ROUTES = [
   { id: 'volume.xml', access: 'read', method: 'GET', path: `${V}/xml`, summary: 'the volume XML (vol-dumpxml)', response: 'XmlResponse' },
   { id: 'volume.wipe', access: 'write', method: 'POST', path: `${V}/wipe`, summary: 'overwrite a volume\'s data with zeros (vol-wipe)', request: 'VolumeWipeRequest', response: 'VolumeSummary' },
   { id: 'volume.resize', access: 'write', method: 'POST', path: `${V}/resize`, summary: 'change a volume\'s capacity (vol-resize)', request: 'VolumeResizeRequest', response: 'VolumeSummary' },
+  {
+    id: 'volume.upload', access: 'write', method: 'POST', path: `${V}/upload`, requestBody: 'bytes', response: 'VolumeSummary',
+    summary: "write the body's bytes into the volume's file at offset (vol-upload): application/octet-stream, or with sparse=1 the framed sparse stream; an upload cut off marks the volume incomplete",
+    query: TRANSFER_QUERY,
+  },
+  {
+    id: 'volume.download', access: 'read', method: 'GET', path: `${V}/download`, shape: 'bytes', response: 'Error',
+    summary: "the bytes of the volume's file from offset (vol-download): application/octet-stream with its length, or with sparse=1 the framed sparse stream",
+    query: TRANSFER_QUERY,
+  },
   { id: 'volume.lookup', access: 'read', method: 'GET', path: '/v1/volumes/{vol}', summary: 'find a volume in any active pool by key or path', response: 'VolumeSummary' },
 ] as const satisfies readonly RouteSpec[];

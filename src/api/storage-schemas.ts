@@ -40,7 +40,8 @@ export const STORAGE_SCHEMAS: Record<string, JsonSchema> = {
     type: str("'file', 'dir', 'block'..."), format: str("'raw', 'qcow2'..."),
     capacity: int('bytes the guest sees'), allocation: int('bytes the host holds for it'), physical: int('size of the file'),
     backing: nullable(str('the backing file of an overlay')),
-  }),
+    incompleteUpload: str('present when an upload into the volume was cut off: what happened (see VOLUME_INCOMPLETE)'),
+  }, ['pool', 'name', 'key', 'path', 'type', 'format', 'capacity', 'allocation', 'physical', 'backing']),
   VolumeCreateRequest: obj({ xml: str('libvirt storage volume XML'), preallocMetadata: bool('qcow2: preallocate metadata') }, ['xml']),
   VolumeCreateFromRequest: obj({
     xml: str('the new volume (vol-create-from)'),

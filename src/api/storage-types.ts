@@ -66,6 +66,8 @@ export interface VolumeSummary {
   physical: number;
   /** The backing file of an overlay, else null. */
   backing: string | null;
+  /** Present when an upload into the volume was cut off half-way: when, and how far it got. */
+  incompleteUpload?: string;
 }
 
 /** POST /v1/pools/{ref}/volumes: vol-create and vol-create-as. */

@@ -101,7 +101,9 @@ export function formatVolList(vols: readonly VolumeSummary[], details: boolean, 
 }
 
 export function formatVolInfo(v: VolumeSummary, bytes: boolean): string {
-  return field('Name:', v.name) + field('Type:', v.type) + field('Capacity:', size(v.capacity, bytes)) + field('Allocation:', size(v.allocation, bytes));
+  const base = field('Name:', v.name) + field('Type:', v.type) + field('Capacity:', size(v.capacity, bytes)) + field('Allocation:', size(v.allocation, bytes));
+  // Beyond virsh: a volume a cut-off upload left part old, part new must not look whole.
+  return v.incompleteUpload === undefined ? base : base + field('Incomplete:', v.incompleteUpload);
 }
 
 /** One pool event as virsh prints it. */

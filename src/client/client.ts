@@ -28,6 +28,9 @@ function withSessionDaemon(t: Transport<Duplex>, socket: string): Transport<Dupl
     request: (method, path, body) => retry(() => t.request(method, path, body)),
     events: (path, onEvent, onEnd) => retry(() => t.events(path, onEvent, onEnd)),
     console: (path) => retry(() => t.console(path)),
+    // A byte stream cannot be sent twice: the daemon was started by the lookup that came first.
+    ...(t.sendBytes === undefined ? {} : { sendBytes: t.sendBytes.bind(t) }),
+    ...(t.receiveBytes === undefined ? {} : { receiveBytes: (path: string) => retry(() => t.receiveBytes!(path)) }),
     close: () => t.close(),
   };
 }

@@ -24,6 +24,8 @@ import { PoolService } from './storage/service.js';
 import { PoolStore } from './storage/store.js';
 import { VolumeService } from './storage/volumes.js';
 import { volumeDiskSource } from './storage/disk-source.js';
+import { IncompleteMarks } from './storage/marks.js';
+import { holderOf } from '../host/open-files.js';
 
 const log = logger('daemon');
 
@@ -72,7 +74,10 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     await this.networks.init({ createDefault: this.opts.defaultNetwork === true });
     // Pools come up after networks and before guests: an autostart guest may use their volumes.
     this.pools = new PoolService({ store: new PoolStore(this.layout), registry: this.registry, emit: (ev) => this.emit('event', ev) });
-    this.volumes = new VolumeService(this.pools);
+    const marks = new IncompleteMarks(this.layout);
+    await marks.load();
+    // There is no domain <-> volume tracking yet: a guest uses a volume when its QEMU has the file open.
+    this.volumes = new VolumeService(this.pools, { marks, usedBy: (file) => holderOf(file, this.domains.processes()) });
     await this.pools.init({ createDefault: this.opts.defaultPool === true });
     this.domains = new DomainService({
       store: new Store(this.layout),

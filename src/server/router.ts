@@ -20,19 +20,20 @@ import { storageHandlers } from './handlers/storage.js';
 import { decodeComponent, parseQuery, readJsonBody, splitTarget } from './request.js';
 import { httpStatusFor } from './status.js';
 import { pipeRawConsole, streamEventsNdjson } from './streams.js';
+import { downloadVolume, uploadVolume } from './volume-transfer.js';
 import { websocketConsole, websocketEvents } from './websocket.js';
 
 const log = logger('api');
 
-type StreamId = 'events' | 'domain.consoleAttach';
+type StreamId = 'events' | 'domain.consoleAttach' | 'volume.upload' | 'volume.download';
 
 /** One handler per JSON route; the type makes a route without a handler, or a stray one, a compile error. */
 const JSON_HANDLERS: HandlerTable<Exclude<RouteId, StreamId>> = { ...hostHandlers, ...domainHandlers, ...networkHandlers, ...interfaceHandlers, ...storageHandlers };
 
 /** The ids the server binds (for the test that keeps them and api/routes.ts in step). */
-export const HANDLED_IDS: readonly string[] = [...Object.keys(JSON_HANDLERS), 'events', 'domain.consoleAttach'];
+export const HANDLED_IDS: readonly string[] = [...Object.keys(JSON_HANDLERS), 'events', 'domain.consoleAttach', 'volume.upload', 'volume.download'];
 
-const isStream = (id: RouteId): id is StreamId => id === 'events' || id === 'domain.consoleAttach';
+const isStream = (id: RouteId): id is StreamId => id === 'events' || id === 'domain.consoleAttach' || id === 'volume.upload' || id === 'volume.download';
 
 /** The daemon and what every request on one socket shares. */
 export interface Site {
@@ -81,6 +82,12 @@ export async function handleRequest(site: Site, req: http.IncomingMessage, res: 
     const { spec, call } = parse(site, req.method ?? '', req.url ?? '/');
     if (isStream(spec.id)) {
       if (spec.id === 'events') return streamEventsNdjson(site.daemon, req, res);
+      if (spec.id === 'volume.download') return await downloadVolume(call, res);
+      if (spec.id === 'volume.upload') {
+        const reply = await uploadVolume(call, req);
+        bodyRead = true;
+        return send(res, 200, reply);
+      }
       throw new VireoError('INVALID_ARG', `invalid argument: ${spec.id} needs 'Connection: upgrade' with 'Upgrade: ${(spec.upgrades ?? []).join("' or '")}'`);
     }
     call.body = req.method === 'POST' ? await readJsonBody(req) : {};
@@ -91,6 +98,8 @@ export async function handleRequest(site: Site, req: http.IncomingMessage, res: 
     }
     send(res, 200, await JSON_HANDLERS[spec.id](call));
   } catch (e) {
+    // A byte stream already under way cannot turn into an error reply: cut it short.
+    if (res.headersSent) return void res.destroy();
     // A body refused unread (too large, or a route refused first) is not drained: the
     // connection cannot carry another request.
     const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;

@@ -28,6 +28,8 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'STORAGE_VOL_EXISTS':
     case 'STORAGE_POOL_BUILT':
     case 'OPERATION_INVALID':
+    case 'VOLUME_IN_USE':
+    case 'VOLUME_INCOMPLETE':
     case 'JOB_BUSY':
     case 'OPERATION_ABORTED':
       return 409;

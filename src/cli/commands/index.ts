@@ -13,6 +13,7 @@ import { netUpdateCommands } from './netupdate.js';
 import { poolCommands } from './pool.js';
 import { poolSourceCommands } from './poolsources.js';
 import { volCommands } from './vol.js';
+import { volTransferCommands } from './vol-transfer.js';
 import { shellCommands } from './shell.js';
 import { xmlCommands } from './xml.js';
 import type { CommandDef, CommandTable, GroupDef, OptDef } from './types.js';
@@ -49,5 +50,5 @@ export function makeTable(groups: readonly GroupDef[], defs: readonly CommandDef
   };
 }
 
-export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, ...deviceCommands, ...editCommands, ...domTableCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...ifaceCommands, ...networkCommands, ...netUpdateCommands, ...poolCommands, ...poolSourceCommands, ...volCommands,
+export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, ...deviceCommands, ...editCommands, ...domTableCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...ifaceCommands, ...networkCommands, ...netUpdateCommands, ...poolCommands, ...poolSourceCommands, ...volCommands, ...volTransferCommands,
   ...shellCommands, ...xmlCommands]);

@@ -46,7 +46,8 @@ export type CliClient = Pick<VireoClient,
   | 'bridgeInterface' | 'unbridgeInterface' | 'interfaceTransaction'
   | 'listPools' | 'getPool' | 'definePool' | 'createPool' | 'undefinePool' | 'poolXml' | 'startPool' | 'buildPool' | 'destroyPool'
   | 'deletePool' | 'setPoolAutostart' | 'refreshPool' | 'poolCapabilities' | 'findPoolSources' | 'poolEvents'
-  | 'listVolumes' | 'getVolume' | 'volumeXml' | 'createVolume' | 'createVolumeFrom' | 'deleteVolume' | 'wipeVolume' | 'resizeVolume'>
+  | 'listVolumes' | 'getVolume' | 'volumeXml' | 'createVolume' | 'createVolumeFrom' | 'deleteVolume' | 'wipeVolume' | 'resizeVolume'
+  | 'uploadVolume' | 'downloadVolume'>
   & Partial<Pick<VireoClient, 'domxmlToNative'>>;
 
 /** The user's terminal, for console. Tests and the shell provide their own. */

@@ -26,7 +26,7 @@ function sizeArg(text: string): number {
 }
 
 /** Find the volume `ref` (in --pool when given), failing with virsh's lines. */
-async function findVol(c: CliClient, ref: string, pool: string | undefined): Promise<VolumeSummary> {
+export async function findVol(c: CliClient, ref: string, pool: string | undefined): Promise<VolumeSummary> {
   if (pool !== undefined) await poolAttempt(pool, null, () => c.getPool(pool));
   try {
     return await c.getVolume(pool, ref);

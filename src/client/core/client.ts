@@ -12,6 +12,7 @@ import type {
 } from '../../api/types.js';
 import { fromBase64 } from './base64.js';
 import type { Transport } from './transport.js';
+import { downloadVolume, uploadVolume, type ByteSink, type TransferRange } from './volume-stream.js';
 
 const enc = encodeURIComponent;
 
@@ -471,5 +472,15 @@ export class VireoClient<Channel = unknown> {
 
   resizeVolume(pool: string, vol: string, req: VolumeResizeRequest): Promise<VolumeSummary> {
     return this.t.request('POST', `/v1/pools/${enc(pool)}/volumes/${enc(vol)}/resize`, req);
+  }
+
+  /** vol-upload: `source`'s bytes into the volume's file at offset (volume-stream.ts). */
+  uploadVolume(pool: string, vol: string, source: AsyncIterable<Uint8Array>, r: TransferRange & { size?: number } = {}): Promise<VolumeSummary> {
+    return uploadVolume(this.t, pool, vol, source, r);
+  }
+
+  /** vol-download: the volume's bytes into `sink`; resolves with the bytes the range covered. */
+  downloadVolume(pool: string, vol: string, sink: ByteSink, r: TransferRange = {}): Promise<number> {
+    return downloadVolume(this.t, pool, vol, sink, r);
   }
 }

@@ -78,6 +78,14 @@ export function unixTransport(socketPath: string): Transport<Duplex> {
         req.end();
       });
     },
+    async sendBytes<T>(method: string, path: string, contentType: string, body: AsyncIterable<Uint8Array>, length?: number): Promise<T> {
+      const { sendBytes } = await import('./bytes.js');
+      return sendBytes<T>(await http(), socketPath, unreachable, method, path, contentType, body, length);
+    },
+    async receiveBytes(path) {
+      const { receiveBytes } = await import('./bytes.js');
+      return receiveBytes(await http(), socketPath, unreachable, path);
+    },
     async console(path) {
       const protocol = 'vireo-console';
       const h = await http();

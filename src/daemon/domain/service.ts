@@ -154,6 +154,11 @@ export class DomainService {
     return dom.summary(cpu);
   }
 
+  /** The QEMU process of every running domain. */
+  processes(): { name: string; pid: number }[] {
+    return this.table.values().flatMap((d) => (d.runtime === undefined ? [] : [{ name: d.name, pid: d.runtime.pid }]));
+  }
+
   async list(): Promise<DomainSummary[]> {
     return Promise.all(this.table.values().map((d) => this.summary(d)));
   }

@@ -11,11 +11,52 @@ import { formatVolumeXml, parseVolumeXml, type VolumeDef } from '../../conf/stor
 import { backendFor } from '../../storage/index.js';
 import { volumeSummary, type Pool } from './pool.js';
 import type { PoolService } from './service.js';
+import type { IncompleteMarks } from './marks.js';
+import { download, upload, type TransferOptions, type DownloadSink } from './transfer.js';
+import type { Readable } from 'node:stream';
+
+/** What volumes need from beyond storage: the marks of cut-off uploads, and who holds a file open. */
+export interface VolumeDeps {
+  marks: IncompleteMarks;
+  /** The running guest of this daemon that has `file` open, if any. */
+  usedBy(file: string): Promise<string | undefined>;
+}
 
 const noVol = (ref: string): VireoError => VireoError.of('NO_STORAGE_VOL', `no storage vol with matching path '${ref}'`);
 
 export class VolumeService {
-  constructor(private readonly pools: PoolService) {}
+  constructor(private readonly pools: PoolService, readonly deps: VolumeDeps) {}
+
+  /** A volume as the API shows it, with the mark of a cut-off upload. */
+  summary(pool: Pool, v: VolumeDef): VolumeSummary {
+    const s = volumeSummary(pool, v);
+    const mark = v.target.path === undefined ? undefined : this.deps.marks.get(v.target.path);
+    if (mark !== undefined) s.incompleteUpload = mark;
+    return s;
+  }
+
+  /** Refuse a volume whose content a cut-off upload left part old, part new. */
+  requireWhole(v: VolumeDef, what: string): void {
+    const mark = v.target.path === undefined ? undefined : this.deps.marks.get(v.target.path);
+    if (mark !== undefined) {
+      throw VireoError.of('VOLUME_INCOMPLETE', `cannot ${what} volume '${v.name}': ${mark}`, { hint: 'upload it again in full, wipe it (vol-wipe) or delete it' });
+    }
+  }
+
+  /** Forget the mark of a cut-off upload: the volume was rewritten whole or removed. */
+  async clearMark(v: VolumeDef): Promise<void> {
+    if (v.target.path !== undefined) await this.deps.marks.clear(v.target.path);
+  }
+
+  /** vol-upload: the bytes of `src` into the volume's file (transfer.ts). */
+  upload(poolRef: string | undefined, ref: string, o: TransferOptions, src: Readable): Promise<VolumeSummary> {
+    return upload(this, poolRef, ref, o, src);
+  }
+
+  /** vol-download: the volume's bytes to what `sink` opens (transfer.ts). */
+  download(poolRef: string | undefined, ref: string, o: TransferOptions, sink: DownloadSink): Promise<void> {
+    return download(this, poolRef, ref, o, sink);
+  }
 
   /** A volume of `pool` by name, key or path. */
   private find(pool: Pool, ref: string): VolumeDef {
@@ -35,7 +76,7 @@ export class VolumeService {
     throw noVol(ref);
   }
 
-  private resolve(poolRef: string | undefined, ref: string): { pool: Pool; vol: VolumeDef } {
+  resolve(poolRef: string | undefined, ref: string): { pool: Pool; vol: VolumeDef } {
     if (poolRef === undefined) return this.lookupByKey(ref);
     const pool = this.pools.lookup(poolRef);
     return { pool, vol: this.find(pool, ref) };
@@ -44,12 +85,12 @@ export class VolumeService {
   list(poolRef: string): VolumeSummary[] {
     const pool = this.pools.lookup(poolRef);
     pool.requireActive();
-    return [...pool.volumes.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((v) => volumeSummary(pool, v));
+    return [...pool.volumes.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((v) => this.summary(pool, v));
   }
 
   get(poolRef: string | undefined, ref: string): VolumeSummary {
     const { pool, vol } = this.resolve(poolRef, ref);
-    return volumeSummary(pool, vol);
+    return this.summary(pool, vol);
   }
 
   xml(poolRef: string | undefined, ref: string): string {
@@ -66,13 +107,13 @@ export class VolumeService {
   }
 
   /** Read the volume back from disk and show it in the pool, with the pool's new figures. */
-  private async record(pool: Pool, name: string): Promise<VolumeSummary> {
+  async record(pool: Pool, name: string): Promise<VolumeSummary> {
     const backend = backendFor(pool.def.type);
     const vol = await backend.volumeInfo(pool.def, name);
     pool.volumes.set(name, vol);
     const scan = await backend.refresh(pool.def).catch(() => undefined);
     if (scan !== undefined) pool.sizes = scan.sizes;
-    return volumeSummary(pool, vol);
+    return this.summary(pool, vol);
   }
 
   /** vol-create / vol-create-as: make a volume from XML. */
@@ -88,7 +129,11 @@ export class VolumeService {
           def.backingStore.format ??= b?.target.format ?? 'raw';
         }
         await backendFor(pool.def.type).createVolume(pool.def, def, { available: pool.sizes.available, ...opts });
-        return await this.record(pool, def.name);
+        const made = await this.record(pool, def.name);
+        // A new file at the path of a volume once cut off in an upload is not that volume.
+        await this.deps.marks.clear(made.path);
+        delete made.incompleteUpload;
+        return made;
       } finally {
         release();
       }
@@ -124,8 +169,12 @@ export class VolumeService {
       try {
         const input = src.pool.volumes.get(src.vol.name);
         if (input === undefined) throw noVol(r.input);
+        this.requireWhole(input, 'copy');
         await backendFor(pool.def.type).createVolumeFrom(pool.def, def, input, { available: pool.sizes.available });
-        return await this.record(pool, def.name);
+        const made = await this.record(pool, def.name);
+        await this.deps.marks.clear(made.path);
+        delete made.incompleteUpload;
+        return made;
       } finally {
         release();
       }
@@ -139,9 +188,10 @@ export class VolumeService {
       if (current === undefined) throw noVol(ref);
       await backendFor(pool.def.type).deleteVolume(pool.def, current);
       pool.volumes.delete(vol.name);
+      await this.clearMark(current);
       const scan = await backendFor(pool.def.type).refresh(pool.def).catch(() => undefined);
       if (scan !== undefined) pool.sizes = scan.sizes;
-      return volumeSummary(pool, current);
+      return this.summary(pool, current);
     });
   }
 
@@ -154,6 +204,7 @@ export class VolumeService {
       const current = pool.volumes.get(vol.name);
       if (current === undefined) throw noVol(ref);
       await backendFor(pool.def.type).wipeVolume(pool.def, current);
+      await this.clearMark(current);
       return this.record(pool, vol.name);
     });
   }

@@ -1,0 +1,74 @@
+/**
+ * Byte-stream requests over the daemon's UNIX socket (vol-upload, vol-download), with
+ * node:http in Node and in the compiled CLI alike: the body is written as the source yields
+ * it, under the socket's backpressure, never gathered whole.
+ */
+import type * as httpTypes from 'node:http';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { VireoError } from '../../api/errors.js';
+import { readReply } from '../core/reply.js';
+
+type Unreachable = (e: NodeJS.ErrnoException) => Error;
+
+const collect = (res: httpTypes.IncomingMessage): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    res.on('error', reject);
+  });
+
+/** Send `body` as the request body; resolve or reject with the JSON reply. */
+export async function sendBytes<T>(http: typeof httpTypes, socketPath: string, unreachable: Unreachable, method: string, path: string,
+  contentType: string, body: AsyncIterable<Uint8Array>, length?: number): Promise<T> {
+  const headers: httpTypes.OutgoingHttpHeaders = { accept: 'application/json', 'content-type': contentType };
+  if (length !== undefined) headers['content-length'] = length;
+  const req = http.request({ socketPath, method, path, headers, agent: false });
+  const reply = new Promise<T>((resolve, reject) => {
+    req.on('response', (res) => {
+      collect(res).then((text) => {
+        try {
+          resolve(readReply<T>(res.statusCode ?? 500, text));
+        } catch (e) {
+          reject(e);
+        }
+      }, reject);
+    });
+    req.on('error', (e: NodeJS.ErrnoException) => reject(unreachable(e)));
+  });
+  // The daemon may answer before it has read everything (a refusal): its reply is what counts,
+  // and the write that it cut short is no error of its own.
+  const sent = pipeline(Readable.from(body, { objectMode: false }), req).then(() => undefined, (e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+  const [result, writeError] = await Promise.all([reply.then((v) => ({ ok: true as const, v }), (e: unknown) => ({ ok: false as const, e })), sent]);
+  if (result.ok) return result.v;
+  // Reading the source failing is the cause; a reset after the daemon's refusal is not.
+  if (writeError !== undefined && !(result.e instanceof VireoError)) throw writeError;
+  throw result.e instanceof Error ? result.e : new Error(String(result.e));
+}
+
+/** GET `path` as a byte stream; an error reply rejects with its VireoError. */
+export function receiveBytes(http: typeof httpTypes, socketPath: string, unreachable: Unreachable, path: string):
+  Promise<{ contentType: string; length: number | undefined; body: AsyncIterable<Uint8Array> }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath, method: 'GET', path, agent: false });
+    req.on('response', (res) => {
+      const status = res.statusCode ?? 500;
+      if (status >= 400) {
+        collect(res).then((text) => {
+          try {
+            readReply(status, text);
+            reject(new VireoError('PROTOCOL', `vireod answered HTTP ${status} to ${path}`));
+          } catch (e) {
+            reject(e);
+          }
+        }, reject);
+        return;
+      }
+      const declared = res.headers['content-length'];
+      resolve({ contentType: res.headers['content-type'] ?? '', length: declared === undefined ? undefined : Number(declared), body: res });
+    });
+    req.on('error', (e: NodeJS.ErrnoException) => reject(unreachable(e)));
+    req.end();
+  });
+}
