@@ -2,7 +2,7 @@
 import type { Duplex } from 'node:stream';
 import type { DomainEvent, DomainSummary } from '../../api/types.js';
 import { attempt, fail } from '../errors.js';
-import { eventLoop, parseTimeout } from './eventloop.js';
+import { eventLoop, eventTime, parseTimeout } from './eventloop.js';
 import type { CliClient, CommandDef, Ctx, Terminal } from './types.js';
 
 /** The byte an escape string stands for: `^]` is Ctrl+] (0x1d), a single character is itself. */
@@ -56,11 +56,6 @@ export const EVENT_NAMES = [
   'device-removed', 'block-job-2', 'tunable', 'agent-lifecycle', 'device-added', 'migration-iteration', 'job-completed',
   'device-removal-failed', 'metadata-change', 'block-threshold', 'memory-failure', 'memory-device-size-change', 'nic-mac-change',
 ];
-
-/** `2026-11-25 16:12:00.123+0000`: the --timestamp prefix, in UTC. */
-export function eventTime(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '+0000');
-}
 
 /** One event as virsh prints it. */
 export function formatEvent(e: DomainEvent, withTime: boolean): string {

@@ -8,9 +8,9 @@ import type { DeviceRequest, DomainInterface } from '../../api/types.js';
 import { attempt, fail } from '../errors.js';
 import { readXmlFile } from './domain.js';
 import type { Args, CliClient, CommandDef, Ctx, OptDef } from './types.js';
+import { flag } from './opts.js';
 
 const domainOpt: OptDef = { name: 'domain', type: 'data', required: true, help: 'domain name, id or UUID' };
-const flag = (name: string, help: string): OptDef => ({ name, type: 'bool', help });
 const impactOpts: OptDef[] = [
   flag('persistent', 'make the change persistent: the running guest (if it runs) and the stored definition'),
   flag('config', 'affect next boot: the stored definition'),

@@ -6,9 +6,9 @@ import type { DomainGraphics, ModificationImpact } from '../../api/types.js';
 import { attempt, CmdFailure, fail } from '../errors.js';
 import { renderTable } from '../table.js';
 import type { Args, CommandDef, Ctx, OptDef } from './types.js';
+import { flag } from './opts.js';
 
 const domainOpt: OptDef = { name: 'domain', type: 'data', required: true, help: 'domain name, id or UUID' };
-const flag = (name: string, help: string): OptDef => ({ name, type: 'bool', help });
 const impactOpts: OptDef[] = [
   flag('live', 'the running guest'),
   flag('config', 'the stored definition (used at the next start)'),

@@ -9,9 +9,9 @@ import { CmdFailure, failureHint, failureLines, fail } from '../errors.js';
 import { renderTable } from '../table.js';
 import { READ_ONLY, readXmlFile } from './domain.js';
 import type { CliClient, CommandDef, OptDef } from './types.js';
+import { flag } from './opts.js';
 
 const ifaceOpt = (help = 'interface name or MAC address'): OptDef => ({ name: 'interface', type: 'data', required: true, complete: 'none', help });
-const flag = (name: string, help: string): OptDef => ({ name, type: 'bool', help });
 const MAC_LIKE = /^[0-9a-fA-F]{1,2}(:[0-9a-fA-F]{1,2}){5}$/;
 
 /**

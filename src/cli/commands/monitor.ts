@@ -3,8 +3,8 @@ import { attempt, fail } from '../errors.js';
 import type { DomainSummary } from '../../api/types.js';
 import { filterDomains, formatDomInfo, formatDomState, formatList, sortDomains, type ListOptions } from '../format.js';
 import type { CommandDef, OptDef } from './types.js';
+import { flag } from './opts.js';
 
-const flag = (name: string, help: string): OptDef => ({ name, type: 'bool', help });
 
 /** list's flags in virsh's order, each with the ListOptions key it sets. */
 const LIST_FLAGS: ReadonlyArray<readonly [string, keyof ListOptions, string]> = [

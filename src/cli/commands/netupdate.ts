@@ -2,16 +2,15 @@
  * The networking commands that do more than one call: net-update (change one part of a network),
  * net-edit (the user's editor on its XML) and net-event (wait for network events).
  */
-import type { NetworkEvent, NetworkSummary, NetworkUpdateRequest } from '../../api/types.js';
+import type { NetworkEvent, NetworkUpdateRequest } from '../../api/types.js';
 import { fail } from '../errors.js';
 import { formatNetEvent } from '../netformat.js';
-import { eventTime } from './console.js';
 import { READ_ONLY, readXmlFile } from './domain.js';
-import { eventLoop, parseTimeout } from './eventloop.js';
+import { resourceEventCommand } from './eventloop.js';
 import { netAttempt, networkOpt } from './network.js';
-import type { Args, CommandDef, OptDef } from './types.js';
+import type { Args, CommandDef } from './types.js';
+import { flag } from './opts.js';
 
-const flag = (name: string, help: string): OptDef => ({ name, type: 'bool', help });
 
 /** virsh's net-update commands ('add' is 'add-last'). */
 export const UPDATE_COMMANDS = ['add', 'add-first', 'add-last', 'delete', 'modify'];
@@ -102,38 +101,15 @@ export const netUpdateCommands: readonly CommandDef[] = [
       });
     },
   },
-  {
-    name: 'net-event', group: 'network', json: true,
+  resourceEventCommand<NetworkEvent>({
+    name: 'net-event', group: 'network',
     help: 'wait for network events, or list the event types',
     desc: 'Print network lifecycle events (Defined, Undefined, Started, Stopped) as they happen: the first one, or with\n'
       + '--loop every one until --timeout or Ctrl+C. The exit status is 1 when no event was received.',
-    opts: [
-      { name: 'network', type: 'string', help: 'only events of this network (name or UUID)' },
-      { name: 'event', type: 'string', help: 'the event type to wait for: lifecycle (see --list)' },
-      flag('loop', 'keep printing events until the timeout or an interrupt'),
-      { name: 'timeout', type: 'int', help: 'give up after this many seconds' },
-      flag('list', 'print the event types and exit'),
-      flag('timestamp', 'print the time of each event before it'),
-    ],
-    async run(ctx, args) {
-      const json = args.bool('json');
-      if (args.bool('list')) {
-        if (json) ctx.json(NET_EVENT_NAMES);
-        else ctx.print(NET_EVENT_NAMES.map((n) => `${n}\n`).join(''));
-        return;
-      }
-      const type = args.str('event');
-      if (type === undefined) fail('either --list or --event <type> is required');
-      if (!NET_EVENT_NAMES.includes(type)) fail(`unknown event type ${type}`);
-      const timeout = parseTimeout(args.str('timeout'));
-      const c = await ctx.client();
-      const ref = args.str('network');
-      const only: NetworkSummary | undefined = ref === undefined ? undefined : await netAttempt(ref, null, () => c.getNetwork(ref));
-      const withTime = args.bool('timestamp');
-      await eventLoop<NetworkEvent>(ctx, { loop: args.bool('loop'), timeout, json }, (on, end) => c.networkEvents(on, end), (e) => {
-        if (only !== undefined && e.network.uuid !== only.uuid) return null;
-        return (withTime ? `${eventTime(e.timestamp)}: ` : '') + formatNetEvent(e.network.name, e.event);
-      });
-    },
-  },
+    resource: { opt: 'network', help: 'only events of this network (name or UUID)', lookup: (c, ref) => netAttempt(ref, null, () => c.getNetwork(ref)) },
+    types: NET_EVENT_NAMES, typeHelp: 'the event type to wait for: lifecycle (see --list)',
+    subscribe: (c, on, end) => c.networkEvents(on, end),
+    uuidOf: (e) => e.network.uuid,
+    format: (e) => formatNetEvent(e.network.name, e.event),
+  }),
 ];

@@ -10,11 +10,11 @@ import { CmdFailure, failureHint, failureLines, fail } from '../errors.js';
 import { formatLeases, formatNetInfo, formatNetList, parseUuid, selectNetworks, sortLeases, type NetListOptions } from '../netformat.js';
 import { readXmlFile } from './domain.js';
 import type { Args, CliClient, CommandDef, OptDef } from './types.js';
+import { flag } from './opts.js';
 
 export const networkOpt = (help = 'network name or UUID'): OptDef => ({ name: 'network', type: 'data', required: true, help });
 const fileOpt: OptDef = { name: 'file', type: 'data', required: true, help: 'file holding the network XML' };
 const validateOpt: OptDef = { name: 'validate', type: 'bool', help: "check the XML against libvirt's network schema first" };
-const flag = (name: string, help: string): OptDef => ({ name, type: 'bool', help });
 
 /** virsh's two lines for a network it cannot find. */
 export function notFound(ref: string, message: string): CmdFailure {

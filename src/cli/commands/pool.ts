@@ -8,13 +8,12 @@ import type { PoolEvent, PoolSummary } from '../../api/types.js';
 import { isVireoError } from '../../api/errors.js';
 import { CmdFailure, fail, failureHint, failureLines } from '../errors.js';
 import { formatPoolEvent, formatPoolInfo, formatPoolList, poolXmlFromOptions, selectPools, type PoolListOptions } from '../poolformat.js';
-import { eventTime } from './console.js';
 import { READ_ONLY, readXmlFile } from './domain.js';
-import { eventLoop, parseTimeout } from './eventloop.js';
+import { resourceEventCommand } from './eventloop.js';
 import type { Args, CliClient, CommandDef, OptDef } from './types.js';
+import { flag } from './opts.js';
 
 export const poolOpt = (help = 'pool name or UUID'): OptDef => ({ name: 'pool', type: 'data', required: true, help });
-const flag = (name: string, help: string): OptDef => ({ name, type: 'bool', help });
 const fileOpt: OptDef = { name: 'file', type: 'data', required: true, help: 'file holding the pool XML' };
 const BUILD_OPTS: OptDef[] = [
   flag('build', 'build the pool first'),
@@ -273,41 +272,18 @@ export const poolCommands: readonly CommandDef[] = [
       ctx.print(await poolAttempt(null, null, () => c.poolCapabilities()));
     },
   },
-  {
-    name: 'pool-event', group: 'pool', json: true,
+  resourceEventCommand<PoolEvent>({
+    name: 'pool-event', group: 'pool',
     help: 'Storage Pool Events',
     desc: 'Print pool events (lifecycle: Defined, Undefined, Started, Stopped, Deleted; refresh) as they happen: the first one,\n'
       + 'or with --loop every one until --timeout or Ctrl+C. The exit status is 1 when no event was received.',
-    opts: [
-      { name: 'pool', type: 'string', help: 'only events of this pool (name or UUID)' },
-      { name: 'event', type: 'string', help: 'the event type to wait for: lifecycle or refresh (see --list)' },
-      flag('loop', 'keep printing events until the timeout or an interrupt'),
-      { name: 'timeout', type: 'int', help: 'give up after this many seconds' },
-      flag('list', 'print the event types and exit'),
-      flag('timestamp', 'print the time of each event before it'),
-    ],
-    async run(ctx, args) {
-      const json = args.bool('json');
-      if (args.bool('list')) {
-        if (json) ctx.json(POOL_EVENT_NAMES);
-        else ctx.print(POOL_EVENT_NAMES.map((n) => `${n}\n`).join(''));
-        return;
-      }
-      const type = args.str('event');
-      if (type === undefined) fail('either --list or --event <type> is required');
-      if (!POOL_EVENT_NAMES.includes(type)) fail(`unknown event type ${type}`);
-      const timeout = parseTimeout(args.str('timeout'));
-      const c = await ctx.client();
-      const ref = args.str('pool');
-      const only: PoolSummary | undefined = ref === undefined ? undefined : await poolAttempt(ref, null, () => c.getPool(ref));
-      const withTime = args.bool('timestamp');
-      await eventLoop<PoolEvent>(ctx, { loop: args.bool('loop'), timeout, json }, (on, end) => c.poolEvents(on, end), (e) => {
-        if (only !== undefined && e.pool.uuid !== only.uuid) return null;
-        if ((e.event === 'Refreshed') !== (type === 'refresh')) return null;
-        return (withTime ? `${eventTime(e.timestamp)}: ` : '') + formatPoolEvent(e.pool.name, e.event);
-      });
-    },
-  },
+    resource: { opt: 'pool', help: 'only events of this pool (name or UUID)', lookup: (c, ref) => poolAttempt(ref, null, () => c.getPool(ref)) },
+    types: POOL_EVENT_NAMES, typeHelp: 'the event type to wait for: lifecycle or refresh (see --list)',
+    subscribe: (c, on, end) => c.poolEvents(on, end),
+    uuidOf: (e) => e.pool.uuid,
+    isType: (e, type) => (e.event === 'Refreshed') === (type === 'refresh'),
+    format: (e) => formatPoolEvent(e.pool.name, e.event),
+  }),
 ];
 
 /** pool-uuid / pool-name: look a pool up (by name or UUID) and print one field. */

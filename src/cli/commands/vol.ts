@@ -11,8 +11,8 @@ import { formatVolInfo, formatVolList, parseSize, volXmlFromOptions } from '../p
 import { readXmlFile } from './domain.js';
 import { poolAttempt, poolOpt } from './pool.js';
 import type { Args, CliClient, CommandDef, OptDef } from './types.js';
+import { flag } from './opts.js';
 
-const flag = (name: string, help: string): OptDef => ({ name, type: 'bool', help });
 const volOpt: OptDef = { name: 'vol', type: 'data', required: true, help: 'volume name, key or path' };
 const poolOption: OptDef = { name: 'pool', type: 'string', namedOnly: true, help: 'pool name or UUID' };
 
