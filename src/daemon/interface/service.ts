@@ -176,7 +176,7 @@ export class InterfaceService {
     if (def === undefined) throw VireoError.of('OPERATION_INVALID', `interface '${name}' has no config to start`, { hint: `define one with iface-define (iface-dumpxml ${name} shows its current state)` });
     const applied = await this.deps.driver.startInterface(def);
     try {
-      await this.deps.store.saveStatus({ version: 1, name, xml: formatInterfaceXml(def), applied });
+      await this.deps.store.status.save({ version: 1, name, xml: formatInterfaceXml(def), applied });
     } catch (e) {
       await this.deps.driver.stopInterface(def, applied).catch(() => {});
       throw e;
@@ -194,14 +194,14 @@ export class InterfaceService {
   private async destroyLocked(name: string): Promise<void> {
     const all = await this.deps.driver.hostInterfaces();
     if (!this.isActive(name, all)) throw VireoError.of('OPERATION_INVALID', `interface '${name}' is not active`);
-    const status = await this.deps.store.readStatus(name).catch((e: unknown) => {
+    const status = await this.deps.store.status.read(name).catch((e: unknown) => {
       log.error(`interface ${name}: its status cannot be read; its members get no addresses back`, { error: String(e) });
       return undefined;
     });
     // The definition that was started, else the config, else what the kernel has.
     const def = (status !== undefined ? parseInterfaceXml(status.xml) : undefined) ?? this.table.getByName(name) ?? (await this.deps.driver.liveInterfaceDef(name, all))!;
     await this.deps.driver.stopInterface(def, status?.applied);
-    await this.deps.store.removeStatus(name);
+    await this.deps.store.status.remove(name);
   }
 
   /**

@@ -11,11 +11,10 @@ import { formatInterfaceXml, type InterfaceDef } from '../../conf/interface/inde
 import type { AppliedInterface } from '../../network/index.js';
 import { readFileIfExists, removeFileDurable, writeFileAtomic } from '../../util/atomic.js';
 import { ConfigFiles } from '../config-files.js';
+import { StatusFiles, type StatusRecord } from '../status-files.js';
 
 /** What survives a restart about a started interface. */
-export interface InterfaceStatus {
-  version: 1;
-  name: string;
+export interface InterfaceStatus extends StatusRecord {
   /** The definition that was started (the config may change meanwhile). */
   xml: string;
   applied: AppliedInterface;
@@ -30,40 +29,23 @@ export interface InterfaceTransaction {
 
 export class InterfaceStore {
   readonly configs: ConfigFiles;
-  readonly statusDir: string;
+  readonly status: StatusFiles<InterfaceStatus>;
   readonly transactionFile: string;
 
   constructor(layout: StateLayout) {
     this.configs = new ConfigFiles(path.join(layout.etc, 'interfaces'), 'iface-edit');
-    this.statusDir = path.join(layout.run, 'interfaces');
+    this.status = new StatusFiles<InterfaceStatus>(path.join(layout.run, 'interfaces'), 'an interface', (v) => typeof v.xml === 'string' && typeof v.applied === 'object');
     this.transactionFile = path.join(layout.lib, 'interfaces', 'transaction.json');
   }
 
   async init(): Promise<void> {
     await this.configs.init();
-    await fs.mkdir(this.statusDir, { recursive: true, mode: 0o700 });
+    await this.status.init();
     await fs.mkdir(path.dirname(this.transactionFile), { recursive: true, mode: 0o700 });
   }
 
   async saveConfig(def: InterfaceDef): Promise<void> {
     await this.configs.save(def.name, formatInterfaceXml(def));
-  }
-
-  async saveStatus(s: InterfaceStatus): Promise<void> {
-    await writeFileAtomic(path.join(this.statusDir, `${s.name}.json`), JSON.stringify(s, null, 1) + '\n', 0o600, { durable: false });
-  }
-
-  async removeStatus(name: string): Promise<void> {
-    await fs.rm(path.join(this.statusDir, `${name}.json`), { force: true });
-  }
-
-  /** The status of one interface; undefined when none (or unreadable: then the stop has less to give back). */
-  async readStatus(name: string): Promise<InterfaceStatus | undefined> {
-    const text = await readFileIfExists(path.join(this.statusDir, `${name}.json`));
-    if (text === undefined) return undefined;
-    const v = JSON.parse(text) as Partial<InterfaceStatus>;
-    if (v.version !== 1 || typeof v.xml !== 'string' || typeof v.applied !== 'object') throw new Error(`${name}.json is not an interface status record`);
-    return v as InterfaceStatus;
   }
 
   async readTransaction(): Promise<InterfaceTransaction | undefined> {

@@ -128,7 +128,7 @@ export class NetworkService {
         log.error(`ignoring unreadable network config ${file}`, { error: String(e) });
       }
     }
-    for (const entry of await store.listStatus()) {
+    for (const entry of await store.status.list()) {
       if (!('status' in entry)) {
         log.error(`the network status file '${entry.file}' cannot be read (${entry.problem}); what it describes is left as it is`);
         continue;
@@ -325,7 +325,7 @@ export class NetworkService {
     }
     net.runtime = await this.deps.driver.start(def);
     try {
-      await this.deps.store.saveStatus({ version: 1, name: def.name, uuid: def.uuid, persistent: net.persistent !== undefined, xml: formatNetworkXml(def) });
+      await this.deps.store.status.save({ version: 1, name: def.name, uuid: def.uuid, persistent: net.persistent !== undefined, xml: formatNetworkXml(def) });
     } catch (e) {
       await net.runtime.stop().catch(() => {});
       net.runtime = undefined;
@@ -340,7 +340,7 @@ export class NetworkService {
       if (rt === undefined) throw VireoError.of('OPERATION_INVALID', `network '${net.name}' is not active`);
       await rt.stop();
       net.runtime = undefined;
-      await this.deps.store.removeStatus(net.name);
+      await this.deps.store.status.remove(net.name);
       this.emit(net, 'Stopped');
       const summary = net.summary();
       // A transient network is gone once stopped; a persistent one goes back to its config.
@@ -389,7 +389,7 @@ export class NetworkService {
       if (nextLive !== undefined && net.runtime !== undefined) {
         await net.runtime.reload(nextLive);
         net.live = nextLive;
-        await this.deps.store.saveStatus({ version: 1, name: nextLive.name, uuid: nextLive.uuid, persistent: net.persistent !== undefined, xml: formatNetworkXml(nextLive) });
+        await this.deps.store.status.save({ version: 1, name: nextLive.name, uuid: nextLive.uuid, persistent: net.persistent !== undefined, xml: formatNetworkXml(nextLive) });
       }
     });
   }

@@ -69,7 +69,7 @@ export class PoolService {
         log.error(`ignoring unreadable storage pool config ${file}`, { error: String(e) });
       }
     }
-    for (const entry of await store.listStatus()) {
+    for (const entry of await store.status.list()) {
       if (!('status' in entry)) {
         log.error(`the pool status file '${entry.file}' cannot be read (${entry.problem})`);
         continue;
@@ -219,7 +219,7 @@ export class PoolService {
     try {
       pool.active = true;
       await this.scan(pool);
-      await this.deps.store.saveStatus(def, pool.persistent !== undefined);
+      await this.deps.store.status.save({ version: 1, name: def.name, uuid: def.uuid, persistent: pool.persistent !== undefined, xml: formatPoolXml(def) });
     } catch (e) {
       pool.active = false;
       pool.volumes.clear();
@@ -280,7 +280,7 @@ export class PoolService {
   private async markStopped(pool: Pool): Promise<void> {
     pool.active = false;
     pool.volumes.clear();
-    await this.deps.store.removeStatus(pool.name);
+    await this.deps.store.status.remove(pool.name);
     if (pool.persistent !== undefined) pool.live = undefined;
   }
 
