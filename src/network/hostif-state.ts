@@ -4,9 +4,8 @@
  * `iface-dumpxml` of a live interface shows and what `iface-bridge` copies into a bridge.
  */
 import { readFile } from 'node:fs/promises';
-import { VireoError } from '../api/errors.js';
 import type { InterfaceDef, InterfaceProtocol } from '../conf/interface/index.js';
-import { ip } from './iproute.js';
+import { ip, obj, parseJsonArray, str } from './iproute.js';
 
 export interface HostAddr {
   family: 'ipv4' | 'ipv6';
@@ -47,20 +46,7 @@ export interface HostIface {
   bondMode?: string;
 }
 
-const obj = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
-
-function jsonArray(text: string, what: string): unknown[] {
-  let v: unknown;
-  try {
-    v = JSON.parse(text.trim() === '' ? '[]' : text);
-  } catch (e) {
-    throw new VireoError('INTERNAL', `ip printed JSON that cannot be parsed while reading ${what}`, { cause: e });
-  }
-  if (!Array.isArray(v)) throw new VireoError('INTERNAL', `ip printed an unexpected JSON value while reading ${what}`);
-  return v;
-}
 
 function toIface(v: unknown): HostIface {
   const o = obj(v);
@@ -96,7 +82,7 @@ function toIface(v: unknown): HostIface {
 
 /** Every network device of this namespace with its addresses. */
 export async function hostInterfaces(): Promise<HostIface[]> {
-  return jsonArray(await ip(['-json', '-details', 'addr', 'show'], 'list network devices'), 'devices').map(toIface);
+  return parseJsonArray(await ip(['-json', '-details', 'addr', 'show'], 'list network devices'), 'devices').map(toIface);
 }
 
 /** The routes of the main table through `dev` that someone set (kernel routes follow addresses by themselves). */
@@ -104,7 +90,7 @@ export async function deviceRoutes(dev: string): Promise<HostRoute[]> {
   const out: HostRoute[] = [];
   for (const family of ['ipv4', 'ipv6'] as const) {
     const text = await ip([family === 'ipv4' ? '-4' : '-6', '-json', 'route', 'show', 'table', 'main', 'dev', dev], `list the routes of ${dev}`);
-    for (const r of jsonArray(text, 'routes')) {
+    for (const r of parseJsonArray(text, 'routes')) {
       const o = obj(r);
       const dst = str(o.dst);
       if (dst === undefined || o.protocol === 'kernel' || dst.startsWith('fe80:') || dst.startsWith('ff00:') || o.type === 'multicast') continue;

@@ -50,11 +50,13 @@ export interface LinkInfo {
   stats: LinkStats | undefined;
 }
 
-const obj = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+/** `ip -json` output, read defensively: a value as an object, a string or nothing. */
+export const obj = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
 
-function parseJsonArray(text: string, what: string): unknown[] {
+/** The array `ip -json` printed; INTERNAL naming `what` when it printed something else. */
+export function parseJsonArray(text: string, what: string): unknown[] {
   let v: unknown;
   try {
     v = JSON.parse(text.trim() === '' ? '[]' : text);
