@@ -87,7 +87,9 @@ export function formatPoolInfo(p: PoolSummary, bytes: boolean): string {
   let s = field('Name:', p.name) + field('UUID:', p.uuid) + field('State:', p.active ? 'running' : 'inactive');
   s += field('Persistent:', yesNo(p.persistent)) + field('Autostart:', yesNo(p.autostart));
   if (p.active && p.capacity !== null && p.allocation !== null && p.available !== null) {
-    s += field('Capacity:', size(p.capacity, bytes)) + field('Allocation:', size(p.allocation, bytes)) + field('Available:', size(p.available, bytes));
+    // virsh 9.0 prints a pool's exact sizes as bare numbers (a volume's end in "bytes").
+    const poolSize = (n: number): string => (bytes ? String(n) : prettyCapacity(n));
+    s += field('Capacity:', poolSize(p.capacity)) + field('Allocation:', poolSize(p.allocation)) + field('Available:', poolSize(p.available));
   }
   return s;
 }
