@@ -5,7 +5,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, statfsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, statfsSync } from 'node:fs';
 import * as path from 'node:path';
 import { TestDaemon, scenario } from './harness.js';
 
@@ -147,5 +147,19 @@ describe('storage pools and volumes', () => {
       assert.match(await failing('pool-delete', 'p'), /failed to remove pool '.*': Directory not empty/);
       assert.ok(existsSync(dir));
     });
+  });
+
+  test('a pool whose directory went away is stopped by pool-refresh, as libvirt does', async () => {
+    const gone = path.join(d.root, 'gone');
+    await ok('pool-create-as', 'gone', 'dir', '--target', gone, '--build');
+    await ok('pool-define-as', 'gone2', 'dir', '--target', `${gone}2`);
+    await ok('pool-build', 'gone2');
+    await ok('pool-start', 'gone2');
+    rmSync(gone, { recursive: true });
+    rmSync(`${gone}2`, { recursive: true });
+    assert.equal(await failing('pool-refresh', 'gone2'), `error: Failed to refresh pool gone2\nerror: cannot open directory '${gone}2': No such file or directory\n`);
+    assert.match(await ok('pool-list', '--all'), / gone2 +inactive +no\n/);
+    assert.match(await failing('pool-refresh', 'gone'), /cannot open directory/);
+    assert.doesNotMatch(await ok('pool-list', '--all'), / gone /, 'a transient pool goes');
   });
 });

@@ -311,7 +311,16 @@ export class PoolService {
     return pool.serial(async () => {
       pool.requireActive();
       pool.checkIdle();
-      await this.scan(pool);
+      try {
+        await this.scan(pool);
+      } catch (e) {
+        // As libvirt: a pool whose storage cannot be read any more is stopped (a transient one goes).
+        await backendFor(pool.def.type).stop(pool.def).catch((err: unknown) => log.warn(`cannot stop pool ${pool.name} after a failed refresh: ${String(err)}`));
+        await this.markStopped(pool);
+        this.emit(pool, 'Stopped');
+        if (pool.persistent === undefined) this.table.remove(pool.uuid, pool);
+        throw e;
+      }
       this.emit(pool, 'Refreshed');
       return pool.summary();
     });
@@ -327,7 +336,6 @@ export class PoolService {
     });
   }
 
-  /** find-storage-pool-sources: what a pool of `type` could use, looked for where `spec` says. */
   dumpXml(ref: string, opts: { inactive?: boolean }): string {
     const { def, sizes } = this.lookup(ref).shown(opts.inactive === true);
     return formatPoolXml(def, sizes);
