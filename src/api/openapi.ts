@@ -5,6 +5,14 @@ import { BYTES_MEDIA_TYPE, SPARSE_MEDIA_TYPE } from './volume-stream.js';
 
 const VERSION = '0.1.0';
 
+/** What `{ref}` names on a path: each resource kind is looked up its own way. */
+function refDescription(path: string): string {
+  if (path.startsWith('/v1/networks/')) return "a network's name or UUID";
+  if (path.startsWith('/v1/pools/')) return "a storage pool's name or UUID";
+  if (path.startsWith('/v1/interfaces/')) return "a host interface's name, else its MAC address";
+  return 'domain id, UUID or name (looked up in that order)';
+}
+
 function operation(r: RouteSpec): Record<string, unknown> {
   const ref = { $ref: `#/components/schemas/${r.response}` };
   const ok: Record<string, unknown> =
@@ -26,8 +34,10 @@ function operation(r: RouteSpec): Record<string, unknown> {
     'x-vireo-access': r.access,
     responses: { ...ok, default: { description: `an error; codes: ${Object.keys(ERROR_CODES).join(', ')}`, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } } },
   };
+  const pathParam = (name: string, description: string): object => ({ name, in: 'path', required: true, description, schema: { type: 'string' } });
   const params = [
-    ...(r.path.includes('{ref}') ? [{ name: 'ref', in: 'path', required: true, description: 'domain id, UUID or name (looked up in that order)', schema: { type: 'string' } }] : []),
+    ...(r.path.includes('{ref}') ? [pathParam('ref', refDescription(r.path))] : []),
+    ...(r.path.includes('{vol}') ? [pathParam('vol', "a volume's name, key or path (percent-encoded: %2F for /)")] : []),
     ...(r.query ?? []).map((q) => ({ name: q.name, in: 'query', required: q.required === true, description: q.description, schema: querySchema(q) })),
   ];
   if (params.length > 0) op.parameters = params;
