@@ -154,9 +154,9 @@ export class DomainService {
     return dom.summary(cpu);
   }
 
-  /** The QEMU process of every running domain. */
-  processes(): { name: string; pid: number }[] {
-    return this.table.values().flatMap((d) => (d.runtime === undefined ? [] : [{ name: d.name, pid: d.runtime.pid }]));
+  /** Every running domain with its live definition (which volumes it uses: volume-use.ts). */
+  running(): { name: string; liveDef: DomainDef }[] {
+    return this.table.values().flatMap((d) => (d.runtime === undefined ? [] : [{ name: d.name, liveDef: d.runtime.liveDef }]));
   }
 
   async list(): Promise<DomainSummary[]> {
