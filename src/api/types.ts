@@ -255,6 +255,8 @@ export interface DomainDisk {
   bus: string;
   /** Host path, a volume's name (volume disks) or 'IQN/LUN' (iSCSI disks); null for an empty cdrom or floppy drive. */
   source: string | null;
+  /** The pool of a volume disk's volume. */
+  pool?: string;
   readonly: boolean;
 }
 

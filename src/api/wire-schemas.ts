@@ -81,8 +81,9 @@ export const SCHEMAS: SchemaRegistry = {
       target: str("guest device name, e.g. 'vda'"),
       bus: str(),
       source: nullable(str("host path, a volume disk's volume name or an iSCSI disk's 'IQN/LUN'; null for an empty drive")),
+      pool: str("a volume disk's pool"),
       readonly: bool('read-only to the guest'),
-    }) },
+    }, ['type', 'device', 'target', 'bus', 'source', 'readonly']) },
     interfaces: { type: 'array', items: obj({
       name: nullable(str('host tap device; null for type user or before the guest runs')),
       type: { type: 'string', enum: ['user', 'network', 'bridge', 'ethernet'] },

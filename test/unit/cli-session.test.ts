@@ -325,7 +325,7 @@ test('lifecycle messages name the domain as the user wrote it', async () => {
     "Domain '1' destroyed", '', "Domain 'vm1' marked as autostarted", "Domain 'vm1' unmarked as autostarted",
     "Domain 'vm1' has been undefined", "Domain 'run1' is being shutdown", "Domain 'run1' is being rebooted", "Domain 'run1' was reset",
   ].map((l) => (l === '' ? '\n' : `${l}\n\n`)).join(''));
-  assert.deepEqual(r.fake.calls, ['destroy 1', 'suspend vm1', 'autostart=true vm1', 'autostart=false vm1', 'undefine vm1', 'shutdown(acpi) run1', 'reboot run1', 'reset run1']);
+  assert.deepEqual(r.fake.calls, ['destroy 1', 'suspend vm1', 'autostart=true vm1', 'autostart=false vm1', 'undefine uuid-vm1', 'shutdown(acpi) run1', 'reboot run1', 'reset run1']);
 });
 
 test('shutdown and reboot check --mode before anything else', async () => {
