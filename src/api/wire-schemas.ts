@@ -74,6 +74,12 @@ export const SCHEMAS: SchemaRegistry = {
     result: { type: 'string', enum: ['PASS', 'WARN', 'FAIL'] },
     advice: str('for WARN and FAIL: what it means or how to fix it'),
   }, ['check', 'result']),
+  DomainBlockInfo: obj({
+    target: str("guest device name, e.g. 'vda'"),
+    capacity: nullable(int('bytes the guest sees')),
+    allocation: nullable(int('bytes the host holds for the image')),
+    physical: nullable(int('size of the host file or device')),
+  }),
   DomainDevices: obj({
     disks: { type: 'array', items: obj({
       type: { type: 'string', enum: ['file', 'block', 'volume', 'network'] },

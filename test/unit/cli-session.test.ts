@@ -28,7 +28,7 @@ const noNetworks = (): Promise<never> => Promise.reject(new Error('this fake has
 /** An in-memory daemon: enough behaviour to see what the CLI prints and which calls it makes. */
 class FakeClient implements CliClient {
   listNetworks = noNetworks; getNetwork = noNetworks; defineNetwork = noNetworks; createNetwork = noNetworks;
-  undefineNetwork = noNetworks; networkXml = noNetworks; startNetwork = noNetworks; destroyNetwork = noNetworks;
+  blockInfo = noNetworks; undefineNetwork = noNetworks; networkXml = noNetworks; startNetwork = noNetworks; destroyNetwork = noNetworks;
   setNetworkAutostart = noNetworks; updateNetwork = noNetworks; networkLeases = noNetworks; networkEvents = noNetworks;
   interfaceAddresses = noNetworks; linkState = noNetworks; setLinkState = noNetworks; abortJob = noNetworks;
   // Host interfaces are tested against a real vireod (test/integration/iface.test.ts).
@@ -378,7 +378,7 @@ test('cd only in the shell; help errors', async () => {
     process.chdir(here);
   }
   assert.equal((await run('help nosuch')).err, "error: command or command group 'nosuch' doesn't exist\n");
-  assert.match((await run('help monitor')).out, /^ Domain Monitoring \(help keyword 'monitor'\):\n {4}domblklist/);
+  assert.match((await run('help monitor')).out, /^ Domain Monitoring \(help keyword 'monitor'\):\n {4}domblkinfo/);
 });
 
 test('echo escapes for the shell and XML, and --err writes an error line', async () => {
