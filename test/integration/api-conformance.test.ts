@@ -86,6 +86,8 @@ describe('API conformance', () => {
     await check('POST', '/v1/domains/api1/autostart', { enabled: true });
     await check('POST', '/v1/domains/api1/autostart', { enabled: false });
     await check('GET', '/v1/domains/api1/devices?inactive=1');
+    await check('GET', '/v1/domains/api1/blockinfo');
+    await check('GET', '/v1/domains/api1/blockinfo?device=vdz', undefined, 400);
     await check('POST', '/v1/domains/api1/description', { title: true, text: 'a title', config: true });
     await check('GET', '/v1/domains/api1/description?title=1');
     await check('GET', '/v1/domains/api1/description?config=1');
