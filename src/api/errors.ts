@@ -29,7 +29,7 @@ export const ERROR_CODES = {
   STORAGE_VOL_EXISTS: 'A storage volume with that name already exists in the pool.',
   STORAGE_POOL_BUILT: 'pool-build found storage already on the device (a file system, partition table or LVM signature); --overwrite replaces it.',
   STORAGE_FAILED: "A storage operation on the host failed; the message names the file and the system's reason.",
-  VOLUME_IN_USE: 'The storage volume is open in a running guest of this daemon; the operation would change its disk under it.',
+  VOLUME_IN_USE: 'The storage volume is a disk of a running guest of this daemon; deleting, wiping, shrinking or uploading into it would change that disk under the guest.',
   VOLUME_INCOMPLETE: 'An upload into the storage volume was cut off: its content is part old, part new; upload it again, wipe it or delete it.',
   OPERATION_INVALID: 'The operation is not valid in the domain\'s current state.',
   OPERATION_FAILED: 'The operation was attempted and failed.',

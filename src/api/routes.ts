@@ -126,6 +126,11 @@ const DECLARED = [
     ],
   },
   {
+    id: 'domain.blockInfo', access: 'read', method: 'GET', path: `${D}/blockinfo`, shape: 'array', response: 'DomainBlockInfo',
+    summary: "disks' capacity, allocation and physical size (domblkinfo): a running guest's from QEMU, a shut-off one's from its files",
+    query: [{ name: 'device', type: 'string', description: 'only this disk (target or source path); without it every disk, null sizes where unknown' }],
+  },
+  {
     id: 'domain.ifaddr', access: 'read', method: 'GET', path: `${D}/ifaddr`, summary: "the guest NICs' addresses (domifaddr)", response: 'DomainIfAddr', shape: 'array',
     query: [{ name: 'source', type: 'string', enum: ['lease', 'arp', 'agent'], description: "where from: the network's DHCP leases (default), the host's ARP table, or the guest agent" }],
   },

@@ -255,6 +255,8 @@ export interface DomainDisk {
   bus: string;
   /** Host path, a volume's name (volume disks) or 'IQN/LUN' (iSCSI disks); null for an empty cdrom or floppy drive. */
   source: string | null;
+  /** The pool of a volume disk's volume. */
+  pool?: string;
   readonly: boolean;
 }
 
@@ -349,3 +351,14 @@ export interface RenameRequest {
   name: string;
 }
 export type * from './storage-types.js';
+
+/** One disk's sizes, as domblkinfo shows them; null where they cannot be known (virsh's '-'). */
+export interface DomainBlockInfo {
+  target: string;
+  /** Bytes the guest sees. */
+  capacity: number | null;
+  /** Bytes the host really holds for the image (a running guest's from QEMU). */
+  allocation: number | null;
+  /** Size of the host file or device. */
+  physical: number | null;
+}

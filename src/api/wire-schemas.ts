@@ -74,6 +74,12 @@ export const SCHEMAS: SchemaRegistry = {
     result: { type: 'string', enum: ['PASS', 'WARN', 'FAIL'] },
     advice: str('for WARN and FAIL: what it means or how to fix it'),
   }, ['check', 'result']),
+  DomainBlockInfo: obj({
+    target: str("guest device name, e.g. 'vda'"),
+    capacity: nullable(int('bytes the guest sees')),
+    allocation: nullable(int('bytes the host holds for the image')),
+    physical: nullable(int('size of the host file or device')),
+  }),
   DomainDevices: obj({
     disks: { type: 'array', items: obj({
       type: { type: 'string', enum: ['file', 'block', 'volume', 'network'] },
@@ -81,8 +87,9 @@ export const SCHEMAS: SchemaRegistry = {
       target: str("guest device name, e.g. 'vda'"),
       bus: str(),
       source: nullable(str("host path, a volume disk's volume name or an iSCSI disk's 'IQN/LUN'; null for an empty drive")),
+      pool: str("a volume disk's pool"),
       readonly: bool('read-only to the guest'),
-    }) },
+    }, ['type', 'device', 'target', 'bus', 'source', 'readonly']) },
     interfaces: { type: 'array', items: obj({
       name: nullable(str('host tap device; null for type user or before the guest runs')),
       type: { type: 'string', enum: ['user', 'network', 'bridge', 'ethernet'] },

@@ -25,7 +25,7 @@ import { PoolStore } from './storage/store.js';
 import { VolumeService } from './storage/volumes.js';
 import { volumeDiskSource } from './storage/disk-source.js';
 import { IncompleteMarks } from './storage/marks.js';
-import { holderOf } from '../host/open-files.js';
+import { volumeUsers } from './domain/volume-use.js';
 
 const log = logger('daemon');
 
@@ -76,8 +76,8 @@ export class Daemon extends EventEmitter<DaemonEvents> {
     this.pools = new PoolService({ store: new PoolStore(this.layout), registry: this.registry, emit: (ev) => this.emit('event', ev) });
     const marks = new IncompleteMarks(this.layout);
     await marks.load();
-    // There is no domain <-> volume tracking yet: a guest uses a volume when its QEMU has the file open.
-    this.volumes = new VolumeService(this.pools, { marks, usedBy: (file) => holderOf(file, this.domains.processes()) });
+    // The domain service knows which volumes its running guests use (created below; asked only later).
+    this.volumes = new VolumeService(this.pools, { marks, usedBy: (v) => volumeUsers(this.domains.running(), v) });
     await this.pools.init({ createDefault: this.opts.defaultPool === true });
     this.domains = new DomainService({
       store: new Store(this.layout),

@@ -5,6 +5,7 @@
 export {
   buildQemuArgv,
   checkHostSupport,
+  diskId,
   diskIndex,
   expandHostModel,
   isQ35,

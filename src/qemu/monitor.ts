@@ -139,6 +139,21 @@ export class Monitor {
     return { status: rec.status as RunState, running: rec.running };
   }
 
+  /** Each block backend's device and image sizes (query-block), for domblkinfo. */
+  async queryBlock(): Promise<BlockImage[]> {
+    const r = await this.run('query-block');
+    if (!Array.isArray(r)) throw this.badReply('query-block', r);
+    return r.flatMap((b) => {
+      const rec = asRecord(b);
+      if (rec === undefined) return [];
+      const image = asRecord(asRecord(rec.inserted)?.image);
+      const out: BlockImage = { qdev: typeof rec.qdev === 'string' ? rec.qdev : '', device: typeof rec.device === 'string' ? rec.device : '' };
+      if (typeof image?.['virtual-size'] === 'number') out.virtualSize = image['virtual-size'];
+      if (typeof image?.['actual-size'] === 'number') out.actualSize = image['actual-size'];
+      return [out];
+    });
+  }
+
   /** The VNC server: whether it runs and where it listens. */
   async queryVnc(): Promise<VncInfo> {
     const r = await this.run('query-vnc');
@@ -248,6 +263,16 @@ export class Monitor {
     log.debug(`${this.opts.name}: unexpected reply to '${command}'`, { reply });
     return VireoError.of('QEMU_FAILED', `QEMU answered '${command}' for domain '${this.opts.name}' with a reply vireo does not understand`);
   }
+}
+
+/** One block backend as query-block reports it (sizes absent for an empty drive). */
+export interface BlockImage {
+  /** The guest device's QOM path or id (e.g. /machine/peripheral/virtio-disk0/virtio-backend). */
+  qdev: string;
+  device: string;
+  virtualSize?: number;
+  /** Bytes the image really takes on the host (absent for some network disks). */
+  actualSize?: number;
 }
 
 function asRecord(v: unknown): Record<string, unknown> | undefined {

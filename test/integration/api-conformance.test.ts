@@ -3,7 +3,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as http from 'node:http';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { ROUTES, SCHEMAS, findRoute } from '../../src/api/routes.js';
 import { validate } from '../../src/api/schema.js';
 import { TestDaemon, guestXml } from './harness.js';
@@ -86,6 +86,13 @@ describe('API conformance', () => {
     await check('POST', '/v1/domains/api1/autostart', { enabled: true });
     await check('POST', '/v1/domains/api1/autostart', { enabled: false });
     await check('GET', '/v1/domains/api1/devices?inactive=1');
+    await check('GET', '/v1/domains/api1/blockinfo');
+    await check('GET', '/v1/domains/api1/blockinfo?device=vdz', undefined, 400);
+    writeFileSync(`${d.root}/blk.img`, Buffer.alloc(4096));
+    const blkDisk = `<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='${d.root}/blk.img'/><target dev='vda' bus='virtio'/></disk>`;
+    await check('POST', '/v1/domains', { xml: guestXml('apiblk', { extraDevices: blkDisk }) });
+    await check('GET', '/v1/domains/apiblk/blockinfo?device=vda');
+    await check('DELETE', '/v1/domains/apiblk');
     await check('POST', '/v1/domains/api1/description', { title: true, text: 'a title', config: true });
     await check('GET', '/v1/domains/api1/description?title=1');
     await check('GET', '/v1/domains/api1/description?config=1');

@@ -28,7 +28,7 @@ const noNetworks = (): Promise<never> => Promise.reject(new Error('this fake has
 /** An in-memory daemon: enough behaviour to see what the CLI prints and which calls it makes. */
 class FakeClient implements CliClient {
   listNetworks = noNetworks; getNetwork = noNetworks; defineNetwork = noNetworks; createNetwork = noNetworks;
-  undefineNetwork = noNetworks; networkXml = noNetworks; startNetwork = noNetworks; destroyNetwork = noNetworks;
+  blockInfo = noNetworks; undefineNetwork = noNetworks; networkXml = noNetworks; startNetwork = noNetworks; destroyNetwork = noNetworks;
   setNetworkAutostart = noNetworks; updateNetwork = noNetworks; networkLeases = noNetworks; networkEvents = noNetworks;
   interfaceAddresses = noNetworks; linkState = noNetworks; setLinkState = noNetworks; abortJob = noNetworks;
   // Host interfaces are tested against a real vireod (test/integration/iface.test.ts).
@@ -325,7 +325,7 @@ test('lifecycle messages name the domain as the user wrote it', async () => {
     "Domain '1' destroyed", '', "Domain 'vm1' marked as autostarted", "Domain 'vm1' unmarked as autostarted",
     "Domain 'vm1' has been undefined", "Domain 'run1' is being shutdown", "Domain 'run1' is being rebooted", "Domain 'run1' was reset",
   ].map((l) => (l === '' ? '\n' : `${l}\n\n`)).join(''));
-  assert.deepEqual(r.fake.calls, ['destroy 1', 'suspend vm1', 'autostart=true vm1', 'autostart=false vm1', 'undefine vm1', 'shutdown(acpi) run1', 'reboot run1', 'reset run1']);
+  assert.deepEqual(r.fake.calls, ['destroy 1', 'suspend vm1', 'autostart=true vm1', 'autostart=false vm1', 'undefine uuid-vm1', 'shutdown(acpi) run1', 'reboot run1', 'reset run1']);
 });
 
 test('shutdown and reboot check --mode before anything else', async () => {
@@ -378,7 +378,7 @@ test('cd only in the shell; help errors', async () => {
     process.chdir(here);
   }
   assert.equal((await run('help nosuch')).err, "error: command or command group 'nosuch' doesn't exist\n");
-  assert.match((await run('help monitor')).out, /^ Domain Monitoring \(help keyword 'monitor'\):\n {4}domblklist/);
+  assert.match((await run('help monitor')).out, /^ Domain Monitoring \(help keyword 'monitor'\):\n {4}domblkinfo/);
 });
 
 test('echo escapes for the shell and XML, and --err writes an error line', async () => {

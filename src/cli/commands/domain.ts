@@ -20,7 +20,7 @@ export const READ_ONLY = 'operation forbidden: read only access prevents this op
  * refuses every change itself; refusing here first saves the round trip and prints virsh's
  * message. As with virsh, a missing domain is still reported as missing first.
  */
-async function checkWritable(ctx: Ctx, c: CliClient, ref: string | null, context: string): Promise<void> {
+export async function checkWritable(ctx: Ctx, c: CliClient, ref: string | null, context: string): Promise<void> {
   if (!ctx.readonly) return;
   if (ref !== null) await attempt(ref, null, () => c.getDomain(ref));
   fail(context, READ_ONLY);
@@ -177,23 +177,6 @@ export const domainCommands: readonly CommandDef[] = [
       if (args.bool('console')) await runConsole(ctx, c, started);
     },
   },
-  action({
-    name: 'undefine', domainState: 'persistent', help: 'remove the definition of a domain',
-    desc: 'Forget a persistent domain. A running domain keeps running as a transient one until it stops.',
-    domainHelp: 'domain name, id or UUID',
-    opts: [
-      { name: 'nvram', type: 'bool', help: "remove the guest's UEFI variable store (NVRAM) too" },
-      { name: 'keep-nvram', type: 'bool', help: "keep the guest's UEFI variable store (NVRAM)" },
-      { name: 'tpm', type: 'bool', help: "remove the emulated TPM's state (the default)" },
-      { name: 'keep-tpm', type: 'bool', help: "keep the emulated TPM's state" },
-    ],
-    before: (a) => {
-      if (a.bool('nvram') && a.bool('keep-nvram')) fail('Options --nvram and --keep-nvram are mutually exclusive');
-      if (a.bool('tpm') && a.bool('keep-tpm')) fail('Options --tpm and --keep-tpm are mutually exclusive');
-    },
-    done: (n) => `Domain '${n}' has been undefined`, failed: (n) => `Failed to undefine domain '${n}'`,
-    call: (c, ref, a) => c.undefine(ref, { nvram: a.bool('nvram'), keepNvram: a.bool('keep-nvram'), keepTpm: a.bool('keep-tpm') }),
-  }),
   action({
     name: 'destroy', domainState: 'active', help: 'stop a domain at once',
     desc: 'Stop the guest immediately, like pulling its power cord. The definition is kept.',

@@ -38,7 +38,7 @@ export type CliClient = Pick<VireoClient,
   'uri' | 'close' | 'host' | 'listDomains' | 'getDomain' | 'define' | 'create' | 'undefine' | 'dumpXml' | 'consoleTail'
   | 'start' | 'destroy' | 'shutdown' | 'reboot' | 'reset' | 'suspend' | 'resume' | 'setAutostart' | 'attachConsole' | 'events'
   | 'nodeInfo' | 'nodeCpuStats' | 'nodeMemStats' | 'freeCells' | 'maxVcpus' | 'capabilities' | 'domainCapabilities' | 'sysinfo'
-  | 'validateHost' | 'devices' | 'job' | 'description' | 'setDescription' | 'metadata' | 'setMetadata' | 'rename'
+  | 'validateHost' | 'devices' | 'blockInfo' | 'job' | 'description' | 'setDescription' | 'metadata' | 'setMetadata' | 'rename'
   | 'listNetworks' | 'getNetwork' | 'defineNetwork' | 'createNetwork' | 'undefineNetwork' | 'networkXml' | 'startNetwork'
   | 'destroyNetwork' | 'setNetworkAutostart' | 'updateNetwork' | 'networkLeases' | 'networkEvents'
   | 'interfaceAddresses' | 'linkState' | 'setLinkState' | 'abortJob' | 'attachDevice' | 'detachDevice' | 'updateDevice'

@@ -5,7 +5,7 @@
  */
 import type {
   DeviceRequest, DeviceResult, DomainSummary, HostInfo, DomainEvent, NetworkEvent, XmlResponse, ConsoleTail, DomainIfAddr, LinkState,
-  NodeInfo, NodeCpuStats, NodeMemStats, FreeCell, HostCheck, DomainDevices, DomainJob, DescriptionResponse, DescriptionRequest,
+  NodeInfo, NodeCpuStats, NodeMemStats, FreeCell, HostCheck, DomainBlockInfo, DomainDevices, DomainJob, DescriptionResponse, DescriptionRequest,
   MetadataRequest, ModificationImpact, NativeResponse, NetworkSummary, NetworkUpdateRequest, NetworkLease,
   InterfaceSummary, InterfaceBridgeRequest,
   PoolSummary, PoolBuildRequest, PoolEvent, VolumeSummary, VolumeCreateFromRequest, VolumeResizeRequest,
@@ -178,6 +178,11 @@ export class VireoClient<Channel = unknown> {
   /** virt-host-validate's checks, run by the daemon on its host. */
   validateHost(): Promise<HostCheck[]> {
     return this.t.request('GET', '/v1/host/validate');
+  }
+
+  /** domblkinfo: one disk's sizes (`device`: target or source path) or every disk's. */
+  blockInfo(ref: string, device?: string): Promise<DomainBlockInfo[]> {
+    return this.t.request('GET', `/v1/domains/${enc(ref)}/blockinfo${device === undefined ? '' : `?device=${enc(device)}`}`);
   }
 
   /** Disks, interfaces and displays of a domain (live ones unless `inactive`). */

@@ -15,7 +15,8 @@ export function devicesOf(def: DomainDef, opts: { securityInfo?: boolean } = {})
   return {
     disks: d.disks.map((x) => ({
       // virsh shows a volume disk by its volume's name and an iSCSI disk by 'IQN/LUN'.
-      type: x.sourceType, device: x.device, target: x.target, bus: x.bus, source: x.volume?.volume ?? x.network?.name ?? x.source ?? null, readonly: x.readonly,
+      type: x.sourceType, device: x.device, target: x.target, bus: x.bus, source: x.volume?.volume ?? x.network?.name ?? x.source ?? null,
+      ...(x.volume === undefined ? {} : { pool: x.volume.pool }), readonly: x.readonly,
     })),
     interfaces: d.interfaces.map((x) => ({
       name: x.type === 'user' ? null : (x.targetDev ?? null), type: x.type, source: x.source ?? null, model: x.model, mac: x.mac,

@@ -6,6 +6,8 @@
  */
 import * as path from 'node:path';
 import type { DomainDef } from '../../conf/domain-model.js';
+import { parseDomainXml } from '../../conf/domain-xml.js';
+import { VireoError } from '../../api/errors.js';
 import { resolveFirmware } from '../../qemu/firmware.js';
 import { buildQemuArgv, type LaunchPaths } from '../../qemu/argv.js';
 import { QEMU_ENV, shellQuote } from '../../qemu/process.js';
@@ -39,4 +41,11 @@ export async function nativeCommandLine(defIn: DomainDef, ctx: { store: Store; k
   });
   const env = Object.entries(QEMU_ENV(runDir)).map(([k, v]) => `${k}=${v}`);
   return shellQuote([...env, def.devices.emulator ?? DEFAULT_EMULATOR, ...argv]);
+}
+
+/** `domxml-to-native`: a domain's (or an XML text's) command line; only 'qemu-argv' is known. */
+export async function domxmlToNative(format: string, source: DomainDef | string | undefined, ctx: { store: Store; kvmUsable: boolean; volumes: VolumeContext }): Promise<string> {
+  if (format !== 'qemu-argv') throw VireoError.of('CONFIG_UNSUPPORTED', `Unsupported config type ${format}`, { hint: "the only format is 'qemu-argv'" });
+  if (source === undefined) throw new VireoError('INVALID_ARG', "either 'xml' or 'domain' is needed");
+  return nativeCommandLine(typeof source === 'string' ? parseDomainXml(source) : source, ctx);
 }

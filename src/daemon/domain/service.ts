@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import { parseDomainXml, formatDomainXml } from '../../conf/domain-xml.js';
 import type { DomainDef } from '../../conf/domain-model.js';
-import type { DescriptionRequest, DeviceRequest, DeviceResult, DomainDevices, DomainIfAddr, LinkState, DomainJob, DomainSummary, MetadataRequest, ModificationImpact } from '../../api/types.js';
+import type { DescriptionRequest, DeviceRequest, DeviceResult, DomainBlockInfo, DomainDevices, DomainIfAddr, LinkState, DomainJob, DomainSummary, MetadataRequest, ModificationImpact } from '../../api/types.js';
 import { VireoError } from '../../api/errors.js';
 import type { KvmStatus } from '../../host/kvm.js';
 import type { ConsoleStream } from '../../qemu/console.js';
@@ -25,7 +25,8 @@ import { monitorOf, saveStatus, transition, type LifecycleContext } from './cont
 import { launch } from './start.js';
 import { stopProcess } from './stop.js';
 import { reconnect } from './reconnect.js';
-import { nativeCommandLine } from './native.js';
+import { domxmlToNative } from './native.js';
+import { blockInfo } from './blockinfo.js';
 import { validateDomainXml } from './schema.js';
 import { checkMode, pinMachine } from './checks.js';
 import { deviceRequest, type HotplugHost } from './hotplug.js';
@@ -154,9 +155,9 @@ export class DomainService {
     return dom.summary(cpu);
   }
 
-  /** The QEMU process of every running domain. */
-  processes(): { name: string; pid: number }[] {
-    return this.table.values().flatMap((d) => (d.runtime === undefined ? [] : [{ name: d.name, pid: d.runtime.pid }]));
+  /** Every running domain with its live definition (which volumes it uses: volume-use.ts). */
+  running(): { name: string; liveDef: DomainDef }[] {
+    return this.table.values().flatMap((d) => (d.runtime === undefined ? [] : [{ name: d.name, liveDef: d.runtime.liveDef }]));
   }
 
   async list(): Promise<DomainSummary[]> {
@@ -525,13 +526,15 @@ export class DomainService {
   }
 
   /** `domxml-to-native qemu-argv`: the command line vireod would start QEMU with, as one shell line. */
-  async domxmlToNative(format: string, source: { xml?: string; domain?: string }): Promise<string> {
-    if (format !== 'qemu-argv') throw VireoError.of('CONFIG_UNSUPPORTED', `Unsupported config type ${format}`, { hint: "the only format is 'qemu-argv'" });
-    let def: DomainDef;
-    if (source.domain !== undefined) def = this.lookup(source.domain).def;
-    else if (source.xml !== undefined) def = parseDomainXml(source.xml);
-    else throw new VireoError('INVALID_ARG', "either 'xml' or 'domain' is needed");
-    return nativeCommandLine(def, { store: this.store, kvmUsable: this.kvm.usable, volumes: this.deps.volumes });
+  domxmlToNative(format: string, source: { xml?: string; domain?: string }): Promise<string> {
+    const ctx = { store: this.store, kvmUsable: this.kvm.usable, volumes: this.deps.volumes };
+    return domxmlToNative(format, source.domain !== undefined ? this.lookup(source.domain).def : source.xml, ctx);
+  }
+
+  /** domblkinfo: one disk's sizes (`device`: target or source path), or every disk's (blockinfo.ts). */
+  blockInfo(ref: string, device?: string): Promise<DomainBlockInfo[]> {
+    const dom = this.lookup(ref);
+    return blockInfo(dom.def, dom.runtime?.qmp, this.deps.volumes, device);
   }
 
   /**

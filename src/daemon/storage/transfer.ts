@@ -1,7 +1,7 @@
 /**
  * vol-upload and vol-download in the daemon: the volume's lock is held for the whole transfer
- * (no create-from, wipe, resize or delete of it meanwhile), a volume open in a running guest
- * is not written, and an upload cut off half-way marks the volume (marks.ts) rather than
+ * (no create-from, wipe, resize or delete of it meanwhile), a volume that is a running guest's
+ * disk is not written, and an upload cut off half-way marks the volume (marks.ts) rather than
  * leaving it looking whole.
  *
  * Why a mark and not a temporary copy renamed into place: an upload writes part of a volume
@@ -41,10 +41,7 @@ export async function upload(vs: VolumeService, poolRef: string | undefined, ref
     const current = pool.volumes.get(vol.name);
     if (current?.target.path === undefined) throw noVol(ref);
     const file = current.target.path;
-    const holder = await vs.deps.usedBy(file);
-    if (holder !== undefined) {
-      throw VireoError.of('VOLUME_IN_USE', `storage volume '${current.name}' is in use by running domain '${holder}'`, { hint: 'shut the guest down first' });
-    }
+    vs.requireUnused(pool, current, 'upload into');
     const size = (await statFacts(file)).size;
     if (o.offset > size) {
       throw VireoError.of('INVALID_ARG', `offset ${o.offset} is beyond the end of volume '${current.name}' (${size} bytes)`);

@@ -15,11 +15,11 @@ import type { IncompleteMarks } from './marks.js';
 import { download, upload, type TransferOptions, type DownloadSink } from './transfer.js';
 import type { Readable } from 'node:stream';
 
-/** What volumes need from beyond storage: the marks of cut-off uploads, and who holds a file open. */
+/** What volumes need from beyond storage: the marks of cut-off uploads, and which running guests use a volume. */
 export interface VolumeDeps {
   marks: IncompleteMarks;
-  /** The running guest of this daemon that has `file` open, if any. */
-  usedBy(file: string): Promise<string | undefined>;
+  /** The running guests of this daemon whose disks are this volume (by pool and name, or by path). */
+  usedBy(v: { pool: string; name: string; path?: string }): string[];
 }
 
 const noVol = (ref: string): VireoError => VireoError.of('NO_STORAGE_VOL', `no storage vol with matching path '${ref}'`);
@@ -40,6 +40,20 @@ export class VolumeService {
     const mark = v.target.path === undefined ? undefined : this.deps.marks.get(v.target.path);
     if (mark !== undefined) {
       throw VireoError.of('VOLUME_INCOMPLETE', `cannot ${what} volume '${v.name}': ${mark}`, { hint: 'upload it again in full, wipe it (vol-wipe) or delete it' });
+    }
+  }
+
+  /**
+   * Refuse to change a volume a running guest has as a disk: libvirt lets vol-delete or vol-wipe
+   * pull a disk from under a guest; vireo does not.
+   */
+  requireUnused(pool: Pool, v: VolumeDef, what: string): void {
+    const users = this.deps.usedBy({ pool: pool.name, name: v.name, ...(v.target.path === undefined ? {} : { path: v.target.path }) });
+    if (users.length > 0) {
+      const doms = users.map((u) => `'${u}'`).join(', ');
+      throw VireoError.of('VOLUME_IN_USE', `cannot ${what} storage volume '${v.name}': it is in use by running domain${users.length > 1 ? 's' : ''} ${doms}`, {
+        hint: 'shut the guest down (or detach the disk) first',
+      });
     }
   }
 
@@ -186,6 +200,7 @@ export class VolumeService {
     return pool.volumeSerial(vol.name, async () => {
       const current = pool.volumes.get(vol.name);
       if (current === undefined) throw noVol(ref);
+      this.requireUnused(pool, current, 'delete');
       await backendFor(pool.def.type).deleteVolume(pool.def, current);
       pool.volumes.delete(vol.name);
       await this.clearMark(current);
@@ -203,6 +218,7 @@ export class VolumeService {
     return pool.volumeSerial(vol.name, async () => {
       const current = pool.volumes.get(vol.name);
       if (current === undefined) throw noVol(ref);
+      this.requireUnused(pool, current, 'wipe');
       await backendFor(pool.def.type).wipeVolume(pool.def, current);
       await this.clearMark(current);
       return this.record(pool, vol.name);
@@ -223,6 +239,8 @@ export class VolumeService {
       if (capacity < old && r.shrink !== true) {
         throw VireoError.of('INVALID_ARG', "Can't shrink capacity below current capacity unless shrink flag explicitly specified");
       }
+      // Growing is harmless to a running guest (it sees the old size until told); shrinking cuts its data.
+      if (capacity < old) this.requireUnused(pool, current, 'shrink');
       if (r.allocate === true && capacity - old > pool.sizes.available) {
         throw VireoError.of('NO_SPACE', 'Not enough space left in storage pool');
       }

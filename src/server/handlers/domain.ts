@@ -9,7 +9,7 @@ type DomainId = 'domain.list' | 'domain.define' | 'domain.create' | 'domain.toNa
   | 'domain.consoleTail' | 'domain.start' | 'domain.destroy' | 'domain.shutdown' | 'domain.reboot' | 'domain.reset' | 'domain.suspend'
   | 'domain.resume' | 'domain.autostart' | 'domain.devices' | 'domain.job' | 'domain.description' | 'domain.setDescription'
   | 'domain.metadata' | 'domain.setMetadata' | 'domain.rename' | 'domain.jobAbort' | 'domain.ifaddr' | 'domain.getLink' | 'domain.setLink'
-  | 'domain.attachDevice' | 'domain.detachDevice' | 'domain.updateDevice';
+  | 'domain.attachDevice' | 'domain.detachDevice' | 'domain.updateDevice' | 'domain.blockInfo';
 
 const { str, optStr, bool } = field;
 const mode = ({ body }: Call): { mode?: string } => {
@@ -45,6 +45,7 @@ export const domainHandlers: HandlerTable<DomainId> = {
   'domain.autostart': ({ daemon, ref, body }) => daemon.domains.setAutostart(ref, bool(body, 'enabled')),
   'domain.devices': ({ daemon, ref, query }): Promise<DomainDevices> | DomainDevices =>
     daemon.domains.devices(ref, { inactive: query.flag('inactive'), securityInfo: query.flag('security-info') }),
+  'domain.blockInfo': ({ daemon, ref, query }) => daemon.domains.blockInfo(ref, query.str('device')),
   'domain.job': ({ daemon, ref }): Promise<DomainJob> | DomainJob => daemon.domains.job(ref),
   'domain.ifaddr': ({ daemon, ref, query }) => daemon.domains.interfaceAddresses(ref, (query.str('source') ?? 'lease') as 'lease' | 'arp' | 'agent'),
   'domain.getLink': ({ daemon, ref, query }) => daemon.domains.linkState(ref, query.str('interface') ?? '', { config: query.flag('config') }),
