@@ -103,7 +103,16 @@ export async function handleRequest(site: Site, req: http.IncomingMessage, res: 
     // A body refused unread (too large, or a route refused first) is not drained: the
     // connection cannot carry another request.
     const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
-    if (hasBody && !bodyRead) res.setHeader('connection', 'close');
+    if (hasBody && !bodyRead) {
+      res.setHeader('connection', 'close');
+      // A client still sending (a refused vol-upload) must get to read the reply before the
+      // connection goes, or it sees only a broken pipe: what it sends is read and dropped for
+      // a little while.
+      if (!req.readableEnded) {
+        const cut = setTimeout(() => req.socket.destroy(), 2000);
+        req.once('end', () => clearTimeout(cut)).once('close', () => clearTimeout(cut)).resume();
+      }
+    }
     const { status, body } = errorBody(e, `${req.method ?? '?'} ${req.url ?? '?'}`);
     send(res, status, body);
   }

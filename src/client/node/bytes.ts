@@ -28,6 +28,8 @@ export async function sendBytes<T>(http: typeof httpTypes, socketPath: string, u
   const reply = new Promise<T>((resolve, reject) => {
     req.on('response', (res) => {
       collect(res).then((text) => {
+        // Refused before the daemon read it all: the reply is in, stop sending the rest.
+        if ((res.statusCode ?? 500) >= 400 && !req.writableFinished) req.destroy();
         try {
           resolve(readReply<T>(res.statusCode ?? 500, text));
         } catch (e) {
