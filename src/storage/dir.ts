@@ -10,21 +10,15 @@ import { VireoError } from '../api/errors.js';
 import type { PoolDef, PoolType, VolumeDef } from '../conf/storage/index.js';
 import { Revert } from '../util/revert.js';
 import {
-  allocate, applyPermissions, errnoCode, fsSizes, reflinkCopy, statFacts, systemError, zeroFill,
+  allocate, applyPermissions, fsSizes, reflinkCopy, statFacts, systemError, zeroFill,
 } from './files.js';
-import { probeImage } from './image-probe.js';
-import { convertImage, createImage, imageInfo, resizeImage } from './qemu-img.js';
+import { convertImage, createImage, resizeImage } from './qemu-img.js';
+import { readVolume, scanVolumes } from './scan.js';
 import type { CreateVolumeOptions, PoolBackend, PoolScan, ResizeOptions } from './types.js';
 
 /** libvirt builds pool directories 0711 and makes volumes 0600 unless the XML says otherwise. */
 const DIR_MODE = 0o711;
 const VOL_MODE = 0o600;
-/**
- * Reading volumes in parallel, a bounded number at a time: a header read each (a qemu-img only for
- * the formats the probe leaves to it), enough to keep the disk's queue full without opening
- * thousands of files at once.
- */
-const SCAN_PARALLEL = 32;
 
 const targetOf = (def: PoolDef): string => {
   if (def.target === undefined) throw VireoError.of('INTERNAL', `pool '${def.name}' has no target path`);
@@ -37,49 +31,6 @@ function noSpace(vol: VolumeDef, bytes: number, available: number): void {
       hint: `the pool has ${available} bytes free; make a thin volume (qcow2, or raw with --allocation 0) or free space`,
     });
   }
-}
-
-/** Read one file of the pool as a volume (undefined for what is no volume: sockets, dangling links). */
-export async function readVolume(file: string, name: string): Promise<VolumeDef | undefined> {
-  let f;
-  try {
-    f = await statFacts(file);
-  } catch (e) {
-    if (errnoCode(e) === 'ENOENT') return undefined;
-    throw systemError(`cannot stat file '${file}'`, e);
-  }
-  if (!f.isFile && !f.isDir) return undefined;
-  const vol: VolumeDef = {
-    name, type: f.isDir ? 'dir' : 'file', key: file, capacity: f.size, allocation: f.allocated, physical: f.size,
-    target: { path: file, format: f.isDir ? 'dir' : 'raw', permissions: f.permissions, timestamps: f.timestamps },
-  };
-  if (f.isDir) return vol;
-  // The header read natively (no process per volume); qemu-img for the formats it leaves alone.
-  const probed = await probeImage(file, f.size).catch((e: unknown) => {
-    if (errnoCode(e) === 'ENOENT') return null;
-    throw systemError(`cannot open volume '${file}'`, e);
-  });
-  if (probed === null) return undefined;
-  const info = probed ?? (await imageInfo(file));
-  vol.capacity = info.virtualSize;
-  vol.target.format = info.format;
-  if (info.clusterSize !== undefined) vol.target.clusterSize = info.clusterSize;
-  // As libvirt: a version 3 qcow2 shows <compat>1.1</compat> and its <features>; version 2 neither.
-  if (probed?.version === 3) {
-    vol.target.compat = '1.1';
-    vol.target.lazyRefcounts = probed.lazyRefcounts === true;
-  }
-  if (info.backingFile !== undefined) {
-    const backing = path.resolve(path.dirname(file), info.backingFile);
-    vol.backingStore = { path: backing };
-    if (info.backingFormat !== undefined) vol.backingStore.format = info.backingFormat;
-    const b = await statFacts(backing).catch(() => undefined);
-    if (b !== undefined) {
-      vol.backingStore.permissions = b.permissions;
-      vol.backingStore.timestamps = b.timestamps;
-    }
-  }
-  return vol;
 }
 
 export class DirBackend implements PoolBackend {
@@ -131,15 +82,7 @@ export class DirBackend implements PoolBackend {
     } catch (e) {
       throw systemError(`cannot open directory '${dir}'`, e);
     }
-    // A fixed number of workers, each taking the next name: a slow file (a qemu-img fallback)
-    // holds up one worker, not a whole batch.
-    const found: Array<VolumeDef | undefined> = new Array<VolumeDef | undefined>(names.length);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      for (let i = next++; i < names.length; i = next++) found[i] = await readVolume(path.join(dir, names[i] ?? ''), names[i] ?? '');
-    };
-    await Promise.all(Array.from({ length: Math.min(SCAN_PARALLEL, names.length) }, worker));
-    const volumes = found.filter((v): v is VolumeDef => v !== undefined);
+    const volumes = await scanVolumes(dir, names);
     const facts = await statFacts(dir);
     return { sizes: await fsSizes(dir), targetPermissions: facts.permissions, volumes };
   }
