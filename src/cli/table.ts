@@ -5,8 +5,12 @@
  * the rows alone, so quiet output is narrower than the normal one.
  */
 
+/** Printable ASCII without `\x`: nothing to escape, one column per character. */
+const PLAIN = /^(?:[\x20-\x5b\x5d-\x7e]|\\(?!x))*$/;
+
 /** Cell text with control characters (and a backslash that would read as `\x`) shown as `\xNN`. */
 export function escapeCell(text: string): string {
+  if (PLAIN.test(text)) return text; // the common case, and vol-list prints thousands of cells
   let out = '';
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
@@ -30,6 +34,7 @@ const ZERO_WIDTH = /^[\p{Mn}\p{Me}\u200b-\u200f\u2060\ufeff]$/u;
 
 /** Columns a string takes on a terminal, the way wcwidth() counts them. */
 export function displayWidth(text: string): number {
+  if (PLAIN.test(text)) return text.length;
   let w = 0;
   for (const ch of text) {
     const cp = ch.codePointAt(0) as number;
@@ -47,21 +52,22 @@ export function displayWidth(text: string): number {
 /** Render a table; `showHeader` false (quiet mode) drops the header and divider. */
 export function renderTable(header: readonly string[], rows: readonly (readonly string[])[], showHeader = true): string {
   const all = (showHeader ? [header, ...rows] : rows).map((r) => r.map(escapeCell));
-  const widths = header.map((_, col) => Math.max(0, ...all.map((r) => displayWidth(r[col] ?? ''))));
-  const line = (cells: readonly string[]): string => {
+  // Each cell's width once (a pool's vol-list has thousands of cells).
+  const cellWidths = all.map((r) => r.map(displayWidth));
+  const widths = header.map((_, col) => cellWidths.reduce((m, r) => Math.max(m, r[col] ?? 0), 0));
+  const line = (cells: readonly string[], cw: readonly number[]): string => {
     let s = '';
     cells.forEach((cell, col) => {
       s += ' ' + cell;
-      if (col < cells.length - 1) s += ' '.repeat((widths[col] as number) - displayWidth(cell) + 2);
+      if (col < cells.length - 1) s += ' '.repeat((widths[col] as number) - (cw[col] ?? 0) + 2);
     });
     return s + '\n';
   };
   let out = '';
-  const body = showHeader ? all.slice(1) : all;
   if (showHeader) {
-    out += line(all[0] as string[]);
+    out += line(all[0] as string[], cellWidths[0] as number[]);
     out += '-'.repeat(widths.reduce((sum, w) => sum + w + 3, 0)) + '\n';
   }
-  for (const r of body) out += line(r);
+  for (let i = showHeader ? 1 : 0; i < all.length; i++) out += line(all[i] as string[], cellWidths[i] as number[]);
   return out;
 }

@@ -10,16 +10,15 @@ import { VireoError } from '../api/errors.js';
 import type { PoolDef, PoolType, VolumeDef } from '../conf/storage/index.js';
 import { Revert } from '../util/revert.js';
 import {
-  allocate, applyPermissions, errnoCode, fsSizes, reflinkCopy, statFacts, systemError, zeroFill,
+  allocate, applyPermissions, fsSizes, reflinkCopy, sparseCopy, statFacts, systemError, zeroFill,
 } from './files.js';
-import { convertImage, createImage, imageInfo, resizeImage } from './qemu-img.js';
+import { convertImage, createImage, resizeImage } from './qemu-img.js';
+import { readVolume, scanVolumes } from './scan.js';
 import type { CreateVolumeOptions, PoolBackend, PoolScan, ResizeOptions } from './types.js';
 
 /** libvirt builds pool directories 0711 and makes volumes 0600 unless the XML says otherwise. */
 const DIR_MODE = 0o711;
 const VOL_MODE = 0o600;
-/** Reading volumes in parallel, a few at a time: one qemu-img each. */
-const SCAN_PARALLEL = 8;
 
 const targetOf = (def: PoolDef): string => {
   if (def.target === undefined) throw VireoError.of('INTERNAL', `pool '${def.name}' has no target path`);
@@ -32,38 +31,6 @@ function noSpace(vol: VolumeDef, bytes: number, available: number): void {
       hint: `the pool has ${available} bytes free; make a thin volume (qcow2, or raw with --allocation 0) or free space`,
     });
   }
-}
-
-/** Read one file of the pool as a volume (undefined for what is no volume: sockets, dangling links). */
-export async function readVolume(file: string, name: string): Promise<VolumeDef | undefined> {
-  let f;
-  try {
-    f = await statFacts(file);
-  } catch (e) {
-    if (errnoCode(e) === 'ENOENT') return undefined;
-    throw systemError(`cannot stat file '${file}'`, e);
-  }
-  if (!f.isFile && !f.isDir) return undefined;
-  const vol: VolumeDef = {
-    name, type: f.isDir ? 'dir' : 'file', key: file, capacity: f.size, allocation: f.allocated, physical: f.size,
-    target: { path: file, format: f.isDir ? 'dir' : 'raw', permissions: f.permissions, timestamps: f.timestamps },
-  };
-  if (f.isDir) return vol;
-  const info = await imageInfo(file);
-  vol.capacity = info.virtualSize;
-  vol.target.format = info.format;
-  if (info.clusterSize !== undefined) vol.target.clusterSize = info.clusterSize;
-  if (info.backingFile !== undefined) {
-    const backing = path.resolve(path.dirname(file), info.backingFile);
-    vol.backingStore = { path: backing };
-    if (info.backingFormat !== undefined) vol.backingStore.format = info.backingFormat;
-    const b = await statFacts(backing).catch(() => undefined);
-    if (b !== undefined) {
-      vol.backingStore.permissions = b.permissions;
-      vol.backingStore.timestamps = b.timestamps;
-    }
-  }
-  return vol;
 }
 
 export class DirBackend implements PoolBackend {
@@ -115,11 +82,7 @@ export class DirBackend implements PoolBackend {
     } catch (e) {
       throw systemError(`cannot open directory '${dir}'`, e);
     }
-    const volumes: VolumeDef[] = [];
-    for (let i = 0; i < names.length; i += SCAN_PARALLEL) {
-      const batch = await Promise.all(names.slice(i, i + SCAN_PARALLEL).map((n) => readVolume(path.join(dir, n), n)));
-      for (const v of batch) if (v !== undefined) volumes.push(v);
-    }
+    const volumes = await scanVolumes(dir, names);
     const facts = await statFacts(dir);
     return { sizes: await fsSizes(dir), targetPermissions: facts.permissions, volumes };
   }
@@ -191,12 +154,18 @@ export class DirBackend implements PoolBackend {
       });
       revert.add(() => fs.rm(file, { force: true }), `removing ${file}`);
       // A reflink shares every block and keeps a backing-file reference as it is; a volume on a
-      // backing chain is flattened instead, as qemu-img convert (and libvirt) does.
+      // backing chain is flattened instead, as qemu-img convert (and libvirt) does. Without
+      // reflinks a raw volume is copied sparse (cp: no image decoding, half qemu-img's time),
+      // anything else converted.
       const sameShape = format === src.format && input.backingStore === undefined;
       if (!(sameShape && (await reflinkCopy(src.path, file)))) {
         noSpace(vol, input.allocation ?? 0, opts.available);
-        await fs.rm(file, { force: true });
-        await convertImage(src, { path: file, format });
+        if (sameShape && format === 'raw') {
+          await sparseCopy(src.path, file);
+        } else {
+          await fs.rm(file, { force: true });
+          await convertImage(src, { path: file, format });
+        }
       }
       await applyPermissions(file, vol.target.permissions, VOL_MODE);
     });

@@ -1,6 +1,6 @@
 /**
  * File-level pieces of file-backed pools: stat facts (real allocation from st_blocks, libvirt's
- * permissions and timestamps), statfs figures, fallocate, reflink copies and zeroing. System
+ * permissions and timestamps), statfs figures, fallocate, reflink and sparse copies and zeroing. System
  * errors become STORAGE_FAILED (or NO_SPACE) messages worded as libvirt words them.
  */
 import { constants, promises as fs, type BigIntStats } from 'node:fs';
@@ -78,12 +78,38 @@ export async function allocate(path: string, offset: number, length: number): Pr
   }
 }
 
-/** Copy `src` to a new `dst` sharing its blocks (FICLONE); false when the file system cannot. */
+/**
+ * Copy `src` to `dst` sharing its blocks (FICLONE, through libuv's copyfile: no process); false
+ * when the file system cannot, and `dst` is then removed.
+ */
 export async function reflinkCopy(src: string, dst: string): Promise<boolean> {
-  const r = await run('cp', ['--reflink=always', '--no-preserve=all', '--', src, dst], { timeoutMs: 600_000 });
-  if (r.code === 0) return true;
-  await fs.rm(dst, { force: true });
-  return false;
+  try {
+    await fs.copyFile(src, dst, constants.COPYFILE_FICLONE_FORCE);
+    return true;
+  } catch {
+    await fs.rm(dst, { force: true });
+    return false;
+  }
+}
+
+/**
+ * Copy `src` over `dst` keeping holes (and turning runs of zeros into holes), then flush it to
+ * disk as qemu-img convert and libvirt do before they report a copy done. cp finds the data
+ * with SEEK_DATA and moves it with copy_file_range: no decoding, unlike qemu-img convert, which
+ * takes twice as long for a raw image.
+ */
+export async function sparseCopy(src: string, dst: string): Promise<void> {
+  const r = await run('cp', ['--sparse=always', '--no-preserve=all', '--', src, dst], { timeoutMs: 3_600_000 });
+  if (r.code !== 0) {
+    const enospc = /No space left/.test(r.stderr);
+    throw VireoError.of(enospc ? 'NO_SPACE' : 'STORAGE_FAILED', `failed to copy '${src}' to '${dst}': ${enospc ? 'No space left on device' : r.stderr.trim()}`);
+  }
+  const fh = await fs.open(dst, constants.O_WRONLY);
+  try {
+    await fh.datasync();
+  } finally {
+    await fh.close();
+  }
 }
 
 /** Write zeros over the first `length` bytes of `path` (vol-wipe's zero algorithm), then sync. */

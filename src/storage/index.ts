@@ -14,7 +14,7 @@ import type { PoolBackend } from './types.js';
 
 export type * from './types.js';
 export { imageInfo, type ImageInfo } from './qemu-img.js';
-export { readVolume } from './dir.js';
+export { readVolume } from './scan.js';
 export { iscsiLunOf, type IscsiLun } from './iscsi-direct.js';
 
 const log = logger('storage');

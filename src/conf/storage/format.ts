@@ -95,7 +95,7 @@ export function formatVolumeXml(v: VolumeDef): string {
       formatTimestamps(t.timestamps),
       t.compat !== undefined && el('compat', {}, t.compat),
       t.clusterSize !== undefined && el('clusterSize', { unit: 'B' }, String(t.clusterSize)),
-      t.lazyRefcounts === true && el('features', {}, [el('lazy_refcounts')]),
+      t.lazyRefcounts !== undefined && el('features', {}, t.lazyRefcounts ? [el('lazy_refcounts')] : []),
     ]),
     b !== undefined && el('backingStore', {}, [
       el('path', {}, b.path),

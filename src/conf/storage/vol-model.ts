@@ -27,7 +27,10 @@ export interface VolTarget {
   compat?: string;
   /** qcow2 cluster size in bytes (libvirt prints it once it has read the image). */
   clusterSize?: number;
-  /** qcow2 lazy refcounts. */
+  /**
+   * qcow2 lazy refcounts: true prints <features><lazy_refcounts/></features>, false an empty
+   * <features/> (libvirt's way of showing a version 3 image without that feature), absent none.
+   */
   lazyRefcounts?: boolean;
 }
 

@@ -65,7 +65,7 @@ export function parseVolumeXml(xml: string, opts: { sourceName?: string } = {}):
     const features = target.child('features');
     if (features !== undefined) {
       features.check({ one: ['lazy_refcounts'] });
-      if (features.child('lazy_refcounts') !== undefined) def.target.lazyRefcounts = true;
+      def.target.lazyRefcounts = features.child('lazy_refcounts') !== undefined;
     }
   }
   const backing = root.child('backingStore');
