@@ -228,18 +228,19 @@ describe('guests on pool volumes; iscsi-direct pools', () => {
       assert.deepEqual(d.qemuPids(), []);
     });
 
-    await step('the target down: the guest does not start, QEMU says why and is gone; pool-refresh names the portal', async () => {
+    await step('the target down: the guest does not start, QEMU says why and is gone; pool-refresh names the portal and stops the pool, as libvirt', async () => {
       await tgt.stop();
       const err = await failing('start', 'g1');
       assert.match(err, /iSCSI: Failed to connect to LUN/, err);
       assert.deepEqual(d.qemuPids(), []);
       assert.equal(await d.domstate('g1'), 'shut off (failed)');
       assert.match(await failing('pool-refresh', 'san'), new RegExp(`cannot reach iSCSI portal 127\\.0\\.0\\.1:${tgt.port} of pool 'san'`));
+      assert.match(await ok('pool-list', '--all'), / san +inactive /);
     });
 
     await step('the target back: the same guest starts again, and a restarted vireod finds guest and pools as they were', async () => {
       await tgt.start([32 * MiB]);
-      await ok('pool-refresh', 'san');
+      await ok('pool-start', 'san');
       await ok('start', 'g1');
       await d.waitConsole('g1', 'vireo-guest: disks: vda vdb');
       await d.stop();
