@@ -3,6 +3,7 @@
  * booting the project's tiny guest (scripts/build-guest.sh). Each test gets its own daemon and
  * leaves no QEMU process behind.
  */
+import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
 import type { TestContext } from 'node:test';
@@ -120,6 +121,20 @@ export class TestDaemon {
     await gone;
     this.proc = undefined;
   }
+
+  /** Run the CLI against this daemon, assert it succeeded, and give its stdout (bound: pass it around). */
+  readonly ok = async (...args: string[]): Promise<string> => {
+    const r = await this.vireo(args);
+    assert.equal(r.code, 0, `vireo ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+
+  /** Run the CLI against this daemon, assert it failed (exit 1), and give its stderr (bound). */
+  readonly failing = async (...args: string[]): Promise<string> => {
+    const r = await this.vireo(args);
+    assert.equal(r.code, 1, `vireo ${args.join(' ')} should fail: ${r.stdout}`);
+    return r.stderr;
+  };
 
   /** Run the vireo CLI against this daemon. */
   vireo(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {

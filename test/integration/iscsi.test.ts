@@ -26,16 +26,8 @@ function head(image: string, format: 'raw' | 'qcow2', out: string): string {
 describe('guests on pool volumes; iscsi-direct pools', () => {
   const d = new TestDaemon();
   const tgt = new TgtTarget();
-  const ok = async (...args: string[]): Promise<string> => {
-    const r = await d.vireo(args);
-    assert.equal(r.code, 0, `vireo ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
-  const failing = async (...args: string[]): Promise<string> => {
-    const r = await d.vireo(args);
-    assert.equal(r.code, 1, `vireo ${args.join(' ')} should fail: ${r.stdout}`);
-    return r.stderr;
-  };
+  const ok = d.ok;
+  const failing = d.failing;
   const lunUrl = (): string => `iscsi://127.0.0.1:${tgt.port}/${tgt.iqn}/1`;
   const sanXml = (initiator: string): string => `<pool type='iscsi-direct'>
   <name>san</name>

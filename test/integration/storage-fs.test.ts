@@ -18,16 +18,8 @@ describe('fs storage pools', () => {
   const host = new ScratchStorage();
   let dev: string;
   let target: string;
-  const ok = async (...args: string[]): Promise<string> => {
-    const r = await d.vireo(args);
-    assert.equal(r.code, 0, `vireo ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
-  const failing = async (...args: string[]): Promise<string> => {
-    const r = await d.vireo(args);
-    assert.equal(r.code, 1, `vireo ${args.join(' ')} should fail: ${r.stdout}`);
-    return r.stderr;
-  };
+  const ok = d.ok;
+  const failing = d.failing;
   const info = async (pool: string): Promise<{ active: boolean; capacity: number | null; available: number | null }> =>
     JSON.parse(await ok('pool-info', pool, '--json')) as { active: boolean; capacity: number | null; available: number | null };
   /** The mounts on the target (none, or exactly one). */

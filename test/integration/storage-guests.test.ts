@@ -10,16 +10,8 @@ import { TestDaemon, guestXml, scenario } from './harness.js';
 
 describe('guests on volumes of the default pool', () => {
   const d = new TestDaemon();
-  const ok = async (...args: string[]): Promise<string> => {
-    const r = await d.vireo(args);
-    assert.equal(r.code, 0, `vireo ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
-  const failing = async (...args: string[]): Promise<string> => {
-    const r = await d.vireo(args);
-    assert.equal(r.code, 1, `vireo ${args.join(' ')} should fail: ${r.stdout}`);
-    return r.stderr;
-  };
+  const ok = d.ok;
+  const failing = d.failing;
 
   before(() => d.start(['--default-pool', 'yes']));
   after(() => d.cleanup());

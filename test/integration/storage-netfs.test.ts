@@ -20,16 +20,8 @@ const nfsExport = process.env.VIREO_TEST_NFS;
 describe('netfs storage pools', () => {
   const d = new TestDaemon();
   const host = new ScratchStorage();
-  const ok = async (...args: string[]): Promise<string> => {
-    const r = await d.vireo(args);
-    assert.equal(r.code, 0, `vireo ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
-  const failing = async (...args: string[]): Promise<string> => {
-    const r = await d.vireo(args);
-    assert.equal(r.code, 1, `vireo ${args.join(' ')} should fail: ${r.stdout}`);
-    return r.stderr;
-  };
+  const ok = d.ok;
+  const failing = d.failing;
   const active = async (pool: string): Promise<boolean> => (JSON.parse(await ok('pool-info', pool, '--json')) as { active: boolean }).active;
 
   before(() => d.start());

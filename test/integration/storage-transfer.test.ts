@@ -22,11 +22,7 @@ describe('vol-upload and vol-download', () => {
     assert.equal(r.code, 0, `vireo ${args.join(' ')}: ${r.stderr}`);
     return r.stdout;
   };
-  const failing = async (...args: string[]): Promise<string> => {
-    const r = await d.vireo(args);
-    assert.equal(r.code, 1, `vireo ${args.join(' ')} should fail: ${r.stdout}`);
-    return r.stderr;
-  };
+  const failing = d.failing;
   const file = (name: string): string => path.join(work, name);
 
   before(async () => {

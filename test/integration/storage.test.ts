@@ -21,16 +21,8 @@ const qemuImg = (file: string): QemuImgInfo => JSON.parse(execFileSync('qemu-img
 describe('storage pools and volumes', () => {
   const d = new TestDaemon();
   let dir: string;
-  const ok = async (...args: string[]): Promise<string> => {
-    const r = await d.vireo(args);
-    assert.equal(r.code, 0, `vireo ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
-  const failing = async (...args: string[]): Promise<string> => {
-    const r = await d.vireo(args);
-    assert.equal(r.code, 1, `vireo ${args.join(' ')} should fail: ${r.stdout}`);
-    return r.stderr;
-  };
+  const ok = d.ok;
+  const failing = d.failing;
   const volInfo = async (vol: string): Promise<{ capacity: number; allocation: number; format: string; backing: string | null; path: string }> =>
     JSON.parse(await ok('vol-info', vol, '--pool', 'p', '--json')) as { capacity: number; allocation: number; format: string; backing: string | null; path: string };
 
