@@ -15,9 +15,16 @@ const dir = mkdtempSync(path.join(tmpdir(), 'vireo-probe-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const SECRET = ['--object', 'secret,id=s0,data=pw'];
+/** Make an image with qemu-img; its own words when it refuses (they are the test's failure). */
 function img(name: string, args: string[]): string {
   const file = path.join(dir, name);
-  execFileSync('qemu-img', ['create', '-q', ...args.slice(0, -1), file, args[args.length - 1] ?? '1M'], { cwd: dir });
+  const argv = ['create', '-q', ...args.slice(0, -1), file, args[args.length - 1] ?? '1M'];
+  try {
+    execFileSync('qemu-img', argv, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    const err = e as { status?: number; signal?: string; stderr?: Buffer };
+    throw new Error(`qemu-img ${argv.join(' ')}: exit ${err.status ?? err.signal}: ${err.stderr?.toString().trim() ?? ''}`, { cause: e });
+  }
   return file;
 }
 const probe = (file: string) => probeImage(file, statSync(file).size);
@@ -84,10 +91,10 @@ test('qcow2 whose backing format extension is absent: a backing file and no form
 });
 
 test('encrypted qcow2: read natively (format qcow2, encryption named); LUKS and other formats go to qemu-img', async () => {
-  const enc = await sameAsQemuImg(img('enc.qcow2', [...SECRET, '-f', 'qcow2', '-o', 'encrypt.format=luks,encrypt.key-secret=s0', '16M']));
+  const enc = await sameAsQemuImg(img('enc.qcow2', [...SECRET, '-f', 'qcow2', '-o', 'encrypt.format=luks,encrypt.key-secret=s0,encrypt.iter-time=10', '16M']));
   assert.equal(enc.encryption, 'luks');
   for (const [name, fmt] of [['l.luks', 'luks'], ['d.vmdk', 'vmdk'], ['d.vdi', 'vdi'], ['d.qed', 'qed'], ['d.vpc', 'vpc'], ['d.vhdx', 'vhdx'], ['d.qcow', 'qcow']] as const) {
-    const file = img(name, [...(fmt === 'luks' ? SECRET : []), '-f', fmt, ...(fmt === 'luks' ? ['-o', 'key-secret=s0'] : []), '16M']);
+    const file = img(name, [...(fmt === 'luks' ? SECRET : []), '-f', fmt, ...(fmt === 'luks' ? ['-o', 'key-secret=s0,iter-time=10'] : []), '16M']);
     assert.equal(await probe(file), undefined, `${fmt} is left to qemu-img`);
     assert.equal((await readVolume(file, name))?.target.format, fmt, `${fmt}: readVolume falls back to qemu-img`);
   }
