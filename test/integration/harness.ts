@@ -10,7 +10,9 @@ import type { TestContext } from 'node:test';
 import { mkdtempSync, rmSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { VireoClient } from '../../src/client/client.js';
 
 export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 export const GUEST_DIR = process.env.VIREO_GUEST_DIR ?? path.join(REPO, '.cache', 'guest');
@@ -217,6 +219,41 @@ export class TestDaemon {
       return i >= 0 && SHELL_PROMPT.test(log.slice(i));
     }, timeoutMs, `the shell on ${name}'s console`);
   }
+
+  /**
+   * Run a shell command in the guest over its serial console, as a user at the console would,
+   * and give what it printed (the lines between the typed command and an end marker, without
+   * the shell's echo). The guest must have reached its shell (waitShell). The console is taken
+   * for the command's length only; `\r\n` line ends become `\n`.
+   */
+  async guestRun(name: string, command: string, timeoutMs = SOON): Promise<string> {
+    await this.waitShell(name);
+    const tag = `vireo-end-${++this.runs}`;
+    const client = VireoClient.open(this.uri);
+    try {
+      let con: Duplex | undefined;
+      // A console another test step just closed is released once the daemon sees it go.
+      await waitFor(async () => (con = await client.attachConsole(name).catch(() => undefined)) !== undefined, SOON, `${name}'s console to be free`);
+      const c = con as Duplex;
+      let out = '';
+      c.on('data', (d: Buffer) => (out += d.toString('latin1')));
+      // The marker is typed as $((...)) so that the shell's echo of the line does not match it.
+      const end = `${tag}-42`;
+      c.write(`${command}; echo ${tag}-$((6*7))\r`);
+      try {
+        await waitFor(() => out.includes(`${end}\r\n`) || out.includes(`${end}\n`), timeoutMs, `'${command}' in ${name}`);
+      } finally {
+        c.destroy();
+      }
+      const lines = out.slice(0, out.lastIndexOf(end)).replace(/\r\n/g, '\n').split('\n');
+      const echo = lines.findIndex((l) => l.includes(`echo ${tag}-$((6*7))`));
+      return lines.slice(echo + 1).join('\n');
+    } finally {
+      client.close();
+    }
+  }
+
+  private runs = 0;
 
   async domstate(name: string): Promise<string> {
     return (await this.vireo(['domstate', '--reason', name])).stdout.trim();
