@@ -6,41 +6,16 @@
  * config change is computed first and saved only after the live change worked, so a failure
  * leaves both as they were.
  */
-import { VireoError } from '../../api/errors.js';
 import type { DeviceRequest, DeviceResult } from '../../api/types.js';
 import { findMatchingNic, nicUpdate, parseDeviceXml, type DeviceDef } from '../../conf/domain-device.js';
 import type { DomainDef } from '../../conf/domain-model.js';
-import { formatDomainXml, parseDomainXml } from '../../conf/domain-xml.js';
 import type { Monitor } from '../../qemu/monitor.js';
 import type { LifecycleContext } from './context.js';
+import { affected, redefine, type DomainHost } from './ops.js';
 import type { Domain, Runtime } from './domain.js';
 import { plugLiveNic, unplugLiveNic, updateLiveNic } from './hotplug-nic.js';
 
-/** What the device operations need from the domain service. */
-export interface HotplugHost {
-  ctx: LifecycleContext;
-  lookup(ref: string): Domain;
-  /** The running domain's monitor (waits briefly for one a restart is taking back). */
-  qmp(dom: Domain): Promise<Monitor>;
-}
-
 type Op = 'attach' | 'detach' | 'update';
-
-/** Which definitions a request changes: virsh's --live/--config, neither meaning "current". */
-function affected(dom: Domain, r: DeviceRequest): { live: boolean; config: boolean } {
-  const live = r.live === true || (r.config !== true && dom.active);
-  const config = r.config === true || (r.live !== true && !dom.active);
-  if (live && !dom.active) throw VireoError.of('OPERATION_INVALID', 'domain is not running');
-  if (config && dom.persistent === undefined) throw VireoError.of('OPERATION_INVALID', 'cannot modify device on transient domain');
-  return { live, config };
-}
-
-/** A definition with one change, made whole again as define would (addresses, implicit parts). */
-function redefine(def: DomainDef, change: (next: DomainDef) => void): DomainDef {
-  const next = structuredClone(def);
-  change(next);
-  return parseDomainXml(formatDomainXml(next));
-}
 
 /** The stored definition after `op` with `dev`. */
 function configChange(def: DomainDef, op: Op, dev: DeviceDef): DomainDef {
@@ -59,7 +34,7 @@ function configChange(def: DomainDef, op: Op, dev: DeviceDef): DomainDef {
 }
 
 /** Run one device request. */
-export async function deviceRequest(host: HotplugHost, ref: string, op: Op, r: DeviceRequest): Promise<DeviceResult> {
+export async function deviceRequest(host: DomainHost, ref: string, op: Op, r: DeviceRequest): Promise<DeviceResult> {
   const dev = parseDeviceXml(r.xml);
   const dom = host.lookup(ref);
   return dom.jobs.run(`${op}-device`, 'short', async () => {

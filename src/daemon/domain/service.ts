@@ -29,7 +29,8 @@ import { domxmlToNative } from './native.js';
 import { blockInfo } from './blockinfo.js';
 import { validateDomainXml } from './schema.js';
 import { checkMode, pinMachine } from './checks.js';
-import { deviceRequest, type HotplugHost } from './hotplug.js';
+import { deviceRequest } from './hotplug.js';
+import type { DomainHost } from './ops.js';
 import { findNic, nicAddresses, type NicContext } from './nics.js';
 import type { VolumeContext } from './disks.js';
 
@@ -407,19 +408,20 @@ export class DomainService {
 
   /** attach-device/detach-device/update-device (and attach-/detach-interface): see hotplug.ts. */
   attachDevice(ref: string, r: DeviceRequest): Promise<DeviceResult> {
-    return deviceRequest(this.hotplug, ref, 'attach', r);
+    return deviceRequest(this.host, ref, 'attach', r);
   }
 
   detachDevice(ref: string, r: DeviceRequest): Promise<DeviceResult> {
-    return deviceRequest(this.hotplug, ref, 'detach', r);
+    return deviceRequest(this.host, ref, 'detach', r);
   }
 
   updateDevice(ref: string, r: DeviceRequest): Promise<DeviceResult> {
-    return deviceRequest(this.hotplug, ref, 'update', r);
+    return deviceRequest(this.host, ref, 'update', r);
   }
 
-  private get hotplug(): HotplugHost {
-    return { ctx: this.ctx, lookup: (ref) => this.lookup(ref), qmp: monitorOf };
+  /** The service as the operation modules (hotplug.ts, ...) see it: see ops.ts. */
+  get host(): DomainHost {
+    return { ctx: this.ctx, lookup: (ref) => this.lookup(ref), qmp: monitorOf, all: () => this.table.values() };
   }
 
   /** domjobabort: stop the long job the domain runs (its error says why not). */
