@@ -23,6 +23,9 @@ export async function serve(daemon: Daemon, sockets: { socket: string; roSocket:
     // handleRequest answers every error itself (as an error reply); it does not reject.
     const server = http.createServer((req, res) => void handleRequest(site, req, res));
     server.keepAliveTimeout = 60_000;
+    // `Expect: 100-continue` (vol-upload sends it): the route decides when to ask for the body,
+    // so that an upload refused at once is refused before a byte of it is sent.
+    server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => void handleRequest(site, req, res, true));
     server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => handleUpgrade(site, req, socket, head));
     return server;
   };

@@ -76,20 +76,25 @@ function errorBody(e: unknown, what: string): { status: number; body: { error: u
 }
 
 /** Serve one plain HTTP request. */
-export async function handleRequest(site: Site, req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+export async function handleRequest(site: Site, req: http.IncomingMessage, res: http.ServerResponse, expectsContinue = false): Promise<void> {
   let bodyRead = false;
+  // A client that waits for `100 Continue` is told to send once the route has accepted the request.
+  const accepted = (): void => {
+    if (expectsContinue && !res.headersSent) res.writeContinue();
+  };
   try {
     const { spec, call } = parse(site, req.method ?? '', req.url ?? '/');
     if (isStream(spec.id)) {
       if (spec.id === 'events') return streamEventsNdjson(site.daemon, req, res);
       if (spec.id === 'volume.download') return await downloadVolume(call, res);
       if (spec.id === 'volume.upload') {
-        const reply = await uploadVolume(call, req);
+        const reply = await uploadVolume(call, req, accepted);
         bodyRead = true;
         return send(res, 200, reply);
       }
       throw new VireoError('INVALID_ARG', `invalid argument: ${spec.id} needs 'Connection: upgrade' with 'Upgrade: ${(spec.upgrades ?? []).join("' or '")}'`);
     }
+    accepted();
     call.body = req.method === 'POST' ? await readJsonBody(req) : {};
     bodyRead = true;
     if (spec.request !== undefined) {

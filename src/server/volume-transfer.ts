@@ -19,15 +19,18 @@ function options(c: Call): TransferOptions {
   return o;
 }
 
-/** POST .../upload: check the media type, then hand the request stream to the service. */
-export async function uploadVolume(c: Call, req: http.IncomingMessage): Promise<unknown> {
+/**
+ * POST .../upload: check the media type, then hand the request stream to the service, which
+ * calls `accepted` (send `100 Continue`) once the volume is checked and locked.
+ */
+export async function uploadVolume(c: Call, req: http.IncomingMessage, accepted: () => void): Promise<unknown> {
   const o = options(c);
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   const want = o.sparse ? SPARSE_MEDIA_TYPE : BYTES_MEDIA_TYPE;
   if (type !== want) {
     throw new VireoError('INVALID_ARG', `invalid argument: an upload${o.sparse ? ' with sparse=1' : ''} takes a body of content-type ${want}, not '${type}'`);
   }
-  return c.daemon.volumes.upload(c.ref, c.vol, o, req);
+  return c.daemon.volumes.upload(c.ref, c.vol, o, req, accepted);
 }
 
 /** GET .../download: the reply's headers once the volume is checked, then its bytes. */

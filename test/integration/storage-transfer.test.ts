@@ -146,6 +146,14 @@ describe('vol-upload and vol-download', () => {
     assert.equal(await failing('vol-upload', 'a.raw', file('missing'), '--pool', 'p'), `error: cannot read ${file('missing')}\n`);
     assert.equal(await failing('vol-upload', 'a.raw', file('small'), '--pool', 'p', '--offset', String(9 * MIB)),
       `error: cannot upload to volume a.raw\nerror: invalid argument: offset ${9 * MIB} is beyond the end of volume 'a.raw' (${8 * MIB} bytes)\n`);
+    // Refused while the client still has most of a large file to send: the daemon's reply, not a broken pipe.
+    const fd = openSync(file('large'), 'w');
+    ftruncateSync(fd, 64 * MIB);
+    closeSync(fd);
+    for (const env of [{}, { VIREO_CLI_RUNTIME: 'node' }]) {
+      const r = await d.vireo(['vol-upload', 'a.raw', file('large'), '--pool', 'p', '--offset', String(9 * MIB)], { env: { ...process.env, ...env } });
+      assert.equal(r.stderr, `error: cannot upload to volume a.raw\nerror: invalid argument: offset ${9 * MIB} is beyond the end of volume 'a.raw' (${8 * MIB} bytes)\n`);
+    }
     assert.equal(await failing('vol-upload', 'a.raw', file('small'), '--pool', 'p', '--offset', '1M'),
       "error: Numeric value '1M' for <offset> option is malformed or out of range\n");
     assert.equal(await failing('vol-download', 'a.raw', '/nonexistent/x', '--pool', 'p'), 'error: cannot create /nonexistent/x\n');

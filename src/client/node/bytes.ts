@@ -19,14 +19,22 @@ const collect = (res: httpTypes.IncomingMessage): Promise<string> =>
     res.on('error', reject);
   });
 
-/** Send `body` as the request body; resolve or reject with the JSON reply. */
+/**
+ * Send `body` as the request body; resolve or reject with the JSON reply. The request asks
+ * `Expect: 100-continue` and sends nothing until the daemon says go on: a refusal (no such
+ * volume, an offset past its end, a volume in use) comes back before any byte is sent, so the
+ * client reads the daemon's reason, never a broken pipe from a connection closed under a
+ * large upload.
+ */
 export async function sendBytes<T>(http: typeof httpTypes, socketPath: string, unreachable: Unreachable, method: string, path: string,
   contentType: string, body: AsyncIterable<Uint8Array>, length?: number): Promise<T> {
-  const headers: httpTypes.OutgoingHttpHeaders = { accept: 'application/json', 'content-type': contentType };
+  const headers: httpTypes.OutgoingHttpHeaders = { accept: 'application/json', 'content-type': contentType, expect: '100-continue' };
   if (length !== undefined) headers['content-length'] = length;
   const req = http.request({ socketPath, method, path, headers, agent: false });
+  let answered = false;
   const reply = new Promise<T>((resolve, reject) => {
     req.on('response', (res) => {
+      answered = true;
       collect(res).then((text) => {
         // Refused before the daemon read it all: the reply is in, stop sending the rest.
         if ((res.statusCode ?? 500) >= 400 && !req.writableFinished) req.destroy();
@@ -37,11 +45,21 @@ export async function sendBytes<T>(http: typeof httpTypes, socketPath: string, u
         }
       }, reject);
     });
-    req.on('error', (e: NodeJS.ErrnoException) => reject(unreachable(e)));
+    req.on('error', (e: NodeJS.ErrnoException) => {
+      answered = true;
+      reject(unreachable(e));
+    });
   });
-  // The daemon may answer before it has read everything (a refusal): its reply is what counts,
-  // and the write that it cut short is no error of its own.
-  const sent = pipeline(Readable.from(body, { objectMode: false }), req).then(() => undefined, (e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+  req.flushHeaders();
+  const goOn = new Promise<boolean>((resolve) => {
+    req.once('continue', () => resolve(true));
+    void reply.then(() => resolve(false), () => resolve(false));
+  });
+  // The write that a late refusal cuts short is no error of its own: the reply is what counts.
+  const sent = goOn.then((go) => {
+    if (!go || answered) return undefined;
+    return pipeline(Readable.from(body, { objectMode: false }), req).then(() => undefined, (e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+  });
   const [result, writeError] = await Promise.all([reply.then((v) => ({ ok: true as const, v }), (e: unknown) => ({ ok: false as const, e })), sent]);
   if (result.ok) return result.v;
   // Reading the source failing is the cause; a reset after the daemon's refusal is not.

@@ -35,7 +35,8 @@ export type DownloadSink = (count: number, body: Readable | AsyncIterable<Uint8A
 
 const noVol = (ref: string): VireoError => VireoError.of('NO_STORAGE_VOL', `no storage vol with matching path '${ref}'`);
 
-export async function upload(vs: VolumeService, poolRef: string | undefined, ref: string, o: TransferOptions, src: Readable): Promise<VolumeSummary> {
+/** Write `src` into the volume; `accepted` is called once the volume is checked, before `src` is read. */
+export async function upload(vs: VolumeService, poolRef: string | undefined, ref: string, o: TransferOptions, src: Readable, accepted?: () => void): Promise<VolumeSummary> {
   const { pool, vol } = vs.resolve(poolRef, ref);
   return pool.volumeSerial(vol.name, async () => {
     const current = pool.volumes.get(vol.name);
@@ -47,6 +48,7 @@ export async function upload(vs: VolumeService, poolRef: string | undefined, ref
       throw VireoError.of('INVALID_ARG', `offset ${o.offset} is beyond the end of volume '${current.name}' (${size} bytes)`);
     }
     const progress: WriteProgress = { touched: false, covered: 0 };
+    accepted?.();
     try {
       await writeUpload(file, src, o, progress);
     } catch (e) {

@@ -63,8 +63,8 @@ export class VolumeService {
   }
 
   /** vol-upload: the bytes of `src` into the volume's file (transfer.ts). */
-  upload(poolRef: string | undefined, ref: string, o: TransferOptions, src: Readable): Promise<VolumeSummary> {
-    return upload(this, poolRef, ref, o, src);
+  upload(poolRef: string | undefined, ref: string, o: TransferOptions, src: Readable, accepted?: () => void): Promise<VolumeSummary> {
+    return upload(this, poolRef, ref, o, src, accepted);
   }
 
   /** vol-download: the volume's bytes to what `sink` opens (transfer.ts). */
