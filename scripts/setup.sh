@@ -19,6 +19,9 @@ PACKAGES=(qemu-system-x86 qemu-utils busybox-static kmod cpio xz-utils libvirt0 
 # libiscsi-bin (iscsi-ls and iscsi-readcapacity16, how vireod lists and sizes a target's LUNs),
 # tgt (the iSCSI target the tests start on 127.0.0.1; a system tgtd, if one runs, is not used).
 PACKAGES+=(qemu-block-extra libiscsi-bin tgt)
+# scrub: vol-wipe's pattern algorithms (nnsa, dod, gutmann...), as libvirt runs them;
+# e2fsprogs: mkfs.ext4 for fs pools, and filefrag, with which the tests see shared (reflinked) extents
+PACKAGES+=(scrub e2fsprogs)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,4 +1,5 @@
 /** Wire schemas of storage pools and volumes (merged into wire-schemas.ts's SCHEMAS). */
+import { WIPE_ALGORITHMS } from './storage-types.js';
 import type { JsonSchema } from './schema.js';
 
 const str = (description?: string): JsonSchema => (description === undefined ? { type: 'string' } : { type: 'string', description });
@@ -48,6 +49,8 @@ export const STORAGE_SCHEMAS: Record<string, JsonSchema> = {
     name: str('or only its name: a clone (vol-clone)'),
     input: str('the input volume: name in inputPool, or key or path'),
     inputPool: str('the pool of the input volume'),
+    reflink: bool('share the input\'s blocks (a reflink) or fail, never copy them (--reflink)'),
+    preallocMetadata: bool('a qcow2 copy with its metadata preallocated (--prealloc-metadata)'),
   }, ['input']),
   VolumeResizeRequest: obj({
     capacity: int('bytes: the new capacity, or with delta the bytes to add'),
@@ -55,7 +58,7 @@ export const STORAGE_SCHEMAS: Record<string, JsonSchema> = {
     shrink: bool('allow a smaller capacity'),
     allocate: bool('allocate the new bytes (raw)'),
   }, ['capacity']),
-  VolumeWipeRequest: obj({ algorithm: { type: 'string', enum: ['zero'], description: 'only zero' } }, []),
+  VolumeWipeRequest: obj({ algorithm: { type: 'string', enum: [...WIPE_ALGORITHMS], description: "libvirt's wipe algorithms; zero when absent, the pattern ones run scrub(1)" } }, []),
   PoolEvent: obj({
     type: { type: 'string', enum: ['pool-lifecycle'] },
     pool: obj({ name: str(), uuid: str() }),

@@ -83,6 +83,10 @@ export interface VolumeCreateFromRequest {
   /** The input volume: its name in inputPool, or its key or path. */
   input: string;
   inputPool?: string;
+  /** --reflink: share the input's blocks (FICLONE) or fail; never a full copy. */
+  reflink?: boolean;
+  /** --prealloc-metadata: a qcow2 copy with its metadata allocated. */
+  preallocMetadata?: boolean;
 }
 
 /** POST /v1/pools/{ref}/volumes/{vol}/resize. */
@@ -101,3 +105,7 @@ export interface PoolEvent {
   event: 'Defined' | 'Undefined' | 'Started' | 'Stopped' | 'Created' | 'Deleted' | 'Refreshed';
   timestamp: number;
 }
+
+/** vol-wipe's algorithms, in libvirt's order (virStorageVolWipeAlgorithm); zero is the default. */
+export const WIPE_ALGORITHMS = ['zero', 'nnsa', 'dod', 'bsi', 'gutmann', 'schneier', 'pfitzner7', 'pfitzner33', 'random', 'trim'] as const;
+export type WipeAlgorithm = (typeof WIPE_ALGORITHMS)[number];

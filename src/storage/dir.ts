@@ -4,17 +4,19 @@
  * libvirt), clones by reflink where the file system shares blocks and qemu-img convert
  * elsewhere. A volume made half-way is removed before the error is reported.
  */
+import type { WipeAlgorithm } from '../api/storage-types.js';
+import { wipeLocal } from './wipe.js';
 import { constants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { VireoError } from '../api/errors.js';
 import type { PoolDef, PoolType, VolumeDef } from '../conf/storage/index.js';
 import { Revert } from '../util/revert.js';
 import {
-  allocate, applyPermissions, fsSizes, reflinkCopy, sparseCopy, statFacts, systemError, zeroFill,
+  allocate, applyPermissions, fsSizes, reflinkCopy, sparseCopy, statFacts, systemError,
 } from './files.js';
 import { convertImage, createImage, resizeImage } from './qemu-img.js';
 import { readVolume, scanVolumes } from './scan.js';
-import type { CreateVolumeOptions, PoolBackend, PoolScan, ResizeOptions } from './types.js';
+import type { CreateFromOptions, CreateVolumeOptions, PoolBackend, PoolScan, ResizeOptions } from './types.js';
 
 /** libvirt builds pool directories 0711 and makes volumes 0600 unless the XML says otherwise. */
 const DIR_MODE = 0o711;
@@ -143,7 +145,7 @@ export class DirBackend implements PoolBackend {
     });
   }
 
-  async createVolumeFrom(def: PoolDef, vol: VolumeDef, input: VolumeDef, opts: { available: number }): Promise<void> {
+  async createVolumeFrom(def: PoolDef, vol: VolumeDef, input: VolumeDef, opts: CreateFromOptions): Promise<void> {
     const file = path.join(targetOf(def), vol.name);
     vol.target.path = file;
     const src = { path: input.target.path ?? '', format: input.target.format ?? 'raw' };
@@ -158,13 +160,19 @@ export class DirBackend implements PoolBackend {
       // reflinks a raw volume is copied sparse (cp: no image decoding, half qemu-img's time),
       // anything else converted.
       const sameShape = format === src.format && input.backingStore === undefined;
-      if (!(sameShape && (await reflinkCopy(src.path, file)))) {
+      if (opts.reflink === true) {
+        // As libvirt: --reflink only for a raw copy of a raw volume, and a reflink or nothing.
+        if (!(sameShape && format === 'raw')) {
+          throw VireoError.of('NO_SUPPORT', `unsupported flags (0x2): --reflink clones raw volumes only; a ${format} copy is made by qemu-img`);
+        }
+        if (!(await reflinkCopy(src.path, file))) throw VireoError.of('STORAGE_FAILED', `failed to clone files from '${src.path}': Operation not supported`);
+      } else if (!(sameShape && (await reflinkCopy(src.path, file)))) {
         noSpace(vol, input.allocation ?? 0, opts.available);
         if (sameShape && format === 'raw') {
           await sparseCopy(src.path, file);
         } else {
           await fs.rm(file, { force: true });
-          await convertImage(src, { path: file, format });
+          await convertImage(src, { path: file, format, preallocMetadata: opts.preallocMetadata === true });
         }
       }
       await applyPermissions(file, vol.target.permissions, VOL_MODE);
@@ -206,13 +214,9 @@ export class DirBackend implements PoolBackend {
     await resizeImage(file, format, capacity, capacity < old);
   }
 
-  async wipeVolume(_def: PoolDef, vol: VolumeDef): Promise<void> {
+  async wipeVolume(_def: PoolDef, vol: VolumeDef, algorithm: WipeAlgorithm): Promise<void> {
     const file = vol.target.path ?? '';
     if (vol.type === 'dir') throw VireoError.of('NO_SUPPORT', `cannot wipe directory volume '${file}'`);
-    try {
-      await zeroFill(file, vol.allocation ?? 0);
-    } catch (e) {
-      throw systemError(`Failed to wipe volume '${file}'`, e);
-    }
+    await wipeLocal(file, vol.allocation ?? 0, algorithm);
   }
 }

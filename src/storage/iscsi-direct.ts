@@ -11,6 +11,7 @@
  * the block size by READ CAPACITY's last LBA instead of the block count); vireo reports the size
  * QEMU and the guest see.
  */
+import { WIPE_ALGORITHMS, type WipeAlgorithm } from '../api/storage-types.js';
 import { VireoError } from '../api/errors.js';
 import type { PoolDef, PoolSource, VolumeDef } from '../conf/storage/index.js';
 import { run } from '../util/proc.js';
@@ -207,7 +208,9 @@ export class IscsiDirectBackend implements PoolBackend {
     return targets.map((t) => ({ hosts: [{ name: host.name, port }], devices: [{ path: t }], initiatorIqn: initiator }));
   }
 
-  async wipeVolume(def: PoolDef, vol: VolumeDef): Promise<void> {
+  async wipeVolume(def: PoolDef, vol: VolumeDef, algorithm: WipeAlgorithm): Promise<void> {
+    // As libvirt's iscsi-direct backend: zeros only, the others named by their number.
+    if (algorithm !== 'zero') throw VireoError.of('INVALID_ARG', `invalid argument: unsupported algorithm ${WIPE_ALGORITHMS.indexOf(algorithm)}`);
     // Zeros over the whole LUN, as libvirt's zero algorithm, written by QEMU's own iSCSI
     // initiator (WRITE SAME where the target has it).
     const { host, port, target, lun, initiator } = iscsiLunOf(def, vol);

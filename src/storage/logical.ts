@@ -9,16 +9,18 @@
  * Making or activating a logical volume needs the kernel's device-mapper; a host without it can
  * hold volume groups but no volumes, and says so (NO_SUPPORT) rather than leaving LVM's words.
  */
+import type { WipeAlgorithm } from '../api/storage-types.js';
+import { wipeLocal } from './wipe.js';
 import { promises as fs } from 'node:fs';
 import { VireoError } from '../api/errors.js';
 import type { PoolDef, PoolSource, PoolType, VolumeDef } from '../conf/storage/index.js';
 import { Revert } from '../util/revert.js';
-import { statFacts, systemError, zeroFill } from './files.js';
+import { statFacts } from './files.js';
 import { hasDeviceMapper, listLvs, listPvs, listVgs, vgDevices, type LvFacts } from './lvm.js';
 import { convertImage } from './qemu-img.js';
 import { checkBuildFlags, requireBlank, requireSource } from './signatures.js';
 import { childFailed, mustRun, runTool, toolPath } from './tool.js';
-import type { CreateVolumeOptions, PoolBackend, PoolScan } from './types.js';
+import type { CreateFromOptions, CreateVolumeOptions, PoolBackend, PoolScan } from './types.js';
 
 const vgOf = (def: PoolDef): string => def.source.name ?? def.name;
 const kib = (bytes: number): string => `${Math.ceil(bytes / 1024)}K`;
@@ -197,7 +199,8 @@ export class LogicalBackend implements PoolBackend {
     if (left) await runTool('lvremove', ['-f', `${vg}/${name}`], { what: 'removing a half-made logical volume' });
   }
 
-  async createVolumeFrom(def: PoolDef, vol: VolumeDef, input: VolumeDef, opts: { available: number }): Promise<void> {
+  async createVolumeFrom(def: PoolDef, vol: VolumeDef, input: VolumeDef, opts: CreateFromOptions): Promise<void> {
+    if (opts.reflink === true) throw VireoError.of('NO_SUPPORT', 'unsupported flags (0x2): --reflink needs a file system that shares blocks, not a logical volume');
     const capacity = Math.max(vol.capacity ?? 0, input.capacity ?? 0);
     const made: VolumeDef = { ...vol, capacity, allocation: capacity, target: { ...vol.target, format: 'raw' } };
     await this.createVolume(def, made, { available: opts.available });
@@ -221,15 +224,11 @@ export class LogicalBackend implements PoolBackend {
     await mustRun('lvresize', [...(shrink ? ['-f'] : []), '-L', kib(capacity), target], { what: `resizing logical volume '${target}'` });
   }
 
-  async wipeVolume(_def: PoolDef, vol: VolumeDef): Promise<void> {
+  async wipeVolume(_def: PoolDef, vol: VolumeDef, algorithm: WipeAlgorithm): Promise<void> {
     const dev = vol.target.path ?? '';
     await requireSource(dev).catch((e: unknown) => {
       throw VireoError.of('STORAGE_FAILED', `cannot wipe logical volume '${dev}': its device is not there (is the volume group active?)`, { cause: e });
     });
-    try {
-      await zeroFill(dev, vol.capacity ?? 0);
-    } catch (e) {
-      throw systemError(`Failed to wipe volume '${dev}'`, e);
-    }
+    await wipeLocal(dev, vol.capacity ?? 0, algorithm);
   }
 }

@@ -93,9 +93,9 @@ export async function createImage(c: CreateImage): Promise<void> {
 }
 
 /** Copy an image into a new file, sparse, optionally changing its format (flattens a backing chain). */
-export async function convertImage(src: { path: string; format: string }, dst: { path: string; format: string; compat?: string }): Promise<void> {
+export async function convertImage(src: { path: string; format: string }, dst: { path: string; format: string; compat?: string; preallocMetadata?: boolean }): Promise<void> {
   const args = ['convert', '-U', '-f', src.format, '-O', dst.format];
-  if (dst.format === 'qcow2') args.push('-o', `compat=${dst.compat ?? '0.10'}`);
+  if (dst.format === 'qcow2') args.push('-o', `compat=${dst.compat ?? '0.10'}${dst.preallocMetadata === true ? ',preallocation=metadata' : ''}`);
   args.push(src.path, dst.path);
   await qemuImg(args);
 }

@@ -4,9 +4,17 @@
  * later mounts, LVM and iSCSI) and know nothing of the registry, locks or other pools; every
  * multi-step operation undoes its own steps when a later one fails (util/revert.ts).
  */
+import type { WipeAlgorithm } from '../api/storage-types.js';
 import type { PoolDef, PoolSizes, PoolSource, PoolType, Permissions, VolumeDef } from '../conf/storage/index.js';
 
 /** What a refresh finds: the pool's figures, its target's permissions and every volume. */
+/** How vol-create-from / vol-clone copy: the pool's free bytes, and virsh's --reflink and --prealloc-metadata. */
+export interface CreateFromOptions {
+  available: number;
+  reflink?: boolean;
+  preallocMetadata?: boolean;
+}
+
 export interface PoolScan {
   sizes: PoolSizes;
   /** Owner and mode of the target directory, as libvirt shows them in an active pool's XML. */
@@ -61,9 +69,9 @@ export interface PoolBackend {
   /** Make a volume (target.path is filled by the backend); nothing is left behind on failure. */
   createVolume(def: PoolDef, vol: VolumeDef, opts: CreateVolumeOptions): Promise<void>;
   /** vol-create-from / vol-clone: a new volume with `input`'s content (reflink where possible). */
-  createVolumeFrom(def: PoolDef, vol: VolumeDef, input: VolumeDef, opts: { available: number }): Promise<void>;
+  createVolumeFrom(def: PoolDef, vol: VolumeDef, input: VolumeDef, opts: CreateFromOptions): Promise<void>;
   deleteVolume(def: PoolDef, vol: VolumeDef): Promise<void>;
   resizeVolume(def: PoolDef, vol: VolumeDef, capacity: number, opts: ResizeOptions): Promise<void>;
-  /** vol-wipe with the zero algorithm, as libvirt: zeros over the volume's allocation. */
-  wipeVolume(def: PoolDef, vol: VolumeDef): Promise<void>;
+  /** vol-wipe, as libvirt: zero (zeros over the volume's allocation) or another algorithm (wipe.ts). */
+  wipeVolume(def: PoolDef, vol: VolumeDef, algorithm: WipeAlgorithm): Promise<void>;
 }

@@ -171,6 +171,18 @@ describe('fs storage pools', () => {
       assert.equal(signature(dev), 'xfs');
       await ok('pool-start', 'fsx');
       assert.equal(mountsOnTarget()[0]?.fsType, 'xfs');
+    });
+
+    await step('xfs shares blocks: vol-clone --reflink makes a clone whose extents are shared, taking no space', async () => {
+      await ok('vol-create-as', 'fsx', 'r.raw', '16M');
+      // Written data: the allocated-but-unwritten extents vol-create-as makes are not shared.
+      execFileSync('dd', ['if=/dev/urandom', `of=${path.join(target, 'r.raw')}`, 'bs=1M', 'count=16', 'conv=notrunc,fsync', 'status=none']);
+      await ok('pool-refresh', 'fsx');
+      const before = (await info('fsx')).available!;
+      await ok('vol-clone', 'r.raw', 'r2.raw', '--pool', 'fsx', '--reflink');
+      await ok('pool-refresh', 'fsx');
+      assert.ok((await info('fsx')).available! > before - 1024 * 1024, 'the clone takes (almost) no space');
+      assert.match(execFileSync('filefrag', ['-v', path.join(target, 'r2.raw')], { encoding: 'utf8' }), /shared/);
       await ok('pool-destroy', 'fsx');
     });
 

@@ -5,7 +5,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, rmSync, statSync, statfsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, statfsSync } from 'node:fs';
 import * as path from 'node:path';
 import { TestDaemon, scenario } from './harness.js';
 
@@ -88,6 +88,21 @@ describe('storage pools and volumes', () => {
       assert.deepEqual([img.format, img['virtual-size'], img['backing-filename']], ['qcow2', 2 * 1024 ** 3, undefined]);
       await ok('vol-clone', 'full.raw', 'full2.raw', '--pool', 'p');
       assert.equal(qemuImg(path.join(dir, 'full2.raw'))['virtual-size'], 8 * 1024 * 1024);
+      // --prealloc-metadata: the qcow2 copy has all its metadata allocated, so the file spans the
+      // whole virtual size (a plain copy is a few hundred KiB).
+      await ok('vol-clone', 'top.qcow2', 'meta.qcow2', '--pool', 'p', '--prealloc-metadata');
+      assert.ok(statSync(path.join(dir, 'meta.qcow2')).size >= 2 * 1024 ** 3);
+      assert.ok(statSync(path.join(dir, 'copy.qcow2')).size < 2 * 1024 ** 3);
+      await ok('vol-delete', 'meta.qcow2', '--pool', 'p');
+    });
+
+    await step('vol-clone --reflink: a reflink or nothing (the temp directory is on ext4 or tmpfs, which share no blocks)', async () => {
+      const fsType = execFileSync('stat', ['-f', '-c', '%T', dir], { encoding: 'utf8' }).trim();
+      assert.ok(['ext2/ext3', 'tmpfs'].includes(fsType), `this step expects a file system without reflinks, not ${fsType}`);
+      assert.equal(await failing('vol-clone', 'full.raw', 'ref.raw', '--pool', 'p', '--reflink'),
+        `error: Failed to clone vol from full.raw\nerror: failed to clone files from '${path.join(dir, 'full.raw')}': Operation not supported\n`);
+      assert.match(await failing('vol-clone', 'top.qcow2', 'ref.qcow2', '--pool', 'p', '--reflink'), /unsupported flags \(0x2\): --reflink clones raw volumes only/);
+      assert.equal(existsSync(path.join(dir, 'ref.raw')) || existsSync(path.join(dir, 'ref.qcow2')), false);
     });
 
     await step('refusals leave nothing behind', async () => {
@@ -117,6 +132,13 @@ describe('storage pools and volumes', () => {
       assert.equal(statSync(path.join(dir, 'sparse.raw')).size, 12 * 1024 * 1024);
       assert.equal(statSync(path.join(dir, 'sparse.raw')).blocks * 512, 4 * 1024 * 1024);
       await ok('vol-wipe', 'full2.raw', '--pool', 'p');
+      assert.equal(execFileSync('cmp', ['-n', String(8 * 1024 * 1024), path.join(dir, 'full2.raw'), '/dev/zero']).length, 0);
+      // The pattern algorithms are scrub's: its signature ends the last pass.
+      await ok('vol-wipe', 'full2.raw', '--pool', 'p', '--algorithm', 'nnsa');
+      assert.equal(readFileSync(path.join(dir, 'full2.raw')).subarray(0, 12).toString('latin1'), '\x01\x02\x03SCRUBBED!');
+      assert.equal(await failing('vol-wipe', 'full2.raw', '--pool', 'p', '--algorithm', 'trim'),
+        "error: Failed to wipe vol full2.raw\nerror: argument unsupported: 'trim' algorithm not supported\n");
+      assert.equal(await failing('vol-wipe', 'full2.raw', '--pool', 'p', '--algorithm', 'bogus'), "error: Unsupported algorithm 'bogus'\n");
       await ok('vol-delete', 'copy.qcow2', '--pool', 'p');
       assert.equal(existsSync(path.join(dir, 'copy.qcow2')), false);
       assert.doesNotMatch(await ok('vol-list', 'p'), /copy\.qcow2/);

@@ -5,6 +5,7 @@
  * (--pool) by name, key or path, or without a pool by key or path.
  */
 import type { VolumeSummary } from '../../api/types.js';
+import { WIPE_ALGORITHMS } from '../../api/storage-types.js';
 import { isVireoError } from '../../api/errors.js';
 import { CmdFailure, fail, failureHint, failureLines } from '../errors.js';
 import { formatVolInfo, formatVolList, parseSize, volXmlFromOptions } from '../poolformat.js';
@@ -141,7 +142,7 @@ export const volCommands: readonly CommandDef[] = [
     opts: [
       poolOpt(), { name: 'file', type: 'data', required: true, help: 'file holding the new volume\'s XML' }, volOpt,
       { name: 'inputpool', type: 'string', namedOnly: true, help: 'the pool of the input volume' },
-      flag('prealloc-metadata', 'preallocate qcow2 metadata'),
+      flag('prealloc-metadata', 'preallocate qcow2 metadata'), flag('reflink', 'share the blocks (a reflink) or fail'),
     ],
     async run(ctx, args) {
       const pool = args.need('pool');
@@ -151,7 +152,9 @@ export const volCommands: readonly CommandDef[] = [
       const input = await findVol(c, args.need('vol'), args.str('inputpool'));
       const context = `Failed to create vol from ${file}`;
       const xml = await poolAttempt(null, context, () => readXmlFile(file));
-      const v = await poolAttempt(null, context, () => c.createVolumeFrom(pool, { xml, input: input.name, inputPool: input.pool }));
+      const v = await poolAttempt(null, context, () => c.createVolumeFrom(pool, {
+        xml, input: input.name, inputPool: input.pool, reflink: args.bool('reflink'), preallocMetadata: args.bool('prealloc-metadata'),
+      }));
       ctx.extra(`Vol ${v.name} created from input vol ${input.name}\n`);
     },
   },
@@ -159,13 +162,16 @@ export const volCommands: readonly CommandDef[] = [
     name: 'vol-clone', group: 'volume', writes: true,
     help: 'clone a volume.',
     desc: 'Copy a volume to a new one in the same pool: a reflink where the file system has them, else qemu-img convert.',
-    opts: [volOpt, { name: 'newname', type: 'data', required: true, help: 'name of the clone' }, poolOption, flag('prealloc-metadata', 'preallocate qcow2 metadata')],
+    opts: [volOpt, { name: 'newname', type: 'data', required: true, help: 'name of the clone' }, poolOption, flag('prealloc-metadata', 'preallocate qcow2 metadata'),
+      flag('reflink', 'share the blocks (a reflink) or fail')],
     async run(ctx, args) {
       const ref = args.need('vol');
       const newname = args.need('newname');
       const c = await ctx.client();
       const v = await findVol(c, ref, args.str('pool'));
-      await poolAttempt(null, `Failed to clone vol from ${v.name}`, () => c.createVolumeFrom(v.pool, { name: newname, input: v.name, inputPool: v.pool }));
+      await poolAttempt(null, `Failed to clone vol from ${v.name}`, () => c.createVolumeFrom(v.pool, {
+        name: newname, input: v.name, inputPool: v.pool, reflink: args.bool('reflink'), preallocMetadata: args.bool('prealloc-metadata'),
+      }));
       ctx.extra(`Vol ${newname} cloned from ${v.name}\n`);
     },
   },
@@ -174,12 +180,21 @@ export const volCommands: readonly CommandDef[] = [
     done: (v) => `Vol ${v.name} deleted`, failed: (r) => `Failed to delete vol ${r}`,
     call: (c, v) => c.deleteVolume(v.pool, v.name),
   }),
-  volAction({
-    name: 'vol-wipe', help: 'wipe a vol', desc: 'Overwrite a volume\'s data with zeros (the zero algorithm, libvirt\'s default).',
-    opts: [{ name: 'algorithm', type: 'string', namedOnly: true, help: 'only zero' }],
-    done: (v) => `Vol ${v.name} wiped`, failed: (r) => `Failed to wipe vol ${r}`,
-    call: (c, v, a) => c.wipeVolume(v.pool, v.name, a.str('algorithm')),
-  }),
+  {
+    name: 'vol-wipe', group: 'volume', writes: true, help: 'wipe a vol',
+    desc: 'Overwrite a volume\'s data: with zeros (zero, the default), or with scrub(1)\'s patterns (nnsa, dod, bsi, gutmann,\n'
+      + 'schneier, pfitzner7, pfitzner33, random; scrub must be installed). trim is not supported for local volumes.',
+    opts: [volOpt, poolOption, { name: 'algorithm', type: 'string', namedOnly: true, help: 'perform selected wiping algorithm' }],
+    async run(ctx, args) {
+      const ref = args.need('vol');
+      const c = await ctx.client();
+      const v = await findVol(c, ref, args.str('pool'));
+      const algorithm = args.str('algorithm');
+      if (algorithm !== undefined && !(WIPE_ALGORITHMS as readonly string[]).includes(algorithm)) fail(`Unsupported algorithm '${algorithm}'`);
+      await poolAttempt(null, `Failed to wipe vol ${ref}`, () => c.wipeVolume(v.pool, v.name, algorithm));
+      ctx.extra(`Vol ${v.name} wiped\n`);
+    },
+  },
   {
     name: 'vol-resize', group: 'volume', writes: true,
     help: 'resize a vol',

@@ -4,6 +4,7 @@
  * name is reserved before the first await, so two creates of one name cannot both proceed.
  * Refusals are libvirt's: a name with '/', a name taken, a pool that is not active.
  */
+import { WIPE_ALGORITHMS } from '../../api/storage-types.js';
 import * as path from 'node:path';
 import type { VolumeCreateFromRequest, VolumeResizeRequest, VolumeSummary } from '../../api/types.js';
 import { VireoError } from '../../api/errors.js';
@@ -184,7 +185,9 @@ export class VolumeService {
         const input = src.pool.volumes.get(src.vol.name);
         if (input === undefined) throw noVol(r.input);
         this.requireWhole(input, 'copy');
-        await backendFor(pool.def.type).createVolumeFrom(pool.def, def, input, { available: pool.sizes.available });
+        await backendFor(pool.def.type).createVolumeFrom(pool.def, def, input, {
+          available: pool.sizes.available, reflink: r.reflink === true, preallocMetadata: r.preallocMetadata === true,
+        });
         const made = await this.record(pool, def.name);
         await this.deps.marks.clear(made.path);
         delete made.incompleteUpload;
@@ -211,15 +214,14 @@ export class VolumeService {
   }
 
   async wipe(poolRef: string | undefined, ref: string, algorithm: string | undefined): Promise<VolumeSummary> {
-    if (algorithm !== undefined && algorithm !== 'zero') {
-      throw VireoError.of('NO_SUPPORT', `wiping algorithm '${algorithm}' is not supported; supported: zero`);
-    }
+    const alg = WIPE_ALGORITHMS.find((a) => a === (algorithm ?? 'zero'));
+    if (alg === undefined) throw VireoError.of('INVALID_ARG', `invalid argument: unsupported wipe algorithm '${algorithm ?? ''}'; supported: ${WIPE_ALGORITHMS.join(', ')}`);
     const { pool, vol } = this.resolve(poolRef, ref);
     return pool.volumeSerial(vol.name, async () => {
       const current = pool.volumes.get(vol.name);
       if (current === undefined) throw noVol(ref);
       this.requireUnused(pool, current, 'wipe');
-      await backendFor(pool.def.type).wipeVolume(pool.def, current);
+      await backendFor(pool.def.type).wipeVolume(pool.def, current, alg);
       await this.clearMark(current);
       return this.record(pool, vol.name);
     });

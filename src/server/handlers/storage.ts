@@ -34,6 +34,8 @@ export const storageHandlers: HandlerTable<StorageId> = {
       const v = optStr(body, k);
       if (v !== undefined) r[k] = v;
     }
+    if (bool(body, 'reflink')) r.reflink = true;
+    if (bool(body, 'preallocMetadata')) r.preallocMetadata = true;
     return daemon.volumes.createFrom(ref, r);
   },
   'volume.get': ({ daemon, ref, vol }) => daemon.volumes.get(ref, vol),
