@@ -42,6 +42,26 @@ function otherFormat(buf: Buffer, file: string): boolean {
   return file.endsWith('.dmg');
 }
 
+/**
+ * The format an image's magic names, for an image qemu-img could not open (a damaged header, a
+ * version it does not know): the volume is still listed, as what it says it is, so that it can
+ * be looked at, wiped or deleted. 'raw' when no magic matches.
+ */
+export async function formatByMagic(file: string): Promise<string> {
+  const fh = await fs.open(file, 'r');
+  let buf: Buffer;
+  try {
+    buf = await readAt(fh, PROBE_BYTES);
+  } finally {
+    await fh.close();
+  }
+  const at = (s: string): boolean => buf.toString('latin1', 0, s.length) === s;
+  const magics: [string, string][] = [['QFI\xfb', 'qcow2'], ['QED\0', 'qed'], ['KDMV', 'vmdk'], ['COWD', 'vmdk'], ['conectix', 'vpc'], ['vhdxfile', 'vhdx'], ['LUKS\xba\xbe', 'luks']];
+  const hit = magics.find(([m]) => at(m));
+  if (hit !== undefined) return hit[1];
+  return buf.length >= 0x44 && buf.readUInt32LE(0x40) === 0xbeda107f ? 'vdi' : 'raw';
+}
+
 /** A parse that needs the first `more` bytes of the file rather than the first read's. */
 interface More {
   more: number;

@@ -12,8 +12,12 @@ import * as path from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { VolumeDef } from '../conf/storage/index.js';
 import { errnoCode, factsOf, statFacts, systemError, type FileFacts } from './files.js';
-import { probeImage, probeImageSync, type ProbedImage } from './image-probe.js';
+import { VireoError } from '../api/errors.js';
+import { logger } from '../util/log.js';
+import { formatByMagic, probeImage, probeImageSync, type ProbedImage } from './image-probe.js';
 import { imageInfo, type ImageInfo } from './qemu-img.js';
+
+const log = logger('storage');
 
 /** Volumes read at once on a network file system (each through the thread pool). */
 const ASYNC_PARALLEL = 16;
@@ -61,6 +65,17 @@ const openError = (file: string) => (e: unknown): null => {
   throw systemError(`cannot open volume '${file}'`, e);
 };
 
+/**
+ * An image qemu-img refuses to open (its own words say why): listed as the format its magic
+ * names with its file's size, and logged, rather than failing the refresh, which would take
+ * every other volume (and the pool) away with it, as libvirt's refresh does.
+ */
+const unopenable = (file: string, size: number) => async (e: unknown): Promise<ImageInfo> => {
+  if (!(e instanceof VireoError) || e.code !== 'STORAGE_FAILED') throw e;
+  log.warn('qemu-img cannot open a volume; listed by its magic and file size', { volume: file, error: e.message });
+  return { format: await formatByMagic(file), virtualSize: size };
+};
+
 /** Read one file of the pool as a volume (undefined for what is no volume: sockets, dangling links, a file gone). */
 export async function readVolume(file: string, name: string): Promise<VolumeDef | undefined> {
   let f;
@@ -74,7 +89,7 @@ export async function readVolume(file: string, name: string): Promise<VolumeDef 
   if (f.isDir) return volumeOf(file, name, f, undefined, () => undefined);
   const probed = await probeImage(file, f.size).catch(openError(file));
   if (probed === null) return undefined;
-  const info = probed ?? (await imageInfo(file));
+  const info = probed ?? (await imageInfo(file).catch(unopenable(file, f.size)));
   const b = info.backingFile === undefined ? undefined : await statFacts(path.resolve(path.dirname(file), info.backingFile)).catch(() => undefined);
   return volumeOf(file, name, f, info, () => b);
 }
