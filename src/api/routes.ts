@@ -6,6 +6,7 @@
  */
 import { SCHEMAS } from './wire-schemas.js';
 import { STORAGE_ROUTES } from './storage-routes.js';
+import { SAVE_IMAGE_ROUTES, SAVE_ROUTES } from './save-routes.js';
 
 export { SCHEMAS };
 
@@ -88,6 +89,7 @@ const DECLARED = [
   { id: 'domain.list', access: 'read', method: 'GET', path: '/v1/domains', summary: 'every domain', response: 'DomainSummary', shape: 'array' },
   { id: 'domain.define', access: 'write', method: 'POST', path: '/v1/domains', summary: 'define (or redefine) a domain from XML', request: 'DefineRequest', response: 'DomainSummary' },
   { id: 'domain.create', access: 'write', method: 'POST', path: '/v1/domains/create', summary: 'start a transient domain from XML', request: 'CreateRequest', response: 'DomainSummary' },
+  ...SAVE_IMAGE_ROUTES,
   { id: 'domain.toNative', access: 'read', method: 'POST', path: '/v1/domxml-to-native', summary: 'the QEMU command line for a domain', request: 'DomxmlToNativeRequest', response: 'NativeResponse' },
   { id: 'domain.get', access: 'read', method: 'GET', path: D, summary: 'one domain', response: 'DomainSummary' },
   {
@@ -97,6 +99,7 @@ const DECLARED = [
       { name: 'nvram', type: 'flag', description: "1: remove a UEFI guest's NVRAM (one of nvram/keep-nvram is required for UEFI guests)" },
       { name: 'keep-nvram', type: 'flag', description: "1: keep a UEFI guest's NVRAM file" },
       { name: 'keep-tpm', type: 'flag', description: 'keep the emulated TPM state (removed otherwise)' },
+      { name: 'managed-save', type: 'flag', description: 'remove the managed-save image (refused while one exists otherwise)' },
     ],
   },
   {
@@ -146,6 +149,7 @@ const DECLARED = [
   { id: 'domain.detachDevice', access: 'write', method: 'POST', path: `${D}/devices/detach`, summary: 'unplug a device (waits up to 5 s for the guest) and/or remove it from the stored definition (detach-device, detach-interface)', request: 'DeviceRequest', response: 'DeviceResult' },
   { id: 'domain.updateDevice', access: 'write', method: 'POST', path: `${D}/devices/update`, summary: "change a device in place: a NIC's link state or network (update-device)", request: 'DeviceRequest', response: 'DeviceResult' },
   { id: 'domain.job', access: 'read', method: 'GET', path: `${D}/job`, summary: 'the job a running domain is busy with (domjobinfo, domcontrol)', response: 'DomainJob' },
+  ...SAVE_ROUTES,
   { id: 'domain.jobAbort', access: 'write', method: 'POST', path: `${D}/job/abort`, summary: 'abort the long job a domain runs (domjobabort)', request: 'EmptyRequest', response: 'Done' },
   {
     id: 'domain.description', access: 'read',

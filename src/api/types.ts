@@ -291,7 +291,7 @@ export interface DomainDevices {
 
 /** GET /v1/domains/{ref}/job: the job a running domain is busy with, if any. */
 export interface DomainJob {
-  job: { name: string; kind: 'short' | 'long'; elapsedMs: number } | null;
+  job: { name: string; kind: 'short' | 'long'; elapsedMs: number; progress: { processed: number; total: number } | null } | null;
   /** Jobs queued behind it. */
   waiting: number;
 }
@@ -344,6 +344,29 @@ export interface DeviceResult {
    * definition, with a device-removed event, when it does).
    */
   pending: boolean;
+}
+
+/** POST /v1/domains/{ref}/save */
+export interface SaveRequest {
+  file: string;
+  xml?: string;
+  running?: boolean;
+  paused?: boolean;
+  bypassCache?: boolean;
+}
+
+/** POST /v1/domains/{ref}/managed-save */
+export type ManagedSaveRequest = Omit<SaveRequest, 'file' | 'xml'>;
+
+/** POST /v1/domains/restore */
+export type RestoreRequest = SaveRequest;
+
+/** POST /v1/save-image/define (file) and /v1/domains/{ref}/managed-save/define (no file). */
+export interface SaveImageDefineRequest {
+  file?: string;
+  xml: string;
+  running?: boolean;
+  paused?: boolean;
 }
 
 /** POST /v1/domains/{ref}/rename (shut-off, persistent domains only, as libvirt). */

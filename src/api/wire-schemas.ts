@@ -48,7 +48,7 @@ export const SCHEMAS: SchemaRegistry = {
   CreateRequest: obj({ xml: str('libvirt domain XML'), paused: bool('leave the guest paused'), validate: bool("check against libvirt's RelaxNG schema first") }, ['xml']),
   DomxmlToNativeRequest: obj({ format: str("only 'qemu-argv'"), xml: str('domain XML'), domain: str('or: a defined domain') }, ['format']),
   NativeResponse: obj({ native: str('the QEMU command line') }),
-  StartRequest: obj({ paused: bool('leave the guest paused') }, []),
+  StartRequest: obj({ paused: bool('leave the guest paused'), forceBoot: bool('boot afresh, discarding a managed-save image') }, []),
   DestroyRequest: obj({ graceful: bool('SIGTERM only, never SIGKILL') }, []),
   ShutdownRequest: obj({ mode: str("'acpi' (others need a guest agent)") }, []),
   AutostartRequest: obj({ enabled: bool('start with the daemon') }),
@@ -106,7 +106,10 @@ export const SCHEMAS: SchemaRegistry = {
     }, ['type', 'listen', 'port']) },
   }),
   DomainJob: obj({
-    job: nullable(obj({ name: str("e.g. 'start'"), kind: { type: 'string', enum: ['short', 'long'] }, elapsedMs: int() })),
+    job: nullable(obj({
+      name: str("e.g. 'start'"), kind: { type: 'string', enum: ['short', 'long'] }, elapsedMs: int(),
+      progress: nullable(obj({ processed: int('work done, in bytes for save'), total: int('work in all') })),
+    })),
     waiting: int('jobs queued behind it'),
   }),
   DescriptionResponse: obj({ text: nullable(str('null when there is none')) }),
@@ -124,6 +127,31 @@ export const SCHEMAS: SchemaRegistry = {
     config: bool('change the stored definition'),
   }, ['uri', 'xml']),
   RenameRequest: obj({ name: str('the new name') }),
+  SaveRequest: obj({
+    file: str('the image to write (a path on the daemon host; an existing file is replaced)'),
+    xml: str('domain XML to store instead of the live one; it must describe the same guest'),
+    running: bool('restore resumes the guest'),
+    paused: bool('restore leaves the guest paused'),
+    bypassCache: bool("virsh's --bypass-cache (accepted; the image is synced to disk in any case)"),
+  }, ['file']),
+  ManagedSaveRequest: obj({
+    running: bool('start resumes the guest'),
+    paused: bool('start leaves the guest paused'),
+    bypassCache: bool("virsh's --bypass-cache (accepted; the image is synced to disk in any case)"),
+  }, []),
+  RestoreRequest: obj({
+    file: str('the save image (a path on the daemon host)'),
+    xml: str('domain XML to restore with instead of the image\'s; it must describe the same guest'),
+    running: bool('resume the guest whatever the image says'),
+    paused: bool('leave the guest paused whatever the image says'),
+    bypassCache: bool("virsh's --bypass-cache (accepted)"),
+  }, ['file']),
+  SaveImageDefineRequest: obj({
+    file: str('the save image (save-image-define only)'),
+    xml: str('the new domain XML; it must describe the same guest'),
+    running: bool('restore resumes the guest'),
+    paused: bool('restore leaves the guest paused'),
+  }, ['xml']),
   DeviceRequest: obj({
     xml: str("one device as libvirt XML (only <interface> so far)"),
     live: bool('change the running guest'),

@@ -228,7 +228,48 @@ export class Monitor {
     }
   }
 
-  private async run(command: string, args?: Record<string, unknown>, opts: { timeoutMs?: number } = {}): Promise<unknown> {
+  /** Give QEMU an open file as `fdname` (the descriptor is closed here once sent). */
+  async getfd(fdname: string, fd: number): Promise<void> {
+    await this.run('getfd', { fdname }, { fd });
+  }
+
+  /** Drop a descriptor given with getfd (QEMU's migration code closes it itself once done). */
+  async closefd(fdname: string): Promise<void> {
+    await this.run('closefd', { fdname });
+  }
+
+  /** Cap the migration (save) stream at `bytesPerSecond`. */
+  async setMigrationBandwidth(bytesPerSecond: number): Promise<void> {
+    await this.run('migrate-set-parameters', { 'max-bandwidth': bytesPerSecond });
+  }
+
+  /** Send the guest's state to `uri` (e.g. fd:NAME); progress through queryMigrate. */
+  async migrate(uri: string): Promise<void> {
+    await this.run('migrate', { uri });
+  }
+
+  /** Read an incoming state stream from `uri` (QEMU started with -incoming defer). */
+  async migrateIncoming(uri: string): Promise<void> {
+    await this.run('migrate-incoming', { uri });
+  }
+
+  async migrateCancel(): Promise<void> {
+    await this.run('migrate_cancel');
+  }
+
+  /** The migration's status and RAM counters (bytes). */
+  async queryMigrate(): Promise<MigrationInfo> {
+    const r = asRecord(await this.run('query-migrate'));
+    if (r === undefined) throw this.badReply('query-migrate', r);
+    const ram = asRecord(r.ram);
+    const num = (v: unknown): number => (typeof v === 'number' ? v : 0);
+    const info: MigrationInfo = { status: typeof r.status === 'string' ? r.status : 'none' };
+    if (ram !== undefined) info.ram = { transferred: num(ram.transferred), remaining: num(ram.remaining), total: num(ram.total) };
+    if (typeof r['error-desc'] === 'string') info.error = r['error-desc'];
+    return info;
+  }
+
+  private async run(command: string, args?: Record<string, unknown>, opts: { timeoutMs?: number; fd?: number } = {}): Promise<unknown> {
     try {
       return await this.qmp.execute(command, args, opts);
     } catch (e) {
@@ -263,6 +304,13 @@ export class Monitor {
     log.debug(`${this.opts.name}: unexpected reply to '${command}'`, { reply });
     return VireoError.of('QEMU_FAILED', `QEMU answered '${command}' for domain '${this.opts.name}' with a reply vireo does not understand`);
   }
+}
+
+/** query-migrate: status is QEMU's (setup, active, completed, failed, cancelling, cancelled, ...). */
+export interface MigrationInfo {
+  status: string;
+  ram?: { transferred: number; remaining: number; total: number };
+  error?: string;
 }
 
 /** One block backend as query-block reports it (sizes absent for an empty drive). */

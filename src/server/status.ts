@@ -39,6 +39,7 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'CONFIG_UNSUPPORTED':
     case 'KVM_UNAVAILABLE':
     case 'STORAGE_MISSING':
+    case 'SAVE_IMAGE_INVALID':
       return 422;
     case 'OPERATION_FAILED':
     case 'STORAGE_FAILED':

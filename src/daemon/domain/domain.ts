@@ -43,6 +43,8 @@ export class Domain {
   state: DomainState = 'shut off';
   reason: StateReason = 'unknown';
   autostart = false;
+  /** A managed-save image exists for it (managed-save.ts keeps this in step with the file). */
+  managedSave = false;
   /**
    * Set when vireod found this domain's status file unreadable at start-up: whether its QEMU
    * runs is unknown, so nothing may start or stop it until the file is fixed (the message says how).
@@ -115,7 +117,7 @@ export class Domain {
       reason: this.reason,
       persistent: this.persistent !== undefined,
       autostart: this.autostart,
-      managedSave: false,
+      managedSave: this.managedSave,
       hasSnapshot: false,
       title: def.title ?? '',
       osType: 'hvm',

@@ -36,7 +36,7 @@ export function devicesOf(def: DomainDef, opts: { securityInfo?: boolean } = {})
 export function jobOf(dom: Domain): DomainJob {
   const j = dom.jobs.current;
   const waiting = dom.jobs.waiting;
-  return j === undefined ? { job: null, waiting } : { job: { name: j.name, kind: j.kind, elapsedMs: Date.now() - j.startedAt }, waiting };
+  return j === undefined ? { job: null, waiting } : { job: { name: j.name, kind: j.kind, elapsedMs: Date.now() - j.startedAt, progress: j.progress ?? null }, waiting };
 }
 
 /** The title or description of a definition, null when it has none. */

@@ -12,6 +12,7 @@ import { formatDomainXml, parseDomainXml } from '../../conf/domain-xml.js';
 import type { Monitor } from '../../qemu/monitor.js';
 import type { LifecycleContext } from './context.js';
 import type { Domain } from './domain.js';
+import type { Reservation } from '../registry.js';
 
 /** The domain service, as the operation modules see it. */
 export interface DomainHost {
@@ -21,6 +22,10 @@ export interface DomainHost {
   qmp(dom: Domain): Promise<Monitor>;
   /** Every domain, in the table's order (for commands over all guests: domstats). */
   all(): Domain[];
+  /** The domain a definition with this name and UUID is (undefined: none; a clash is refused). */
+  existing(def: DomainDef): Domain | undefined;
+  /** Hold a name and UUID for a domain being created (restore of an unknown guest). */
+  reserve(name: string, uuid: string): Reservation<Domain>;
 }
 
 /**

@@ -23,6 +23,7 @@ import { Domain, type Runtime } from './domain.js';
 import { descriptionOf, devicesOf, jobOf, metadataOf, withDescription, withMetadata } from './info.js';
 import { monitorOf, saveStatus, transition, type LifecycleContext } from './context.js';
 import { launch } from './start.js';
+import { managedSavePath, scanManagedSaves, startDomain } from './managed-save.js';
 import { stopProcess } from './stop.js';
 import { reconnect } from './reconnect.js';
 import { domxmlToNative } from './native.js';
@@ -90,6 +91,7 @@ export class DomainService {
         log.error(`ignoring unreadable config ${file}`, { error: String(e) });
       }
     }
+    await scanManagedSaves(this.ctx, this.table.values());
     const entries = await this.store.listStatus();
     this.nextId = Math.max(0, ...entries.map((e) => ('record' in e ? e.record.id : 0))) + 1;
     await Promise.all(entries.map(async (entry) => {
@@ -224,7 +226,7 @@ export class DomainService {
    * Forget a persistent domain. A UEFI variable store is kept or removed only when told
    * (`nvram`/`keepNvram`, as virsh); an emulated TPM's state goes unless `keepTpm`.
    */
-  async undefine(ref: string, opts: { nvram?: boolean; keepNvram?: boolean; keepTpm?: boolean } = {}): Promise<DomainSummary> {
+  async undefine(ref: string, opts: { nvram?: boolean; keepNvram?: boolean; keepTpm?: boolean; managedSave?: boolean } = {}): Promise<DomainSummary> {
     const dom = this.lookup(ref);
     return dom.jobs.run('undefine', 'short', async () => {
       if (this.table.get(dom.uuid) !== dom) throw VireoError.of('NO_DOMAIN', `no domain with matching name or id or uuid '${ref}'`);
@@ -232,6 +234,13 @@ export class DomainService {
       const state = await persistentHostState(dom.persistent, this.store.layout.lib);
       if (state.nvram !== undefined && opts.nvram !== true && opts.keepNvram !== true) {
         throw VireoError.of('OPERATION_INVALID', 'cannot undefine domain with nvram');
+      }
+      if (dom.managedSave && opts.managedSave !== true) {
+        throw new VireoError('OPERATION_INVALID', 'Refusing to undefine while domain managed save image exists');
+      }
+      if (dom.managedSave) {
+        await fs.rm(managedSavePath(this.ctx, dom.name), { force: true });
+        dom.managedSave = false;
       }
       // The config goes first: once it is gone the domain is undefined, whatever fails after.
       await this.store.configs.remove(dom.name);
@@ -272,12 +281,12 @@ export class DomainService {
     return this.summary(dom);
   }
 
-  async start(ref: string, opts: { paused?: boolean }): Promise<DomainSummary> {
+  async start(ref: string, opts: { paused?: boolean; forceBoot?: boolean }): Promise<DomainSummary> {
     const dom = this.lookup(ref);
     await dom.jobs.run('start', 'short', async () => {
       if (dom.active) throw VireoError.of('OPERATION_INVALID', 'domain is already running');
       if (this.table.get(dom.uuid) !== dom) throw VireoError.of('NO_DOMAIN', `no domain with matching name or id or uuid '${ref}'`);
-      await launch(this.ctx, dom, structuredClone(dom.def), { paused: opts.paused === true });
+      await startDomain(this.host, dom, opts); // restores a managed save (managed-save.ts)
     });
     return this.summary(dom);
   }
@@ -421,7 +430,10 @@ export class DomainService {
 
   /** The service as the operation modules (hotplug.ts, ...) see it: see ops.ts. */
   get host(): DomainHost {
-    return { ctx: this.ctx, lookup: (ref) => this.lookup(ref), qmp: monitorOf, all: () => this.table.values() };
+    return {
+      ctx: this.ctx, lookup: (ref) => this.lookup(ref), qmp: monitorOf, all: () => this.table.values(),
+      existing: (def) => this.existingFor(def), reserve: (name, uuid) => this.table.reserve(name, uuid),
+    };
   }
 
   /** domjobabort: stop the long job the domain runs (its error says why not). */

@@ -14,6 +14,7 @@ import { VireoError } from '../../api/errors.js';
 import { buildQemuArgv, checkHostSupport } from '../../qemu/argv.js';
 import { configureMonitor, hostFacts, hugepagesMount, prepareLaunch } from '../../qemu/prepare.js';
 import { launchQemu, killQemu } from '../../qemu/process.js';
+import type { Monitor } from '../../qemu/monitor.js';
 import { DEFAULT_EMULATOR, qemuVersion } from '../../host/qemu-binary.js';
 import { processStartTime } from '../../util/proc.js';
 import { Revert } from '../../util/revert.js';
@@ -35,7 +36,16 @@ const log = logger('lifecycle');
  * fails on that bind and the port was picked automatically, the start is tried again with
  * another port (the failed attempt has been undone completely).
  */
-export async function launch(ctx: LifecycleContext, dom: Domain, def: DomainDef, opts: { paused: boolean }): Promise<void> {
+export interface LaunchRequest {
+  paused: boolean;
+  /**
+   * Restore: QEMU starts with -incoming defer, and this feeds it the saved state (save.ts) once
+   * the monitor is configured, before the CPUs may run. The domain then starts as 'restored'.
+   */
+  incoming?: (qmp: Monitor) => Promise<void>;
+}
+
+export async function launch(ctx: LifecycleContext, dom: Domain, def: DomainDef, opts: LaunchRequest): Promise<void> {
   const autoPorts = def.devices.graphics.some((g) => g.autoport);
   for (let attempt = 1; ; attempt++) {
     try {
@@ -49,7 +59,7 @@ export async function launch(ctx: LifecycleContext, dom: Domain, def: DomainDef,
   }
 }
 
-async function launchOnce(ctx: LifecycleContext, dom: Domain, defIn: DomainDef, opts: { paused: boolean }): Promise<void> {
+async function launchOnce(ctx: LifecycleContext, dom: Domain, defIn: DomainDef, opts: LaunchRequest): Promise<void> {
   // Volume disks become the files, devices or LUNs their pools hold (refused here when they cannot).
   const def = resolveDisks(defIn, ctx.volumes);
   if (dom.blocked !== undefined) throw new VireoError('OPERATION_FAILED', dom.blocked);
@@ -91,6 +101,7 @@ async function launchOnce(ctx: LifecycleContext, dom: Domain, defIn: DomainDef, 
     if (taps.length > 0) await ctx.store.saveStatus(record(0, 0)); // a daemon dying from here on must find them
     const argv = buildQemuArgv(live, { ...launchPaths(ctx.store, runDir, live.name, prepared.tpmSocket), monitor }, {
       accel: live.type === 'kvm' ? 'kvm' : 'tcg',
+      incoming: opts.incoming !== undefined,
       vhostNet: facts.vhostNet,
       hugepagesPath: live.memoryBacking?.hugepages === undefined ? undefined : await hugepagesMount(),
     });
@@ -123,8 +134,10 @@ async function launchOnce(ctx: LifecycleContext, dom: Domain, defIn: DomainDef, 
     await configureMonitor(qmp, live);
     dom.runtime = rt;
     watch(ctx, dom, rt);
+    if (opts.incoming !== undefined) await opts.incoming(qmp);
     if (!opts.paused) await qmp.cont();
-    dom.transition(opts.paused ? 'start-paused' : 'start');
+    const restore = opts.incoming !== undefined;
+    dom.transition(opts.paused ? (restore ? 'restore-paused' : 'start-paused') : restore ? 'restore' : 'start');
     await saveStatus(ctx, dom);
     revert.success();
   } catch (e) {
@@ -132,8 +145,8 @@ async function launchOnce(ctx: LifecycleContext, dom: Domain, defIn: DomainDef, 
     dom.restoreState('shut off', 'failed');
     throw e;
   }
-  ctx.changed(dom, 'Started', 'Booted');
-  if (opts.paused) ctx.changed(dom, 'Suspended', 'Paused');
+  ctx.changed(dom, 'Started', opts.incoming !== undefined ? 'Restored' : 'Booted');
+  if (opts.paused) ctx.changed(dom, 'Suspended', opts.incoming !== undefined ? 'Restored' : 'Paused');
 }
 
 async function checkFiles(def: DomainDef): Promise<void> {

@@ -7,7 +7,7 @@ import type { DomainState, StateReason } from '../../api/types.js';
 
 export type Cause =
   | 'start' | 'start-paused' | 'suspend' | 'qemu-paused' | 'resume' | 'reboot'
-  | 'poweroff-preserved' | 'panic' | 'stop' | 'start-failed';
+  | 'poweroff-preserved' | 'panic' | 'stop' | 'start-failed' | 'restore' | 'restore-paused';
 
 interface Transition {
   /** States the cause may move a domain from. */
@@ -30,6 +30,9 @@ const STOP_DETAIL: Record<string, string> = {
 export const TRANSITIONS: Readonly<Record<Cause, Transition>> = {
   start: { from: ['shut off'], to: 'running', reason: 'booted', event: ['Started', 'Booted'] },
   'start-paused': { from: ['shut off'], to: 'paused', reason: 'user', event: ['Started', 'Booted'] },
+  // restore (save.ts): the guest goes on from a save image, not from a boot.
+  restore: { from: ['shut off'], to: 'running', reason: 'restored', event: ['Started', 'Restored'] },
+  'restore-paused': { from: ['shut off'], to: 'paused', reason: 'user', event: ['Started', 'Restored'] },
   suspend: { from: ['running'], to: 'paused', reason: 'user', event: ['Suspended', 'Paused'] },
   'qemu-paused': { from: ['running'], to: 'paused', reason: 'unknown', event: ['Suspended', 'Paused'] },
   resume: { from: ['paused'], to: 'running', reason: 'unpaused', event: ['Resumed', 'Unpaused'] },

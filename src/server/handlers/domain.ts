@@ -30,12 +30,12 @@ export const domainHandlers: HandlerTable<DomainId> = {
     return { native: await daemon.domains.domxmlToNative(str(body, 'format'), domain === undefined ? { xml: xml ?? '' } : { domain }) };
   },
   'domain.get': ({ daemon, ref }) => daemon.domains.summary(daemon.domains.lookup(ref)),
-  'domain.undefine': ({ daemon, ref, query }) => daemon.domains.undefine(ref, { nvram: query.flag('nvram'), keepNvram: query.flag('keep-nvram'), keepTpm: query.flag('keep-tpm') }),
+  'domain.undefine': ({ daemon, ref, query }) => daemon.domains.undefine(ref, { nvram: query.flag('nvram'), keepNvram: query.flag('keep-nvram'), keepTpm: query.flag('keep-tpm'), managedSave: query.flag('managed-save') }),
   'domain.xml': ({ daemon, ref, query }): XmlResponse => ({
     xml: daemon.domains.dumpXml(ref, { inactive: query.flag('inactive'), securityInfo: query.flag('security-info'), updateCpu: query.flag('update-cpu') }),
   }),
   'domain.consoleTail': async ({ daemon, ref, query }): Promise<ConsoleTail> => ({ data: (await daemon.domains.consoleTail(ref, query.str('devname'))).toString('base64') }),
-  'domain.start': ({ daemon, ref, body }) => daemon.domains.start(ref, { paused: bool(body, 'paused') }),
+  'domain.start': ({ daemon, ref, body }) => daemon.domains.start(ref, { paused: bool(body, 'paused'), forceBoot: bool(body, 'forceBoot') }),
   'domain.destroy': ({ daemon, ref, body }) => daemon.domains.destroy(ref, { graceful: bool(body, 'graceful') }),
   'domain.shutdown': (c) => c.daemon.domains.shutdown(c.ref, mode(c)),
   'domain.reboot': (c) => c.daemon.domains.reboot(c.ref, mode(c)),
