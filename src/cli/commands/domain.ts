@@ -162,7 +162,10 @@ export const domainCommands: readonly CommandDef[] = [
     name: 'start', group: 'domain', writes: true, domainState: 'inactive',
     help: 'start a defined domain that is shut off',
     desc: 'Boot a shut off domain from its stored definition.',
-    opts: [domainOpt('name or UUID of the shut off domain'), consoleOpt, { name: 'paused', type: 'bool', help: 'keep the guest paused once it is started' }],
+    opts: [
+      domainOpt('name or UUID of the shut off domain'), consoleOpt, { name: 'paused', type: 'bool', help: 'keep the guest paused once it is started' },
+      { name: 'force-boot', type: 'bool', help: 'force fresh boot by discarding any managed save' },
+    ],
     async run(ctx, args) {
       const ref = args.need('domain');
       if (args.bool('console') && !ctx.terminal.isTTY) fail(NO_TTY);
@@ -172,7 +175,7 @@ export const domainCommands: readonly CommandDef[] = [
       const context = `Failed to start domain '${d.name}'`;
       await checkWritable(ctx, c, null, context);
       // Start by UUID: the name the user typed might also read as another domain's id.
-      const started = await attempt(ref, context, () => c.start(d.uuid, { paused: args.bool('paused') }));
+      const started = await attempt(ref, context, () => c.start(d.uuid, { paused: args.bool('paused'), forceBoot: args.bool('force-boot') }));
       ctx.extra(`Domain '${d.name}' started\n`);
       if (args.bool('console')) await runConsole(ctx, c, started);
     },

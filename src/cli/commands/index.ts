@@ -3,6 +3,7 @@ import { consoleCommands } from './console.js';
 import { deviceCommands } from './devices.js';
 import { domainCommands } from './domain.js';
 import { undefineCommand } from './undefine.js';
+import { saveCommands } from './save.js';
 import { blkInfoCommands } from './blkinfo.js';
 import { editCommands } from './edit.js';
 import { domTableCommands } from './domtable.js';
@@ -52,5 +53,5 @@ export function makeTable(groups: readonly GroupDef[], defs: readonly CommandDef
   };
 }
 
-export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, undefineCommand, ...deviceCommands, ...editCommands, ...domTableCommands, ...blkInfoCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...ifaceCommands, ...networkCommands, ...netUpdateCommands, ...poolCommands, ...poolSourceCommands, ...volCommands, ...volTransferCommands,
+export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, undefineCommand, ...saveCommands, ...deviceCommands, ...editCommands, ...domTableCommands, ...blkInfoCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...ifaceCommands, ...networkCommands, ...netUpdateCommands, ...poolCommands, ...poolSourceCommands, ...volCommands, ...volTransferCommands,
   ...shellCommands, ...xmlCommands]);

@@ -47,7 +47,8 @@ export type CliClient = Pick<VireoClient,
   | 'listPools' | 'getPool' | 'definePool' | 'createPool' | 'undefinePool' | 'poolXml' | 'startPool' | 'buildPool' | 'destroyPool'
   | 'deletePool' | 'setPoolAutostart' | 'refreshPool' | 'poolCapabilities' | 'findPoolSources' | 'poolEvents'
   | 'listVolumes' | 'getVolume' | 'volumeXml' | 'createVolume' | 'createVolumeFrom' | 'deleteVolume' | 'wipeVolume' | 'resizeVolume'
-  | 'uploadVolume' | 'downloadVolume'>
+  | 'uploadVolume' | 'downloadVolume'
+  | 'save' | 'restore' | 'saveImageXml' | 'saveImageDefine' | 'managedSave' | 'managedSaveRemove' | 'managedSaveXml' | 'managedSaveDefine'>
   & Partial<Pick<VireoClient, 'domxmlToNative'>>;
 
 /** The user's terminal, for console. Tests and the shell provide their own. */

@@ -68,7 +68,7 @@ export const undefineCommand: CommandDef = {
     + 'With --storage or --remove-all-storage the volumes of its disks are deleted too (a shut-off domain only).',
   opts: [
     { name: 'domain', type: 'data', required: true, help: 'domain name, id or UUID' },
-    { name: 'managed-save', type: 'bool', help: 'remove the managed-save image (vireo keeps none)' },
+    { name: 'managed-save', type: 'bool', help: 'remove domain managed state file' },
     { name: 'storage', type: 'string', help: 'remove these volumes too: targets or source paths, comma-separated (see domblklist)' },
     { name: 'remove-all-storage', type: 'bool', help: 'remove the volumes of every disk (use with caution)' },
     { name: 'delete-storage-volume-snapshots', type: 'bool', help: 'delete the volumes\' snapshots too; needs --remove-all-storage (no pool type of vireo supports it)' },
@@ -101,7 +101,7 @@ export const undefineCommand: CommandDef = {
       const wanted = storage?.split(',').filter((s) => s !== '');
       doomed = await attempt(ref, null, () => selectVolumes(ctx, c, dom.uuid, wanted));
     }
-    await attempt(ref, context, () => c.undefine(dom.uuid, { nvram: args.bool('nvram'), keepNvram: args.bool('keep-nvram'), keepTpm: args.bool('keep-tpm') }));
+    await attempt(ref, context, () => c.undefine(dom.uuid, { nvram: args.bool('nvram'), keepNvram: args.bool('keep-nvram'), keepTpm: args.bool('keep-tpm'), managedSave: args.bool('managed-save') }));
     ctx.extra(`Domain '${ref}' has been undefined\n`);
     let last: string | undefined;
     for (const v of doomed) {

@@ -6,7 +6,7 @@
 import type {
   DeviceRequest, DeviceResult, DomainSummary, HostInfo, DomainEvent, NetworkEvent, XmlResponse, ConsoleTail, DomainIfAddr, LinkState,
   NodeInfo, NodeCpuStats, NodeMemStats, FreeCell, HostCheck, DomainBlockInfo, DomainDevices, DomainJob, DescriptionResponse, DescriptionRequest,
-  MetadataRequest, ModificationImpact, NativeResponse,
+  MetadataRequest, ModificationImpact, NativeResponse, SaveRequest, ManagedSaveRequest, RestoreRequest, SaveImageDefineRequest,
 } from '../../api/types.js';
 import { fromBase64 } from './base64.js';
 import { enc } from './client-base.js';
@@ -42,8 +42,9 @@ export class VireoClient<Channel = unknown> extends StorageClient<Channel> {
   }
 
   /** Forget a domain; a UEFI variable store needs `nvram` (remove) or `keepNvram`, as with virsh. */
-  undefine(ref: string, opts: { nvram?: boolean; keepNvram?: boolean; keepTpm?: boolean } = {}): Promise<DomainSummary> {
+  undefine(ref: string, opts: { nvram?: boolean; keepNvram?: boolean; keepTpm?: boolean; managedSave?: boolean } = {}): Promise<DomainSummary> {
     const q = new URLSearchParams();
+    if (opts.managedSave === true) q.set('managed-save', '1');
     if (opts.nvram === true) q.set('nvram', '1');
     if (opts.keepNvram === true) q.set('keep-nvram', '1');
     if (opts.keepTpm === true) q.set('keep-tpm', '1');
@@ -66,8 +67,48 @@ export class VireoClient<Channel = unknown> extends StorageClient<Channel> {
     return this.t.request('POST', `/v1/domains/${enc(ref)}/${action}`, body);
   }
 
-  start(ref: string, opts: { paused?: boolean } = {}): Promise<DomainSummary> {
-    return this.action(ref, 'start', { paused: opts.paused === true });
+  /** Start; a managed-save image is restored unless `forceBoot` (which discards it). */
+  start(ref: string, opts: { paused?: boolean; forceBoot?: boolean } = {}): Promise<DomainSummary> {
+    return this.action(ref, 'start', { paused: opts.paused === true, ...(opts.forceBoot === true ? { forceBoot: true } : {}) });
+  }
+
+  /** Save a running guest's state into `r.file` (a path on the daemon host) and stop it; a long job. */
+  async save(ref: string, r: SaveRequest): Promise<void> {
+    await this.t.request('POST', `/v1/domains/${enc(ref)}/save`, r);
+  }
+
+  /** Start a domain from a save image. */
+  restore(r: RestoreRequest): Promise<DomainSummary> {
+    return this.t.request('POST', '/v1/domains/restore', r);
+  }
+
+  /** The domain XML a save image holds. */
+  async saveImageXml(file: string, opts: { securityInfo?: boolean } = {}): Promise<string> {
+    const q = new URLSearchParams({ file });
+    if (opts.securityInfo === true) q.set('security-info', '1');
+    return (await this.t.request<XmlResponse>('GET', `/v1/save-image/xml?${q.toString()}`)).xml;
+  }
+
+  /** Replace the XML (and/or the running/paused choice) a save image holds. */
+  async saveImageDefine(r: SaveImageDefineRequest & { file: string }): Promise<void> {
+    await this.t.request('POST', '/v1/save-image/define', r);
+  }
+
+  async managedSave(ref: string, r: ManagedSaveRequest = {}): Promise<void> {
+    await this.t.request('POST', `/v1/domains/${enc(ref)}/managed-save`, r);
+  }
+
+  async managedSaveRemove(ref: string): Promise<void> {
+    await this.t.request('DELETE', `/v1/domains/${enc(ref)}/managed-save`);
+  }
+
+  async managedSaveXml(ref: string, opts: { securityInfo?: boolean } = {}): Promise<string> {
+    const qs = opts.securityInfo === true ? '?security-info=1' : '';
+    return (await this.t.request<XmlResponse>('GET', `/v1/domains/${enc(ref)}/managed-save/xml${qs}`)).xml;
+  }
+
+  async managedSaveDefine(ref: string, r: SaveImageDefineRequest): Promise<void> {
+    await this.t.request('POST', `/v1/domains/${enc(ref)}/managed-save/define`, r);
   }
   destroy(ref: string, opts: { graceful?: boolean } = {}): Promise<DomainSummary> {
     return this.action(ref, 'destroy', { graceful: opts.graceful === true });
