@@ -224,10 +224,11 @@ export class TestDaemon {
    * Run a shell command in the guest over its serial console, as a user at the console would,
    * and give what it printed (the lines between the typed command and an end marker, without
    * the shell's echo). The guest must have reached its shell (waitShell). The console is taken
-   * for the command's length only; `\r\n` line ends become `\n`.
+   * for the command's length only; `\r\n` line ends become `\n`. A restored guest's console log
+   * starts after its boot (a new QEMU): pass `{ restored: true }` to skip the wait for the shell.
    */
-  async guestRun(name: string, command: string, timeoutMs = SOON): Promise<string> {
-    await this.waitShell(name);
+  async guestRun(name: string, command: string, timeoutMs = SOON, opts: { restored?: boolean } = {}): Promise<string> {
+    if (opts.restored !== true) await this.waitShell(name);
     const tag = `vireo-end-${++this.runs}`;
     const client = VireoClient.open(this.uri);
     try {

@@ -38,6 +38,18 @@ export function displayUri(g: DomainGraphics, withPassword: boolean): string | u
   return `${g.type}://${pass}${viewerHost(g.listen)}:${port}${tls}`;
 }
 
+/** Bytes as virsh's vshPrettyCapacity prints them ("64.000 MiB"). */
+function capacity(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(3)} ${units[i]}`;
+}
+
 /** Job names as domjobinfo's Operation line shows them. */
 const OPERATION: Readonly<Record<string, string>> = { save: 'Save', dump: 'Dump', migrate: 'Migration out', restore: 'Restore', snapshot: 'Snapshot' };
 
@@ -248,15 +260,21 @@ export const domTableCommands: readonly CommandDef[] = [
       const { job } = await attempt(ref, null, () => c.job(ref));
       if (args.bool('json')) {
         const none = job === null || job.kind !== 'long' || args.bool('completed');
-        return ctx.json(none ? { type: 'none' } : { type: 'unbounded', operation: job.name, elapsedMs: job.elapsedMs });
+        return ctx.json(none ? { type: 'none' } : {
+          type: 'unbounded', operation: job.name, elapsedMs: job.elapsedMs,
+          ...(job.progress === null ? {} : { dataProcessed: job.progress.processed, dataTotal: job.progress.total }),
+        });
       }
       const line = (label: string, value: string): string => `${label.padEnd(17)} ${value.padEnd(12)}\n`;
       if (job === null || job.kind !== 'long' || args.bool('completed')) {
         ctx.print(line('Job type:', 'None'));
         return;
       }
+      const p = job.progress;
       ctx.print(line('Job type:', 'Unbounded') + line('Operation:', OPERATION[job.name] ?? job.name)
-        + `${'Time elapsed:'.padEnd(17)} ${String(job.elapsedMs).padEnd(12)} ms\n`);
+        + `${'Time elapsed:'.padEnd(17)} ${String(job.elapsedMs).padEnd(12)} ms\n`
+        + (p === null ? '' : `${'Data processed:'.padEnd(17)} ${capacity(p.processed)}\n${'Data remaining:'.padEnd(17)} ${capacity(Math.max(0, p.total - p.processed))}\n`
+          + `${'Data total:'.padEnd(17)} ${capacity(p.total)}\n`));
     },
   },
   {
