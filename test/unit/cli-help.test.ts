@@ -38,12 +38,12 @@ test('the commands the brief names are all in the table', () => {
 
 test('help CMD page layout', () => {
   const start = TABLE.find('start')!;
-  assert.equal(synopsis(start), 'start <domain> [--console] [--paused]');
+  assert.equal(synopsis(start), 'start <domain> [--console] [--paused] [--force-boot]');
   assert.equal(commandHelp(start), `  NAME
     start - ${start.help}
 
   SYNOPSIS
-    start <domain> [--console] [--paused]
+    start <domain> [--console] [--paused] [--force-boot]
 
   DESCRIPTION
     ${start.desc}
@@ -52,6 +52,7 @@ test('help CMD page layout', () => {
     [--domain] <string>  ${start.opts[0]!.help}
     --console        ${start.opts[1]!.help}
     --paused         ${start.opts[2]!.help}
+    --force-boot     ${start.opts[3]!.help}
 
 `);
   assert.equal(synopsis(TABLE.find('echo')!), 'echo [--shell] [--xml] [--err] [<string>]...');
