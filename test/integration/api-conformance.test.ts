@@ -104,6 +104,18 @@ describe('API conformance', () => {
     await check('GET', '/v1/domains/api1/job', undefined, 409);
     await check('POST', '/v1/domains/api1/start', { paused: true });
     await check('GET', '/v1/domains/api1/job');
+    // save, restore, save images and managed save (save.test.ts runs them on a booted guest)
+    const img = `${d.root}/api1.save`;
+    await check('POST', '/v1/domains/api1/save', { file: img, paused: true });
+    const saved = await check('GET', `/v1/save-image/xml?file=${encodeURIComponent(img)}&security-info=1`) as { xml: string };
+    await check('POST', '/v1/save-image/define', { file: img, xml: saved.xml, paused: true });
+    await check('POST', '/v1/domains/restore', { file: img, paused: true });
+    await check('POST', '/v1/domains/restore', { file: img }, 409);
+    await check('POST', '/v1/domains/api1/managed-save', { paused: true });
+    await check('GET', '/v1/domains/api1/managed-save/xml?security-info=1');
+    await check('POST', '/v1/domains/api1/managed-save/define', { xml: saved.xml, paused: true });
+    await check('DELETE', '/v1/domains/api1/managed-save');
+    await check('POST', '/v1/domains/api1/start', { paused: true, forceBoot: true });
     await check('GET', '/v1/domains/api1/devices?security-info=1');
     await check('GET', '/v1/domains/api1/description?live=1');
     await check('GET', '/v1/domains/api1/metadata?uri=http%3A%2F%2Fexample.org%2Fa&live=1');
@@ -122,7 +134,7 @@ describe('API conformance', () => {
     await check('POST', '/v1/domains/api1/resume', {}, 409);
     await check('POST', '/v1/domains/create', { xml: guestXml('api2'), paused: true });
     await check('POST', '/v1/domains/api2/destroy', {});
-    await check('DELETE', '/v1/domains/api1?keep-tpm=1');
+    await check('DELETE', '/v1/domains/api1?keep-tpm=1&managed-save=1');
     await check('POST', '/v1/domains', { xml: guestXml('api3') });
     await check('DELETE', '/v1/domains/api3?nvram=1');
     await check('POST', '/v1/domains', { xml: guestXml('api4') });
