@@ -27,15 +27,27 @@ import {
 const USAGE = `usage: node bench/save.mjs [--memory MiB] [--dirty MiB] [--runs N] [--only vireo,virsh,qemu] [--json FILE]`;
 const LIBVIRT_REF = '/work/shared/tools/libvirt-ref';
 
-/** Type `cmd` into a guest shell on a UNIX-socket serial port and wait for its end marker. */
-async function typeInto(sockPath, cmd, timeoutMs = 600_000) {
-  const s = connect(sockPath);
+/**
+ * Type `cmd` into a guest shell on its serial console and wait for its end marker: `target` is a
+ * UNIX socket path (libvirt, bare QEMU) or a function that opens the console stream (vireo's API).
+ */
+async function typeInto(target, cmd, timeoutMs = 600_000) {
+  let s;
+  if (typeof target === 'string') {
+    s = connect(target);
+    await new Promise((r, j) => s.once('connect', r).once('error', j));
+  } else {
+    s = await target();
+  }
   let out = '';
   s.on('data', (d) => (out += d.toString('latin1')));
-  await new Promise((r, j) => s.once('connect', r).once('error', j));
-  s.write(`${cmd}; echo bench-$((6*7))-done\r`);
-  await waitFor(() => out.includes('bench-42-done'), timeoutMs, `'${cmd}' in the guest`, 50);
-  s.destroy();
+  try {
+    s.write(`${cmd}; echo bench-$((6*7))-done\r`);
+    await waitFor(() => out.includes('bench-42-done'), timeoutMs, `'${cmd}' in the guest`, 50);
+  } finally {
+    // A serial socket (and vireo's interactive console) serves one client at a time.
+    s.destroy();
+  }
 }
 
 const dirtyCmd = (mib) => `dd if=/dev/urandom of=/tmp/dirt bs=1M count=${mib} 2>/dev/null`;
@@ -57,8 +69,11 @@ async function measure(name, save, restore, file) {
 async function benchVireo(o, work) {
   const d = new Vireod();
   await d.start();
-  const sock = path.join(work, 'vireo-serial.sock');
-  writeFileSync(path.join(work, 'v.xml'), benchGuestXml('bsave', GUEST_DIR, o.memory, serialXml(sock)));
+  writeFileSync(path.join(work, 'v.xml'), benchGuestXml('bsave', GUEST_DIR, o.memory, "<serial type='pty'><target port='0'/></serial>"));
+  const { VireoClient } = await import(path.join(REPO, 'dist/src/client/client.js'));
+  const client = VireoClient.open(d.uri);
+  onCleanup(() => client.close());
+  const sock = () => client.attachConsole('bsave');
   await d.mustCli(['define', path.join(work, 'v.xml')]);
   await d.mustCli(['start', 'bsave']);
   await waitFor(() => typeInto(sock, 'true', 5000).then(() => true, () => false), 300_000, 'the vireo guest shell', 500);
@@ -68,6 +83,7 @@ async function benchVireo(o, work) {
     await typeInto(sock, dirtyCmd(o.dirty));
     out.push(await measure('vireo', () => d.mustCli(['save', 'bsave', file]), () => d.mustCli(['restore', file]), file));
   }
+  client.close();
   await d.cleanup();
   return out;
 }
