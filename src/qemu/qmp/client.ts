@@ -216,7 +216,7 @@ interface PipeBinding {
 interface StreamBinding {
   WriteWrap: new () => { handle?: unknown; oncomplete?: (status: number) => void; async?: boolean };
 }
-const binding = (process as unknown as { binding(name: string): unknown }).binding;
+const binding = (name: string): unknown => (process as unknown as { binding(n: string): unknown }).binding(name);
 const pipeWrap = binding('pipe_wrap') as PipeBinding;
 const streamWrap = binding('stream_wrap') as StreamBinding;
 
