@@ -225,7 +225,7 @@ async function startSwtpm(def: DomainDef, version: '2.0' | '1.2', socket: string
       signalPid(child.pid, 'SIGKILL');
       const tail = (await fs.readFile(log, 'utf8').catch(() => '')).trim().split('\n').slice(-3).join('; ');
       // Kept word for word (its users' scripts may match it), so without OPERATION_FAILED's prefix.
-      throw new VireoError('OPERATION_FAILED', `swtpm did not start for domain '${def.name}'${tail === '' ? '' : `: ${tail}`}`);
+      throw VireoError.of('OPERATION_FAILED', `swtpm did not start for domain '${def.name}'${tail === '' ? '' : `: ${tail}`}`);
     }
     await new Promise((r) => setTimeout(r, delay));
   }
