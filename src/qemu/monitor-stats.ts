@@ -111,8 +111,8 @@ export const BALLOON_PATH = '/machine/peripheral/balloon0';
 
 /**
  * The guest's own memory statistics as the balloon driver last sent them, in bytes and counts,
- * keyed by QEMU's names (stat-free-memory, ...); absent values (QEMU reports -1 or leaves them
- * out) are left out. `lastUpdate` is 0 until the guest has sent any.
+ * keyed by QEMU's names (stat-free-memory, ...); unset values (QEMU reports 2^64 - 1 or leaves
+ * them out) are left out. `lastUpdate` is 0 until the guest has sent any.
  */
 export interface BalloonGuestStats {
   stats: Record<string, number>;
@@ -126,7 +126,8 @@ export function parseBalloonGuestStats(reply: unknown): BalloonGuestStats {
   const stats: Record<string, number> = {};
   for (const [k, v] of Object.entries(s)) {
     const n = num(v);
-    if (n !== undefined && n >= 0) stats[k] = n;
+    // QEMU sends an unset statistic as -1 in a uint64: 2^64 - 1, which JSON reads as 2^64.
+    if (n !== undefined && n >= 0 && n < 2 ** 63) stats[k] = n;
   }
   return { stats, lastUpdate: num(r['last-update']) ?? 0 };
 }
