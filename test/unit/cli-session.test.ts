@@ -380,7 +380,7 @@ test('cd only in the shell; help errors', async () => {
     process.chdir(here);
   }
   assert.equal((await run('help nosuch')).err, "error: command or command group 'nosuch' doesn't exist\n");
-  assert.match((await run('help monitor')).out, /^ Domain Monitoring \(help keyword 'monitor'\):\n {4}domblkinfo/);
+  assert.match((await run('help monitor')).out, /^ Domain Monitoring \(help keyword 'monitor'\):\n {4}domblkerror/);
 });
 
 test('echo escapes for the shell and XML, and --err writes an error line', async () => {

@@ -34,7 +34,7 @@ function vcpuCountOne(c: VcpuCount, o: { maximum: boolean; live: boolean; config
 
 export const statsCommands: readonly CommandDef[] = [
   {
-    name: 'vcpuinfo', group: 'monitor', json: true,
+    name: 'vcpuinfo', group: 'domain', json: true,
     help: 'detailed domain vcpu information',
     desc: "Returns basic information about the domain virtual CPUs: the host CPU each last ran on, its CPU time and the host CPUs it may run on.",
     opts: [domainOpt, flag('pretty', 'return human readable output')],
@@ -47,7 +47,7 @@ export const statsCommands: readonly CommandDef[] = [
     },
   },
   {
-    name: 'vcpucount', group: 'monitor', json: true,
+    name: 'vcpucount', group: 'domain', json: true,
     help: 'domain vcpu counts',
     desc: 'Returns the number of virtual CPUs used by the domain.',
     opts: [
@@ -156,7 +156,7 @@ export const statsCommands: readonly CommandDef[] = [
     },
   },
   {
-    name: 'cpu-stats', group: 'monitor', json: true,
+    name: 'cpu-stats', group: 'domain', json: true,
     help: 'show domain cpu statistics',
     desc: "Display per-CPU and total statistics about the domain's CPUs. The per-CPU part needs the guest in its own\n"
       + 'cpuacct cgroup; the total comes from its QEMU process.',
