@@ -46,7 +46,7 @@ test('QMP replies of QEMU 7.2: vCPU threads, disk counters, io-status, balloon s
     'actual 131072\nswap_in 0\nswap_out 0\nmajor_fault 0\nminor_fault 900\nunused 52448\navailable 81656\nusable 58272\nlast_update 1796186087\n'
     + 'disk_caches 3724\nhugetlb_pgalloc 0\nhugetlb_pgfail 0\nrss 269972\n');
   // A guest whose balloon driver has sent nothing: QEMU's unset values (2^64 - 1) are left out, last_update stays.
-  const none = parseBalloonGuestStats({ stats: { 'stat-free-memory': 18446744073709551615, 'stat-swap-in': -1 }, 'last-update': 0 });
+  const none = parseBalloonGuestStats({ stats: { 'stat-free-memory': 2 ** 64, 'stat-swap-in': -1 }, 'last-update': 0 });
   assert.deepEqual(balloonStatLines(none), [{ tag: 'last_update', value: 0 }]);
   assert.deepEqual(parseDirtyRate({ status: 'unstarted', 'start-time': 0, 'calc-time': 0, 'sample-pages': 512, mode: 'page-sampling' }),
     { status: 0, startTime: 0, periodS: 0, mode: 'page-sampling' });

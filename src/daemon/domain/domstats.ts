@@ -118,7 +118,7 @@ async function runningGroups(host: DomainHost, dom: Domain, want: (g: StatsGroup
     tasks.push((async () => {
       const nics = def.devices.interfaces;
       const s: Stats = [['net.count', nics.length]];
-      const counters = await Promise.all(nics.map((n) => (n.targetDev === undefined ? undefined : linkCounters(n.targetDev))));
+      const counters = await Promise.all(nics.map((n) => (n.targetDev === undefined ? Promise.resolve(undefined) : linkCounters(n.targetDev))));
       nics.forEach((n, i) => {
         const c = counters[i];
         if (n.targetDev === undefined || c === undefined) return;
@@ -203,6 +203,9 @@ async function inactiveGroups(host: DomainHost, def: DomainDef, want: (g: StatsG
 
 const ORDER: readonly StatsGroup[] = ['state', 'cpu-total', 'balloon', 'vcpu', 'interface', 'block', 'perf', 'dirtyrate'];
 
+/** Whether the domain runs (a function, so that a check after an await is not narrowed away). */
+const stillActive = (dom: Domain): boolean => dom.active;
+
 /** One domain's record; a guest that stops meanwhile is reported as it is then (shut off). */
 async function statsOf(host: DomainHost, dom: Domain, want: (g: StatsGroup) => boolean, enforce: boolean): Promise<DomainStatsRecord> {
   const name = dom.name;
@@ -211,7 +214,8 @@ async function statsOf(host: DomainHost, dom: Domain, want: (g: StatsGroup) => b
     try {
       groups = await runningGroups(host, dom, want, enforce);
     } catch (e) {
-      if (dom.active) throw e;
+      // The guest may have stopped meanwhile: then it is reported as it is now.
+      if (stillActive(dom)) throw e;
       groups = await inactiveGroups(host, dom.def, want);
     }
   } else {

@@ -1,5 +1,5 @@
 /** Handlers of the statistics routes: each turns one checked request into one call of daemon/domain/stats.ts or domstats.ts. */
-import type { DomainStatsRequest, MemStatsPeriodRequest, NodeCpuMap } from '../../api/stats-types.js';
+import type { MemStatsPeriodRequest, NodeCpuMap } from '../../api/stats-types.js';
 import { domainStats } from '../../daemon/domain/domstats.js';
 import { blockErrors, blockStats, cpuStats, interfaceStats, memoryStats, setMemoryStatsPeriod, vcpuCount, vcpuInfo } from '../../daemon/domain/stats.js';
 import { hostCpuMap } from '../../host/taskstat.js';
@@ -11,8 +11,8 @@ type StatsId = 'host.cpumap' | 'domain.stats' | 'domain.vcpuInfo' | 'domain.vcpu
 
 export const statsHandlers: HandlerTable<StatsId> = {
   'host.cpumap': (): Promise<NodeCpuMap> => hostCpuMap(hostRoot()),
-  // The schema check has run: the body is a DomainStatsRequest.
-  'domain.stats': ({ daemon, body }) => domainStats(daemon.domains.host, body as DomainStatsRequest),
+  // The schema check has run: the body is a DomainStatsRequest (every field optional).
+  'domain.stats': ({ daemon, body }) => domainStats(daemon.domains.host, body),
   'domain.vcpuInfo': ({ daemon, ref }) => vcpuInfo(daemon.domains.host, ref, hostRoot()),
   'domain.vcpuCount': ({ daemon, ref, query }) => vcpuCount(daemon.domains.host, ref, { guest: query.flag('guest') }),
   'domain.blockStats': ({ daemon, ref, query }) => blockStats(daemon.domains.host, ref, query.str('device')),
