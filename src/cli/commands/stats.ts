@@ -1,5 +1,6 @@
 /** Domain Monitoring statistics: vcpuinfo, vcpucount, domblkstat, domifstat, dommemstat, domblkerror, cpu-stats, nodecpumap. */
 import type { VcpuCount } from '../../api/stats-types.js';
+import { isVireoError } from '../../api/errors.js';
 import { attempt, fail } from '../errors.js';
 import {
   formatBlockErrors, formatBlockStats, formatCpuStats, formatInterfaceStats, formatMemStats, formatNodeCpuMap, formatVcpuCountRows, formatVcpuInfo,
@@ -61,14 +62,21 @@ export const statsCommands: readonly CommandDef[] = [
     ],
     async run(ctx, args) {
       const ref = args.need('domain');
-      exclusive(args, 'current', 'live');
-      exclusive(args, 'current', 'config');
+      // virsh takes --current with --live or --config here (they win), unlike elsewhere.
       exclusive(args, 'live', 'config');
       exclusive(args, 'active', 'maximum');
       exclusive(args, 'guest', 'config');
       const c = await ctx.client();
       const guest = args.bool('guest');
-      const counts = await attempt(ref, null, () => c.vcpuCount(ref, { guest }));
+      const counts = await attempt(ref, null, async () => {
+        try {
+          return await c.vcpuCount(ref, { guest });
+        } catch (e) {
+          // A shut-off guest has no agent to ask: virsh's own line first, then the reason.
+          if (isVireoError(e) && e.code === 'INVALID_ARG') fail('Failed to retrieve vCPU count from the guest', e.message);
+          throw e;
+        }
+      });
       const all = !['maximum', 'active', 'live', 'config', 'current', 'guest'].some((o) => args.bool(o));
       if (all) {
         if (args.bool('json')) return ctx.json(counts);

@@ -68,7 +68,8 @@ export async function vcpuInfo(host: DomainHost, ref: string, root = '/'): Promi
 export function vcpuCount(host: DomainHost, ref: string, opts: { guest?: boolean } = {}): VcpuCount {
   const dom = host.lookup(ref);
   if (opts.guest === true) {
-    const rt = running(dom);
+    const rt = dom.runtime;
+    if (rt === undefined) throw VireoError.of('INVALID_ARG', 'vCPU count provided by the guest agent can only be requested for live domains');
     if (!rt.liveDef.devices.channels.some((c) => c.name === 'org.qemu.guest_agent.0')) {
       throw VireoError.of('ARGUMENT_UNSUPPORTED', 'QEMU guest agent is not configured');
     }
