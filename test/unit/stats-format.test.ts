@@ -3,9 +3,12 @@
 // same values (libvirt-ref, the tiny guest).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
 import { parseSchedstat, parseTaskStat, parseTaskStatus } from '../../src/host/taskstat.js';
 import { parseBalloonGuestStats, parseBlockIoStatus, parseBlockstats, parseCpusFast, parseDirtyRate } from '../../src/qemu/monitor-stats.js';
-import { balloonStatLines, cpusetList } from '../../src/daemon/domain/stats.js';
+import { balloonStatLines, cpusetList, perCpuTimes } from '../../src/daemon/domain/stats.js';
 import { stateCodes } from '../../src/daemon/domain/domstats.js';
 import {
   cpuMapString, cpuRanges, formatBlockErrors, formatBlockStats, formatCpuStats, formatDomainStats, formatInterfaceStats, formatMemStats,
@@ -111,4 +114,31 @@ test('domstats: a Domain line, two-space-indented fields, a blank line between d
     { name: 'g1', stats: { 'state.state': 1, 'state.reason': 1, 'dirtyrate.calc_mode': 'page-sampling' } },
   ]), "Domain: 'g2'\n  state.state=5\n  state.reason=0\n\nDomain: 'g1'\n  state.state=1\n  state.reason=1\n  dirtyrate.calc_mode=page-sampling\n");
   assert.equal(formatDomainStats([{ name: 'g1', stats: {} }]), "Domain: 'g1'\n");
+});
+
+test("cpu-stats per host CPU: from the guest's own cpuacct cgroup (libvirt's layout), refused where QEMU shares one", async () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'vireo-cpuacct-'));
+  try {
+    const put = (p: string, text: string): void => {
+      mkdirSync(path.dirname(path.join(root, p)), { recursive: true });
+      writeFileSync(path.join(root, p), text);
+    };
+    put('proc/self/mountinfo', '30 25 0:26 / /sys/fs/cgroup/cpu,cpuacct rw,nosuid shared:9 - cgroup cgroup rw,cpu,cpuacct\n');
+    const g = 'sys/fs/cgroup/cpu,cpuacct/machine/qemu-1-g1';
+    put('proc/4242/cgroup', '12:cpu,cpuacct:/machine/qemu-1-g1/emulator\n11:memory:/machine/qemu-1-g1\n');
+    put(`${g}/cgroup.procs`, '');
+    put(`${g}/emulator/cgroup.procs`, '4242\n');
+    put(`${g}/cpuacct.usage_percpu`, '100 200 \n');
+    put(`${g}/vcpu0/cpuacct.usage_percpu`, '30 40\n');
+    put(`${g}/vcpu1/cpuacct.usage_percpu`, '5 6\n');
+    assert.deepEqual(await perCpuTimes(4242, root), { cpus: [{ cpu: 0, cpuTimeNs: 100, vcpuTimeNs: 35 }, { cpu: 1, cpuTimeNs: 200, vcpuTimeNs: 46 }] });
+    const refused = { error: 'Requested operation is not valid: cgroup CPUACCT controller is not mounted' };
+    put('proc/77/cgroup', '12:cpu,cpuacct:/user.slice\n');
+    put('sys/fs/cgroup/cpu,cpuacct/user.slice/cgroup.procs', '77\n88\n');
+    assert.deepEqual(await perCpuTimes(77, root), refused);
+    put('proc/78/cgroup', '12:cpu,cpuacct:/\n');
+    assert.deepEqual(await perCpuTimes(78, root), refused);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });

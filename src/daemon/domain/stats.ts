@@ -243,6 +243,25 @@ const perCpu = async (file: string): Promise<number[] | undefined> =>
   (await fs.readFile(file, 'utf8').catch(() => undefined))?.trim().split(/\s+/).map(Number);
 
 /**
+ * The guest's CPU time per host CPU from its own cpuacct cgroup (`vcpuTimeNs`: its vcpuN children
+ * summed, where it has them), or libvirt's words for why there is none. `root`: where /proc and
+ * the cgroup mounts are ('/'; the unit test passes a fake tree).
+ */
+export async function perCpuTimes(pid: number, root = '/'): Promise<{ cpus: NonNullable<CpuStatsReply['cpus']> } | { error: string }> {
+  const dir = await guestCpuacct(pid, root);
+  const usage = dir === undefined ? undefined : await perCpu(path.join(dir, 'cpuacct.usage_percpu'));
+  if (dir === undefined || usage === undefined) return { error: VireoError.of('OPERATION_INVALID', 'cgroup CPUACCT controller is not mounted').message };
+  const vcpuDirs = (await fs.readdir(dir).catch(() => [] as string[])).filter((d) => /^vcpu\d+$/.test(d));
+  const vcpu = await Promise.all(vcpuDirs.map((d) => perCpu(path.join(dir, d, 'cpuacct.usage_percpu'))));
+  return {
+    cpus: usage.map((ns, cpu) => ({
+      cpu, cpuTimeNs: ns,
+      ...(vcpuDirs.length === 0 ? {} : { vcpuTimeNs: vcpu.reduce((sum, v) => sum + (v?.[cpu] ?? 0), 0) }),
+    })),
+  };
+}
+
+/**
  * cpu-stats: the guest's CPU time in total (QEMU's process: every thread, the ended ones too) and,
  * with `perCpu`, per host CPU. The kernel counts per-CPU time only per cgroup
  * (cpuacct.usage_percpu), so that part needs the guest in its own cgroup; without one the reply
@@ -258,17 +277,8 @@ export async function cpuStats(host: DomainHost, ref: string, opts: { perCpu: bo
     total: { cpuTimeNs: proc.userNs + proc.systemNs, userTimeNs: proc.userNs, systemTimeNs: proc.systemNs },
   };
   if (!opts.perCpu) return out;
-  const dir = await guestCpuacct(rt.pid, root);
-  const usage = dir === undefined ? undefined : await perCpu(path.join(dir, 'cpuacct.usage_percpu'));
-  if (dir === undefined || usage === undefined) {
-    out.perCpuError = VireoError.of('OPERATION_INVALID', 'cgroup CPUACCT controller is not mounted').message;
-    return out;
-  }
-  const vcpuDirs = (await fs.readdir(dir).catch(() => [] as string[])).filter((d) => /^vcpu\d+$/.test(d));
-  const vcpu = await Promise.all(vcpuDirs.map((d) => perCpu(path.join(dir, d, 'cpuacct.usage_percpu'))));
-  out.cpus = usage.map((ns, cpu) => ({
-    cpu, cpuTimeNs: ns,
-    ...(vcpuDirs.length === 0 ? {} : { vcpuTimeNs: vcpu.reduce((s, v) => s + (v?.[cpu] ?? 0), 0) }),
-  }));
+  const per = await perCpuTimes(rt.pid);
+  if ('error' in per) out.perCpuError = per.error;
+  else out.cpus = per.cpus;
   return out;
 }
