@@ -5,7 +5,7 @@
 // namespace (netns.ts) for the tap, which the test makes itself.
 import { strict as assert } from 'node:assert';
 import { createSocket } from 'node:dgram';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { run } from '../../src/util/proc.js';
@@ -41,8 +41,15 @@ netnsSuite(import.meta.url, () => {
       await d.start();
       const disk = path.join(d.root, 'disk.img');
       await sh('truncate', ['-s', '8M', disk]);
+      // vdb: 16 MiB the guest may write, on a 1 MiB file system (in this run's own mount namespace:
+      // ip netns exec gave it one, and it goes with the run).
+      const small = path.join(d.root, 'small');
+      mkdirSync(small);
+      await sh('mount', ['-t', 'tmpfs', '-o', 'size=1M', 'vireo-stats-small', small]);
+      await sh('truncate', ['-s', '16M', path.join(small, 'full.img')]);
       const devices = `
     <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='${disk}'/><target dev='vda' bus='virtio'/></disk>
+    <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='${small}/full.img'/><target dev='vdb' bus='virtio'/></disk>
     <interface type='ethernet'><mac address='${MAC}'/><target dev='${TAP}' managed='no'/><model type='virtio'/></interface>`;
       for (const [name, xml] of [['st', guestXml('st', { vcpus: 2, extraDevices: devices })], ['sp', guestXml('sp')], ['ss', guestXml('ss')]] as const) {
         writeFileSync(path.join(d.root, `${name}.xml`), xml);
@@ -52,7 +59,11 @@ netnsSuite(import.meta.url, () => {
       await d.ok('start', '--paused', 'sp');
       await d.waitShell('st', BOOT);
     });
-    after(() => d.cleanup());
+    after(async () => {
+      // Lazily: QEMU may still hold the file; the root can then be removed.
+      await run('umount', ['-l', path.join(d.root, 'small')]);
+      await d.cleanup();
+    });
 
     test('vcpuinfo: each vCPU runs on a host CPU, its CPU time grows while the guest works', async () => {
       const cpuTime = async (): Promise<number> => {
@@ -74,8 +85,9 @@ netnsSuite(import.meta.url, () => {
       const after = fields(await d.ok('domblkstat', 'st', 'vda'));
       assert.ok(after.get('rd_bytes')! >= before.get('rd_bytes')! + 4 * 1024 * 1024, `rd_bytes ${before.get('rd_bytes')} -> ${after.get('rd_bytes')}`);
       assert.ok(after.get('rd_req')! > before.get('rd_req')!);
-      // One disk: the sum is that disk's (the guest is idle on it now).
-      assert.equal(fields(await d.ok('domblkstat', 'st')).get('rd_bytes'), after.get('rd_bytes'));
+      // No device: every disk summed (the guest is idle on them now).
+      const vdb = fields(await d.ok('domblkstat', 'st', 'vdb'));
+      assert.equal(fields(await d.ok('domblkstat', 'st')).get('rd_bytes'), after.get('rd_bytes')! + vdb.get('rd_bytes')!);
       assert.equal(await d.failing('domblkstat', 'st', 'vdz'), 'error: invalid argument: invalid path: vdz\n');
     });
 
@@ -155,6 +167,14 @@ netnsSuite(import.meta.url, () => {
       assert.equal(await d.ok('domstats', '--vcpu', 'ss'), "Domain: 'ss'\n  vcpu.current=1\n  vcpu.maximum=1\n\n");
       assert.equal(await d.failing('domstats', 'st', 'nosuch'), "error: failed to get domain 'nosuch'\n");
       assert.equal(await d.ok('domblkerror', 'st'), 'No errors found\n\n');
+    });
+
+    test('domblkerror: the disk whose host file system filled up (QEMU stops the guest on ENOSPC)', async () => {
+      // In the background, a little later: the guest stops in the middle of it, and the shell must
+      // have printed guestRun's end marker before.
+      await d.guestRun('st', '(sleep 2; dd if=/dev/zero of=/dev/vdb bs=1M count=8; sync) >/dev/null 2>&1 & true');
+      await waitFor(async () => (await d.ok('domblkerror', 'st')) === 'vdb: no space\n\n', SOON, "vdb's I/O error");
+      assert.match(await d.domstate('st'), /^paused/);
     });
   });
 });
