@@ -6,6 +6,7 @@
  */
 import { SCHEMAS } from './wire-schemas.js';
 import { STORAGE_ROUTES } from './storage-routes.js';
+import { STATS_ROUTES } from './stats-routes.js';
 
 export { SCHEMAS };
 
@@ -212,6 +213,7 @@ const DECLARED = [
   { id: 'interface.commit', access: 'write', method: 'POST', path: '/v1/interface-transaction/commit', summary: 'keep the changes and drop the snapshot (iface-commit)', request: 'EmptyRequest', response: 'Done' },
   { id: 'interface.rollback', access: 'write', method: 'POST', path: '/v1/interface-transaction/rollback', summary: 'restore the snapshot: configs and live state (iface-rollback)', request: 'EmptyRequest', response: 'Done' },
   ...STORAGE_ROUTES,
+  ...STATS_ROUTES,
   {
     id: 'events', access: 'read', method: 'GET', path: '/v1/events', response: 'Event', shape: 'ndjson', upgrades: ['websocket'],
     summary: "lifecycle events as they happen, one JSON object a line; with 'Upgrade: websocket', one JSON object a text frame",

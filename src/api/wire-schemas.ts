@@ -2,6 +2,7 @@
 import type { JsonSchema, SchemaRegistry } from './schema.js';
 import { ERROR_CODES } from './errors.js';
 import { STORAGE_SCHEMAS } from './storage-schemas.js';
+import { STATS_SCHEMAS } from './stats-schemas.js';
 
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 const str = (description?: string): JsonSchema => (description === undefined ? { type: 'string' } : { type: 'string', description });
@@ -193,6 +194,7 @@ export const SCHEMAS: SchemaRegistry = {
     timestamp: int('ms since the epoch'),
   }),
   ...STORAGE_SCHEMAS,
+  ...STATS_SCHEMAS,
   Event: { anyOf: [ref('DomainEvent'), ref('NetworkEvent'), ref('PoolEvent')] },
   DomainEvent: obj({
     type: { type: 'string', enum: ['lifecycle', 'reboot', 'device-added', 'device-removed'] },

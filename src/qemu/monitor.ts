@@ -53,6 +53,11 @@ const PURPOSE: Record<string, string> = {
   device_add: 'plug a device into',
   device_del: 'unplug a device from',
   'qom-list': 'list the devices of',
+  'qom-get': 'read a device property of',
+  'query-cpus-fast': 'list the vCPU threads of',
+  'query-blockstats': 'read the disk statistics of',
+  'query-balloon': 'read the balloon size of',
+  'query-block': 'list the disks of',
 };
 
 /** What a user can do about a refused command, by QMP error class. */
@@ -226,6 +231,14 @@ export class Monitor {
       case 'qom-set':
         return this.qomSet(c.arguments.path, c.arguments.property, c.arguments.value);
     }
+  }
+
+  /**
+   * Run a command and give its raw reply, failures translated as every command's are. For the
+   * typed command modules beside this one (monitor-stats.ts), which parse the reply themselves.
+   */
+  async execute(command: string, args?: Record<string, unknown>): Promise<unknown> {
+    return this.run(command, args);
   }
 
   private async run(command: string, args?: Record<string, unknown>, opts: { timeoutMs?: number } = {}): Promise<unknown> {

@@ -17,6 +17,7 @@ import { hostHandlers } from './handlers/host.js';
 import { networkHandlers } from './handlers/network.js';
 import { interfaceHandlers } from './handlers/interface.js';
 import { storageHandlers } from './handlers/storage.js';
+import { statsHandlers } from './handlers/stats.js';
 import { decodeComponent, parseQuery, readJsonBody, splitTarget } from './request.js';
 import { httpStatusFor } from './status.js';
 import { pipeRawConsole, streamEventsNdjson } from './streams.js';
@@ -28,7 +29,7 @@ const log = logger('api');
 type StreamId = 'events' | 'domain.consoleAttach' | 'volume.upload' | 'volume.download';
 
 /** One handler per JSON route; the type makes a route without a handler, or a stray one, a compile error. */
-const JSON_HANDLERS: HandlerTable<Exclude<RouteId, StreamId>> = { ...hostHandlers, ...domainHandlers, ...networkHandlers, ...interfaceHandlers, ...storageHandlers };
+const JSON_HANDLERS: HandlerTable<Exclude<RouteId, StreamId>> = { ...hostHandlers, ...domainHandlers, ...networkHandlers, ...interfaceHandlers, ...storageHandlers, ...statsHandlers };
 
 /** The ids the server binds (for the test that keeps them and api/routes.ts in step). */
 export const HANDLED_IDS: readonly string[] = [...Object.keys(JSON_HANDLERS), 'events', 'domain.consoleAttach', 'volume.upload', 'volume.download'];

@@ -102,8 +102,24 @@ describe('API conformance', () => {
     await check('POST', '/v1/domains/api1/rename', { name: 'api1b' });
     await check('POST', '/v1/domains/api1b/rename', { name: 'api1' });
     await check('GET', '/v1/domains/api1/job', undefined, 409);
+    // statistics of a shut-off guest: what its definition says, or libvirt's refusal
+    await check('GET', '/v1/domains/api1/ifstats?interface=vnet9', undefined, 409);
+    await check('GET', '/v1/domains/api1/blockstats?device=vdz', undefined, 409);
+    await check('GET', '/v1/domains/api1/vcpus');
+    await check('POST', '/v1/domains/api1/memstats/period', { period: 3, config: true });
     await check('POST', '/v1/domains/api1/start', { paused: true });
     await check('GET', '/v1/domains/api1/job');
+    await check('GET', '/v1/host/cpumap');
+    await check('GET', '/v1/domains/api1/vcpus');
+    await check('GET', '/v1/domains/api1/vcpucount');
+    await check('GET', '/v1/domains/api1/vcpucount?guest=1', undefined, 422);
+    await check('GET', '/v1/domains/api1/blockstats');
+    await check('GET', '/v1/domains/api1/memstats');
+    await check('POST', '/v1/domains/api1/memstats/period', { period: 2, live: true });
+    await check('GET', '/v1/domains/api1/blockerrors');
+    await check('GET', '/v1/domains/api1/cpustats?percpu=1');
+    await check('POST', '/v1/domain-stats', { domains: ['api1'], groups: ['state', 'vcpu'] });
+    await check('POST', '/v1/domain-stats', { filters: ['running'], enforce: true, backing: true, nowait: true });
     await check('GET', '/v1/domains/api1/devices?security-info=1');
     await check('GET', '/v1/domains/api1/description?live=1');
     await check('GET', '/v1/domains/api1/metadata?uri=http%3A%2F%2Fexample.org%2Fa&live=1');

@@ -42,6 +42,8 @@ class FakeClient implements CliClient {
   listVolumes = noNetworks; getVolume = noNetworks; volumeXml = noNetworks; createVolume = noNetworks;
   createVolumeFrom = noNetworks; deleteVolume = noNetworks; wipeVolume = noNetworks; resizeVolume = noNetworks;
   uploadVolume = noNetworks; downloadVolume = noNetworks;
+  nodeCpuMap = noNetworks; domainStats = noNetworks; vcpuInfo = noNetworks; vcpuCount = noNetworks; blockStats = noNetworks; interfaceStats = noNetworks;
+  memoryStats = noNetworks; setMemoryStatsPeriod = noNetworks; blockErrors = noNetworks; cpuStats = noNetworks;
   calls: string[] = [];
   domains: DomainSummary[] = [dom({ name: 'vm1' }), dom({ name: 'run1', id: 1, state: 'running', reason: 'booted' })];
   constructor(readonly uri = 'vireo:///session', private readonly down = false) {}
@@ -378,7 +380,7 @@ test('cd only in the shell; help errors', async () => {
     process.chdir(here);
   }
   assert.equal((await run('help nosuch')).err, "error: command or command group 'nosuch' doesn't exist\n");
-  assert.match((await run('help monitor')).out, /^ Domain Monitoring \(help keyword 'monitor'\):\n {4}domblkinfo/);
+  assert.match((await run('help monitor')).out, /^ Domain Monitoring \(help keyword 'monitor'\):\n {4}domblkerror/);
 });
 
 test('echo escapes for the shell and XML, and --err writes an error line', async () => {

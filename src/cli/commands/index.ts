@@ -4,6 +4,8 @@ import { deviceCommands } from './devices.js';
 import { domainCommands } from './domain.js';
 import { undefineCommand } from './undefine.js';
 import { blkInfoCommands } from './blkinfo.js';
+import { statsCommands } from './stats.js';
+import { domStatsCommands } from './domstats.js';
 import { editCommands } from './edit.js';
 import { domTableCommands } from './domtable.js';
 import { hostCommands } from './host.js';
@@ -52,5 +54,5 @@ export function makeTable(groups: readonly GroupDef[], defs: readonly CommandDef
   };
 }
 
-export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, undefineCommand, ...deviceCommands, ...editCommands, ...domTableCommands, ...blkInfoCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...ifaceCommands, ...networkCommands, ...netUpdateCommands, ...poolCommands, ...poolSourceCommands, ...volCommands, ...volTransferCommands,
+export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, undefineCommand, ...deviceCommands, ...editCommands, ...domTableCommands, ...blkInfoCommands, ...statsCommands, ...domStatsCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...ifaceCommands, ...networkCommands, ...netUpdateCommands, ...poolCommands, ...poolSourceCommands, ...volCommands, ...volTransferCommands,
   ...shellCommands, ...xmlCommands]);
