@@ -12,6 +12,7 @@ import { isCurrent, saveStatus, transition, type LifecycleContext } from './cont
 import { stopProcess } from './stop.js';
 import { onMonitorClosed } from './reconnect.js';
 import { onDeviceDeleted } from './unplug.js';
+import { onBalloonChange } from './memory.js';
 import type { Domain, Runtime } from './domain.js';
 
 const log = logger('lifecycle');
@@ -50,6 +51,9 @@ function onEvent(ctx: LifecycleContext, dom: Domain, rt: Runtime, ev: QmpEvent):
       break;
     case 'RESET':
       ctx.changed(dom, 'reboot', '');
+      break;
+    case 'BALLOON_CHANGE':
+      onBalloonChange(ctx, dom, rt, Number(ev.data.actual));
       break;
     case 'DEVICE_DELETED':
       // Also sent for a device's backing objects, which have a path but no device id.
