@@ -104,6 +104,12 @@ export class Monitor {
     return this;
   }
 
+  /** Stop listening (a waiter that is done). */
+  off<K extends keyof QmpClientEvents>(event: K, listener: (...args: QmpClientEvents[K]) => void): this {
+    this.qmp.off(event, listener as never);
+    return this;
+  }
+
   close(): void {
     this.qmp.close();
   }

@@ -13,6 +13,7 @@ import { stopProcess } from './stop.js';
 import { onMonitorClosed } from './reconnect.js';
 import { onDeviceDeleted } from './unplug.js';
 import { onBalloonChange } from './memory.js';
+import { onVcpuDeleted } from './vcpus.js';
 import type { Domain, Runtime } from './domain.js';
 
 const log = logger('lifecycle');
@@ -58,6 +59,8 @@ function onEvent(ctx: LifecycleContext, dom: Domain, rt: Runtime, ev: QmpEvent):
     case 'DEVICE_DELETED':
       // Also sent for a device's backing objects, which have a path but no device id.
       if (typeof ev.data.device === 'string') onDeviceDeleted(ctx, dom, rt, ev.data.device);
+      // A vCPU's own event, or (QEMU 7.2 under TCG sends only that) its local APIC's: see vcpus.ts.
+      if (/^vcpu\d+$/.test(String(ev.data.device)) || /^\/machine\/peripheral\/vcpu\d+(\/|$)/.test(String(ev.data.path))) onVcpuDeleted({ ctx }, dom, rt);
       break;
     case 'GUEST_PANICKED':
       if (rt.liveDef.onCrash === 'restart' || rt.liveDef.onCrash === 'coredump-restart') {

@@ -18,7 +18,8 @@ import type { CpuSlot, Monitor } from '../../qemu/monitor.js';
 import { isCurrent, saveStatus } from './context.js';
 import type { Domain, Runtime } from './domain.js';
 import { affected, redefine, type DomainHost } from './ops.js';
-import { waitDeviceDeleted } from './unplug.js';
+import type { QmpEvent } from '../../qemu/qmp/client.js';
+import { UNPLUG_WAIT_MS } from './unplug.js';
 
 /**
  * What other parts of vireod do when vCPUs come and go. Resource control (cgroups, branch
@@ -43,7 +44,61 @@ export function sortSlots(slots: CpuSlot[]): CpuSlot[] {
   });
 }
 
-const peripheral = (vcpu: number): string => `/machine/peripheral/vcpu${vcpu}`;
+/**
+ * Per runtime: the CPU slots a vCPU was unplugged from. QEMU 7.2 under TCG never finalizes an
+ * unplugged vCPU and segfaults when another is plugged into its slot (seen here with any device
+ * id), so those slots stay empty until the guest restarts. Lost with a daemon restart.
+ */
+const unpluggedSlots = new WeakMap<Runtime, Set<number>>();
+
+/** Where user-plugged devices (and so hot-plugged vCPUs) sit in QEMU's object tree. */
+const PERIPHERAL = '/machine/peripheral/';
+const peripheral = (vcpu: number): string => `${PERIPHERAL}vcpu${vcpu}`;
+
+/**
+ * How long an unplug waits for the guest: libvirt's 5 s; a TCG guest on a busy host may need
+ * longer to offline the CPU and eject it, so TCG guests are given 20 s.
+ */
+function unplugWaitMs(rt: Runtime): number {
+  return rt.liveDef.type === 'kvm' ? UNPLUG_WAIT_MS : 20_000;
+}
+
+/**
+ * QEMU's DEVICE_DELETED of a vCPU whose unplug request had timed out (nobody waits for it): the
+ * live definition's count follows, read from QEMU in an internal job (after the request's job).
+ */
+export function onVcpuDeleted(host: Pick<DomainHost, 'ctx'>, dom: Domain, rt: Runtime): void {
+  dom.jobs.run('vcpu removal', 'short', async () => {
+    if (!isCurrent(dom, rt) || rt.qmp === undefined) return;
+    const online = (await rt.qmp.cpuSlots()).filter((s) => s.qomPath !== undefined).length;
+    if (!isCurrent(dom, rt) || rt.liveDef.vcpu.current === online) return;
+    rt.liveDef.vcpu.current = online;
+    await saveStatus(host.ctx, dom);
+  }, { internal: true }).catch(() => {}); // a guest that went meanwhile has nothing to record
+}
+
+/**
+ * Wait until QEMU starts removing the vCPU at `qomPath` after the guest ejected it. QEMU 7.2 under TCG
+ * never sends the CPU's own DEVICE_DELETED (the vCPU object is not finalized), only that of its
+ * local APIC child (/machine/peripheral/vcpuN/lapic), which it sends as it unplugs the CPU; either
+ * event will do. libvirt waits for the CPU's own event and times out on these guests.
+ */
+function waitVcpuGone(qmp: Monitor, qomPath: string, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const onEvent = (ev: QmpEvent): void => {
+      if (ev.event !== 'DEVICE_DELETED') return;
+      const path = typeof ev.data.path === 'string' ? ev.data.path : '';
+      if (path === qomPath || path.startsWith(`${qomPath}/`)) done(true);
+    };
+    const done = (v: boolean): void => {
+      clearTimeout(timer);
+      qmp.off('event', onEvent);
+      resolve(v);
+    };
+    const timer = setTimeout(() => done(false), ms);
+    qmp.on('event', onEvent);
+  });
+}
 
 /** Run one setvcpus request. */
 export async function setVcpus(host: DomainHost, ref: string, r: VcpuRequest, hooks: VcpuHooks = {}): Promise<void> {
@@ -84,14 +139,19 @@ async function setLiveVcpus(host: DomainHost, dom: Domain, rt: Runtime, qmp: Mon
   const slots = sortSlots(await qmp.cpuSlots());
   let online = slots.filter((s) => s.qomPath !== undefined).length;
   const record = async (): Promise<void> => {
-    if (!isCurrent(dom, rt)) return;
+    if (!isCurrent(dom, rt) || rt.liveDef.vcpu.current === online) return;
     rt.liveDef.vcpu.current = online;
     await saveStatus(host.ctx, dom);
   };
+  // QEMU is the truth: an unplug that finished after its request timed out shows here.
+  await record();
   if (count > online) {
     for (const [vcpu, slot] of slots.entries()) {
       if (online >= count) break;
       if (slot.qomPath !== undefined) continue;
+      if (rt.liveDef.type !== 'kvm' && unpluggedSlots.get(rt)?.has(vcpu) === true) {
+        throw VireoError.of('NO_SUPPORT', `vCPU ${vcpu} was unplugged from this running guest, and QEMU under TCG crashes when a vCPU is plugged into the same slot again; restart the guest to have ${count} vCPUs`);
+      }
       await qmp.deviceAdd({ driver: slot.type, id: `vcpu${vcpu}`, ...slot.props });
       online++;
       await record();
@@ -102,15 +162,23 @@ async function setLiveVcpus(host: DomainHost, dom: Domain, rt: Runtime, qmp: Mon
     }
     return;
   }
-  // Newest first, as libvirt: the highest hot-plugged vCPUs go.
-  const removable = slots.flatMap((s, vcpu) => (s.qomPath === peripheral(vcpu) ? [vcpu] : [])).reverse();
+  // Newest first, as libvirt: the highest hot-plugged vCPUs go (by their QOM path: whoever plugged them).
+  const removable = slots.flatMap((s) => (s.qomPath?.startsWith(PERIPHERAL) === true ? [s.qomPath] : [])).reverse();
   if (online - count > removable.length) {
     throw VireoError.of('INVALID_ARG', 'failed to find appropriate hotpluggable vcpus to reach the desired target vcpu count');
   }
-  for (const vcpu of removable.slice(0, online - count)) {
-    const gone = waitDeviceDeleted(rt, `vcpu${vcpu}`);
-    await qmp.deviceDel(`vcpu${vcpu}`);
-    if (!(await gone)) throw VireoError.of('MONITOR_TIMEOUT', 'vcpu unplug request timed out. Unplug result must be manually inspected in the domain');
+  for (const qomPath of removable.slice(0, online - count)) {
+    const vcpu = slots.findIndex((s) => s.qomPath === qomPath);
+    let unplugged = unpluggedSlots.get(rt);
+    if (unplugged === undefined) unpluggedSlots.set(rt, (unplugged = new Set()));
+    unplugged.add(vcpu);
+    const gone = waitVcpuGone(qmp, qomPath, unplugWaitMs(rt));
+    await qmp.deviceDel(qomPath.slice(PERIPHERAL.length));
+    const ok = await gone;
+    // The event says the removal began; the slot being empty that it is done.
+    if (!ok || (await qmp.cpuSlots()).some((s) => s.qomPath === qomPath)) {
+      throw VireoError.of('MONITOR_TIMEOUT', 'vcpu unplug request timed out. Unplug result must be manually inspected in the domain');
+    }
     online--;
     await record();
   }
