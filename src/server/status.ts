@@ -36,8 +36,6 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'NO_SPACE':
       return 507;
     case 'NO_SUPPORT':
-    case 'OPERATION_UNSUPPORTED':
-    case 'ARGUMENT_UNSUPPORTED':
     case 'CONFIG_UNSUPPORTED':
     case 'KVM_UNAVAILABLE':
     case 'STORAGE_MISSING':

@@ -105,9 +105,10 @@ export async function setVcpus(host: DomainHost, ref: string, r: VcpuRequest, ho
   if (r.count === 0) throw new VireoError('INVALID_ARG', "Can't set 0 processors for a VM");
   const dom = host.lookup(ref);
   await dom.jobs.run('setvcpus', 'short', async () => {
-    const f = affected(dom, r, 'vcpus');
-    if (r.guest === true) throw VireoError.of('ARGUMENT_UNSUPPORTED', 'QEMU guest agent is not configured');
-    if (r.maximum === true && f.live) throw VireoError.of('OPERATION_UNSUPPORTED', "maximum vcpu count of a live domain can't be modified");
+    // --guest acts in the running guest only.
+    const f = affected(dom, r.guest === true ? { live: true } : r, 'vcpus');
+    if (r.guest === true) throw VireoError.of('NO_SUPPORT', 'argument unsupported: QEMU guest agent is not configured');
+    if (r.maximum === true && f.live) throw VireoError.of('NO_SUPPORT', "Operation not supported: maximum vcpu count of a live domain can't be modified");
     const rt = dom.runtime;
     if (f.live && rt !== undefined && r.count > rt.liveDef.vcpu.max) {
       throw VireoError.of('INVALID_ARG', `requested vcpus is greater than max allowable vcpus for the live domain: ${r.count} > ${rt.liveDef.vcpu.max}`);

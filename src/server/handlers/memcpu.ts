@@ -4,6 +4,7 @@ import { setMaxMemory, setMemory } from '../../daemon/domain/memory.js';
 import { setVcpus } from '../../daemon/domain/vcpus.js';
 import { readKsm, writeKsm } from '../../host/ksm.js';
 import { field, type HandlerTable } from './call.js';
+import { hostRoot } from './host.js';
 
 type MemCpuId = 'domain.setMemory' | 'domain.setMaxMemory' | 'domain.setVcpus' | 'host.memoryParameters' | 'host.setMemoryParameters';
 
@@ -28,9 +29,9 @@ export const memCpuHandlers: HandlerTable<MemCpuId> = {
     await setVcpus(daemon.domains.host, ref, vcpus(body));
     return {};
   },
-  'host.memoryParameters': () => readKsm(),
+  'host.memoryParameters': () => readKsm(hostRoot()),
   'host.setMemoryParameters': async ({ body }) => {
-    await writeKsm(body as NodeMemoryTuneRequest);
-    return readKsm();
+    await writeKsm(body as NodeMemoryTuneRequest, hostRoot());
+    return readKsm(hostRoot());
   },
 };
