@@ -163,3 +163,49 @@ describe('node-memory-tune', () => {
     assert.equal(ksm('pages_to_scan'), saved.pages_to_scan + 7);
   });
 });
+
+describe('a guest on huge pages', () => {
+  const d = new TestDaemon();
+  const HP = '/sys/kernel/mm/hugepages/hugepages-2048kB';
+  const saved = readFileSync(path.join(HP, 'nr_hugepages'), 'utf8').trim();
+  const reserve = (n: number): void => writeFileSync(path.join(HP, 'nr_hugepages'), `${n}\n`);
+  const free = (): number => Number(readFileSync(path.join(HP, 'free_hugepages'), 'utf8').trim());
+  const ours = (): string[] => readFileSync('/proc/mounts', 'utf8').split('\n').filter((l) => l.includes(d.root) && l.split(' ')[2] === 'hugetlbfs');
+  // 96 MiB of 2 MiB pages: 48 of them.
+  const hugeXml = guestXml('huge', { memoryMiB: 96 }).replace('<vcpu>', "<memoryBacking><hugepages><page size='2' unit='M'/></hugepages></memoryBacking>\n  <vcpu>");
+  before(() => d.start());
+  after(async () => {
+    await d.cleanup();
+    reserve(Number(saved));
+  });
+
+  test('starts only with enough free huge pages, takes its RAM from a hugetlbfs vireod mounts, and unmounts it after', async (t) => {
+    const step = scenario(t);
+    const file = path.join(d.root, 'huge.xml');
+    writeFileSync(file, hugeXml);
+    await d.ok('define', file);
+    await step('too few free huge pages: a clear error before QEMU starts, nothing left mounted', async () => {
+      reserve(10);
+      assert.equal(free(), 10, 'the host could not reserve 10 huge pages');
+      assert.equal(await d.failing('start', 'huge'), "error: Failed to start domain 'huge'\nerror: operation failed: not enough free huge pages of 2048 KiB for domain 'huge': it needs 48, the host has 10 free (reserve more in /sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages)\n");
+      assert.deepEqual(ours(), []);
+      assert.deepEqual(d.qemuPids(), []);
+    });
+    await step('enough: the guest boots with its RAM in huge pages (HugePages_Free drops by 48)', async () => {
+      reserve(50);
+      assert.equal(free(), 50, 'the host could not reserve 50 huge pages');
+      await d.ok('start', 'huge');
+      assert.equal(ours().length, 1, 'vireod mounted a hugetlbfs under its root');
+      assert.match(ours()[0]!, /hugetlbfs \S+\/run\/hugepages-2048kB hugetlbfs \S*pagesize=2M/);
+      // The backend is preallocated: every page is taken before the guest runs.
+      assert.equal(free(), 2);
+      await d.waitShell('huge', BOOT);
+      assert.match(await d.guestRun('huge', 'grep MemTotal /proc/meminfo'), /MemTotal:\s+\d+ kB/);
+    });
+    await step('destroy gives the pages back and unmounts what vireod mounted', async () => {
+      await d.ok('destroy', 'huge');
+      assert.equal(free(), 50);
+      assert.deepEqual(ours(), []);
+    });
+  });
+});
