@@ -7,7 +7,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { VireoError } from '../api/errors.js';
-import type { DomainDef } from '../conf/domain-model.js';
 import { run } from '../util/proc.js';
 
 const SYSFS = '/sys/kernel/mm/hugepages';
@@ -82,8 +81,10 @@ export async function checkFreeHugePages(name: string, kib: number, pageKiB: num
  * nodeset, else the first, else the host's default), checked free, and a hugetlbfs mount of that
  * size for QEMU's mem-path (found or mounted under `runDir`).
  */
-export async function hugepagesForDomain(def: DomainDef, runDir: string): Promise<{ path: string; pageKiB: number }> {
-  const pages = def.memoryBacking?.hugepages ?? [];
+export async function hugepagesForDomain(
+  def: { name: string; memoryKiB: number; pages: ReadonlyArray<{ sizeKiB?: number; nodeset?: string }> }, runDir: string,
+): Promise<{ path: string; pageKiB: number }> {
+  const pages = def.pages;
   const pageKiB = pages.find((p) => p.nodeset === undefined)?.sizeKiB ?? pages[0]?.sizeKiB ?? (await defaultHugePageKiB());
   if (pageKiB === undefined) throw VireoError.of('INTERNAL', 'Unable to find any usable hugetlbfs mount (this host has no huge pages)');
   await checkFreeHugePages(def.name, def.memoryKiB, pageKiB);

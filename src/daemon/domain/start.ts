@@ -93,7 +93,8 @@ async function launchOnce(ctx: LifecycleContext, dom: Domain, defIn: DomainDef, 
     let hugepagesPath: string | undefined;
     if (live.memoryBacking?.hugepages !== undefined) {
       revert.add(() => releaseHugetlbfs(ctx.store.layout.run), 'hugetlbfs mount');
-      hugepagesPath = (await hugepagesForDomain(live, ctx.store.layout.run)).path;
+      const want = { name: live.name, memoryKiB: live.memoryKiB, pages: live.memoryBacking.hugepages };
+      hugepagesPath = (await hugepagesForDomain(want, ctx.store.layout.run)).path;
     }
     const argv = buildQemuArgv(live, { ...launchPaths(ctx.store, runDir, live.name, prepared.tpmSocket), monitor }, {
       accel: live.type === 'kvm' ? 'kvm' : 'tcg',
