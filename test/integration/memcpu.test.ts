@@ -75,7 +75,7 @@ describe('memory and vCPU control of a running guest', () => {
     await step('setmem above the maximum and setmaxmem on a running guest are refused in libvirt\'s words', async () => {
       assert.equal(await d.failing('setmem', 'mc', '300M'), 'error: invalid argument: cannot set memory higher than max memory\n');
       assert.equal(await d.failing('setmem', 'mc', '0'), 'error: memory in virDomainSetMemoryFlags must not be zero\n');
-      assert.equal(await d.failing('setmem', 'mc', '1x'), "error: Scaled numeric value '1x' for <size> option is malformed or out of range\n");
+      assert.equal(await d.failing('setmem', 'mc', '1x'), "error: Scaled numeric value '1x' for <size> option is malformed or out of range\nerror: invalid argument: unknown suffix 'x'\n");
       assert.equal(await d.failing('setmem', 'mc', '1M', '--live', '--current'), 'error: Options --current and --live are mutually exclusive\n');
       assert.equal(await d.failing('setmaxmem', 'mc', '300M'),
         'error: Unable to change MaxMemorySize\nerror: Requested operation is not valid: cannot resize the maximum memory on an active domain\n');

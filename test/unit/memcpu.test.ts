@@ -28,7 +28,7 @@ test('sizes as virsh scales them: KiB by default, bytes rounded up', () => {
   assert.equal(scaledKiB('2GiB', 'size'), 2097152);
   assert.equal(scaledKiB('1MB', 'size'), 977); // 1,000,000 bytes
   assert.equal(scaledKiB('1b', 'size'), 1);
-  assert.equal(failure(() => scaledKiB('12q', 'size')), "Scaled numeric value '12q' for <size> option is malformed or out of range");
+  assert.equal(failure(() => scaledKiB('12q', 'size')), "Scaled numeric value '12q' for <size> option is malformed or out of range\ninvalid argument: unknown suffix 'q'");
   assert.equal(failure(() => scaledKiB('-1', 'size')), "Scaled numeric value '-1' for <size> option is malformed or out of range");
 });
 

@@ -40,7 +40,9 @@ export function scaledKiB(text: string, name: string): number {
   else if (unit !== '') {
     const power = 'kmgtpe'.indexOf(unit[0]!) + 1;
     const rest = unit.slice(1);
-    if (power === 0 || !['', 'ib', 'b'].includes(rest)) return bad();
+    if (power === 0 || !['', 'ib', 'b'].includes(rest)) {
+      fail(`Scaled numeric value '${text}' for <${name}> option is malformed or out of range`, `invalid argument: unknown suffix '${m[2]!}'`);
+    }
     scale = (rest === 'b' ? 1000 : 1024) ** power;
   }
   const bytes = Number(m[1]) * scale;
@@ -90,7 +92,7 @@ export const memCpuCommands: readonly CommandDef[] = [
       flag('hotpluggable', 'make added vcpus hot(un)pluggable'),
     ],
     async run(ctx, args) {
-      exclusive(args, [['current', 'live'], ['current', 'config'], ['guest', 'config'], ['hotpluggable', 'guest']]);
+      exclusive(args, [['current', 'live'], ['current', 'config'], ['guest', 'config']]);
       if (args.bool('maximum') && !args.bool('config')) fail('Option --config is required by option --maximum');
       const ref = args.need('domain');
       const c = await ctx.client();

@@ -46,7 +46,8 @@ export async function setMemory(host: DomainHost, ref: string, r: MemoryRequest)
 
 /** setmaxmem: <memory> of the stored definition; a running guest's maximum cannot change. */
 export async function setMaxMemory(host: DomainHost, ref: string, r: MemoryRequest): Promise<void> {
-  nonZero(r.kib, 'virDomainSetMaxMemory');
+  // virsh calls virDomainSetMaxMemory without flags, virDomainSetMemoryFlags with them.
+  nonZero(r.kib, r.live === true || r.config === true ? 'virDomainSetMemoryFlags' : 'virDomainSetMaxMemory');
   const dom = host.lookup(ref);
   await dom.jobs.run('setmaxmem', 'short', async () => {
     const f = affected(dom, r, 'memory');
