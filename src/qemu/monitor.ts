@@ -263,6 +263,8 @@ export class Monitor {
         return this.setLink(c.arguments.name, c.arguments.up);
       case 'qom-set':
         return this.qomSet(c.arguments.path, c.arguments.property, c.arguments.value);
+      case 'balloon':
+        return this.balloon(c.arguments.value);
     }
   }
 

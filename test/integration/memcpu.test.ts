@@ -44,8 +44,10 @@ describe('memory and vCPU control of a running guest', () => {
 
   test('setmem, setmaxmem and the balloon', async (t) => {
     const step = scenario(t);
+    let fullMemTotal = 0;
     await step('setmem --live balloons the guest down: MemTotal, dominfo, dumpxml and the balloon-change event follow', async () => {
       const before = await memTotal();
+      fullMemTotal = before;
       const ev = spawn(path.join(REPO, 'bin', 'vireo'), ['-c', d.uri, '-d', '1', 'event', '--domain', 'mc', '--event', 'balloon-change', '--loop'], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       let err = '';
@@ -91,6 +93,15 @@ describe('memory and vCPU control of a running guest', () => {
       await d.ok('setmaxmem', 'mc', '50M', '--config');
       assert.equal(await xmlLine(/<currentMemory/, '--inactive'), "<currentMemory unit='KiB'>51200</currentMemory>");
       await d.ok('setmaxmem', 'mc', '256M', '--config');
+    });
+    await step('a stored <currentMemory> below <memory> is the balloon target from boot', async () => {
+      await d.ok('setmem', 'mc', '200M', '--config');
+      await d.ok('destroy', 'mc');
+      await d.ok('start', 'mc');
+      await d.waitShell('mc', BOOT);
+      await waitFor(async () => /^Used memory: {4}204800 KiB$/m.test(await d.ok('dominfo', 'mc')), BOOT, 'the balloon to reach 200 MiB after boot');
+      await waitFor(async () => fullMemTotal - (await memTotal()) === 56 * 1024, SOON, "the guest's MemTotal to be 56 MiB below a full boot's");
+      await d.ok('setmem', 'mc', '256M', '--config');
     });
   });
 
