@@ -31,7 +31,9 @@ export const memCpuHandlers: HandlerTable<MemCpuId> = {
   },
   'host.memoryParameters': () => readKsm(hostRoot()),
   'host.setMemoryParameters': async ({ body }) => {
-    await writeKsm(body as NodeMemoryTuneRequest, hostRoot());
+    const set: NodeMemoryTuneRequest = {};
+    for (const k of ['shm_pages_to_scan', 'shm_sleep_millisecs', 'shm_merge_across_nodes'] as const) if (typeof body[k] === 'number') set[k] = body[k];
+    await writeKsm(set, hostRoot());
     return readKsm(hostRoot());
   },
 };
