@@ -71,6 +71,8 @@ const DECLARED = [
   { id: 'host.nodeinfo', access: 'read', method: 'GET', path: '/v1/host/nodeinfo', summary: 'CPU topology and memory of the host (nodeinfo)', response: 'NodeInfo' },
   { id: 'host.cpustats', access: 'read', method: 'GET', path: '/v1/host/cpustats', summary: 'cumulative CPU times of the host (nodecpustats)', response: 'NodeCpuStats', query: [{ name: 'cpu', type: 'integer', description: 'one CPU instead of all' }] },
   { id: 'host.memstats', access: 'read', method: 'GET', path: '/v1/host/memstats', summary: 'memory of the host (nodememstats)', response: 'NodeMemStats', query: [{ name: 'cell', type: 'integer', description: 'one NUMA cell instead of the host' }] },
+  { id: 'host.memoryParameters', access: 'read', method: 'GET', path: '/v1/host/memory-parameters', summary: "the host's KSM settings and counters (node-memory-tune)", response: 'NodeMemoryParameters' },
+  { id: 'host.setMemoryParameters', access: 'write', method: 'POST', path: '/v1/host/memory-parameters', summary: "change the host's KSM settings (node-memory-tune)", request: 'NodeMemoryTuneRequest', response: 'NodeMemoryParameters' },
   { id: 'host.freecells', access: 'read', method: 'GET', path: '/v1/host/freecells', summary: 'free memory of every NUMA cell (freecell)', response: 'FreeCell', shape: 'array' },
   { id: 'host.maxvcpus', access: 'read', method: 'GET', path: '/v1/host/maxvcpus', summary: 'the most vCPUs a guest may have (maxvcpus)', response: 'MaxVcpus', query: [{ name: 'type', type: 'string', description: 'kvm or qemu' }] },
   { id: 'host.capabilities', access: 'read', method: 'GET', path: '/v1/host/capabilities', summary: "libvirt's capabilities XML; the kvm domain type only where KVM can run ordinary guests", response: 'XmlResponse' },
@@ -146,6 +148,9 @@ const DECLARED = [
   { id: 'domain.attachDevice', access: 'write', method: 'POST', path: `${D}/devices/attach`, summary: 'plug a device into the running guest and/or add it to the stored definition (attach-device, attach-interface)', request: 'DeviceRequest', response: 'DeviceResult' },
   { id: 'domain.detachDevice', access: 'write', method: 'POST', path: `${D}/devices/detach`, summary: 'unplug a device (waits up to 5 s for the guest) and/or remove it from the stored definition (detach-device, detach-interface)', request: 'DeviceRequest', response: 'DeviceResult' },
   { id: 'domain.updateDevice', access: 'write', method: 'POST', path: `${D}/devices/update`, summary: "change a device in place: a NIC's link state or network (update-device)", request: 'DeviceRequest', response: 'DeviceResult' },
+  { id: 'domain.setMemory', access: 'write', method: 'POST', path: `${D}/memory`, summary: "change the guest's current memory: the balloon target live, <currentMemory> in the config (setmem)", request: 'MemoryRequest', response: 'Done' },
+  { id: 'domain.setMaxMemory', access: 'write', method: 'POST', path: `${D}/maxmemory`, summary: 'change the maximum memory of the stored definition (setmaxmem); refused live', request: 'MemoryRequest', response: 'Done' },
+  { id: 'domain.setVcpus', access: 'write', method: 'POST', path: `${D}/vcpus`, summary: 'plug or unplug vCPUs of the running guest and/or change the counts of the stored definition (setvcpus)', request: 'VcpuRequest', response: 'Done' },
   { id: 'domain.job', access: 'read', method: 'GET', path: `${D}/job`, summary: 'the job a running domain is busy with (domjobinfo, domcontrol)', response: 'DomainJob' },
   { id: 'domain.jobAbort', access: 'write', method: 'POST', path: `${D}/job/abort`, summary: 'abort the long job a domain runs (domjobabort)', request: 'EmptyRequest', response: 'Done' },
   {

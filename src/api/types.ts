@@ -190,8 +190,10 @@ export interface NetworkEvent {
 
 /** A lifecycle event, as streamed by GET /v1/events (newline-delimited JSON). */
 export interface DomainEvent {
-  type: 'lifecycle' | 'reboot' | 'device-added' | 'device-removed';
+  type: 'lifecycle' | 'reboot' | 'device-added' | 'device-removed' | 'balloon-change';
   domain: { name: string; uuid: string; id: number | null };
+  /** balloon-change: the guest's memory now, KiB. */
+  actualKiB?: number;
   /** e.g. 'Started', 'Stopped' */
   event?: string;
   /** e.g. 'Booted', 'Destroyed' */
@@ -306,6 +308,42 @@ export interface DescriptionResponse {
 export interface ModificationImpact {
   live?: boolean;
   config?: boolean;
+}
+
+/** POST /v1/domains/{ref}/memory and /maxmemory: setmem, setmaxmem. */
+export interface MemoryRequest extends ModificationImpact {
+  /** The new size in KiB. */
+  kib: number;
+}
+
+/** POST /v1/domains/{ref}/vcpus: setvcpus. */
+export interface VcpuRequest extends ModificationImpact {
+  count: number;
+  /** Change the maximum (stored definition only). */
+  maximum?: boolean;
+  /** Through the guest agent (refused: vireo has none yet). */
+  guest?: boolean;
+  /** Make added vCPUs hot-(un)pluggable (they always are in vireo). */
+  hotpluggable?: boolean;
+}
+
+/** GET/POST /v1/host/memory-parameters: the host's KSM (node-memory-tune). null: not on this host. */
+export interface NodeMemoryParameters {
+  shm_pages_to_scan: number | null;
+  shm_sleep_millisecs: number | null;
+  shm_pages_shared: number | null;
+  shm_pages_sharing: number | null;
+  shm_pages_unshared: number | null;
+  shm_pages_volatile: number | null;
+  shm_full_scans: number | null;
+  shm_merge_across_nodes: number | null;
+}
+
+/** POST /v1/host/memory-parameters: the KSM settings to change. */
+export interface NodeMemoryTuneRequest {
+  shm_pages_to_scan?: number;
+  shm_sleep_millisecs?: number;
+  shm_merge_across_nodes?: number;
 }
 
 /** POST /v1/domains/{ref}/description: set (empty text: remove) the title or the description. */

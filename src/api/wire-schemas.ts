@@ -137,6 +137,28 @@ export const SCHEMAS: SchemaRegistry = {
     pending: bool('detach: the guest has not let the device go yet; a device-removed event follows when it does'),
   }),
   Done: obj({}, []),
+  MemoryRequest: obj({
+    kib: int('the new size, KiB'),
+    live: bool('change the running guest (through its balloon)'),
+    config: bool('change the stored definition'),
+  }, ['kib']),
+  VcpuRequest: obj({
+    count: int('the number of vCPUs'),
+    live: bool('plug or unplug vCPUs of the running guest'),
+    config: bool('change the stored definition'),
+    maximum: bool('change the maximum (stored definition only)'),
+    guest: bool('through the guest agent (refused: no agent support yet)'),
+    hotpluggable: bool('make added vCPUs hot-(un)pluggable (they always are)'),
+  }, ['count']),
+  NodeMemoryParameters: obj(Object.fromEntries([
+    'shm_pages_to_scan', 'shm_sleep_millisecs', 'shm_pages_shared', 'shm_pages_sharing', 'shm_pages_unshared',
+    'shm_pages_volatile', 'shm_full_scans', 'shm_merge_across_nodes',
+  ].map((k) => [k, nullable(int(`/sys/kernel/mm/ksm/${k.slice(4)}; null when this host has no such file`))]))),
+  NodeMemoryTuneRequest: obj({
+    shm_pages_to_scan: int('pages KSM scans before it sleeps'),
+    shm_sleep_millisecs: int('how long KSM sleeps between scans, ms'),
+    shm_merge_across_nodes: int('1: merge pages of different NUMA nodes, 0: not'),
+  }, []),
   DomainIfAddr: obj({
     name: str("the host tap, '-' for none"),
     mac: str(),
@@ -197,8 +219,9 @@ export const SCHEMAS: SchemaRegistry = {
   ...STATS_SCHEMAS,
   Event: { anyOf: [ref('DomainEvent'), ref('NetworkEvent'), ref('PoolEvent')] },
   DomainEvent: obj({
-    type: { type: 'string', enum: ['lifecycle', 'reboot', 'device-added', 'device-removed'] },
+    type: { type: 'string', enum: ['lifecycle', 'reboot', 'device-added', 'device-removed', 'balloon-change'] },
     domain: obj({ name: str(), uuid: str(), id: nullable(int()) }),
+    actualKiB: int("balloon-change: the guest's memory now, KiB"),
     event: str("e.g. 'Started'"),
     detail: str("e.g. 'Booted'"),
     device: str("device-added, device-removed: the device id, e.g. 'net1'"),

@@ -95,6 +95,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
         const timestamp = Date.now();
         if (event === 'reboot') this.emit('event', { type: 'reboot', domain, timestamp });
         else if (event === 'device-added' || event === 'device-removed') this.emit('event', { type: event, domain, device: detail, timestamp });
+        else if (event === 'balloon-change') this.emit('event', { type: event, domain, actualKiB: Number(detail), timestamp });
         else this.emit('event', { type: 'lifecycle', domain, event, detail, timestamp });
       },
     });

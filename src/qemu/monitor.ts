@@ -58,6 +58,8 @@ const PURPOSE: Record<string, string> = {
   'query-blockstats': 'read the disk statistics of',
   'query-balloon': 'read the balloon size of',
   'query-block': 'list the disks of',
+  balloon: 'change the balloon target of',
+  'query-hotpluggable-cpus': 'list the CPU slots of',
 };
 
 /** What a user can do about a refused command, by QMP error class. */
@@ -103,6 +105,12 @@ export class Monitor {
   /** Asynchronous QMP events, and the end of the connection (once). */
   on<K extends keyof QmpClientEvents>(event: K, listener: (...args: QmpClientEvents[K]) => void): this {
     this.qmp.on(event, listener as never);
+    return this;
+  }
+
+  /** Stop listening (a waiter that is done). */
+  off<K extends keyof QmpClientEvents>(event: K, listener: (...args: QmpClientEvents[K]) => void): this {
+    this.qmp.off(event, listener as never);
     return this;
   }
 
@@ -221,6 +229,35 @@ export class Monitor {
     await this.run('qom-set', { path, property, value });
   }
 
+  /** Ask the guest's balloon driver for a new size of guest RAM; BALLOON_CHANGE events follow as it gets there. */
+  async balloon(bytes: number): Promise<void> {
+    await this.run('balloon', { value: bytes });
+  }
+
+  /** The machine's CPU slots (query-hotpluggable-cpus): plugged ones with their QOM path, empty ones with the properties to plug them. */
+  async cpuSlots(): Promise<CpuSlot[]> {
+    const r = await this.run('query-hotpluggable-cpus');
+    if (!Array.isArray(r)) throw this.badReply('query-hotpluggable-cpus', r);
+    return r.flatMap((c) => {
+      const rec = asRecord(c);
+      const props = asRecord(rec?.props);
+      if (rec === undefined || props === undefined || typeof rec.type !== 'string') return [];
+      const slot: CpuSlot = { type: rec.type, props: Object.fromEntries(Object.entries(props).filter((e): e is [string, number] => typeof e[1] === 'number')) };
+      if (typeof rec['qom-path'] === 'string') slot.qomPath = rec['qom-path'];
+      return [slot];
+    });
+  }
+
+  /** Each vCPU's QOM path and host thread (query-cpus-fast). */
+  async cpuThreads(): Promise<Array<{ qomPath: string; threadId: number }>> {
+    const r = await this.run('query-cpus-fast');
+    if (!Array.isArray(r)) throw this.badReply('query-cpus-fast', r);
+    return r.flatMap((c) => {
+      const rec = asRecord(c);
+      return typeof rec?.['qom-path'] === 'string' && typeof rec['thread-id'] === 'number' ? [{ qomPath: rec['qom-path'], threadId: rec['thread-id'] }] : [];
+    });
+  }
+
   /** Run one of the set-up commands argv/monitorSetup lists. */
   async apply(c: MonitorCommand): Promise<void> {
     switch (c.execute) {
@@ -230,6 +267,8 @@ export class Monitor {
         return this.setLink(c.arguments.name, c.arguments.up);
       case 'qom-set':
         return this.qomSet(c.arguments.path, c.arguments.property, c.arguments.value);
+      case 'balloon':
+        return this.balloon(c.arguments.value);
     }
   }
 
@@ -286,6 +325,16 @@ export interface BlockImage {
   virtualSize?: number;
   /** Bytes the image really takes on the host (absent for some network disks). */
   actualSize?: number;
+}
+
+/** One CPU slot of the machine (query-hotpluggable-cpus). */
+export interface CpuSlot {
+  /** The CPU device's driver, e.g. 'qemu64-x86_64-cpu'. */
+  type: string;
+  /** Where it sits: socket-id, core-id, thread-id (and die-id, node-id). */
+  props: Record<string, number>;
+  /** Set when a CPU is plugged there: /machine/unattached/... for boot CPUs, /machine/peripheral/ID for hot-plugged ones. */
+  qomPath?: string;
 }
 
 function asRecord(v: unknown): Record<string, unknown> | undefined {

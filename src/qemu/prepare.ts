@@ -50,12 +50,6 @@ export async function findProgram(name: string): Promise<string | undefined> {
   return undefined;
 }
 
-/** Where hugetlbfs is mounted, from /proc/mounts. */
-export async function hugepagesMount(): Promise<string | undefined> {
-  const mounts = await fs.readFile('/proc/mounts', 'utf8').catch(() => '');
-  return mounts.split('\n').map((l) => l.split(' ')).find((f) => f[2] === 'hugetlbfs')?.[1];
-}
-
 /**
  * What this host can offer `def` when started with `emulator`. Only what the domain uses is
  * probed (a start must not pay for a SPICE probe it does not need); the rest reads as available.

@@ -195,6 +195,12 @@ describe('API conformance', () => {
     await check('POST', '/v1/domains/api5/devices/detach', { xml: nic, live: true }, 409);
     await check('POST', '/v1/domains/api5/devices/detach', { xml: nic });
     await check('POST', '/v1/domains/api5/devices/detach', { xml: nic }, 404);
+    // Memory and vCPU routes on a shut-off guest change its stored definition; the live paths run in memcpu.test.ts.
+    await check('POST', '/v1/domains/api5/memory', { kib: 65536 });
+    await check('POST', '/v1/domains/api5/memory', { kib: 65536, live: true }, 409);
+    await check('POST', '/v1/domains/api5/maxmemory', { kib: 131072, config: true });
+    await check('POST', '/v1/domains/api5/vcpus', { count: 2, maximum: true, config: true });
+    await check('POST', '/v1/domains/api5/vcpus', { count: 3 }, 400);
     await check('DELETE', '/v1/domains/api5');
   };
 
@@ -253,6 +259,9 @@ describe('API conformance', () => {
     // SMBIOS data is there exactly when sysfs shows it.
     await check('GET', '/v1/host/sysinfo', undefined, existsSync('/sys/class/dmi/id') ? 200 : 422);
     await check('GET', '/v1/host/cpustats?cpu=9999', undefined, 400);
+    await check('GET', '/v1/host/memory-parameters');
+    // An empty change reads only: the host's KSM settings are set in memcpu.test.ts (and restored there).
+    await check('POST', '/v1/host/memory-parameters', {});
   };
 
   // errors have the documented shape and status

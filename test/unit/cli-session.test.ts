@@ -36,6 +36,7 @@ class FakeClient implements CliClient {
   interfaceXml = noNetworks; startInterface = noNetworks; destroyInterface = noNetworks; bridgeInterface = noNetworks;
   unbridgeInterface = noNetworks; interfaceTransaction = noNetworks;
   attachDevice = noNetworks; detachDevice = noNetworks; updateDevice = noNetworks;
+  setMemory = noNetworks; setMaxMemory = noNetworks; setVcpus = noNetworks; nodeMemoryParameters = noNetworks;
   listPools = noNetworks; getPool = noNetworks; definePool = noNetworks; createPool = noNetworks; undefinePool = noNetworks;
   poolXml = noNetworks; startPool = noNetworks; buildPool = noNetworks; destroyPool = noNetworks; deletePool = noNetworks;
   setPoolAutostart = noNetworks; refreshPool = noNetworks; poolCapabilities = noNetworks; findPoolSources = noNetworks; poolEvents = noNetworks;

@@ -6,7 +6,7 @@
 import type {
   DeviceRequest, DeviceResult, DomainSummary, HostInfo, DomainEvent, NetworkEvent, XmlResponse, ConsoleTail, DomainIfAddr, LinkState,
   NodeInfo, NodeCpuStats, NodeMemStats, FreeCell, HostCheck, DomainBlockInfo, DomainDevices, DomainJob, DescriptionResponse, DescriptionRequest,
-  MetadataRequest, ModificationImpact, NativeResponse,
+  MetadataRequest, ModificationImpact, NativeResponse, MemoryRequest, VcpuRequest, NodeMemoryParameters, NodeMemoryTuneRequest,
 } from '../../api/types.js';
 import { fromBase64 } from './base64.js';
 import { enc } from './client-base.js';
@@ -117,7 +117,7 @@ export class VireoClient<Channel = unknown> extends StatsClient<Channel> {
     // The stream carries every kind's events; these are the domains'.
     return this.t.events('/v1/events', (json) => {
       const ev = JSON.parse(json) as DomainEvent | NetworkEvent;
-      if (ev.type === 'lifecycle' || ev.type === 'reboot' || ev.type === 'device-added' || ev.type === 'device-removed') onEvent(ev);
+      if (ev.type === 'lifecycle' || ev.type === 'reboot' || ev.type === 'device-added' || ev.type === 'device-removed' || ev.type === 'balloon-change') onEvent(ev);
     }, onEnd);
   }
 
@@ -197,6 +197,26 @@ export class VireoClient<Channel = unknown> extends StatsClient<Channel> {
   /** Take a NIC's link up or down (domif-setlink). */
   async setLinkState(ref: string, iface: string, state: 'up' | 'down', opts: { config?: boolean } = {}): Promise<void> {
     await this.t.request('POST', `/v1/domains/${enc(ref)}/link`, { interface: iface, state, ...(opts.config === true ? { config: true } : {}) });
+  }
+
+  /** Change the guest's current memory: the balloon live, <currentMemory> in the config (setmem). */
+  async setMemory(ref: string, r: MemoryRequest): Promise<void> {
+    await this.t.request('POST', `/v1/domains/${enc(ref)}/memory`, r);
+  }
+
+  /** Change the stored definition's maximum memory (setmaxmem). */
+  async setMaxMemory(ref: string, r: MemoryRequest): Promise<void> {
+    await this.t.request('POST', `/v1/domains/${enc(ref)}/maxmemory`, r);
+  }
+
+  /** Plug or unplug vCPUs and/or change the stored counts (setvcpus). */
+  async setVcpus(ref: string, r: VcpuRequest): Promise<void> {
+    await this.t.request('POST', `/v1/domains/${enc(ref)}/vcpus`, r);
+  }
+
+  /** The host's KSM settings and counters, after changing those given (node-memory-tune). */
+  nodeMemoryParameters(set?: NodeMemoryTuneRequest): Promise<NodeMemoryParameters> {
+    return set === undefined ? this.t.request('GET', '/v1/host/memory-parameters') : this.t.request('POST', '/v1/host/memory-parameters', set);
   }
 
   /** Plug a device (libvirt XML; only <interface> so far) into the guest and/or its config (attach-device). */

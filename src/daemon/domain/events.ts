@@ -12,6 +12,8 @@ import { isCurrent, saveStatus, transition, type LifecycleContext } from './cont
 import { stopProcess } from './stop.js';
 import { onMonitorClosed } from './reconnect.js';
 import { onDeviceDeleted } from './unplug.js';
+import { onBalloonChange } from './memory.js';
+import { onVcpuDeleted } from './vcpus.js';
 import type { Domain, Runtime } from './domain.js';
 
 const log = logger('lifecycle');
@@ -51,9 +53,14 @@ function onEvent(ctx: LifecycleContext, dom: Domain, rt: Runtime, ev: QmpEvent):
     case 'RESET':
       ctx.changed(dom, 'reboot', '');
       break;
+    case 'BALLOON_CHANGE':
+      onBalloonChange(ctx, dom, rt, Number(ev.data.actual));
+      break;
     case 'DEVICE_DELETED':
       // Also sent for a device's backing objects, which have a path but no device id.
       if (typeof ev.data.device === 'string') onDeviceDeleted(ctx, dom, rt, ev.data.device);
+      // A vCPU's own event, or (QEMU 7.2 under TCG sends only that) its local APIC's: see vcpus.ts.
+      if (/^vcpu\d+$/.test(String(ev.data.device)) || /^\/machine\/peripheral\/vcpu\d+(\/|$)/.test(String(ev.data.path))) onVcpuDeleted({ ctx }, dom, rt);
       break;
     case 'GUEST_PANICKED':
       if (rt.liveDef.onCrash === 'restart' || rt.liveDef.onCrash === 'coredump-restart') {

@@ -12,7 +12,8 @@ import type { DomainDef } from '../../conf/domain-model.js';
 import { formatDomainXml } from '../../conf/domain-xml.js';
 import { VireoError } from '../../api/errors.js';
 import { buildQemuArgv, checkHostSupport } from '../../qemu/argv.js';
-import { configureMonitor, hostFacts, hugepagesMount, prepareLaunch } from '../../qemu/prepare.js';
+import { configureMonitor, hostFacts, prepareLaunch } from '../../qemu/prepare.js';
+import { hugepagesForDomain, releaseHugetlbfs } from '../../host/hugepages.js';
 import { launchQemu, killQemu } from '../../qemu/process.js';
 import { DEFAULT_EMULATOR, qemuVersion } from '../../host/qemu-binary.js';
 import { processStartTime } from '../../util/proc.js';
@@ -89,10 +90,16 @@ async function launchOnce(ctx: LifecycleContext, dom: Domain, defIn: DomainDef, 
     assignNicAliases(live);
     taps = await plugNics(live, ctx.nics, revert);
     if (taps.length > 0) await ctx.store.saveStatus(record(0, 0)); // a daemon dying from here on must find them
+    let hugepagesPath: string | undefined;
+    if (live.memoryBacking?.hugepages !== undefined) {
+      revert.add(() => releaseHugetlbfs(ctx.store.layout.run), 'hugetlbfs mount');
+      const want = { name: live.name, memoryKiB: live.memoryKiB, pages: live.memoryBacking.hugepages };
+      hugepagesPath = (await hugepagesForDomain(want, ctx.store.layout.run)).path;
+    }
     const argv = buildQemuArgv(live, { ...launchPaths(ctx.store, runDir, live.name, prepared.tpmSocket), monitor }, {
       accel: live.type === 'kvm' ? 'kvm' : 'tcg',
       vhostNet: facts.vhostNet,
-      hugepagesPath: live.memoryBacking?.hugepages === undefined ? undefined : await hugepagesMount(),
+      hugepagesPath,
     });
     let pid = 0;
     let pidStart = 0;

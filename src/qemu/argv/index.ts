@@ -172,11 +172,12 @@ export function buildQemuArgv(def: DomainDef, paths: LaunchPaths, opts: LaunchOp
 export type MonitorCommand =
   | { execute: 'set_password'; arguments: { protocol: 'vnc' | 'spice'; password: string } }
   | { execute: 'set_link'; arguments: { name: string; up: boolean } }
-  | { execute: 'qom-set'; arguments: { path: string; property: string; value: unknown } };
+  | { execute: 'qom-set'; arguments: { path: string; property: string; value: unknown } }
+  | { execute: 'balloon'; arguments: { value: number } };
 
 /**
  * Settings that go over QMP rather than the command line: graphics passwords (so they never show
- * in the process list), NIC link state, balloon statistics.
+ * in the process list), NIC link state, balloon statistics and target.
  */
 export function monitorSetup(def: DomainDef): MonitorCommand[] {
   const cmds: MonitorCommand[] = [];
@@ -190,6 +191,9 @@ export function monitorSetup(def: DomainDef): MonitorCommand[] {
   if (b.model === 'virtio' && b.statsPeriod !== undefined) {
     cmds.push({ execute: 'qom-set', arguments: { path: '/machine/peripheral/balloon0', property: 'guest-stats-polling-interval', value: b.statsPeriod } });
   }
+  // A <currentMemory> below <memory> is the balloon's target from the start, as libvirt sets it;
+  // the guest's driver gives the rest back once it loads.
+  if (b.model === 'virtio' && def.currentMemoryKiB < def.memoryKiB) cmds.push({ execute: 'balloon', arguments: { value: def.currentMemoryKiB * 1024 } });
   return cmds;
 }
 
