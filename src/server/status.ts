@@ -36,6 +36,7 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'NO_SPACE':
       return 507;
     case 'NO_SUPPORT':
+    case 'ARG_UNSUPPORTED':
     case 'CONFIG_UNSUPPORTED':
     case 'KVM_UNAVAILABLE':
     case 'STORAGE_MISSING':

@@ -5,6 +5,7 @@ import { killQemu } from '../../qemu/process.js';
 import { waitGone } from '../../util/proc.js';
 import type { LifecycleContext } from './context.js';
 import { unplugNics } from './nics.js';
+import { removeCgroup } from './cgroups.js';
 import type { Domain, Runtime } from './domain.js';
 
 /**
@@ -41,6 +42,7 @@ export async function finalize(ctx: LifecycleContext, dom: Domain, rt: Runtime, 
   ctx.logs.unwatch(dom.name);
   ctx.ports.releaseOwner(dom.uuid);
   await unplugNics(rt.taps);
+  await removeCgroup(dom.name, rt.cgroup);
   if (dom.runtime === rt) dom.runtime = undefined;
   await rt.statusWrites;
   await ctx.store.removeStatus(dom.name);
