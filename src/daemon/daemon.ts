@@ -100,6 +100,7 @@ export class Daemon extends EventEmitter<DaemonEvents> {
         else if (event === 'device-added' || event === 'device-removed') this.emit('event', { type: event, domain, device: detail, timestamp });
         else this.emit('event', { type: 'lifecycle', domain, event, detail, timestamp });
       },
+      emitTunable: (dom, params) => this.emit('event', { type: 'tunable', domain: { name: dom.name, uuid: dom.uuid, id: dom.id }, params, timestamp: Date.now() }),
     });
     await this.domains.init();
   }

@@ -42,6 +42,7 @@ class FakeClient implements CliClient {
   listVolumes = noNetworks; getVolume = noNetworks; volumeXml = noNetworks; createVolume = noNetworks;
   createVolumeFrom = noNetworks; deleteVolume = noNetworks; wipeVolume = noNetworks; resizeVolume = noNetworks;
   uploadVolume = noNetworks; downloadVolume = noNetworks;
+  tuning = noNetworks; setTuning = noNetworks; cpuStats = noNetworks;
   calls: string[] = [];
   domains: DomainSummary[] = [dom({ name: 'vm1' }), dom({ name: 'run1', id: 1, state: 'running', reason: 'booted' })];
   constructor(readonly uri = 'vireo:///session', private readonly down = false) {}

@@ -47,7 +47,7 @@ export type CliClient = Pick<VireoClient,
   | 'listPools' | 'getPool' | 'definePool' | 'createPool' | 'undefinePool' | 'poolXml' | 'startPool' | 'buildPool' | 'destroyPool'
   | 'deletePool' | 'setPoolAutostart' | 'refreshPool' | 'poolCapabilities' | 'findPoolSources' | 'poolEvents'
   | 'listVolumes' | 'getVolume' | 'volumeXml' | 'createVolume' | 'createVolumeFrom' | 'deleteVolume' | 'wipeVolume' | 'resizeVolume'
-  | 'uploadVolume' | 'downloadVolume'>
+  | 'uploadVolume' | 'downloadVolume' | 'tuning' | 'setTuning' | 'cpuStats'>
   & Partial<Pick<VireoClient, 'domxmlToNative'>>;
 
 /** The user's terminal, for console. Tests and the shell provide their own. */

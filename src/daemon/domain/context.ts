@@ -33,6 +33,8 @@ export interface LifecycleContext {
   /** The resource partition of guests without <resource><partition> ('/machine'). */
   cgroupPartition: string;
   allocateId(): number;
+  /** Report changed tunables (the tunable event: [libvirt's parameter name, value] pairs). */
+  changedTunables?(dom: Domain, params: Array<[string, string]>): void;
   /** Report a state change (event stream, transient clean-up). */
   changed(dom: Domain, event: string, detail: string): void;
 }

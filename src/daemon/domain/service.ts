@@ -50,6 +50,8 @@ export interface DomainServiceDeps {
   cgroups?: { mounts: CgroupMounts | undefined; partition: string };
   /** Publish a lifecycle event. */
   emit(dom: Domain, event: string, detail: string): void;
+  /** Publish a tunable event. */
+  emitTunable?(dom: Domain, params: Array<[string, string]>): void;
 }
 
 const notRunning = (): VireoError => VireoError.of('OPERATION_INVALID', 'domain is not running');
@@ -79,6 +81,7 @@ export class DomainService {
       cgroupPartition: deps.cgroups?.partition ?? '/machine',
       allocateId: () => this.nextId++,
       changed: (dom, event, detail) => this.changed(dom, event, detail),
+      changedTunables: (dom, params) => deps.emitTunable?.(dom, params),
     };
   }
 
