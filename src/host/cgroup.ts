@@ -254,8 +254,9 @@ export class GuestCgroup {
   async memory(): Promise<MemoryLimits> {
     const kib = (s: string | undefined): number | undefined => {
       if (s === undefined || s.trim() === 'max') return undefined;
-      const k = Math.floor(Number(s) / 1024);
-      return k >= MEMORY_UNLIMITED_KIB ? undefined : k;
+      // v1 reads "no limit" as the largest page-aligned value below 2^63 bytes.
+      if (Number(s) >= 2 ** 63 - 2 ** 20) return undefined;
+      return Math.floor(Number(s) / 1024);
     };
     const out: MemoryLimits = {};
     const set = (key: keyof MemoryLimits, v: number | undefined): void => {
