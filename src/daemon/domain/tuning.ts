@@ -12,6 +12,7 @@ import { formatCpuList, parseCpuList } from '../../host/cgroup-path.js';
 import { onlineCpus } from '../../host/affinity.js';
 import { affected, redefine, type DomainHost } from './ops.js';
 import { vcpuPin } from './cgroups.js';
+import { saveStatus } from './context.js';
 import { SNAKE as SCHED_NAMES, applyLive, liveTuning, requireCgroup } from './tuning-live.js';
 import type { Domain } from './domain.js';
 
@@ -64,6 +65,7 @@ export async function setTuning(host: DomainHost, ref: string, c: TuningChange):
       change(nextLive, c, all, 'live', rt.liveDef);
       const params = await applyLive(rt, nextLive, c);
       rt.liveDef = nextLive;
+      await saveStatus(host.ctx, dom); // a restarted vireod must find the live values
       host.ctx.changedTunables?.(dom, params);
     }
     if (nextConfig !== undefined) {
