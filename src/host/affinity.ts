@@ -8,9 +8,9 @@ import { run } from '../util/proc.js';
 
 async function tool(cmd: string, args: string[], what: string): Promise<void> {
   const r = await run(cmd, args, { timeoutMs: 10_000 }).catch((e: unknown) => {
-    throw new VireoError('OPERATION_FAILED', `cannot run ${cmd} to ${what}: ${(e as Error).message}`, { cause: e });
+    throw VireoError.of('OPERATION_FAILED', `cannot run ${cmd} to ${what}: ${(e as Error).message}`, { cause: e });
   });
-  if (r.code !== 0) throw new VireoError('OPERATION_FAILED', `cannot ${what}: ${r.stderr.trim() || `${cmd} exited with ${r.code}`}`);
+  if (r.code !== 0) throw VireoError.of('OPERATION_FAILED', `cannot ${what}: ${r.stderr.trim() || `${cmd} exited with ${r.code}`}`);
 }
 
 /** Let thread `tid` run only on the CPUs in `list` ('0-1,3'). */

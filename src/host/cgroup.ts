@@ -246,7 +246,7 @@ export class GuestCgroup {
   private async writeSwap(value: string): Promise<void> {
     const dir = this.dir('memory');
     if (dir === undefined || !(await exists(path.join(dir, 'memory.memsw.limit_in_bytes')))) {
-      throw new VireoError('NO_SUPPORT', 'Operation not supported: this host does not account swap in its memory cgroup (memory.memsw.limit_in_bytes is missing)');
+      throw VireoError.of('NO_SUPPORT', 'Operation not supported: this host does not account swap in its memory cgroup (memory.memsw.limit_in_bytes is missing)');
     }
     await this.write('memory', undefined, 'memory.memsw.limit_in_bytes', value);
   }
@@ -310,7 +310,7 @@ export class GuestCgroup {
     const [plain, bfq] = this.mounts.version === 2 ? ['io.weight', 'io.bfq.weight'] : device ? ['blkio.weight_device', 'blkio.bfq.weight_device'] : ['blkio.weight', 'blkio.bfq.weight'];
     if (await exists(path.join(dir, plain))) return plain;
     if (await exists(path.join(dir, bfq))) return bfq;
-    throw new VireoError('NO_SUPPORT', `Operation not supported: this host's block I/O controller has no weights (neither ${plain} nor ${bfq}: no CFQ or BFQ scheduler)`);
+    throw VireoError.of('NO_SUPPORT', `Operation not supported: this host's block I/O controller has no weights (neither ${plain} nor ${bfq}: no CFQ or BFQ scheduler)`);
   }
 
   // --- files
@@ -322,7 +322,7 @@ export class GuestCgroup {
       await fs.writeFile(path.join(dir, file), value);
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      throw new VireoError('OPERATION_FAILED', `Unable to write to '${path.join(dir, file)}': ${errnoText(err)}`, { cause: e });
+      throw VireoError.of('OPERATION_FAILED', `Unable to write to '${path.join(dir, file)}': ${errnoText(err)}`, { cause: e });
     }
   }
 
@@ -332,7 +332,7 @@ export class GuestCgroup {
     try {
       return await fs.readFile(path.join(dir, file), 'utf8');
     } catch (e) {
-      throw new VireoError('OPERATION_FAILED', `Unable to read from '${path.join(dir, file)}': ${errnoText(e as NodeJS.ErrnoException)}`, { cause: e });
+      throw VireoError.of('OPERATION_FAILED', `Unable to read from '${path.join(dir, file)}': ${errnoText(e as NodeJS.ErrnoException)}`, { cause: e });
     }
   }
 

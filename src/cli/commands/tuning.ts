@@ -306,7 +306,7 @@ export const tuningCommands: readonly CommandDef[] = [
     run: emulatorpin,
   },
   {
-    name: 'cpu-stats', group: 'monitor', json: true,
+    name: 'cpu-stats', group: 'domain', json: true,
     help: 'show domain cpu statistics',
     desc: "Show the running guest's CPU time from its cgroup: per host CPU (cpu_time, and vcpu_time of its vCPU threads) and in total.",
     opts: [domainOpt, flag('total', 'Show total statistics only'), { name: 'start', type: 'string', namedOnly: true, help: 'Show statistics from this CPU' }, { name: 'count', type: 'string', namedOnly: true, help: 'Number of shown CPUs at most' }],
