@@ -102,8 +102,15 @@ describe('API conformance', () => {
     await check('POST', '/v1/domains/api1/rename', { name: 'api1b' });
     await check('POST', '/v1/domains/api1b/rename', { name: 'api1' });
     await check('GET', '/v1/domains/api1/job', undefined, 409);
+    await check('GET', '/v1/domains/api1/tuning');
+    await check('GET', '/v1/domains/api1/cpustats', undefined, 409);
+    await check('POST', '/v1/domains/api1/tuning', { config: true, sched: { cpuShares: 600 }, blkio: { weight: 400 } });
     await check('POST', '/v1/domains/api1/start', { paused: true });
     await check('GET', '/v1/domains/api1/job');
+    await check('GET', '/v1/domains/api1/tuning?live=1');
+    await check('GET', '/v1/domains/api1/tuning?config=1');
+    await check('POST', '/v1/domains/api1/tuning', { live: true, sched: { cpuShares: 700, vcpuQuota: 30000 }, memory: { softLimitKiB: 900000 }, vcpupin: { vcpu: 0, cpuset: '0' }, emulatorpin: '0' });
+    await check('GET', '/v1/domains/api1/cpustats');
     await check('GET', '/v1/domains/api1/devices?security-info=1');
     await check('GET', '/v1/domains/api1/description?live=1');
     await check('GET', '/v1/domains/api1/metadata?uri=http%3A%2F%2Fexample.org%2Fa&live=1');

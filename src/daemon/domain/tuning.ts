@@ -142,7 +142,7 @@ function changeMemory(def: DomainDef, m: NonNullable<TuningChange['memory']>): v
   const t = (def.memtune ??= {});
   const set = (key: 'hardLimitKiB' | 'softLimitKiB' | 'swapHardLimitKiB', v: number | null | undefined): void => {
     if (v === undefined) return;
-    if (v !== null && v > MEMORY_MAX_KIB) throw VireoError.of('INVALID_ARG', `memory tunable value ${v} is out of range`);
+    if (v !== null && v > MEMORY_MAX_KIB) throw VireoError.of('INVALID_ARG', `Memory '${v}' must be less than '${MEMORY_MAX_KIB}'`);
     if (v === null || v === MEMORY_MAX_KIB) delete t[key];
     else t[key] = v;
   };
