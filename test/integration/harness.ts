@@ -206,7 +206,8 @@ export class TestDaemon {
       }
     }
     await waitFor(() => this.qemuPids().length === 0, SOON, 'QEMU processes to exit');
-    for (const dir of this.cgroupDirs()) removeCgroupTree(dir);
+    // A killed QEMU holds its group until it is reaped (a zombie is still a member).
+    await waitFor(() => this.cgroupDirs().every((dir) => removeCgroupTree(dir)), SOON, "this daemon's cgroups to empty");
     rmSync(this.root, { recursive: true, force: true });
   }
 
@@ -275,10 +276,16 @@ export class TestDaemon {
   }
 }
 
-/** rmdir a cgroup and the groups below it (a cgroup's files go with its directory). */
-function removeCgroupTree(dir: string): void {
-  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) removeCgroupTree(path.join(dir, e.name));
-  rmdirSync(dir);
+/** rmdir a cgroup and the groups below it (a cgroup's files go with its directory); false while a task is still in one. */
+function removeCgroupTree(dir: string): boolean {
+  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory() && !removeCgroupTree(path.join(dir, e.name))) return false;
+  try {
+    rmdirSync(dir);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EBUSY') return false;
+    throw e;
+  }
 }
 
 /** Run the vireo CLI; `asNobody` runs it as the unprivileged user nobody (group nogroup, no others). */
