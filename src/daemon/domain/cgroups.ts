@@ -124,10 +124,15 @@ export async function placeThreads(cg: GuestCgroup, def: DomainDef, pid: number,
     const child: ThreadGroup = `vcpu${index}`;
     await cg.createChild(child);
     if (t?.period !== undefined || t?.quota !== undefined) await cg.setCfs(child, cfs(t.period, t.quota));
-    const pin = vcpuPin(def, index);
-    await cg.setCpus(child, pin ?? def.vcpu.cpuset ?? all);
+    // An unpinned vCPU keeps the CPUs it inherited, unless it was pinned before (a hot-plug re-run
+    // after vcpupin), so a plain start spawns no taskset.
+    const cpus = vcpuPin(def, index) ?? def.vcpu.cpuset;
+    const before = await cg.cpus(child).catch(() => all);
+    if (cpus !== undefined || before !== all) {
+      await cg.setCpus(child, cpus ?? all);
+      await setAffinity(tid, cpus ?? all);
+    }
     await cg.addThread(child, tid);
-    await setAffinity(tid, pin ?? def.vcpu.cpuset ?? all);
     const sched = t?.vcpusched?.find((s) => parseCpuList(s.vcpus)?.includes(index));
     if (sched !== undefined && (sched.scheduler === 'fifo' || sched.scheduler === 'rr')) await setRealtime(tid, sched.scheduler, sched.priority ?? 1);
   }
