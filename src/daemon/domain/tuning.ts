@@ -55,6 +55,8 @@ export async function setTuning(host: DomainHost, ref: string, c: TuningChange):
   return dom.jobs.run('tune', 'short', async () => {
     const what = c.vcpupin !== undefined || c.emulatorpin !== undefined ? 'vcpu affinity' : 'tunables';
     if (c.live === true && !dom.active) throw VireoError.of('OPERATION_INVALID', 'domain is not running');
+    // libvirt's words for tuning a transient guest's (absent) stored definition.
+    if (c.config === true && dom.persistent === undefined) throw VireoError.of('OPERATION_INVALID', 'cannot change persistent config of a transient domain');
     const f = affected(dom, c, what);
     const all = parseCpuList(await onlineCpus()) ?? [0];
     const nextConfig = f.config ? redefine(dom.persistent!, (next) => change(next, c, all, 'persistent')) : undefined;
