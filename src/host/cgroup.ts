@@ -5,7 +5,7 @@
  * each version's files, so the daemon never sees which version it runs on. Paths are in
  * cgroup-path.ts; this module knows no domains.
  */
-import { promises as fs } from 'node:fs';
+import { constants as fsConstants, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { VireoError } from '../api/errors.js';
 import {
@@ -13,9 +13,18 @@ import {
   type CgroupMounts, type ThreadGroup, type V1Controller,
 } from './cgroup-path.js';
 
-/** The cgroup mounts of this host (undefined: none usable). */
+/**
+ * The cgroup mounts of this host that vireod may write (undefined: none). A read-only cgroupfs
+ * (a container's, say) leaves guests where vireod runs rather than failing every start.
+ */
 export async function detectCgroups(mountinfo = '/proc/self/mountinfo'): Promise<CgroupMounts | undefined> {
-  return parseCgroupMounts(await fs.readFile(mountinfo, 'utf8').catch(() => ''));
+  const found = parseCgroupMounts(await fs.readFile(mountinfo, 'utf8').catch(() => ''));
+  const writable = (dir: string): Promise<boolean> => fs.access(dir, fsConstants.W_OK).then(() => true, () => false);
+  if (found === undefined) return undefined;
+  if (found.version === 2) return (await writable(found.root)) ? found : undefined;
+  const mounts: Partial<Record<V1Controller, string>> = {};
+  for (const [ctrl, dir] of Object.entries(found.mounts) as [V1Controller, string][]) if (await writable(dir)) mounts[ctrl] = dir;
+  return Object.keys(mounts).length === 0 ? undefined : { version: 1, mounts };
 }
 
 /** A value memory limits read as when unlimited (libvirt's VIR_DOMAIN_MEMORY_PARAM_UNLIMITED, KiB). */
