@@ -150,4 +150,17 @@ test('resource control on cgroups, applied at start and changed live', async (t)
     // The definition keeps the --config change and the earlier ones made with --current on the live guest only.
     assert.match(await d.ok('schedinfo', 'tt'), /cpu_shares {5}: 100\n/);
   });
+
+  await step('a guest that died while vireod was down leaves no group behind once vireod is back', async () => {
+    await d.ok('start', 'tt');
+    const group2 = `${d.cgroupPartition}.partition/qemu-2-tt.libvirt-qemu`.replace(/^\//, '');
+    assert.equal(existsSync(path.join('/sys/fs/cgroup/cpu', group2)), true);
+    const qemu = qemuPid('tt');
+    await d.stop();
+    process.kill(qemu, 'SIGKILL');
+    await waitFor(() => d.qemuPids().length === 0, SOON, 'QEMU to die');
+    await d.start();
+    assert.equal(await d.domstate('tt'), 'shut off (crashed)');
+    for (const ctrl of ['cpu', 'cpuset', 'memory']) assert.equal(existsSync(path.join('/sys/fs/cgroup', ctrl, group2)), false, ctrl);
+  });
 });
