@@ -43,7 +43,7 @@ export const ERROR_CODES = {
   QMP_ERROR: 'QEMU rejected a monitor command.',
   MONITOR_TIMEOUT: 'QEMU\'s monitor did not answer in time; QEMU may be hung or stopped.',
   STORAGE_MISSING: 'A disk, kernel or other file the domain needs does not exist.',
-  ARGUMENT_UNSUPPORTED: 'The request asks for something this domain is not set up for (e.g. --guest without a guest agent channel).',
+  ARGUMENT_UNSUPPORTED: 'The request asks for something this hypervisor or domain does not have (e.g. --guest without a guest agent channel, memtune\'s min_guarantee under QEMU).',
   AGENT_UNRESPONSIVE: 'The guest agent does not answer (vireo has no guest agent connection yet).',
   OPERATION_DENIED: 'The connection may not do this, e.g. a change over the read-only socket (libvirt\'s "operation forbidden").',
   NOT_FOUND: 'The API resource does not exist.',

@@ -147,6 +147,15 @@ const DECLARED = [
   { id: 'domain.setLink', access: 'write', method: 'POST', path: `${D}/link`, summary: 'set the link of a guest NIC up or down (domif-setlink)', request: 'LinkRequest', response: 'Done' },
   { id: 'domain.attachDevice', access: 'write', method: 'POST', path: `${D}/devices/attach`, summary: 'plug a device into the running guest and/or add it to the stored definition (attach-device, attach-interface)', request: 'DeviceRequest', response: 'DeviceResult' },
   { id: 'domain.detachDevice', access: 'write', method: 'POST', path: `${D}/devices/detach`, summary: 'unplug a device (waits up to 5 s for the guest) and/or remove it from the stored definition (detach-device, detach-interface)', request: 'DeviceRequest', response: 'DeviceResult' },
+  {
+    id: 'domain.tuning', access: 'read', method: 'GET', path: `${D}/tuning`, response: 'DomainTuning',
+    summary: "the guest's resource tuning: CPU scheduler, memory limits, block I/O, NUMA memory, pinning (schedinfo, memtune, blkiotune, numatune, vcpupin, emulatorpin)",
+    query: [
+      { name: 'live', type: 'flag', description: "the running guest's (read from its cgroup)" },
+      { name: 'config', type: 'flag', description: 'the stored definition\'s' },
+    ],
+  },
+  { id: 'domain.setTuning', access: 'write', method: 'POST', path: `${D}/tuning`, summary: 'change resource tuning in the running guest\'s cgroup and/or the stored definition; answers with the tuning after the change', request: 'TuningChange', response: 'DomainTuning' },
   { id: 'domain.updateDevice', access: 'write', method: 'POST', path: `${D}/devices/update`, summary: "change a device in place: a NIC's link state or network (update-device)", request: 'DeviceRequest', response: 'DeviceResult' },
   { id: 'domain.setMemory', access: 'write', method: 'POST', path: `${D}/memory`, summary: "change the guest's current memory: the balloon target live, <currentMemory> in the config (setmem)", request: 'MemoryRequest', response: 'Done' },
   { id: 'domain.setMaxMemory', access: 'write', method: 'POST', path: `${D}/maxmemory`, summary: 'change the maximum memory of the stored definition (setmaxmem); refused live', request: 'MemoryRequest', response: 'Done' },

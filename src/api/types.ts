@@ -190,7 +190,7 @@ export interface NetworkEvent {
 
 /** A lifecycle event, as streamed by GET /v1/events (newline-delimited JSON). */
 export interface DomainEvent {
-  type: 'lifecycle' | 'reboot' | 'device-added' | 'device-removed' | 'balloon-change';
+  type: 'lifecycle' | 'reboot' | 'device-added' | 'device-removed' | 'balloon-change' | 'tunable';
   domain: { name: string; uuid: string; id: number | null };
   /** balloon-change: the guest's memory now, KiB. */
   actualKiB?: number;
@@ -200,6 +200,8 @@ export interface DomainEvent {
   detail?: string;
   /** device-added, device-removed: the device id in the guest (e.g. 'net1'). */
   device?: string;
+  /** tunable: the changed parameters as [name, value] pairs, in libvirt's names ('cputune.cpu_shares'). */
+  params?: Array<[string, string]>;
   /** ms since epoch */
   timestamp: number;
 }
@@ -400,3 +402,54 @@ export interface DomainBlockInfo {
   /** Size of the host file or device. */
   physical: number | null;
 }
+
+/** CPU scheduler parameters as schedinfo lists them (µs; quotas -1 for none; 0 where the definition has none). */
+export interface SchedParams {
+  cpuShares: number;
+  vcpuPeriod: number;
+  vcpuQuota: number;
+  emulatorPeriod: number;
+  emulatorQuota: number;
+  globalPeriod: number;
+  globalQuota: number;
+  iothreadPeriod: number;
+  iothreadQuota: number;
+}
+
+/** One device's block I/O weight and throttles (blkiotune). */
+export interface BlkioDeviceTune {
+  path: string;
+  weight?: number;
+  readBytesSec?: number;
+  writeBytesSec?: number;
+  readIopsSec?: number;
+  writeIopsSec?: number;
+}
+
+/**
+ * GET /v1/domains/{ref}/tuning[?live=1|config=1]: a guest's resource tuning, read from its cgroup
+ * when running (schedinfo, memtune, blkiotune, numatune, vcpupin, emulatorpin).
+ */
+export interface DomainTuning {
+  sched: SchedParams;
+  /** KiB; null: unlimited. */
+  memory: { hardLimitKiB: number | null; softLimitKiB: number | null; swapHardLimitKiB: number | null };
+  blkio: { weight: number; devices: BlkioDeviceTune[] };
+  numa: { mode: string; nodeset: string };
+  /** Each vCPU's CPU affinity (a list such as '0-1'), by vCPU index. */
+  vcpupin: string[];
+  emulatorpin: string;
+}
+
+/** POST /v1/domains/{ref}/tuning: what to change (absent: unchanged). */
+export interface TuningChange extends ModificationImpact {
+  sched?: Partial<SchedParams>;
+  /** KiB; null: unlimited. minGuaranteeKiB is refused as libvirt refuses it for QEMU. */
+  memory?: { hardLimitKiB?: number | null; softLimitKiB?: number | null; swapHardLimitKiB?: number | null; minGuaranteeKiB?: number | null };
+  /** Device values of 0 remove that setting. */
+  blkio?: { weight?: number; devices?: BlkioDeviceTune[] };
+  numa?: { mode?: string; nodeset?: string };
+  vcpupin?: { vcpu: number; cpuset: string };
+  emulatorpin?: string;
+}
+

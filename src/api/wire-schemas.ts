@@ -3,6 +3,7 @@ import type { JsonSchema, SchemaRegistry } from './schema.js';
 import { ERROR_CODES } from './errors.js';
 import { STORAGE_SCHEMAS } from './storage-schemas.js';
 import { STATS_SCHEMAS } from './stats-schemas.js';
+import { TUNING_SCHEMAS } from './tuning-schemas.js';
 
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 const str = (description?: string): JsonSchema => (description === undefined ? { type: 'string' } : { type: 'string', description });
@@ -217,14 +218,16 @@ export const SCHEMAS: SchemaRegistry = {
   }),
   ...STORAGE_SCHEMAS,
   ...STATS_SCHEMAS,
+  ...TUNING_SCHEMAS,
   Event: { anyOf: [ref('DomainEvent'), ref('NetworkEvent'), ref('PoolEvent')] },
   DomainEvent: obj({
-    type: { type: 'string', enum: ['lifecycle', 'reboot', 'device-added', 'device-removed', 'balloon-change'] },
+    type: { type: 'string', enum: ['lifecycle', 'reboot', 'device-added', 'device-removed', 'balloon-change', 'tunable'] },
     domain: obj({ name: str(), uuid: str(), id: nullable(int()) }),
     actualKiB: int("balloon-change: the guest's memory now, KiB"),
     event: str("e.g. 'Started'"),
     detail: str("e.g. 'Booted'"),
     device: str("device-added, device-removed: the device id, e.g. 'net1'"),
+    params: { type: 'array', items: { type: 'array', items: str() }, description: "tunable: the changed parameters as [name, value] pairs, e.g. ['cputune.cpu_shares', '700']" },
     timestamp: int('ms since the epoch'),
   }, ['type', 'domain', 'timestamp']),
 };

@@ -167,6 +167,18 @@ export class Monitor {
     });
   }
 
+  /** Each vCPU's index and host thread id (query-cpus-fast), in index order. */
+  async queryCpusFast(): Promise<VcpuThread[]> {
+    const r = await this.run('query-cpus-fast');
+    if (!Array.isArray(r)) throw this.badReply('query-cpus-fast', r);
+    const out = r.map((c) => {
+      const rec = asRecord(c);
+      if (rec === undefined || typeof rec['cpu-index'] !== 'number' || typeof rec['thread-id'] !== 'number') throw this.badReply('query-cpus-fast', r);
+      return { index: rec['cpu-index'], threadId: rec['thread-id'] };
+    });
+    return out.sort((a, b) => a.index - b.index);
+  }
+
   /** The VNC server: whether it runs and where it listens. */
   async queryVnc(): Promise<VncInfo> {
     const r = await this.run('query-vnc');
@@ -315,6 +327,12 @@ export class Monitor {
     log.debug(`${this.opts.name}: unexpected reply to '${command}'`, { reply });
     return VireoError.of('QEMU_FAILED', `QEMU answered '${command}' for domain '${this.opts.name}' with a reply vireo does not understand`);
   }
+}
+
+/** A vCPU and the host thread that runs it. */
+export interface VcpuThread {
+  index: number;
+  threadId: number;
 }
 
 /** One block backend as query-block reports it (sizes absent for an empty drive). */

@@ -120,6 +120,11 @@ describe('API conformance', () => {
     await check('GET', '/v1/domains/api1/cpustats?percpu=1');
     await check('POST', '/v1/domain-stats', { domains: ['api1'], groups: ['state', 'vcpu'] });
     await check('POST', '/v1/domain-stats', { filters: ['running'], enforce: true, backing: true, nowait: true });
+    await check('GET', '/v1/domains/api1/tuning');
+    await check('POST', '/v1/domains/api1/tuning', { config: true, sched: { cpuShares: 600 }, blkio: { weight: 400 } });
+    await check('GET', '/v1/domains/api1/tuning?live=1');
+    await check('GET', '/v1/domains/api1/tuning?config=1');
+    await check('POST', '/v1/domains/api1/tuning', { live: true, sched: { cpuShares: 700, vcpuQuota: 30000 }, memory: { softLimitKiB: 900000 }, vcpupin: { vcpu: 0, cpuset: '0' }, emulatorpin: '0' });
     await check('GET', '/v1/domains/api1/devices?security-info=1');
     await check('GET', '/v1/domains/api1/description?live=1');
     await check('GET', '/v1/domains/api1/metadata?uri=http%3A%2F%2Fexample.org%2Fa&live=1');

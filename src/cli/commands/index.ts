@@ -21,6 +21,7 @@ import { volCommands } from './vol.js';
 import { volTransferCommands } from './vol-transfer.js';
 import { shellCommands } from './shell.js';
 import { xmlCommands } from './xml.js';
+import { tuningCommands } from './tuning.js';
 import type { CommandDef, CommandTable, GroupDef, OptDef } from './types.js';
 
 export type { CommandDef, CommandTable, GroupDef, OptDef, Ctx, CliClient } from './types.js';
@@ -56,4 +57,4 @@ export function makeTable(groups: readonly GroupDef[], defs: readonly CommandDef
 }
 
 export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, undefineCommand, ...deviceCommands, ...memCpuCommands, ...editCommands, ...domTableCommands, ...blkInfoCommands, ...statsCommands, ...domStatsCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...ifaceCommands, ...networkCommands, ...netUpdateCommands, ...poolCommands, ...poolSourceCommands, ...volCommands, ...volTransferCommands,
-  ...shellCommands, ...xmlCommands]);
+  ...shellCommands, ...xmlCommands, ...tuningCommands]);

@@ -49,7 +49,7 @@ export type CliClient = Pick<VireoClient,
   | 'listVolumes' | 'getVolume' | 'volumeXml' | 'createVolume' | 'createVolumeFrom' | 'deleteVolume' | 'wipeVolume' | 'resizeVolume'
   | 'uploadVolume' | 'downloadVolume'
   | 'nodeCpuMap' | 'domainStats' | 'vcpuInfo' | 'vcpuCount' | 'blockStats' | 'interfaceStats' | 'memoryStats' | 'setMemoryStatsPeriod'
-  | 'blockErrors' | 'cpuStats' | 'setMemory' | 'setMaxMemory' | 'setVcpus' | 'nodeMemoryParameters'>
+  | 'blockErrors' | 'cpuStats' | 'setMemory' | 'setMaxMemory' | 'setVcpus' | 'nodeMemoryParameters' | 'tuning' | 'setTuning'>
   & Partial<Pick<VireoClient, 'domxmlToNative'>>;
 
 /** The user's terminal, for console. Tests and the shell provide their own. */

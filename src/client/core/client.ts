@@ -4,7 +4,7 @@
  * web UI); the CLI and the web UI talk to the daemon only through this.
  */
 import type {
-  DeviceRequest, DeviceResult, DomainSummary, HostInfo, DomainEvent, NetworkEvent, XmlResponse, ConsoleTail, DomainIfAddr, LinkState,
+  DeviceRequest, DeviceResult, DomainTuning, TuningChange, DomainSummary, HostInfo, DomainEvent, NetworkEvent, XmlResponse, ConsoleTail, DomainIfAddr, LinkState,
   NodeInfo, NodeCpuStats, NodeMemStats, FreeCell, HostCheck, DomainBlockInfo, DomainDevices, DomainJob, DescriptionResponse, DescriptionRequest,
   MetadataRequest, ModificationImpact, NativeResponse, MemoryRequest, VcpuRequest, NodeMemoryParameters, NodeMemoryTuneRequest,
 } from '../../api/types.js';
@@ -117,7 +117,7 @@ export class VireoClient<Channel = unknown> extends StatsClient<Channel> {
     // The stream carries every kind's events; these are the domains'.
     return this.t.events('/v1/events', (json) => {
       const ev = JSON.parse(json) as DomainEvent | NetworkEvent;
-      if (ev.type === 'lifecycle' || ev.type === 'reboot' || ev.type === 'device-added' || ev.type === 'device-removed' || ev.type === 'balloon-change') onEvent(ev);
+      if (ev.type === 'lifecycle' || ev.type === 'reboot' || ev.type === 'device-added' || ev.type === 'device-removed' || ev.type === 'balloon-change' || ev.type === 'tunable') onEvent(ev);
     }, onEnd);
   }
 
@@ -227,6 +227,17 @@ export class VireoClient<Channel = unknown> extends StatsClient<Channel> {
   /** Unplug a device; `pending` in the reply: the guest has not let it go yet (detach-device). */
   detachDevice(ref: string, r: DeviceRequest): Promise<DeviceResult> {
     return this.t.request<DeviceResult>('POST', `/v1/domains/${enc(ref)}/devices/detach`, r);
+  }
+
+  /** A guest's resource tuning: the running guest's (live), the stored definition's (config), or the current one's. */
+  tuning(ref: string, opts: { live?: boolean; config?: boolean } = {}): Promise<DomainTuning> {
+    const q = opts.live === true ? '?live=1' : opts.config === true ? '?config=1' : '';
+    return this.t.request('GET', `/v1/domains/${enc(ref)}/tuning${q}`);
+  }
+
+  /** Change resource tuning (schedinfo --set, memtune, blkiotune, numatune, vcpupin, emulatorpin); answers with the tuning after it. */
+  setTuning(ref: string, change: TuningChange): Promise<DomainTuning> {
+    return this.t.request<DomainTuning>('POST', `/v1/domains/${enc(ref)}/tuning`, change);
   }
 
   /** Change a device in place: a NIC's link state or network (update-device). */

@@ -9,6 +9,7 @@ import type { DomainDef } from '../../conf/domain-model.js';
 import type { DescriptionRequest, DeviceRequest, DeviceResult, DomainBlockInfo, DomainDevices, DomainIfAddr, LinkState, DomainJob, DomainSummary, MetadataRequest, ModificationImpact } from '../../api/types.js';
 import { VireoError } from '../../api/errors.js';
 import type { KvmStatus } from '../../host/kvm.js';
+import type { CgroupMounts } from '../../host/cgroup-path.js';
 import type { ConsoleStream } from '../../qemu/console.js';
 import type { PortAllocator } from '../../host/ports.js';
 import { readLogTail, type LogRotator } from '../../util/logrotate.js';
@@ -45,8 +46,12 @@ export interface DomainServiceDeps {
   nics: NicContext;
   /** Where volume disks' volumes are (the storage pools). */
   volumes: VolumeContext;
+  /** The host's cgroups for guests (undefined: none) and the default resource partition. */
+  cgroups?: { mounts: CgroupMounts | undefined; partition: string };
   /** Publish a lifecycle event. */
   emit(dom: Domain, event: string, detail: string): void;
+  /** Publish a tunable event. */
+  emitTunable?(dom: Domain, params: Array<[string, string]>): void;
 }
 
 const notRunning = (): VireoError => VireoError.of('OPERATION_INVALID', 'domain is not running');
@@ -72,8 +77,11 @@ export class DomainService {
       ports: deps.ports,
       nics: deps.nics,
       volumes: deps.volumes,
+      cgroups: deps.cgroups?.mounts,
+      cgroupPartition: deps.cgroups?.partition ?? '/machine',
       allocateId: () => this.nextId++,
       changed: (dom, event, detail) => this.changed(dom, event, detail),
+      changedTunables: (dom, params) => deps.emitTunable?.(dom, params),
     };
   }
 

@@ -23,6 +23,7 @@ import { launchPaths } from './native.js';
 import { assignNicAliases, plugNics } from './nics.js';
 import { diskPaths, resolveDisks } from './disks.js';
 import { connectConsoles, watch } from './events.js';
+import { checkTuning, guestCgroup, removeCgroup, setupCgroup } from './cgroups.js';
 import { logFiles, saveStatus, type LifecycleContext } from './context.js';
 import type { StatusRecord } from './store.js';
 import type { Domain, Runtime } from './domain.js';
@@ -64,6 +65,7 @@ async function launchOnce(ctx: LifecycleContext, dom: Domain, defIn: DomainDef, 
   await qemuVersion(emulator);
   const facts = await hostFacts(emulator, def);
   checkHostSupport(def, facts);
+  checkTuning(def);
 
   const id = ctx.allocateId();
   const runDir = ctx.store.runDir(id, def.name);
@@ -103,6 +105,9 @@ async function launchOnce(ctx: LifecycleContext, dom: Domain, defIn: DomainDef, 
     });
     let pid = 0;
     let pidStart = 0;
+    // Undone after QEMU has been ended (newest first): a group is removed only once it is empty.
+    const cgroup = guestCgroup(ctx, live, id);
+    if (cgroup !== undefined) revert.add(() => removeCgroup(live.name, cgroup), 'cgroup');
     revert.add(() => (pid === 0 ? undefined : killQemu(pid, { graceful: false })), 'QEMU process');
     const { monitor: qmp } = await launchQemu({
       emulator, argv, monitor, name: live.name, logFile: ctx.store.logFile(live.name), runDir,
@@ -117,7 +122,7 @@ async function launchOnce(ctx: LifecycleContext, dom: Domain, defIn: DomainDef, 
     const rt: Runtime = {
       id, pid, pidStart, qmp, liveDef: live, runDir, monitor, consoles: new Map(), startedAt,
       expectedExit: undefined, fakeReboot: false, pauseReason: undefined, inShutdown: false, finalized: false,
-      statusWrites: Promise.resolve(), monitorReady: undefined, taps,
+      statusWrites: Promise.resolve(), monitorReady: undefined, taps, cgroup,
     };
     revert.add(() => {
       rt.expectedExit = 'failed';
@@ -126,6 +131,8 @@ async function launchOnce(ctx: LifecycleContext, dom: Domain, defIn: DomainDef, 
       for (const c of rt.consoles.values()) c.close();
       if (dom.runtime === rt) dom.runtime = undefined;
     }, 'monitor and consoles');
+    // QEMU waits at -S: its threads find their groups before any guest code runs.
+    if (cgroup !== undefined) await setupCgroup(cgroup, live, pid, qmp, rt);
     await connectConsoles(ctx, rt, false);
     await configureMonitor(qmp, live);
     dom.runtime = rt;

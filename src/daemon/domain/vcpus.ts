@@ -22,9 +22,9 @@ import type { QmpEvent } from '../../qemu/qmp/client.js';
 import { UNPLUG_WAIT_MS } from './unplug.js';
 
 /**
- * What other parts of vireod do when vCPUs come and go. Resource control (cgroups, branch
- * `tuning`) hooks `vcpuAdded` to move a hot-plugged vCPU's thread into the guest's vcpuN cgroup
- * and apply its pinning and bandwidth, as it does for the boot vCPUs at start.
+ * What other parts of vireod do when vCPUs come and go: resource control (cgroups.ts) hooks
+ * `vcpuAdded` to move a hot-plugged vCPU's thread into the guest's vcpuN cgroup and apply its
+ * pinning and bandwidth, as it does for the boot vCPUs at start (wired in the server handler).
  */
 export interface VcpuHooks {
   /** vCPU `vcpu` was plugged and runs as host thread `threadId` of the domain's QEMU. */

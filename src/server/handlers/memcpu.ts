@@ -1,4 +1,5 @@
 /** Handlers of the memory and vCPU control routes (setmem, setmaxmem, setvcpus, node-memory-tune). */
+import { placeVcpuThreadsAgain } from '../../daemon/domain/cgroups.js';
 import type { MemoryRequest, NodeMemoryTuneRequest, VcpuRequest } from '../../api/types.js';
 import { setMaxMemory, setMemory } from '../../daemon/domain/memory.js';
 import { setVcpus } from '../../daemon/domain/vcpus.js';
@@ -25,8 +26,8 @@ export const memCpuHandlers: HandlerTable<MemCpuId> = {
     return {};
   },
   'domain.setVcpus': async ({ daemon, ref, body }): Promise<Record<string, never>> => {
-    // Resource control (branch `tuning`) passes its VcpuHooks here to place hot-plugged vCPU threads.
-    await setVcpus(daemon.domains.host, ref, vcpus(body));
+    // A hot-plugged vCPU's thread joins the guest's cgroups (its vcpuN group, pinning), as the boot vCPUs did at start.
+    await setVcpus(daemon.domains.host, ref, vcpus(body), { vcpuAdded: (dom) => (dom.runtime === undefined || dom.runtime.qmp === undefined ? Promise.resolve() : placeVcpuThreadsAgain(dom.runtime, dom.runtime.qmp)) });
     return {};
   },
   'host.memoryParameters': () => readKsm(hostRoot()),
