@@ -76,17 +76,18 @@ export function formatDevices(def: DomainDef, opts: FormatOptions): XmlOut {
 
 /** <source> as libvirt prints it: a volume disk by pool and volume, even while it runs. */
 function formatDiskSource(disk: Disk): XmlOut | undefined {
-  if (disk.volume !== undefined) return el('source', { pool: disk.volume.pool, volume: disk.volume.volume, mode: disk.volume.mode });
+  const index = disk.nodeIndex;
+  if (disk.volume !== undefined) return el('source', { pool: disk.volume.pool, volume: disk.volume.volume, mode: disk.volume.mode, index });
   const n = disk.network;
   if (n !== undefined) {
-    return el('source', { protocol: n.protocol, name: n.name }, [
+    return el('source', { protocol: n.protocol, name: n.name, index }, [
       el('host', { name: n.host.name, port: n.host.port }),
       n.initiatorIqn !== undefined && el('initiator', {}, [el('iqn', { name: n.initiatorIqn })]),
       n.auth !== undefined && el('auth', { username: n.auth.username }, [el('secret', { type: n.auth.secretType, usage: n.auth.usage, uuid: n.auth.uuid })]),
     ]);
   }
   if (disk.source === undefined) return undefined;
-  return el('source', { [disk.sourceType === 'block' ? 'dev' : 'file']: disk.source });
+  return el('source', { [disk.sourceType === 'block' ? 'dev' : 'file']: disk.source, index });
 }
 
 function formatDisk(disk: Disk): XmlOut {

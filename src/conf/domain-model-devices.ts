@@ -114,6 +114,12 @@ export interface Disk {
   /** cdrom/floppy tray. */
   tray?: 'open' | 'closed';
   address?: PciAddress | DriveAddress;
+  /**
+   * Live definitions only: the number of the disk's block nodes in QEMU (vireo-N-storage and
+   * vireo-N-format), printed as libvirt prints its own, <source index='N'>. Kept because a
+   * hot-plug or unplug makes it differ from the disk's position.
+   */
+  nodeIndex?: number;
 }
 
 export type ControllerType = 'pci' | 'usb' | 'virtio-serial' | 'scsi' | 'sata' | 'ide' | 'fdc';

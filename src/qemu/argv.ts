@@ -6,6 +6,8 @@ export {
   buildQemuArgv,
   checkHostSupport,
   diskId,
+  diskNode,
+  diskParts,
   diskIndex,
   expandHostModel,
   isQ35,

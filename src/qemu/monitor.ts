@@ -53,6 +53,10 @@ const PURPOSE: Record<string, string> = {
   device_add: 'plug a device into',
   device_del: 'unplug a device from',
   'qom-list': 'list the devices of',
+  'blockdev-add': 'open a disk image for',
+  'blockdev-del': 'close a disk image of',
+  block_resize: 'resize a disk of',
+  'query-named-block-nodes': 'list the block nodes of',
 };
 
 /** What a user can do about a refused command, by QMP error class. */
@@ -199,6 +203,31 @@ export class Monitor {
    */
   async deviceDel(id: string): Promise<void> {
     await this.run('device_del', { id });
+  }
+
+  /** Open a block node (a -blockdev's properties: a storage or format node). */
+  async blockdevAdd(props: Record<string, unknown>): Promise<void> {
+    await this.run('blockdev-add', props);
+  }
+
+  /** Close a block node by name (nothing may use it any more). */
+  async blockdevDel(nodeName: string): Promise<void> {
+    await this.run('blockdev-del', { 'node-name': nodeName });
+  }
+
+  /** The names of QEMU's block nodes, with the file each reads (query-named-block-nodes, flat). */
+  async namedBlockNodes(): Promise<Array<{ node: string; file: string }>> {
+    const r = await this.run('query-named-block-nodes', { flat: true });
+    if (!Array.isArray(r)) throw this.badReply('query-named-block-nodes', r);
+    return r.flatMap((n) => {
+      const rec = asRecord(n);
+      return rec !== undefined && typeof rec['node-name'] === 'string' ? [{ node: rec['node-name'], file: typeof rec.file === 'string' ? rec.file : '' }] : [];
+    });
+  }
+
+  /** Grow (or shrink) the image under format node `nodeName` to `size` bytes; the guest is told. */
+  async blockResize(nodeName: string, size: number): Promise<void> {
+    await this.run('block_resize', { 'node-name': nodeName, size });
   }
 
   /** The ids of the user-created devices (/machine/peripheral), to see which are still plugged. */

@@ -60,7 +60,7 @@ export interface HostFacts {
 
 export { netdevProps, nicAlias, nicDeviceProps, TAP_NIC_TYPES, usesVhost } from './devices.js';
 export { isQ35, diskIndex } from '../../conf/domain-implicit.js';
-export { diskId } from './storage.js';
+export { diskId, diskNode, diskParts } from './storage.js';
 
 /**
  * Refuse, before anything starts, what this host or this vireo cannot run yet; each error names

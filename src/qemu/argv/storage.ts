@@ -94,30 +94,46 @@ export function diskId(def: DomainDef, d: Disk): string {
 /** -blockdev storage + format nodes and -device for each disk. `bootIndex` maps a disk to its bootindex. */
 export function diskArgs(def: DomainDef, out: Argv, bootIndex: (d: Disk) => number | undefined): void {
   def.devices.disks.forEach((d, i) => {
-    const node = `vireo-${i + 1}`;
-    const dev = diskDevice(def, d);
-    const cache = d.cache === undefined ? undefined : CACHE[d.cache];
-    const cacheProps: Json = cache === undefined ? {} : { cache: { direct: cache[1], 'no-flush': cache[2] } };
-    const where = locate(d);
-    if (where !== undefined) {
-      const storage: Json = { ...storageDriver(d, where), 'node-name': `${node}-storage`, 'auto-read-only': true, discard: 'unmap', ...cacheProps };
-      if (d.io !== undefined && where.type !== 'network') storage.aio = d.io;
-      out.push('-blockdev', JSON.stringify(storage));
-      const format: Json = { 'node-name': `${node}-format`, 'read-only': d.readonly, ...cacheProps };
-      if (d.discard === 'unmap') format.discard = 'unmap';
-      if (d.detectZeroes !== undefined) format['detect-zeroes'] = d.detectZeroes;
-      Object.assign(format, { driver: d.format ?? 'raw', file: `${node}-storage` });
-      out.push('-blockdev', JSON.stringify(format));
-      dev.drive = `${node}-format`;
-    }
-    dev.id = diskId(def, d);
-    const boot = bootIndex(d);
-    if (boot !== undefined) dev.bootindex = boot;
-    if (cache !== undefined && d.device !== 'cdrom' && d.bus !== 'fdc') dev['write-cache'] = cache[0] ? 'on' : 'off';
-    if (d.shareable) dev['share-rw'] = true;
-    if (d.serial !== undefined) dev.serial = d.serial;
-    out.device(dev);
+    const p = diskParts(def, d, i, bootIndex(d));
+    for (const node of p.nodes) out.push('-blockdev', JSON.stringify(node));
+    out.device(p.device);
   });
+}
+
+/** The node name prefix of disk `d` (at position `i`): its live node number, else its position. */
+export function diskNode(d: Disk, i: number): string {
+  return `vireo-${d.nodeIndex ?? i + 1}`;
+}
+
+/**
+ * What QEMU needs for one disk: its block nodes (storage, then format; none for an empty drive),
+ * in the order they must be added, and its device. Shared by the command line and hot-plug
+ * (blockdev-add, device_add), so that a plugged disk is the disk a start would make.
+ */
+export function diskParts(def: DomainDef, d: Disk, i: number, boot?: number): { nodes: Json[]; device: Json } {
+  const node = diskNode(d, i);
+  const dev = diskDevice(def, d);
+  const cache = d.cache === undefined ? undefined : CACHE[d.cache];
+  const cacheProps: Json = cache === undefined ? {} : { cache: { direct: cache[1], 'no-flush': cache[2] } };
+  const where = locate(d);
+  const nodes: Json[] = [];
+  if (where !== undefined) {
+    const storage: Json = { ...storageDriver(d, where), 'node-name': `${node}-storage`, 'auto-read-only': true, discard: 'unmap', ...cacheProps };
+    if (d.io !== undefined && where.type !== 'network') storage.aio = d.io;
+    nodes.push(storage);
+    const format: Json = { 'node-name': `${node}-format`, 'read-only': d.readonly, ...cacheProps };
+    if (d.discard === 'unmap') format.discard = 'unmap';
+    if (d.detectZeroes !== undefined) format['detect-zeroes'] = d.detectZeroes;
+    Object.assign(format, { driver: d.format ?? 'raw', file: `${node}-storage` });
+    nodes.push(format);
+    dev.drive = `${node}-format`;
+  }
+  dev.id = diskId(def, d);
+  if (boot !== undefined) dev.bootindex = boot;
+  if (cache !== undefined && d.device !== 'cdrom' && d.bus !== 'fdc') dev['write-cache'] = cache[0] ? 'on' : 'off';
+  if (d.shareable) dev['share-rw'] = true;
+  if (d.serial !== undefined) dev.serial = d.serial;
+  return { nodes, device: dev };
 }
 
 /** Where a disk's data is: its own source, or for a volume disk what the start found the volume to be. */
