@@ -1,0 +1,132 @@
+// Disk hot-plug end to end: a running guest gets a qcow2 image through attach-disk --live (the
+// guest lists the disk and reads what the host wrote into the image), keeps it over a vireod
+// restart, and loses it through detach-disk (gone in the guest, the image no longer open in
+// QEMU); a SCSI disk goes on the existing virtio-scsi controller; --config changes only the
+// stored definition; refusals (target in use, missing file, a bus that takes no hot-plug) leave nothing behind.
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { DomainEvent } from '../../src/api/types.js';
+import { VireoClient } from '../../src/client/client.js';
+import { run } from '../../src/util/proc.js';
+import { guestXml, scenario, SOON, TestDaemon, waitFor } from './harness.js';
+
+// Spare root ports, as virt-install adds (the balloon, xhci and virtio-scsi take three of them).
+const PORTS = "\n    <controller type='pci' model='pcie-root-port'/>".repeat(6) + "\n    <controller type='scsi' model='virtio-scsi'/>";
+const MARKER = 'vireo-disk-marker-7f3a';
+
+describe('disk hot-plug in a running guest', () => {
+  const d = new TestDaemon();
+  const tmp = mkdtempSync(path.join(tmpdir(), 'vireo-hpdisk-'));
+  const qcow = path.join(tmp, 'data.qcow2');
+  const raw = path.join(tmp, 'scsi.raw');
+  const events: DomainEvent[] = [];
+  let client: VireoClient;
+  let stopEvents: () => void = () => {};
+  const ok = (...args: string[]): Promise<string> => d.ok(...args);
+  const failing = (...args: string[]): Promise<string> => d.failing(...args);
+  const listen = async (): Promise<void> => {
+    client = VireoClient.open(d.uri);
+    stopEvents = await client.events((e) => events.push(e));
+  };
+  /** The files QEMU has open (its fds), to see an image opened and closed again. */
+  const qemuFiles = (): string[] => {
+    const [pid] = d.qemuPids();
+    assert.ok(pid !== undefined, 'QEMU runs');
+    return readdirSync(`/proc/${pid}/fd`).flatMap((fd) => {
+      try {
+        return [readlinkSync(`/proc/${pid}/fd/${fd}`)];
+      } catch {
+        return [];
+      }
+    });
+  };
+  const guestDisks = async (): Promise<string[]> => (await d.guestRun('hd', 'ls /sys/block')).split(/\s+/).filter((w) => /^(vd|sd)[a-z]+$/.test(w)).sort();
+
+  before(async () => {
+    // The image holds a marker the guest must read back: made as a raw file, converted to qcow2.
+    const plain = path.join(tmp, 'plain.raw');
+    writeFileSync(plain, Buffer.concat([Buffer.from(`${MARKER}\n`), Buffer.alloc(4 * 1024 * 1024 - MARKER.length - 1)]));
+    for (const args of [['convert', '-f', 'raw', '-O', 'qcow2', plain, qcow], ['create', '-f', 'raw', raw, '8M']]) {
+      const r = await run('qemu-img', args);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    await d.start();
+    await listen();
+    writeFileSync(path.join(tmp, 'hd.xml'), guestXml('hd', { extraDevices: PORTS }));
+    await ok('define', path.join(tmp, 'hd.xml'));
+    await ok('start', 'hd');
+    await d.waitShell('hd');
+  });
+  after(async () => {
+    stopEvents();
+    client.close();
+    await d.cleanup();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('attach, keep over a restart, and detach disks', async (tt) => {
+    const step = scenario(tt);
+
+    await step('attach-disk --live: the guest sees the disk and reads the marker; only the live definition has it', async () => {
+      const out = await ok('attach-disk', 'hd', qcow, 'vdb', '--subdriver', 'qcow2', '--live');
+      assert.equal(out, 'Disk attached successfully\n\n');
+      // The guest's kernel names disks in the order it finds them: the first virtio disk is its vda.
+      assert.deepEqual(await guestDisks(), ['vda']);
+      assert.match(await d.guestRun('hd', 'dd if=/dev/vda bs=64 count=1 2>/dev/null | head -n 1'), new RegExp(MARKER));
+      assert.match(await ok('domblklist', 'hd'), new RegExp(`vdb\\s+${qcow}`));
+      assert.doesNotMatch(await ok('domblklist', 'hd', '--inactive'), /vdb/);
+      assert.match(await ok('dumpxml', 'hd'), new RegExp(`<source file='${qcow}' index='1'/>`));
+      assert.ok(qemuFiles().includes(qcow));
+      await waitFor(() => events.some((e) => e.type === 'device-added' && e.device === 'virtio-disk1'), SOON, 'device-added virtio-disk1');
+    });
+
+    await step('refusals leave nothing behind: target in use, missing file, SATA', async () => {
+      const before = qemuFiles().sort();
+      assert.match(await failing('attach-disk', 'hd', raw, 'vdb', '--live'),
+        new RegExp(`^error: Failed to attach disk\nerror: XML error: target 'vdb' duplicated for disk sources '${qcow}' and '${raw}'\n$`));
+      assert.equal(await failing('attach-disk', 'hd', path.join(tmp, 'nope.img'), 'vdc', '--live'),
+        `error: Failed to attach disk\nerror: Cannot access storage file '${path.join(tmp, 'nope.img')}': No such file or directory\n`);
+      assert.equal(await failing('attach-disk', 'hd', raw, 'sdc', '--targetbus', 'sata', '--live'),
+        "error: Failed to attach disk\nerror: Operation not supported: disk bus 'sata' cannot be hotplugged.\n");
+      assert.deepEqual(qemuFiles().sort(), before);
+      assert.deepEqual(await guestDisks(), ['vda']);
+      assert.equal(await failing('detach-disk', 'hd', 'vdz'), 'error: No disk found whose source path or target is vdz\n');
+    });
+
+    await step('a SCSI disk goes on the virtio-scsi controller: the guest sees sda', async () => {
+      await ok('attach-disk', 'hd', raw, 'sda', '--targetbus', 'scsi', '--live');
+      await waitFor(async () => (await guestDisks()).includes('sda'), SOON, 'the guest to see sda');
+      assert.match(await ok('dumpxml', 'hd'), /<alias name='scsi0-0-0-0'\/>|<target dev='sda' bus='scsi'\/>/);
+    });
+
+    await step('the disks stay over a vireod restart, and are detached after it', async () => {
+      stopEvents();
+      client.close();
+      await d.stop();
+      await d.start();
+      await listen();
+      assert.match(await ok('domblklist', 'hd'), new RegExp(`vdb\\s+${qcow}[\\s\\S]*sda\\s+${raw}`));
+      const out = await ok('detach-disk', 'hd', 'vdb', '--live');
+      assert.equal(out, 'Disk detached successfully\n\n');
+      assert.deepEqual(await guestDisks(), ['sda']);
+      assert.ok(!qemuFiles().includes(qcow), 'QEMU still holds the detached image');
+      await waitFor(() => events.some((e) => e.type === 'device-removed' && e.device === 'virtio-disk1'), SOON, 'device-removed virtio-disk1');
+      await ok('detach-disk', 'hd', raw);
+      assert.deepEqual(await guestDisks(), []);
+      assert.ok(!qemuFiles().includes(raw));
+      assert.doesNotMatch(await ok('domblklist', 'hd'), /vdb|sda/);
+    });
+
+    await step('--config changes only the stored definition; detach-disk --config takes it out again', async () => {
+      await ok('attach-disk', 'hd', qcow, 'vdc', '--subdriver', 'qcow2', '--config');
+      assert.match(await ok('dumpxml', 'hd', '--inactive'), new RegExp(`<source file='${qcow}'/>\\s*<target dev='vdc' bus='virtio'/>`));
+      assert.doesNotMatch(await ok('domblklist', 'hd'), /vdc/);
+      assert.ok(!qemuFiles().includes(qcow));
+      await ok('detach-disk', 'hd', 'vdc', '--config');
+      assert.doesNotMatch(await ok('domblklist', 'hd', '--inactive'), /vdc/);
+    });
+  });
+});
