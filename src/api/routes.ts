@@ -145,6 +145,7 @@ const DECLARED = [
   { id: 'domain.attachDevice', access: 'write', method: 'POST', path: `${D}/devices/attach`, summary: 'plug a device into the running guest and/or add it to the stored definition (attach-device, attach-interface)', request: 'DeviceRequest', response: 'DeviceResult' },
   { id: 'domain.detachDevice', access: 'write', method: 'POST', path: `${D}/devices/detach`, summary: 'unplug a device (waits up to 5 s for the guest) and/or remove it from the stored definition (detach-device, detach-interface)', request: 'DeviceRequest', response: 'DeviceResult' },
   { id: 'domain.updateDevice', access: 'write', method: 'POST', path: `${D}/devices/update`, summary: "change a device in place: a NIC's link state or network (update-device)", request: 'DeviceRequest', response: 'DeviceResult' },
+  { id: 'domain.blockResize', access: 'write', method: 'POST', path: `${D}/blockresize`, summary: "resize a running guest's disk image; the guest sees the new size (blockresize)", request: 'BlockResizeRequest', response: 'Done' },
   { id: 'domain.job', access: 'read', method: 'GET', path: `${D}/job`, summary: 'the job a running domain is busy with (domjobinfo, domcontrol)', response: 'DomainJob' },
   { id: 'domain.jobAbort', access: 'write', method: 'POST', path: `${D}/job/abort`, summary: 'abort the long job a domain runs (domjobabort)', request: 'EmptyRequest', response: 'Done' },
   {

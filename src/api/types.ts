@@ -327,6 +327,13 @@ export interface MetadataRequest extends ModificationImpact {
  * <interface> so far), with virsh's --live/--config (neither: the running guest if it runs,
  * else the stored definition).
  */
+/** POST /v1/domains/{ref}/blockresize */
+export interface BlockResizeRequest {
+  /** The disk: its target (vda) or its source path. */
+  disk: string;
+  bytes: number;
+}
+
 export interface DeviceRequest extends ModificationImpact {
   xml: string;
 }

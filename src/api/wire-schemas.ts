@@ -125,7 +125,7 @@ export const SCHEMAS: SchemaRegistry = {
   }, ['uri', 'xml']),
   RenameRequest: obj({ name: str('the new name') }),
   DeviceRequest: obj({
-    xml: str("one device as libvirt XML (only <interface> so far)"),
+    xml: str("one device as libvirt XML (<interface>, <disk>, <rng> or <watchdog>)"),
     live: bool('change the running guest'),
     config: bool('change the stored definition'),
   }, ['xml']),
@@ -134,6 +134,10 @@ export const SCHEMAS: SchemaRegistry = {
     alias: nullable(str("the device id in the running guest, e.g. 'net1'")),
     mac: nullable(str("a NIC's MAC address")),
     pending: bool('detach: the guest has not let the device go yet; a device-removed event follows when it does'),
+  }),
+  BlockResizeRequest: obj({
+    disk: str('the disk: its target (vda) or its source path'),
+    bytes: int('the new size in bytes (rounded up to whole 512-byte sectors)'),
   }),
   Done: obj({}, []),
   DomainIfAddr: obj({

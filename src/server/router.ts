@@ -13,6 +13,7 @@ import type { Daemon } from '../daemon/daemon.js';
 import { logger } from '../util/log.js';
 import type { Call, HandlerTable } from './handlers/call.js';
 import { domainHandlers } from './handlers/domain.js';
+import { domainBlockHandlers } from './handlers/domain-block.js';
 import { hostHandlers } from './handlers/host.js';
 import { networkHandlers } from './handlers/network.js';
 import { interfaceHandlers } from './handlers/interface.js';
@@ -28,7 +29,7 @@ const log = logger('api');
 type StreamId = 'events' | 'domain.consoleAttach' | 'volume.upload' | 'volume.download';
 
 /** One handler per JSON route; the type makes a route without a handler, or a stray one, a compile error. */
-const JSON_HANDLERS: HandlerTable<Exclude<RouteId, StreamId>> = { ...hostHandlers, ...domainHandlers, ...networkHandlers, ...interfaceHandlers, ...storageHandlers };
+const JSON_HANDLERS: HandlerTable<Exclude<RouteId, StreamId>> = { ...hostHandlers, ...domainHandlers, ...domainBlockHandlers, ...networkHandlers, ...interfaceHandlers, ...storageHandlers };
 
 /** The ids the server binds (for the test that keeps them and api/routes.ts in step). */
 export const HANDLED_IDS: readonly string[] = [...Object.keys(JSON_HANDLERS), 'events', 'domain.consoleAttach', 'volume.upload', 'volume.download'];

@@ -179,6 +179,11 @@ describe('API conformance', () => {
     await check('POST', '/v1/domains/api5/devices/detach', { xml: nic, live: true }, 409);
     await check('POST', '/v1/domains/api5/devices/detach', { xml: nic });
     await check('POST', '/v1/domains/api5/devices/detach', { xml: nic }, 404);
+    // Disk routes: the live paths run in hotplug-disk.test.ts.
+    const disk = "<disk type='file' device='disk'><source file='/var/tmp/api5.img'/><target dev='vdb'/></disk>";
+    await check('POST', '/v1/domains/api5/devices/attach', { xml: disk, config: true });
+    await check('POST', '/v1/domains/api5/devices/detach', { xml: disk });
+    await check('POST', '/v1/domains/api5/blockresize', { disk: 'vdb', bytes: 1048576 }, 409);
     await check('DELETE', '/v1/domains/api5');
   };
 

@@ -45,6 +45,9 @@ describe('disk hot-plug in a running guest', () => {
   };
   const guestDisks = async (): Promise<string[]> => (await d.guestRun('hd', 'ls /sys/block')).split(/\s+/).filter((w) => /^(vd|sd)[a-z]+$/.test(w)).sort();
 
+  /** The size of the guest's vda in 512-byte sectors, as its kernel sees it. */
+  const sectors = async (): Promise<string> => (await d.guestRun('hd', 'cat /sys/block/vda/size')).trim();
+
   before(async () => {
     // The image holds a marker the guest must read back: made as a raw file, converted to qcow2.
     const plain = path.join(tmp, 'plain.raw');
@@ -81,6 +84,16 @@ describe('disk hot-plug in a running guest', () => {
       assert.match(await ok('dumpxml', 'hd'), new RegExp(`<source file='${qcow}' index='1'/>`));
       assert.ok(qemuFiles().includes(qcow));
       await waitFor(() => events.some((e) => e.type === 'device-added' && e.device === 'virtio-disk1'), SOON, 'device-added virtio-disk1');
+    });
+
+    await step('blockresize: the guest sees the new size; an unknown disk or size is refused in virsh\'s words', async () => {
+      assert.equal(await sectors(), '8192');
+      assert.equal(await ok('blockresize', 'hd', 'vdb', '6M'), "Block device 'vdb' is resized\n\n");
+      await waitFor(async () => (await sectors()) === '12288', SOON, 'the guest to see 6 MiB');
+      assert.equal(await ok('blockresize', 'hd', qcow, '7168'), `Block device '${qcow}' is resized\n\n`);
+      await waitFor(async () => (await sectors()) === '14336', SOON, 'the guest to see 7 MiB');
+      assert.equal(await failing('blockresize', 'hd', 'vdz', '1M'), "error: Failed to resize block device 'vdz'\nerror: invalid argument: disk 'vdz' was not found in the domain config\n");
+      assert.equal(await failing('blockresize', 'hd', 'vdb', 'abc'), "error: Scaled numeric value 'abc' for <size> option is malformed or out of range\n");
     });
 
     await step('refusals leave nothing behind: target in use, missing file, SATA', async () => {

@@ -7,6 +7,7 @@
 import { statSync } from 'node:fs';
 import type { DomainDisk } from '../../api/types.js';
 import { attempt, fail } from '../errors.js';
+import { parseSize } from '../poolformat.js';
 import { checkImpact, domainOpt, impact, impactOpts, quote } from './devices.js';
 import type { Args, CommandDef, Ctx } from './types.js';
 import { flag } from './opts.js';
@@ -128,7 +129,36 @@ async function detachDisk(ctx: Ctx, args: Args): Promise<void> {
   ctx.extra('Disk detached successfully\n');
 }
 
+/** blockresize's SIZE: a scaled integer, KiB when it has no unit (virsh's default). */
+function resizeBytes(text: string): number {
+  const plain = /^\s*\d+\s*$/.test(text);
+  const n = plain ? Number(text) * 1024 : parseSize(text);
+  if (n === null || !Number.isSafeInteger(n)) fail(`Scaled numeric value '${text}' for <size> option is malformed or out of range`);
+  return n;
+}
+
+async function blockResize(ctx: Ctx, args: Args): Promise<void> {
+  const ref = args.need('domain');
+  const which = args.need('path');
+  const bytes = resizeBytes(args.need('size'));
+  const c = await ctx.client();
+  await attempt(ref, `Failed to resize block device '${which}'`, () => c.blockResize(ref, which, bytes));
+  ctx.extra(`Block device '${which}' is resized\n`);
+}
+
 export const diskCommands: readonly CommandDef[] = [
+  {
+    name: 'blockresize', group: 'domain', writes: true,
+    help: 'Resize block device of domain.',
+    desc: 'Resize block device of domain: the disk PATH (its target, e.g. vdb, or its source path) of the\n'
+      + 'running guest becomes SIZE long (a scaled integer, KiB by default); the guest sees the new size at once.',
+    opts: [
+      domainOpt,
+      { name: 'path', type: 'data', required: true, help: 'Fully-qualified path of block device' },
+      { name: 'size', type: 'data', required: true, help: 'New size of the block device, as scaled integer (default KiB)' },
+    ],
+    run: blockResize,
+  },
   {
     name: 'attach-disk', group: 'domain', writes: true,
     help: 'attach disk device',

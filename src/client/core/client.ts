@@ -199,7 +199,7 @@ export class VireoClient<Channel = unknown> extends StorageClient<Channel> {
     await this.t.request('POST', `/v1/domains/${enc(ref)}/link`, { interface: iface, state, ...(opts.config === true ? { config: true } : {}) });
   }
 
-  /** Plug a device (libvirt XML; only <interface> so far) into the guest and/or its config (attach-device). */
+  /** Plug a device (libvirt XML: <interface>, <disk>, <rng>, <watchdog>) into the guest and/or its config (attach-device). */
   attachDevice(ref: string, r: DeviceRequest): Promise<DeviceResult> {
     return this.t.request<DeviceResult>('POST', `/v1/domains/${enc(ref)}/devices/attach`, r);
   }
@@ -207,6 +207,11 @@ export class VireoClient<Channel = unknown> extends StorageClient<Channel> {
   /** Unplug a device; `pending` in the reply: the guest has not let it go yet (detach-device). */
   detachDevice(ref: string, r: DeviceRequest): Promise<DeviceResult> {
     return this.t.request<DeviceResult>('POST', `/v1/domains/${enc(ref)}/devices/detach`, r);
+  }
+
+  /** Resize a running guest's disk (target or source path) to `bytes` (blockresize). */
+  async blockResize(ref: string, disk: string, bytes: number): Promise<void> {
+    await this.t.request('POST', `/v1/domains/${enc(ref)}/blockresize`, { disk, bytes });
   }
 
   /** Change a device in place: a NIC's link state or network (update-device). */
