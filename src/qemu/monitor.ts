@@ -57,6 +57,10 @@ const PURPOSE: Record<string, string> = {
   'blockdev-del': 'close a disk image of',
   block_resize: 'resize a disk of',
   'query-named-block-nodes': 'list the block nodes of',
+  'blockdev-open-tray': 'open a drive tray of',
+  'blockdev-close-tray': 'close a drive tray of',
+  'blockdev-remove-medium': 'remove a medium from',
+  'blockdev-insert-medium': 'insert a medium into',
 };
 
 /** What a user can do about a refused command, by QMP error class. */
@@ -228,6 +232,26 @@ export class Monitor {
   /** Grow (or shrink) the image under format node `nodeName` to `size` bytes; the guest is told. */
   async blockResize(nodeName: string, size: number): Promise<void> {
     await this.run('block_resize', { 'node-name': nodeName, size });
+  }
+
+  /** Open the tray of drive `id` (a qdev id), even when the guest locked it. */
+  async blockdevOpenTray(id: string): Promise<void> {
+    await this.run('blockdev-open-tray', { id, force: true });
+  }
+
+  /** Close the tray of drive `id`. */
+  async blockdevCloseTray(id: string): Promise<void> {
+    await this.run('blockdev-close-tray', { id });
+  }
+
+  /** Take the medium out of drive `id` (its tray open); its nodes stay until blockdev-del. */
+  async blockdevRemoveMedium(id: string): Promise<void> {
+    await this.run('blockdev-remove-medium', { id });
+  }
+
+  /** Put block node `nodeName` into drive `id` as its medium (its tray open). */
+  async blockdevInsertMedium(id: string, nodeName: string): Promise<void> {
+    await this.run('blockdev-insert-medium', { id, 'node-name': nodeName });
   }
 
   /** The ids of the user-created devices (/machine/peripheral), to see which are still plugged. */

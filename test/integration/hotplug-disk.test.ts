@@ -14,7 +14,8 @@ import { run } from '../../src/util/proc.js';
 import { guestXml, scenario, SOON, TestDaemon, waitFor } from './harness.js';
 
 // Spare root ports, as virt-install adds (the balloon, xhci and virtio-scsi take three of them).
-const PORTS = "\n    <controller type='pci' model='pcie-root-port'/>".repeat(6) + "\n    <controller type='scsi' model='virtio-scsi'/>";
+const PORTS = "\n    <controller type='pci' model='pcie-root-port'/>".repeat(6) + "\n    <controller type='scsi' model='virtio-scsi'/>"
+  + "\n    <disk type='file' device='cdrom'><target dev='sdb' bus='sata'/></disk>";
 const MARKER = 'vireo-disk-marker-7f3a';
 
 describe('disk hot-plug in a running guest', () => {
@@ -22,6 +23,8 @@ describe('disk hot-plug in a running guest', () => {
   const tmp = mkdtempSync(path.join(tmpdir(), 'vireo-hpdisk-'));
   const qcow = path.join(tmp, 'data.qcow2');
   const raw = path.join(tmp, 'scsi.raw');
+  const iso1 = path.join(tmp, 'one.iso');
+  const iso2 = path.join(tmp, 'two.iso');
   const events: DomainEvent[] = [];
   let client: VireoClient;
   let stopEvents: () => void = () => {};
@@ -52,7 +55,7 @@ describe('disk hot-plug in a running guest', () => {
     // The image holds a marker the guest must read back: made as a raw file, converted to qcow2.
     const plain = path.join(tmp, 'plain.raw');
     writeFileSync(plain, Buffer.concat([Buffer.from(`${MARKER}\n`), Buffer.alloc(4 * 1024 * 1024 - MARKER.length - 1)]));
-    for (const args of [['convert', '-f', 'raw', '-O', 'qcow2', plain, qcow], ['create', '-f', 'raw', raw, '8M']]) {
+    for (const args of [['convert', '-f', 'raw', '-O', 'qcow2', plain, qcow], ['create', '-f', 'raw', raw, '8M'], ['create', '-f', 'raw', iso1, '1M'], ['create', '-f', 'raw', iso2, '1M']]) {
       const r = await run('qemu-img', args);
       assert.equal(r.code, 0, r.stderr);
     }
@@ -81,7 +84,7 @@ describe('disk hot-plug in a running guest', () => {
       assert.match(await d.guestRun('hd', 'dd if=/dev/vda bs=64 count=1 2>/dev/null | head -n 1'), new RegExp(MARKER));
       assert.match(await ok('domblklist', 'hd'), new RegExp(`vdb\\s+${qcow}`));
       assert.doesNotMatch(await ok('domblklist', 'hd', '--inactive'), /vdb/);
-      assert.match(await ok('dumpxml', 'hd'), new RegExp(`<source file='${qcow}' index='1'/>`));
+      assert.match(await ok('dumpxml', 'hd'), new RegExp(`<source file='${qcow}' index='2'/>`));
       assert.ok(qemuFiles().includes(qcow));
       await waitFor(() => events.some((e) => e.type === 'device-added' && e.device === 'virtio-disk1'), SOON, 'device-added virtio-disk1');
     });
@@ -115,6 +118,24 @@ describe('disk hot-plug in a running guest', () => {
       assert.match(await ok('dumpxml', 'hd'), /<alias name='scsi0-0-0-0'\/>|<target dev='sda' bus='scsi'\/>/);
     });
 
+    // The test guest has no CD-ROM driver (scripts/build-guest.sh leaves ahci out): what QEMU holds is checked.
+    await step('change-media on the SATA CD-ROM: insert, update and eject, seen in QEMU\'s open files and the live XML', async () => {
+      assert.equal(await failing('change-media', 'hd', 'sdb', '--eject'), "error: The disk device 'sdb' doesn't have media\n");
+      assert.equal(await failing('change-media', 'hd', 'sdb', '--insert'), 'error: New disk media source was not specified\n');
+      assert.equal(await failing('change-media', 'hd', 'vdb', iso1), "error: The disk device 'vdb' is not removable\n");
+      assert.equal(await ok('change-media', 'hd', 'sdb', iso1, '--insert'), 'Successfully inserted media.\n\n');
+      assert.match(await ok('domblklist', 'hd'), new RegExp(`sdb\\s+${iso1}`));
+      assert.ok(qemuFiles().includes(iso1));
+      assert.match(await ok('dumpxml', 'hd'), new RegExp(`<source file='${iso1}' index='\\d+'/>\\s*<target dev='sdb' bus='sata'/>`));
+      assert.equal(await failing('change-media', 'hd', 'sdb', iso2, '--insert'), "error: The disk device 'sdb' already has media\n");
+      assert.equal(await ok('change-media', 'hd', 'sdb', iso2), 'Successfully updated media.\n\n');
+      assert.ok(qemuFiles().includes(iso2) && !qemuFiles().includes(iso1), 'QEMU holds the new medium only');
+      assert.equal(await ok('change-media', 'hd', 'sdb', '--eject'), 'Successfully ejected media.\n\n');
+      assert.ok(!qemuFiles().includes(iso2));
+      assert.match(await ok('domblklist', 'hd'), /sdb\s+-/);
+      assert.doesNotMatch(await ok('domblklist', 'hd', '--inactive'), /one\.iso|two\.iso/);
+    });
+
     await step('the disks stay over a vireod restart, and are detached after it', async () => {
       stopEvents();
       client.close();
@@ -122,6 +143,9 @@ describe('disk hot-plug in a running guest', () => {
       await d.start();
       await listen();
       assert.match(await ok('domblklist', 'hd'), new RegExp(`vdb\\s+${qcow}[\\s\\S]*sda\\s+${raw}`));
+      // A medium inserted after the restart gets a node number none of the disks has.
+      await ok('change-media', 'hd', 'sdb', iso1, '--insert');
+      assert.ok(qemuFiles().includes(iso1));
       const out = await ok('detach-disk', 'hd', 'vdb', '--live');
       assert.equal(out, 'Disk detached successfully\n\n');
       assert.deepEqual(await guestDisks(), ['sda']);
@@ -131,6 +155,8 @@ describe('disk hot-plug in a running guest', () => {
       assert.deepEqual(await guestDisks(), []);
       assert.ok(!qemuFiles().includes(raw));
       assert.doesNotMatch(await ok('domblklist', 'hd'), /vdb|sda/);
+      await ok('change-media', 'hd', 'sdb', '--eject');
+      assert.ok(!qemuFiles().includes(iso1));
     });
 
     await step('--config changes only the stored definition; detach-disk --config takes it out again', async () => {

@@ -15,7 +15,8 @@ import { diskId, diskParts } from '../../qemu/argv.js';
 import { Revert } from '../../util/revert.js';
 import { saveStatus } from './context.js';
 import { diskPaths, nextDiskNode, resolveDisks } from './disks.js';
-import { liveUnsupported, type DeviceKind, type LiveTarget } from './hotplug-kind.js';
+import type { DeviceKind, LiveTarget } from './hotplug-kind.js';
+import { changeLiveMedia, mediaUpdate } from './media.js';
 import { redefine } from './ops.js';
 import { unplugDevice } from './unplug.js';
 
@@ -56,16 +57,20 @@ export const diskKind: DeviceKind<DeviceOf<'disk'>> = {
     }
     const i = findDisk(next, dev.disk, false);
     if (op === 'detach') disks.splice(i, 1);
-    else disks[i] = { ...stored(dev.disk), address: disks[i]!.address ?? dev.disk.address } as Disk;
+    else disks[i] = mediaUpdate(disks[i]!, dev.disk);
   },
   async live(t, op, dev, out) {
     if (op === 'attach') {
       out.alias = await plugLiveDisk(t, dev.disk);
       return;
     }
-    if (op === 'update') throw VireoError.of('NO_SUPPORT', liveUnsupported('update', 'disk'));
     const live = t.rt.liveDef;
-    const old = live.devices.disks[findDisk(live, dev.disk, true)]!;
+    const index = findDisk(live, dev.disk, true);
+    if (op === 'update') {
+      out.alias = await changeLiveMedia(t, index, dev.disk);
+      return;
+    }
+    const old = live.devices.disks[index]!;
     if (old.bus !== 'virtio' && old.bus !== 'scsi') {
       throw VireoError.of('NO_SUPPORT', `Operation not supported: disk device type '${old.device}' on bus '${old.bus}' cannot be hot unplugged`);
     }
