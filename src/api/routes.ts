@@ -146,6 +146,7 @@ const DECLARED = [
   { id: 'domain.detachDevice', access: 'write', method: 'POST', path: `${D}/devices/detach`, summary: 'unplug a device (waits up to 5 s for the guest) and/or remove it from the stored definition (detach-device, detach-interface)', request: 'DeviceRequest', response: 'DeviceResult' },
   { id: 'domain.updateDevice', access: 'write', method: 'POST', path: `${D}/devices/update`, summary: "change a device in place: a NIC's link state or network (update-device)", request: 'DeviceRequest', response: 'DeviceResult' },
   { id: 'domain.blockResize', access: 'write', method: 'POST', path: `${D}/blockresize`, summary: "resize a running guest's disk image; the guest sees the new size (blockresize)", request: 'BlockResizeRequest', response: 'Done' },
+  { id: 'domain.blockThreshold', access: 'write', method: 'POST', path: `${D}/blockthreshold`, summary: "be told (block-threshold event) when a running guest's disk image is written past a size (domblkthreshold)", request: 'BlockThresholdRequest', response: 'Done' },
   { id: 'domain.job', access: 'read', method: 'GET', path: `${D}/job`, summary: 'the job a running domain is busy with (domjobinfo, domcontrol)', response: 'DomainJob' },
   { id: 'domain.jobAbort', access: 'write', method: 'POST', path: `${D}/job/abort`, summary: 'abort the long job a domain runs (domjobabort)', request: 'EmptyRequest', response: 'Done' },
   {

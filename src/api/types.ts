@@ -190,14 +190,19 @@ export interface NetworkEvent {
 
 /** A lifecycle event, as streamed by GET /v1/events (newline-delimited JSON). */
 export interface DomainEvent {
-  type: 'lifecycle' | 'reboot' | 'device-added' | 'device-removed';
+  type: 'lifecycle' | 'reboot' | 'device-added' | 'device-removed' | 'block-threshold';
   domain: { name: string; uuid: string; id: number | null };
   /** e.g. 'Started', 'Stopped' */
   event?: string;
   /** e.g. 'Booted', 'Destroyed' */
   detail?: string;
-  /** device-added, device-removed: the device id in the guest (e.g. 'net1'). */
+  /** device-added, device-removed: the device id in the guest (e.g. 'net1'); block-threshold: the disk's target (vda). */
   device?: string;
+  /** block-threshold: the disk's image. */
+  path?: string;
+  /** block-threshold: the threshold that was crossed, and by how many bytes the write went past it. */
+  threshold?: number;
+  excess?: number;
   /** ms since epoch */
   timestamp: number;
 }
@@ -330,6 +335,12 @@ export interface MetadataRequest extends ModificationImpact {
 /** POST /v1/domains/{ref}/blockresize */
 export interface BlockResizeRequest {
   /** The disk: its target (vda) or its source path. */
+  disk: string;
+  bytes: number;
+}
+
+/** POST /v1/domains/{ref}/blockthreshold */
+export interface BlockThresholdRequest {
   disk: string;
   bytes: number;
 }

@@ -139,6 +139,10 @@ export const SCHEMAS: SchemaRegistry = {
     disk: str('the disk: its target (vda) or its source path'),
     bytes: int('the new size in bytes (rounded up to whole 512-byte sectors)'),
   }),
+  BlockThresholdRequest: obj({
+    disk: str('the disk: its target (vda) or its source path'),
+    bytes: int('the offset in the image whose first write past it is reported; 0 disarms'),
+  }),
   Done: obj({}, []),
   DomainIfAddr: obj({
     name: str("the host tap, '-' for none"),
@@ -199,11 +203,14 @@ export const SCHEMAS: SchemaRegistry = {
   ...STORAGE_SCHEMAS,
   Event: { anyOf: [ref('DomainEvent'), ref('NetworkEvent'), ref('PoolEvent')] },
   DomainEvent: obj({
-    type: { type: 'string', enum: ['lifecycle', 'reboot', 'device-added', 'device-removed'] },
+    type: { type: 'string', enum: ['lifecycle', 'reboot', 'device-added', 'device-removed', 'block-threshold'] },
     domain: obj({ name: str(), uuid: str(), id: nullable(int()) }),
     event: str("e.g. 'Started'"),
     detail: str("e.g. 'Booted'"),
-    device: str("device-added, device-removed: the device id, e.g. 'net1'"),
+    device: str("device-added, device-removed: the device id, e.g. 'net1'; block-threshold: the disk's target, e.g. 'vda'"),
+    path: str("block-threshold: the disk's image"),
+    threshold: int('block-threshold: the threshold crossed, in bytes'),
+    excess: int('block-threshold: how many bytes the write went past it'),
     timestamp: int('ms since the epoch'),
   }, ['type', 'domain', 'timestamp']),
 };

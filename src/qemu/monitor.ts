@@ -57,6 +57,7 @@ const PURPOSE: Record<string, string> = {
   'blockdev-del': 'close a disk image of',
   block_resize: 'resize a disk of',
   'query-named-block-nodes': 'list the block nodes of',
+  'block-set-write-threshold': 'set a write threshold of',
   'blockdev-open-tray': 'open a drive tray of',
   'blockdev-close-tray': 'close a drive tray of',
   'blockdev-remove-medium': 'remove a medium from',
@@ -232,6 +233,11 @@ export class Monitor {
   /** Grow (or shrink) the image under format node `nodeName` to `size` bytes; the guest is told. */
   async blockResize(nodeName: string, size: number): Promise<void> {
     await this.run('block_resize', { 'node-name': nodeName, size });
+  }
+
+  /** Report (once: BLOCK_WRITE_THRESHOLD) a write to block node `nodeName` past `bytes`; 0 disarms. */
+  async blockSetWriteThreshold(nodeName: string, bytes: number): Promise<void> {
+    await this.run('block-set-write-threshold', { 'node-name': nodeName, 'write-threshold': bytes });
   }
 
   /** Open the tray of drive `id` (a qdev id), even when the guest locked it. */

@@ -184,6 +184,7 @@ describe('API conformance', () => {
     await check('POST', '/v1/domains/api5/devices/attach', { xml: disk, config: true });
     await check('POST', '/v1/domains/api5/devices/detach', { xml: disk });
     await check('POST', '/v1/domains/api5/blockresize', { disk: 'vdb', bytes: 1048576 }, 409);
+    await check('POST', '/v1/domains/api5/blockthreshold', { disk: 'vdb', bytes: 1048576 }, 409);
     await check('DELETE', '/v1/domains/api5');
   };
 

@@ -4,14 +4,15 @@
 // QEMU); a SCSI disk goes on the existing virtio-scsi controller; --config changes only the
 // stored definition; refusals (target in use, missing file, a bus that takes no hot-plug) leave nothing behind.
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { DomainEvent } from '../../src/api/types.js';
 import { VireoClient } from '../../src/client/client.js';
 import { run } from '../../src/util/proc.js';
-import { guestXml, scenario, SOON, TestDaemon, waitFor } from './harness.js';
+import { guestXml, REPO, scenario, SOON, TestDaemon, waitFor } from './harness.js';
 
 // Spare root ports, as virt-install adds (the balloon, xhci and virtio-scsi take three of them).
 const PORTS = "\n    <controller type='pci' model='pcie-root-port'/>".repeat(6) + "\n    <controller type='scsi' model='virtio-scsi'/>"
@@ -97,6 +98,29 @@ describe('disk hot-plug in a running guest', () => {
       await waitFor(async () => (await sectors()) === '14336', SOON, 'the guest to see 7 MiB');
       assert.equal(await failing('blockresize', 'hd', 'vdz', '1M'), "error: Failed to resize block device 'vdz'\nerror: invalid argument: disk 'vdz' was not found in the domain config\n");
       assert.equal(await failing('blockresize', 'hd', 'vdb', 'abc'), "error: Scaled numeric value 'abc' for <size> option is malformed or out of range\n");
+    });
+
+    await step('domblkthreshold: a guest write past the threshold is reported once as block-threshold, as virsh event prints it', async () => {
+      // The image file grows as the guest writes new clusters: the threshold is just past its end now.
+      const threshold = statSync(qcow).size + 65536;
+      assert.equal(await ok('domblkthreshold', 'hd', 'vdb', String(threshold)), '\n');
+      assert.equal(await failing('domblkthreshold', 'hd', 'vdz', '1M'), "error: invalid argument: failed to find disk 'vdz'\n");
+      assert.equal(await failing('domblkthreshold', 'hd', 'vdb', 'abc'), "error: Scaled numeric value 'abc' for <threshold> option is malformed or out of range\n");
+      // `vireo event` as a user runs it; with -d 1 it says on stderr when it listens.
+      const watcher = spawn(path.join(REPO, 'bin', 'vireo'), ['-d', '1', '-c', d.uri, 'event', '--domain', 'hd', '--event', 'block-threshold'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let printed = '';
+      let said = '';
+      watcher.stdout.on('data', (b: Buffer) => (printed += b.toString()));
+      watcher.stderr.on('data', (b: Buffer) => (said += b.toString()));
+      const exited = new Promise((resolve) => watcher.on('close', resolve));
+      await waitFor(() => said.includes('listening for events'), SOON, 'vireo event to listen').catch((e: unknown) => assert.fail(`${String(e)}: ${said}`));
+      await d.guestRun('hd', 'dd if=/dev/urandom of=/dev/vda bs=65536 count=16 seek=64 conv=fsync 2>/dev/null');
+      await waitFor(() => events.some((e) => e.type === 'block-threshold'), SOON, 'the block-threshold event');
+      const e = events.find((x) => x.type === 'block-threshold')!;
+      assert.deepEqual([e.device, e.path, e.threshold], ['vdb', qcow, threshold]);
+      assert.ok((e.excess ?? 0) > 0);
+      await exited;
+      assert.equal(printed, `event 'block-threshold' for domain 'hd': dev: vdb(${qcow}) ${threshold} ${e.excess!}\nevents received: 1\n\n`);
     });
 
     await step('refusals leave nothing behind: target in use, missing file, SATA', async () => {

@@ -137,6 +137,15 @@ function resizeBytes(text: string): number {
   return n;
 }
 
+async function blockThreshold(ctx: Ctx, args: Args): Promise<void> {
+  const ref = args.need('domain');
+  const text = args.need('threshold');
+  const bytes = parseSize(text);
+  if (bytes === null) fail(`Scaled numeric value '${text}' for <threshold> option is malformed or out of range`);
+  const c = await ctx.client();
+  await attempt(ref, null, () => c.blockThreshold(ref, args.need('dev'), bytes));
+}
+
 async function blockResize(ctx: Ctx, args: Args): Promise<void> {
   const ref = args.need('domain');
   const which = args.need('path');
@@ -147,6 +156,19 @@ async function blockResize(ctx: Ctx, args: Args): Promise<void> {
 }
 
 export const diskCommands: readonly CommandDef[] = [
+  {
+    name: 'domblkthreshold', group: 'domain', writes: true,
+    help: "set the threshold for block-threshold event for a given block device or it's backing chain element",
+    desc: 'set threshold for block-threshold event for a block device: the first write to the image of disk DEV\n'
+      + '(its target or source path) of the running guest past THRESHOLD (a scaled number, bytes by default)\n'
+      + 'is reported once as a block-threshold event (vireo event --event block-threshold); 0 disarms it.',
+    opts: [
+      domainOpt,
+      { name: 'dev', type: 'data', required: true, help: 'device to set threshold for' },
+      { name: 'threshold', type: 'data', required: true, help: 'threshold as a scaled number (by default bytes)' },
+    ],
+    run: blockThreshold,
+  },
   {
     name: 'blockresize', group: 'domain', writes: true,
     help: 'Resize block device of domain.',

@@ -117,7 +117,7 @@ export class VireoClient<Channel = unknown> extends StorageClient<Channel> {
     // The stream carries every kind's events; these are the domains'.
     return this.t.events('/v1/events', (json) => {
       const ev = JSON.parse(json) as DomainEvent | NetworkEvent;
-      if (ev.type === 'lifecycle' || ev.type === 'reboot' || ev.type === 'device-added' || ev.type === 'device-removed') onEvent(ev);
+      if (ev.type === 'lifecycle' || ev.type === 'reboot' || ev.type === 'device-added' || ev.type === 'device-removed' || ev.type === 'block-threshold') onEvent(ev);
     }, onEnd);
   }
 
@@ -212,6 +212,11 @@ export class VireoClient<Channel = unknown> extends StorageClient<Channel> {
   /** Resize a running guest's disk (target or source path) to `bytes` (blockresize). */
   async blockResize(ref: string, disk: string, bytes: number): Promise<void> {
     await this.t.request('POST', `/v1/domains/${enc(ref)}/blockresize`, { disk, bytes });
+  }
+
+  /** Be told (block-threshold event) of the first write to a disk's image past `bytes`; 0 disarms (domblkthreshold). */
+  async blockThreshold(ref: string, disk: string, bytes: number): Promise<void> {
+    await this.t.request('POST', `/v1/domains/${enc(ref)}/blockthreshold`, { disk, bytes });
   }
 
   /** Change a device in place: a NIC's link state or network (update-device). */

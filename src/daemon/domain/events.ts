@@ -12,6 +12,7 @@ import { isCurrent, saveStatus, transition, type LifecycleContext } from './cont
 import { stopProcess } from './stop.js';
 import { onMonitorClosed } from './reconnect.js';
 import { onDeviceDeleted } from './unplug.js';
+import { onWriteThreshold } from './blockops.js';
 import type { Domain, Runtime } from './domain.js';
 
 const log = logger('lifecycle');
@@ -55,6 +56,13 @@ function onEvent(ctx: LifecycleContext, dom: Domain, rt: Runtime, ev: QmpEvent):
       // Also sent for a device's backing objects, which have a path but no device id.
       if (typeof ev.data.device === 'string') onDeviceDeleted(ctx, dom, rt, ev.data.device);
       break;
+    case 'BLOCK_WRITE_THRESHOLD': {
+      const d = ev.data as { 'node-name'?: unknown; 'write-threshold'?: unknown; 'amount-exceeded'?: unknown };
+      if (typeof d['node-name'] === 'string' && typeof d['write-threshold'] === 'number' && typeof d['amount-exceeded'] === 'number') {
+        onWriteThreshold(ctx, dom, rt, d['node-name'], d['write-threshold'], d['amount-exceeded']);
+      }
+      break;
+    }
     case 'GUEST_PANICKED':
       if (rt.liveDef.onCrash === 'restart' || rt.liveDef.onCrash === 'coredump-restart') {
         act(dom, rt, 'restart after panic', async () => {

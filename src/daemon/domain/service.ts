@@ -21,7 +21,7 @@ import type { Registry, Table } from '../registry.js';
 import { Store } from './store.js';
 import { Domain, type Runtime } from './domain.js';
 import { descriptionOf, devicesOf, jobOf, metadataOf, withDescription, withMetadata } from './info.js';
-import { monitorOf, saveStatus, transition, type LifecycleContext } from './context.js';
+import { monitorOf, saveStatus, transition, type EventExtra, type LifecycleContext } from './context.js';
 import { launch } from './start.js';
 import { stopProcess } from './stop.js';
 import { reconnect } from './reconnect.js';
@@ -46,7 +46,7 @@ export interface DomainServiceDeps {
   /** Where volume disks' volumes are (the storage pools). */
   volumes: VolumeContext;
   /** Publish a lifecycle event. */
-  emit(dom: Domain, event: string, detail: string): void;
+  emit(dom: Domain, event: string, detail: string, extra?: EventExtra): void;
 }
 
 const notRunning = (): VireoError => VireoError.of('OPERATION_INVALID', 'domain is not running');
@@ -73,7 +73,7 @@ export class DomainService {
       nics: deps.nics,
       volumes: deps.volumes,
       allocateId: () => this.nextId++,
-      changed: (dom, event, detail) => this.changed(dom, event, detail),
+      changed: (dom, event, detail, extra) => this.changed(dom, event, detail, extra),
     };
   }
 
@@ -128,8 +128,8 @@ export class DomainService {
     }
   }
 
-  private changed(dom: Domain, event: string, detail: string): void {
-    this.deps.emit(dom, event, detail);
+  private changed(dom: Domain, event: string, detail: string, extra?: EventExtra): void {
+    this.deps.emit(dom, event, detail, extra);
     // A transient domain exists only while it runs.
     if (!dom.active && dom.persistent === undefined && dom.state === 'shut off') this.table.remove(dom.uuid, dom);
   }
