@@ -339,6 +339,15 @@ export interface BlockResizeRequest {
   bytes: number;
 }
 
+/** GET /v1/domains/{ref}/iotune?disk=...: a disk's I/O limits by libvirt's names (0: none), as blkdeviotune lists them. */
+export type IoTuneInfo = Record<string, number | string>;
+
+/** POST /v1/domains/{ref}/iotune: the settings to change (0 removes one; group_name '' removes the group). */
+export interface IoTuneRequest extends ModificationImpact {
+  disk: string;
+  values: Partial<Record<string, number>> & { group_name?: string };
+}
+
 /** POST /v1/domains/{ref}/blockthreshold */
 export interface BlockThresholdRequest {
   disk: string;

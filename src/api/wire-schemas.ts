@@ -11,6 +11,14 @@ const obj = (properties: Record<string, JsonSchema>, required: readonly string[]
   ({ type: 'object', properties, required, additionalProperties: false });
 const nullable = (s: JsonSchema): JsonSchema => ({ anyOf: [s, { type: 'null' }] });
 
+/** blkdeviotune's settings by libvirt's names (conf/domain-iotune.ts has the same list, in the same order). */
+const IOTUNE_PROPS: Record<string, JsonSchema> = Object.fromEntries([
+  'total_bytes_sec', 'read_bytes_sec', 'write_bytes_sec', 'total_iops_sec', 'read_iops_sec', 'write_iops_sec',
+  'total_bytes_sec_max', 'read_bytes_sec_max', 'write_bytes_sec_max', 'total_iops_sec_max', 'read_iops_sec_max', 'write_iops_sec_max',
+  'size_iops_sec', 'total_bytes_sec_max_length', 'read_bytes_sec_max_length', 'write_bytes_sec_max_length',
+  'total_iops_sec_max_length', 'read_iops_sec_max_length', 'write_iops_sec_max_length',
+].map((k) => [k, int('bytes or operations per second, burst maxima, or burst lengths in seconds; 0: none')]));
+
 export const SCHEMAS: SchemaRegistry = {
   Error: obj({
     error: obj({
@@ -139,6 +147,13 @@ export const SCHEMAS: SchemaRegistry = {
     disk: str('the disk: its target (vda) or its source path'),
     bytes: int('the new size in bytes (rounded up to whole 512-byte sectors)'),
   }),
+  IoTuneInfo: obj({ ...IOTUNE_PROPS, group_name: str("the throttle group ('' for none)") }),
+  IoTuneRequest: obj({
+    disk: str('the disk: its target (vda) or its source path'),
+    values: obj({ ...IOTUNE_PROPS, group_name: str("the throttle group ('' removes it)") }, []),
+    live: bool('change the running guest'),
+    config: bool('change the stored definition'),
+  }, ['disk', 'values']),
   BlockThresholdRequest: obj({
     disk: str('the disk: its target (vda) or its source path'),
     bytes: int('the offset in the image whose first write past it is reported; 0 disarms'),

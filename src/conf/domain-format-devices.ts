@@ -27,6 +27,7 @@ import type { FormatOptions } from './domain-format.js';
 import { PCI_MODEL_NAMES } from './domain-parse-devices.js';
 import { SPICE_ELEMENT } from './domain-parse-display.js';
 import { el, type XmlOut } from './xml.js';
+import { iotuneEntries } from './domain-iotune.js';
 
 const hex = (n: number, width: number): string => `0x${n.toString(16).padStart(width, '0')}`;
 
@@ -95,6 +96,7 @@ function formatDisk(disk: Disk): XmlOut {
     el('driver', { name: 'qemu', type: disk.format, cache: disk.cache, io: disk.io, discard: disk.discard, detect_zeroes: disk.detectZeroes }),
     formatDiskSource(disk),
     el('target', { dev: disk.target, bus: disk.bus, tray: disk.tray }),
+    disk.iotune !== undefined && el('iotune', {}, iotuneEntries(disk.iotune).map(([k, v]) => el(k, {}, v))),
     disk.readonly && el('readonly'),
     disk.shareable && el('shareable'),
     disk.serial !== undefined && el('serial', {}, disk.serial),

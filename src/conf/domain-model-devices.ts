@@ -114,6 +114,8 @@ export interface Disk {
   /** cdrom/floppy tray. */
   tray?: 'open' | 'closed';
   address?: PciAddress | DriveAddress;
+  /** <iotune>: QEMU's I/O throttling of the disk (blkdeviotune). */
+  iotune?: import('./domain-iotune.js').Iotune;
   /**
    * Live definitions only: the number of the disk's block nodes in QEMU (vireo-N-storage and
    * vireo-N-format), printed as libvirt prints its own, <source index='N'>. Kept because a

@@ -18,6 +18,7 @@ import type {
 import { VireoError } from '../api/errors.js';
 import { parseAddress } from './domain-parse-address.js';
 import { diskSourceType, parseDiskSource } from './domain-parse-disk-source.js';
+import { IotuneError, parseIotune } from './domain-iotune.js';
 import { parseChardevs } from './domain-parse-chr.js';
 import { parseGraphics, parseVideos } from './domain-parse-display.js';
 import {
@@ -146,7 +147,7 @@ export function parseDisk(node: XNode, boot: BootOrders, live = false, reference
   const device = node.enumAttr('device', ['disk', 'cdrom', 'floppy'] as const, 'disk');
   node.check({
     attrs: ['type', 'device'],
-    one: ['driver', 'source', 'target', 'readonly', 'shareable', 'serial', 'boot', 'address'],
+    one: ['driver', 'source', 'target', 'iotune', 'readonly', 'shareable', 'serial', 'boot', 'address'],
     // <backingStore> is the chain libvirt found in the image when it printed the XML: QEMU reads
     // the chain from the image itself, so a copied dump defines without it mattering.
     ignore: [...RUNTIME_ONLY, 'backingStore'],
@@ -217,6 +218,16 @@ export function parseDisk(node: XNode, boot: BootOrders, live = false, reference
   if (order !== undefined) disk.bootOrder = order;
   const address = parseAddress(node, bus === 'virtio' ? ['pci'] as const : ['drive'] as const);
   if (address !== undefined) disk.address = address;
+  const iotuneNode = node.child('iotune');
+  if (iotuneNode !== undefined) {
+    try {
+      const t = parseIotune(iotuneNode);
+      if (Object.keys(t).length > 0) disk.iotune = t;
+    } catch (e) {
+      if (e instanceof IotuneError) throw iotuneNode.invalid(e.message);
+      throw e;
+    }
+  }
   const index = live ? node.child('source')?.attr('index') : undefined;
   if (index !== undefined && /^[1-9]\d{0,5}$/.test(index)) disk.nodeIndex = Number(index);
   return disk;

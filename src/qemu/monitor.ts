@@ -58,6 +58,7 @@ const PURPOSE: Record<string, string> = {
   block_resize: 'resize a disk of',
   'query-named-block-nodes': 'list the block nodes of',
   'block-set-write-threshold': 'set a write threshold of',
+  block_set_io_throttle: 'set the I/O limits of a disk of',
   'blockdev-open-tray': 'open a drive tray of',
   'blockdev-close-tray': 'close a drive tray of',
   'blockdev-remove-medium': 'remove a medium from',
@@ -240,6 +241,27 @@ export class Monitor {
     await this.run('block-set-write-threshold', { 'node-name': nodeName, 'write-threshold': bytes });
   }
 
+  /** Set a disk's I/O limits (block_set_io_throttle's arguments: argv's throttleArgs). */
+  async setIoThrottle(args: Record<string, unknown>): Promise<void> {
+    await this.run('block_set_io_throttle', args);
+  }
+
+  /** The I/O limits QEMU applies to the disk whose device is `qdevId` (query-block), by QEMU's names; undefined: no such disk. */
+  async ioThrottle(qdevId: string): Promise<Record<string, number | string> | undefined> {
+    const r = await this.run('query-block');
+    if (!Array.isArray(r)) throw this.badReply('query-block', r);
+    for (const b of r) {
+      const rec = asRecord(b);
+      const qdev = typeof rec?.qdev === 'string' ? rec.qdev : '';
+      if (qdev !== qdevId && !qdev.startsWith(`/machine/peripheral/${qdevId}/`)) continue;
+      const inserted = asRecord(rec?.inserted) ?? {};
+      const out: Record<string, number | string> = {};
+      for (const [k, v] of Object.entries(inserted)) if (typeof v === 'number' || (k === 'group' && typeof v === 'string')) out[k] = v;
+      return out;
+    }
+    return undefined;
+  }
+
   /** Open the tray of drive `id` (a qdev id), even when the guest locked it. */
   async blockdevOpenTray(id: string): Promise<void> {
     await this.run('blockdev-open-tray', { id, force: true });
@@ -284,6 +306,8 @@ export class Monitor {
         return this.setLink(c.arguments.name, c.arguments.up);
       case 'qom-set':
         return this.qomSet(c.arguments.path, c.arguments.property, c.arguments.value);
+      case 'block_set_io_throttle':
+        return this.setIoThrottle(c.arguments);
     }
   }
 

@@ -6,7 +6,7 @@
 import type {
   DeviceRequest, DeviceResult, DomainSummary, HostInfo, DomainEvent, NetworkEvent, XmlResponse, ConsoleTail, DomainIfAddr, LinkState,
   NodeInfo, NodeCpuStats, NodeMemStats, FreeCell, HostCheck, DomainBlockInfo, DomainDevices, DomainJob, DescriptionResponse, DescriptionRequest,
-  MetadataRequest, ModificationImpact, NativeResponse,
+  MetadataRequest, ModificationImpact, NativeResponse, IoTuneInfo, IoTuneRequest,
 } from '../../api/types.js';
 import { fromBase64 } from './base64.js';
 import { enc } from './client-base.js';
@@ -217,6 +217,19 @@ export class VireoClient<Channel = unknown> extends StorageClient<Channel> {
   /** Be told (block-threshold event) of the first write to a disk's image past `bytes`; 0 disarms (domblkthreshold). */
   async blockThreshold(ref: string, disk: string, bytes: number): Promise<void> {
     await this.t.request('POST', `/v1/domains/${enc(ref)}/blockthreshold`, { disk, bytes });
+  }
+
+  /** A disk's I/O limits (blkdeviotune without settings). */
+  ioTune(ref: string, disk: string, opts: { live?: boolean; config?: boolean } = {}): Promise<IoTuneInfo> {
+    const q = new URLSearchParams({ disk });
+    if (opts.live === true) q.set('live', '1');
+    if (opts.config === true) q.set('config', '1');
+    return this.t.request<IoTuneInfo>('GET', `/v1/domains/${enc(ref)}/iotune?${q.toString()}`);
+  }
+
+  /** Change a disk's I/O limits (blkdeviotune). */
+  async setIoTune(ref: string, r: IoTuneRequest): Promise<void> {
+    await this.t.request('POST', `/v1/domains/${enc(ref)}/iotune`, r);
   }
 
   /** Change a device in place: a NIC's link state or network (update-device). */

@@ -4,6 +4,7 @@ import { VireoError } from '../../api/errors.js';
 import { diskIndex, isQ35 } from '../../conf/domain-implicit.js';
 import type { Controller, Disk, DomainDef, DriveAddress, ResolvedVolume } from '../../conf/domain-model.js';
 import { pciProps, usbId, type Argv, type Json } from './util.js';
+import { IOTUNE_NUMBERS, type Iotune, type IotuneNumber } from '../../conf/domain-iotune.js';
 
 const USB_DRIVERS: Record<string, string> = {
   'qemu-xhci': 'qemu-xhci', 'nec-xhci': 'nec-usb-xhci', 'piix3-uhci': 'piix3-usb-uhci', 'piix4-uhci': 'piix4-usb-uhci',
@@ -191,4 +192,37 @@ function diskDevice(def: DomainDef, d: Disk): Json {
       return dev;
     }
   }
+}
+
+/** libvirt's iotune names -> QEMU's block_set_io_throttle arguments (the same order). */
+export const THROTTLE_NAMES: Record<IotuneNumber, string> = {
+  total_bytes_sec: 'bps', read_bytes_sec: 'bps_rd', write_bytes_sec: 'bps_wr',
+  total_iops_sec: 'iops', read_iops_sec: 'iops_rd', write_iops_sec: 'iops_wr',
+  total_bytes_sec_max: 'bps_max', read_bytes_sec_max: 'bps_rd_max', write_bytes_sec_max: 'bps_wr_max',
+  total_iops_sec_max: 'iops_max', read_iops_sec_max: 'iops_rd_max', write_iops_sec_max: 'iops_wr_max',
+  size_iops_sec: 'iops_size',
+  total_bytes_sec_max_length: 'bps_max_length', read_bytes_sec_max_length: 'bps_rd_max_length', write_bytes_sec_max_length: 'bps_wr_max_length',
+  total_iops_sec_max_length: 'iops_max_length', read_iops_sec_max_length: 'iops_rd_max_length', write_iops_sec_max_length: 'iops_wr_max_length',
+};
+
+/**
+ * The device QEMU's block commands (block_set_io_throttle) name for a disk: a virtio disk's
+ * block backend belongs to the virtio device inside its PCI proxy, which has no id of its own.
+ */
+export function blockQdev(def: DomainDef, d: Disk): string {
+  const id = diskId(def, d);
+  return d.bus === 'virtio' ? `/machine/peripheral/${id}/virtio-backend` : id;
+}
+
+/** block_set_io_throttle's arguments for device `id`: every rate (0 = none), the group when named. */
+export function throttleArgs(id: string, t: Iotune): Json {
+  const args: Json = { id };
+  for (const k of IOTUNE_NUMBERS) {
+    const v = t[k] ?? 0;
+    // The max_length settings must be left out (not 0) when there is no burst, or QEMU refuses.
+    if (k.endsWith('_max_length') && v === 0) continue;
+    args[THROTTLE_NAMES[k]] = v;
+  }
+  if (t.group_name !== undefined) args.group = t.group_name;
+  return args;
 }
