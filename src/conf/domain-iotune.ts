@@ -41,19 +41,23 @@ export function checkIotune(t: Iotune): void {
   for (const [total, r, w] of [['total_bytes_sec', 'read_bytes_sec', 'write_bytes_sec'], ['total_iops_sec', 'read_iops_sec', 'write_iops_sec']] as const) {
     for (const suffix of ['', '_max'] as const) {
       if ((t[`${total}${suffix}`] ?? 0) > 0 && ((t[`${r}${suffix}`] ?? 0) > 0 || (t[`${w}${suffix}`] ?? 0) > 0)) {
-        throw new IotuneError(`total and read/write of ${total.startsWith('total_bytes') ? 'bytes' : 'iops'}_sec${suffix} cannot be set at the same time`);
+        throw new IotuneError(`total and read/write of ${total.startsWith('total_bytes') ? 'bytes' : 'iops'}_sec${suffix} cannot be set at the same time`, 'invalid');
       }
     }
   }
   for (const k of IOTUNE_NUMBERS) {
     if (!k.endsWith('_max') || (t[k] ?? 0) === 0) continue;
     const base = k.slice(0, -4) as IotuneNumber;
-    if ((t[base] ?? 0) === 0) throw new IotuneError(`value '${k}' cannot be set if '${base}' is not set`);
+    if ((t[base] ?? 0) === 0) throw new IotuneError(`cannot reset '${base}' when '${k}' is set`, 'unsupported');
   }
 }
 
-/** A refused combination of settings; callers give it their error code. */
-export class IotuneError extends Error {}
+/** A refused combination of settings: libvirt calls one kind invalid, the other unsupported. */
+export class IotuneError extends Error {
+  constructor(message: string, readonly kind: 'invalid' | 'unsupported') {
+    super(message);
+  }
+}
 
 /** The settings that are set, in libvirt's order, for <iotune>. */
 export function iotuneEntries(t: Iotune): Array<[string, string]> {

@@ -3,7 +3,7 @@
  * setting as `name: value`, the name padded to 15 columns, in libvirt's order).
  */
 import type { IoTuneRequest } from '../../api/types.js';
-import { attempt, fail } from '../errors.js';
+import { attempt, CmdFailure, fail } from '../errors.js';
 import { parseSize } from '../poolformat.js';
 import { checkImpact, domainOpt, impact } from './devices.js';
 import type { Args, CommandDef, Ctx, OptDef } from './types.js';
@@ -47,7 +47,7 @@ const HELP: Record<string, string> = {
 function value(k: string, text: string): number {
   const scaled = k.includes('bytes_sec') && !k.endsWith('_length');
   const n = scaled ? parseSize(text) : /^\d+$/.test(text.trim()) ? Number(text) : null;
-  if (n === null || !Number.isSafeInteger(n)) fail(`Scaled numeric value '${text}' for <${option(k)}> option is malformed or out of range`);
+  if (n === null || !Number.isSafeInteger(n)) fail(`Scaled numeric value '${text}' for <${option(k)}> option is malformed or out of range`, 'Unable to parse integer parameter');
   return n;
 }
 
@@ -68,7 +68,13 @@ async function blkdeviotune(ctx: Ctx, args: Args): Promise<void> {
     await attempt(ref, 'Unable to change block I/O throttle', () => c.setIoTune(ref, { disk, values, ...f }));
     return;
   }
-  const t = await attempt(ref, 'Unable to get block I/O throttle parameters', () => c.ioTune(ref, disk, f));
+  const t = await attempt(ref, null, () => c.ioTune(ref, disk, f)).catch((e: unknown) => {
+    // virsh asks for the number of settings first: a guest that is not running fails there.
+    const lines = e instanceof CmdFailure ? e.lines : [String(e)];
+    if (lines[0]?.startsWith('failed to get domain') === true) throw e;
+    const first = lines[0]?.endsWith('domain is not running') === true ? 'Unable to get number of block I/O throttle parameters' : 'Unable to get block I/O throttle parameters';
+    return fail(first, ...lines);
+  });
   const line = (k: string): string => `${k.padEnd(15)}: ${t[k] ?? 0}\n`;
   ctx.print([...NUMBERS.map(line), line('group_name').replace(/: 0\n$/, ': \n'), ...LENGTHS.map(line)].join(''));
 }

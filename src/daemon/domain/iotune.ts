@@ -61,7 +61,7 @@ function merged(old: Iotune | undefined, r: IoTuneRequest): Iotune {
   try {
     checkIotune(next);
   } catch (e) {
-    if (e instanceof IotuneError) throw VireoError.of('INVALID_ARG', e.message);
+    if (e instanceof IotuneError) throw VireoError.of(e.kind === 'invalid' ? 'INVALID_ARG' : 'CONFIG_UNSUPPORTED', e.message);
     throw e;
   }
   return next;
