@@ -2,6 +2,7 @@
  * Devices of a domain definition (<devices>), with the guest addresses that keep the guest's
  * view of its hardware stable across restarts and redefinitions.
  */
+import type { Iotune } from './domain-iotune.js';
 
 /** A slot on a PCI bus; bus N is the bus provided by PCI controller index N (0 is the root). */
 export interface PciAddress {
@@ -115,7 +116,7 @@ export interface Disk {
   tray?: 'open' | 'closed';
   address?: PciAddress | DriveAddress;
   /** <iotune>: QEMU's I/O throttling of the disk (blkdeviotune). */
-  iotune?: import('./domain-iotune.js').Iotune;
+  iotune?: Iotune;
   /**
    * Live definitions only: the number of the disk's block nodes in QEMU (vireo-N-storage and
    * vireo-N-format), printed as libvirt prints its own, <source index='N'>. Kept because a
