@@ -58,6 +58,7 @@ const PURPOSE: Record<string, string> = {
   block_resize: 'resize a disk of',
   'query-named-block-nodes': 'list the block nodes of',
   'block-set-write-threshold': 'set a write threshold of',
+  'watchdog-set-action': 'set the watchdog action of',
   block_set_io_throttle: 'set the I/O limits of a disk of',
   'blockdev-open-tray': 'open a drive tray of',
   'blockdev-close-tray': 'close a drive tray of',
@@ -260,6 +261,11 @@ export class Monitor {
       return out;
     }
     return undefined;
+  }
+
+  /** What QEMU does when the guest's watchdog fires (reset, shutdown, poweroff, pause, debug, none, inject-nmi). */
+  async watchdogSetAction(action: string): Promise<void> {
+    await this.run('watchdog-set-action', { action });
   }
 
   /** Open the tray of drive `id` (a qdev id), even when the guest locked it. */

@@ -14,9 +14,11 @@ import { VireoClient } from '../../src/client/client.js';
 import { run } from '../../src/util/proc.js';
 import { guestXml, REPO, scenario, SOON, TestDaemon, waitFor } from './harness.js';
 
-// Spare root ports, as virt-install adds (the balloon, xhci and virtio-scsi take three of them).
-const PORTS = "\n    <controller type='pci' model='pcie-root-port'/>".repeat(6) + "\n    <controller type='scsi' model='virtio-scsi'/>"
-  + "\n    <disk type='file' device='cdrom'><target dev='sdb' bus='sata'/></disk>";
+// Spare root ports, as virt-install adds (the balloon, xhci, virtio-scsi and the bridge take four).
+const PORTS = "\n    <controller type='pci' model='pcie-root-port'/>".repeat(7) + "\n    <controller type='scsi' model='virtio-scsi'/>"
+  + "\n    <disk type='file' device='cdrom'><target dev='sdb' bus='sata'/></disk>"
+  // A conventional PCI card (the i6300esb watchdog) is hot-plugged behind a PCIe-to-PCI bridge.
+  + "\n    <controller type='pci' model='pcie-to-pci-bridge'/>";
 const MARKER = 'vireo-disk-marker-7f3a';
 
 describe('disk hot-plug in a running guest', () => {
@@ -81,6 +83,8 @@ describe('disk hot-plug in a running guest', () => {
       const out = await ok('attach-disk', 'hd', qcow, 'vdb', '--subdriver', 'qcow2', '--live');
       assert.equal(out, 'Disk attached successfully\n\n');
       // The guest's kernel names disks in the order it finds them: the first virtio disk is its vda.
+      // The guest probes a new PCI device in its own time: wait for the disk to appear.
+      await waitFor(async () => (await guestDisks()).includes('vda'), SOON, 'the guest to see the disk');
       assert.deepEqual(await guestDisks(), ['vda']);
       assert.match(await d.guestRun('hd', 'dd if=/dev/vda bs=64 count=1 2>/dev/null | head -n 1'), new RegExp(MARKER));
       assert.match(await ok('domblklist', 'hd'), new RegExp(`vdb\\s+${qcow}`));
@@ -203,6 +207,24 @@ describe('disk hot-plug in a running guest', () => {
       assert.doesNotMatch(await ok('domblklist', 'hd'), /vdb|sda/);
       await ok('change-media', 'hd', 'sdb', '--eject');
       assert.ok(!qemuFiles().includes(iso1));
+    });
+
+    await step('an i6300esb watchdog is plugged into and unplugged from the running guest; an ib700 (ISA) is refused live', async () => {
+      const pciIds = async (): Promise<string> => d.guestRun('hd', 'cat /sys/bus/pci/devices/*/device');
+      writeFileSync(path.join(tmp, 'wd.xml'), "<watchdog model='i6300esb' action='poweroff'/>\n");
+      writeFileSync(path.join(tmp, 'ib.xml'), "<watchdog model='ib700' action='reset'/>\n");
+      assert.doesNotMatch(await pciIds(), /0x25ab/);
+      assert.equal(await ok('attach-device', 'hd', path.join(tmp, 'wd.xml'), '--live'), 'Device attached successfully\n\n');
+      await waitFor(async () => /0x25ab/.test(await pciIds()), SOON, 'the guest to see the i6300esb');
+      assert.match(await ok('dumpxml', 'hd'), /<watchdog model='i6300esb' action='poweroff'>/);
+      assert.doesNotMatch(await ok('dumpxml', 'hd', '--inactive'), /<watchdog/);
+      assert.equal(await failing('attach-device', 'hd', path.join(tmp, 'ib.xml'), '--live'),
+        `error: Failed to attach device from ${path.join(tmp, 'ib.xml')}\nerror: Requested operation is not valid: domain already has a watchdog\n`);
+      assert.equal(await ok('detach-device', 'hd', path.join(tmp, 'wd.xml'), '--live'), 'Device detached successfully\n\n');
+      assert.doesNotMatch(await pciIds(), /0x25ab/);
+      assert.doesNotMatch(await ok('dumpxml', 'hd'), /<watchdog/);
+      assert.equal(await failing('attach-device', 'hd', path.join(tmp, 'ib.xml'), '--live'),
+        `error: Failed to attach device from ${path.join(tmp, 'ib.xml')}\nerror: Operation not supported: live attach of device 'watchdog' is not supported\n`);
     });
 
     await step('--config changes only the stored definition; detach-disk --config takes it out again', async () => {

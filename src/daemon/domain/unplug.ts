@@ -80,6 +80,14 @@ type Completion = (ctx: LifecycleContext, dom: Domain, rt: Runtime, alias: strin
 /** How the removal of device `alias` of the running guest ends, by its kind; undefined: no such device. */
 function completerFor(rt: Runtime, alias: string): Completion | undefined {
   if (rt.liveDef.devices.interfaces.some((n) => n.alias === alias)) return completeNicRemoval;
+  if (alias === 'watchdog0' && rt.liveDef.devices.watchdogs.length > 0) {
+    return async (ctx, dom, r, a) => {
+      pending.get(r)?.delete(a);
+      r.liveDef.devices.watchdogs = [];
+      await saveStatus(ctx, dom);
+      ctx.changed(dom, 'device-removed', a);
+    };
+  }
   if (liveDiskIndex(rt.liveDef, alias) >= 0) {
     return async (ctx, dom, r, a) => {
       pending.get(r)?.delete(a);
