@@ -160,6 +160,17 @@ const DECLARED = [
   { id: 'domain.setMemory', access: 'write', method: 'POST', path: `${D}/memory`, summary: "change the guest's current memory: the balloon target live, <currentMemory> in the config (setmem)", request: 'MemoryRequest', response: 'Done' },
   { id: 'domain.setMaxMemory', access: 'write', method: 'POST', path: `${D}/maxmemory`, summary: 'change the maximum memory of the stored definition (setmaxmem); refused live', request: 'MemoryRequest', response: 'Done' },
   { id: 'domain.setVcpus', access: 'write', method: 'POST', path: `${D}/vcpus`, summary: 'plug or unplug vCPUs of the running guest and/or change the counts of the stored definition (setvcpus)', request: 'VcpuRequest', response: 'Done' },
+  { id: 'domain.blockResize', access: 'write', method: 'POST', path: `${D}/blockresize`, summary: "resize a running guest's disk image; the guest sees the new size (blockresize)", request: 'BlockResizeRequest', response: 'Done' },
+  { id: 'domain.blockThreshold', access: 'write', method: 'POST', path: `${D}/blockthreshold`, summary: "be told (block-threshold event) when a running guest's disk image is written past a size (domblkthreshold)", request: 'BlockThresholdRequest', response: 'Done' },
+  {
+    id: 'domain.ioTune', access: 'read', method: 'GET', path: `${D}/iotune`, summary: "a disk's I/O limits: QEMU's in the running guest, or the stored definition's (blkdeviotune)", response: 'IoTuneInfo',
+    query: [
+      { name: 'disk', type: 'string', required: true, description: 'the disk: its target (vda) or its source path' },
+      { name: 'live', type: 'flag', description: 'of the running guest' },
+      { name: 'config', type: 'flag', description: 'of the stored definition' },
+    ],
+  },
+  { id: 'domain.setIoTune', access: 'write', method: 'POST', path: `${D}/iotune`, summary: "change a disk's I/O limits in the running guest and/or the stored definition (blkdeviotune)", request: 'IoTuneRequest', response: 'Done' },
   { id: 'domain.job', access: 'read', method: 'GET', path: `${D}/job`, summary: 'the job a running domain is busy with (domjobinfo, domcontrol)', response: 'DomainJob' },
   { id: 'domain.jobAbort', access: 'write', method: 'POST', path: `${D}/job/abort`, summary: 'abort the long job a domain runs (domjobabort)', request: 'EmptyRequest', response: 'Done' },
   {

@@ -190,7 +190,7 @@ export interface NetworkEvent {
 
 /** A lifecycle event, as streamed by GET /v1/events (newline-delimited JSON). */
 export interface DomainEvent {
-  type: 'lifecycle' | 'reboot' | 'device-added' | 'device-removed' | 'balloon-change' | 'tunable';
+  type: 'lifecycle' | 'reboot' | 'device-added' | 'device-removed' | 'balloon-change' | 'tunable' | 'block-threshold';
   domain: { name: string; uuid: string; id: number | null };
   /** balloon-change: the guest's memory now, KiB. */
   actualKiB?: number;
@@ -198,10 +198,15 @@ export interface DomainEvent {
   event?: string;
   /** e.g. 'Booted', 'Destroyed' */
   detail?: string;
-  /** device-added, device-removed: the device id in the guest (e.g. 'net1'). */
+  /** device-added, device-removed: the device id in the guest (e.g. 'net1'); block-threshold: the disk's target (vda). */
   device?: string;
   /** tunable: the changed parameters as [name, value] pairs, in libvirt's names ('cputune.cpu_shares'). */
   params?: Array<[string, string]>;
+  /** block-threshold: the disk's image. */
+  path?: string;
+  /** block-threshold: the threshold that was crossed, and by how many bytes the write went past it. */
+  threshold?: number;
+  excess?: number;
   /** ms since epoch */
   timestamp: number;
 }
@@ -367,6 +372,28 @@ export interface MetadataRequest extends ModificationImpact {
  * <interface> so far), with virsh's --live/--config (neither: the running guest if it runs,
  * else the stored definition).
  */
+/** POST /v1/domains/{ref}/blockresize */
+export interface BlockResizeRequest {
+  /** The disk: its target (vda) or its source path. */
+  disk: string;
+  bytes: number;
+}
+
+/** GET /v1/domains/{ref}/iotune?disk=...: a disk's I/O limits by libvirt's names (0: none), as blkdeviotune lists them. */
+export type IoTuneInfo = Record<string, number | string>;
+
+/** POST /v1/domains/{ref}/iotune: the settings to change (0 removes one; group_name '' removes the group). */
+export interface IoTuneRequest extends ModificationImpact {
+  disk: string;
+  values: Partial<Record<string, number>> & { group_name?: string };
+}
+
+/** POST /v1/domains/{ref}/blockthreshold */
+export interface BlockThresholdRequest {
+  disk: string;
+  bytes: number;
+}
+
 export interface DeviceRequest extends ModificationImpact {
   xml: string;
 }

@@ -13,6 +13,14 @@ const obj = (properties: Record<string, JsonSchema>, required: readonly string[]
   ({ type: 'object', properties, required, additionalProperties: false });
 const nullable = (s: JsonSchema): JsonSchema => ({ anyOf: [s, { type: 'null' }] });
 
+/** blkdeviotune's settings by libvirt's names (conf/domain-iotune.ts has the same list, in the same order). */
+const IOTUNE_PROPS: Record<string, JsonSchema> = Object.fromEntries([
+  'total_bytes_sec', 'read_bytes_sec', 'write_bytes_sec', 'total_iops_sec', 'read_iops_sec', 'write_iops_sec',
+  'total_bytes_sec_max', 'read_bytes_sec_max', 'write_bytes_sec_max', 'total_iops_sec_max', 'read_iops_sec_max', 'write_iops_sec_max',
+  'size_iops_sec', 'total_bytes_sec_max_length', 'read_bytes_sec_max_length', 'write_bytes_sec_max_length',
+  'total_iops_sec_max_length', 'read_iops_sec_max_length', 'write_iops_sec_max_length',
+].map((k) => [k, int('bytes or operations per second, burst maxima, or burst lengths in seconds; 0: none')]));
+
 export const SCHEMAS: SchemaRegistry = {
   Error: obj({
     error: obj({
@@ -127,7 +135,7 @@ export const SCHEMAS: SchemaRegistry = {
   }, ['uri', 'xml']),
   RenameRequest: obj({ name: str('the new name') }),
   DeviceRequest: obj({
-    xml: str("one device as libvirt XML (only <interface> so far)"),
+    xml: str("one device as libvirt XML (<interface>, <disk>, <rng> or <watchdog>)"),
     live: bool('change the running guest'),
     config: bool('change the stored definition'),
   }, ['xml']),
@@ -136,6 +144,21 @@ export const SCHEMAS: SchemaRegistry = {
     alias: nullable(str("the device id in the running guest, e.g. 'net1'")),
     mac: nullable(str("a NIC's MAC address")),
     pending: bool('detach: the guest has not let the device go yet; a device-removed event follows when it does'),
+  }),
+  BlockResizeRequest: obj({
+    disk: str('the disk: its target (vda) or its source path'),
+    bytes: int('the new size in bytes (rounded up to whole 512-byte sectors)'),
+  }),
+  IoTuneInfo: obj({ ...IOTUNE_PROPS, group_name: str("the throttle group ('' for none)") }),
+  IoTuneRequest: obj({
+    disk: str('the disk: its target (vda) or its source path'),
+    values: obj({ ...IOTUNE_PROPS, group_name: str("the throttle group ('' removes it)") }, []),
+    live: bool('change the running guest'),
+    config: bool('change the stored definition'),
+  }, ['disk', 'values']),
+  BlockThresholdRequest: obj({
+    disk: str('the disk: its target (vda) or its source path'),
+    bytes: int('the offset in the image whose first write past it is reported; 0 disarms'),
   }),
   Done: obj({}, []),
   MemoryRequest: obj({
@@ -221,12 +244,15 @@ export const SCHEMAS: SchemaRegistry = {
   ...TUNING_SCHEMAS,
   Event: { anyOf: [ref('DomainEvent'), ref('NetworkEvent'), ref('PoolEvent')] },
   DomainEvent: obj({
-    type: { type: 'string', enum: ['lifecycle', 'reboot', 'device-added', 'device-removed', 'balloon-change', 'tunable'] },
+    type: { type: 'string', enum: ['lifecycle', 'reboot', 'device-added', 'device-removed', 'balloon-change', 'tunable', 'block-threshold'] },
     domain: obj({ name: str(), uuid: str(), id: nullable(int()) }),
     actualKiB: int("balloon-change: the guest's memory now, KiB"),
     event: str("e.g. 'Started'"),
     detail: str("e.g. 'Booted'"),
-    device: str("device-added, device-removed: the device id, e.g. 'net1'"),
+    device: str("device-added, device-removed: the device id, e.g. 'net1'; block-threshold: the disk's target, e.g. 'vda'"),
+    path: str("block-threshold: the disk's image"),
+    threshold: int('block-threshold: the threshold crossed, in bytes'),
+    excess: int('block-threshold: how many bytes the write went past it'),
     params: { type: 'array', items: { type: 'array', items: str() }, description: "tunable: the changed parameters as [name, value] pairs, e.g. ['cputune.cpu_shares', '700']" },
     timestamp: int('ms since the epoch'),
   }, ['type', 'domain', 'timestamp']),

@@ -93,12 +93,13 @@ export class Daemon extends EventEmitter<DaemonEvents> {
       },
       volumes: { resolve: (src) => volumeDiskSource(this.pools, src) },
       cgroups: await guestCgroups(),
-      emit: (dom, event, detail) => {
+      emit: (dom, event, detail, extra) => {
         const domain = { name: dom.name, uuid: dom.uuid, id: dom.id };
         const timestamp = Date.now();
         if (event === 'reboot') this.emit('event', { type: 'reboot', domain, timestamp });
         else if (event === 'device-added' || event === 'device-removed') this.emit('event', { type: event, domain, device: detail, timestamp });
         else if (event === 'balloon-change') this.emit('event', { type: event, domain, actualKiB: Number(detail), timestamp });
+        else if (event === 'block-threshold') this.emit('event', { type: event, domain, device: detail, ...extra, timestamp });
         else this.emit('event', { type: 'lifecycle', domain, event, detail, timestamp });
       },
       emitTunable: (dom, params) => this.emit('event', { type: 'tunable', domain: { name: dom.name, uuid: dom.uuid, id: dom.id }, params, timestamp: Date.now() }),

@@ -60,6 +60,17 @@ const PURPOSE: Record<string, string> = {
   'query-block': 'list the disks of',
   balloon: 'change the balloon target of',
   'query-hotpluggable-cpus': 'list the CPU slots of',
+  'blockdev-add': 'open a disk image for',
+  'blockdev-del': 'close a disk image of',
+  block_resize: 'resize a disk of',
+  'query-named-block-nodes': 'list the block nodes of',
+  'block-set-write-threshold': 'set a write threshold of',
+  'watchdog-set-action': 'set the watchdog action of',
+  block_set_io_throttle: 'set the I/O limits of a disk of',
+  'blockdev-open-tray': 'open a drive tray of',
+  'blockdev-close-tray': 'close a drive tray of',
+  'blockdev-remove-medium': 'remove a medium from',
+  'blockdev-insert-medium': 'insert a medium into',
 };
 
 /** What a user can do about a refused command, by QMP error class. */
@@ -226,6 +237,82 @@ export class Monitor {
     await this.run('device_del', { id });
   }
 
+  /** Open a block node (a -blockdev's properties: a storage or format node). */
+  async blockdevAdd(props: Record<string, unknown>): Promise<void> {
+    await this.run('blockdev-add', props);
+  }
+
+  /** Close a block node by name (nothing may use it any more). */
+  async blockdevDel(nodeName: string): Promise<void> {
+    await this.run('blockdev-del', { 'node-name': nodeName });
+  }
+
+  /** The names of QEMU's block nodes, with the file each reads (query-named-block-nodes, flat). */
+  async namedBlockNodes(): Promise<Array<{ node: string; file: string }>> {
+    const r = await this.run('query-named-block-nodes', { flat: true });
+    if (!Array.isArray(r)) throw this.badReply('query-named-block-nodes', r);
+    return r.flatMap((n) => {
+      const rec = asRecord(n);
+      return rec !== undefined && typeof rec['node-name'] === 'string' ? [{ node: rec['node-name'], file: typeof rec.file === 'string' ? rec.file : '' }] : [];
+    });
+  }
+
+  /** Grow (or shrink) the image under format node `nodeName` to `size` bytes; the guest is told. */
+  async blockResize(nodeName: string, size: number): Promise<void> {
+    await this.run('block_resize', { 'node-name': nodeName, size });
+  }
+
+  /** Report (once: BLOCK_WRITE_THRESHOLD) a write to block node `nodeName` past `bytes`; 0 disarms. */
+  async blockSetWriteThreshold(nodeName: string, bytes: number): Promise<void> {
+    await this.run('block-set-write-threshold', { 'node-name': nodeName, 'write-threshold': bytes });
+  }
+
+  /** Set a disk's I/O limits (block_set_io_throttle's arguments: argv's throttleArgs). */
+  async setIoThrottle(args: Record<string, unknown>): Promise<void> {
+    await this.run('block_set_io_throttle', args);
+  }
+
+  /** The I/O limits QEMU applies to the disk whose device is `qdevId` (query-block), by QEMU's names; undefined: no such disk. */
+  async ioThrottle(qdevId: string): Promise<Record<string, number | string> | undefined> {
+    const r = await this.run('query-block');
+    if (!Array.isArray(r)) throw this.badReply('query-block', r);
+    for (const b of r) {
+      const rec = asRecord(b);
+      const qdev = typeof rec?.qdev === 'string' ? rec.qdev : '';
+      if (qdev !== qdevId && !qdev.startsWith(`/machine/peripheral/${qdevId}/`)) continue;
+      const inserted = asRecord(rec?.inserted) ?? {};
+      const out: Record<string, number | string> = {};
+      for (const [k, v] of Object.entries(inserted)) if (typeof v === 'number' || (k === 'group' && typeof v === 'string')) out[k] = v;
+      return out;
+    }
+    return undefined;
+  }
+
+  /** What QEMU does when the guest's watchdog fires (reset, shutdown, poweroff, pause, debug, none, inject-nmi). */
+  async watchdogSetAction(action: string): Promise<void> {
+    await this.run('watchdog-set-action', { action });
+  }
+
+  /** Open the tray of drive `id` (a qdev id), even when the guest locked it. */
+  async blockdevOpenTray(id: string): Promise<void> {
+    await this.run('blockdev-open-tray', { id, force: true });
+  }
+
+  /** Close the tray of drive `id`. */
+  async blockdevCloseTray(id: string): Promise<void> {
+    await this.run('blockdev-close-tray', { id });
+  }
+
+  /** Take the medium out of drive `id` (its tray open); its nodes stay until blockdev-del. */
+  async blockdevRemoveMedium(id: string): Promise<void> {
+    await this.run('blockdev-remove-medium', { id });
+  }
+
+  /** Put block node `nodeName` into drive `id` as its medium (its tray open). */
+  async blockdevInsertMedium(id: string, nodeName: string): Promise<void> {
+    await this.run('blockdev-insert-medium', { id, 'node-name': nodeName });
+  }
+
   /** The ids of the user-created devices (/machine/peripheral), to see which are still plugged. */
   async peripherals(): Promise<string[]> {
     const r = await this.run('qom-list', { path: '/machine/peripheral' });
@@ -281,6 +368,8 @@ export class Monitor {
         return this.qomSet(c.arguments.path, c.arguments.property, c.arguments.value);
       case 'balloon':
         return this.balloon(c.arguments.value);
+      case 'block_set_io_throttle':
+        return this.setIoThrottle(c.arguments);
     }
   }
 

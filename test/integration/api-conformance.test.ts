@@ -206,6 +206,15 @@ describe('API conformance', () => {
     await check('POST', '/v1/domains/api5/maxmemory', { kib: 131072, config: true });
     await check('POST', '/v1/domains/api5/vcpus', { count: 2, maximum: true, config: true });
     await check('POST', '/v1/domains/api5/vcpus', { count: 3 }, 400);
+    // Disk routes: the live paths run in hotplug-disk.test.ts.
+    const disk = "<disk type='file' device='disk'><source file='/var/tmp/api5.img'/><target dev='vdb'/></disk>";
+    await check('POST', '/v1/domains/api5/devices/attach', { xml: disk, config: true });
+    await check('POST', '/v1/domains/api5/iotune', { disk: 'vdb', values: { write_bytes_sec: 1048576 }, config: true });
+    await check('GET', '/v1/domains/api5/iotune?disk=vdb&config=1');
+    await check('GET', '/v1/domains/api5/iotune?disk=vdb&live=1', undefined, 409);
+    await check('POST', '/v1/domains/api5/devices/detach', { xml: disk });
+    await check('POST', '/v1/domains/api5/blockresize', { disk: 'vdb', bytes: 1048576 }, 409);
+    await check('POST', '/v1/domains/api5/blockthreshold', { disk: 'vdb', bytes: 1048576 }, 409);
     await check('DELETE', '/v1/domains/api5');
   };
 

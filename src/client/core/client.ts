@@ -6,7 +6,7 @@
 import type {
   DeviceRequest, DeviceResult, DomainTuning, TuningChange, DomainSummary, HostInfo, DomainEvent, NetworkEvent, XmlResponse, ConsoleTail, DomainIfAddr, LinkState,
   NodeInfo, NodeCpuStats, NodeMemStats, FreeCell, HostCheck, DomainBlockInfo, DomainDevices, DomainJob, DescriptionResponse, DescriptionRequest,
-  MetadataRequest, ModificationImpact, NativeResponse, MemoryRequest, VcpuRequest, NodeMemoryParameters, NodeMemoryTuneRequest,
+  MetadataRequest, ModificationImpact, NativeResponse, MemoryRequest, VcpuRequest, NodeMemoryParameters, NodeMemoryTuneRequest, IoTuneInfo, IoTuneRequest,
 } from '../../api/types.js';
 import { fromBase64 } from './base64.js';
 import { enc } from './client-base.js';
@@ -117,7 +117,7 @@ export class VireoClient<Channel = unknown> extends StatsClient<Channel> {
     // The stream carries every kind's events; these are the domains'.
     return this.t.events('/v1/events', (json) => {
       const ev = JSON.parse(json) as DomainEvent | NetworkEvent;
-      if (ev.type === 'lifecycle' || ev.type === 'reboot' || ev.type === 'device-added' || ev.type === 'device-removed' || ev.type === 'balloon-change' || ev.type === 'tunable') onEvent(ev);
+      if (ev.type === 'lifecycle' || ev.type === 'reboot' || ev.type === 'device-added' || ev.type === 'device-removed' || ev.type === 'balloon-change' || ev.type === 'tunable' || ev.type === 'block-threshold') onEvent(ev);
     }, onEnd);
   }
 
@@ -220,6 +220,7 @@ export class VireoClient<Channel = unknown> extends StatsClient<Channel> {
   }
 
   /** Plug a device (libvirt XML; only <interface> so far) into the guest and/or its config (attach-device). */
+  /** Plug a device (libvirt XML: <interface>, <disk>, <rng>, <watchdog>) into the guest and/or its config (attach-device). */
   attachDevice(ref: string, r: DeviceRequest): Promise<DeviceResult> {
     return this.t.request<DeviceResult>('POST', `/v1/domains/${enc(ref)}/devices/attach`, r);
   }
@@ -238,6 +239,29 @@ export class VireoClient<Channel = unknown> extends StatsClient<Channel> {
   /** Change resource tuning (schedinfo --set, memtune, blkiotune, numatune, vcpupin, emulatorpin); answers with the tuning after it. */
   setTuning(ref: string, change: TuningChange): Promise<DomainTuning> {
     return this.t.request<DomainTuning>('POST', `/v1/domains/${enc(ref)}/tuning`, change);
+  }
+
+  /** Resize a running guest's disk (target or source path) to `bytes` (blockresize). */
+  async blockResize(ref: string, disk: string, bytes: number): Promise<void> {
+    await this.t.request('POST', `/v1/domains/${enc(ref)}/blockresize`, { disk, bytes });
+  }
+
+  /** Be told (block-threshold event) of the first write to a disk's image past `bytes`; 0 disarms (domblkthreshold). */
+  async blockThreshold(ref: string, disk: string, bytes: number): Promise<void> {
+    await this.t.request('POST', `/v1/domains/${enc(ref)}/blockthreshold`, { disk, bytes });
+  }
+
+  /** A disk's I/O limits (blkdeviotune without settings). */
+  ioTune(ref: string, disk: string, opts: { live?: boolean; config?: boolean } = {}): Promise<IoTuneInfo> {
+    const q = new URLSearchParams({ disk });
+    if (opts.live === true) q.set('live', '1');
+    if (opts.config === true) q.set('config', '1');
+    return this.t.request<IoTuneInfo>('GET', `/v1/domains/${enc(ref)}/iotune?${q.toString()}`);
+  }
+
+  /** Change a disk's I/O limits (blkdeviotune). */
+  async setIoTune(ref: string, r: IoTuneRequest): Promise<void> {
+    await this.t.request('POST', `/v1/domains/${enc(ref)}/iotune`, r);
   }
 
   /** Change a device in place: a NIC's link state or network (update-device). */

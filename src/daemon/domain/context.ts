@@ -36,7 +36,14 @@ export interface LifecycleContext {
   /** Report changed tunables (the tunable event: [libvirt's parameter name, value] pairs). */
   changedTunables?(dom: Domain, params: Array<[string, string]>): void;
   /** Report a state change (event stream, transient clean-up). */
-  changed(dom: Domain, event: string, detail: string): void;
+  changed(dom: Domain, event: string, detail: string, extra?: EventExtra): void;
+}
+
+/** What some events carry besides their detail (block-threshold: the image, the threshold, the excess). */
+export interface EventExtra {
+  path?: string;
+  threshold?: number;
+  excess?: number;
 }
 
 /** True while `rt` is the domain's current, unfinished runtime: a late callback of an older one must change nothing. */

@@ -17,6 +17,7 @@ import { finalize } from './stop.js';
 import { reconnectCgroup, removeCgroup } from './cgroups.js';
 import { GuestCgroup } from '../../host/cgroup.js';
 import { assignNicAliases, unplugNics } from './nics.js';
+import { assignDiskNodes } from './disks.js';
 import type { StatusRecord } from './store.js';
 import { reconcileNics } from './unplug.js';
 import type { Domain, Runtime } from './domain.js';
@@ -28,6 +29,7 @@ export async function reconnect(ctx: LifecycleContext, dom: Domain, rec: StatusR
   if (rec.phase === 'starting') return endHalfStarted(ctx, dom, rec);
   const liveDef = parseDomainXml(rec.xml, { live: true });
   assignNicAliases(liveDef); // a guest started before NICs kept their ids had net<index>
+  assignDiskNodes(liveDef); // and before disks kept their node numbers, vireo-<position + 1>
   const start = await processStartTime(rec.pid);
   if (start === undefined || start !== rec.pidStart || (await processGone(rec.pid))) {
     log.warn(`${rec.name}: QEMU (pid ${rec.pid}) ended while vireod was not running`);

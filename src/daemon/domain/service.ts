@@ -22,7 +22,7 @@ import type { Registry, Table } from '../registry.js';
 import { Store } from './store.js';
 import { Domain, type Runtime } from './domain.js';
 import { descriptionOf, devicesOf, jobOf, metadataOf, withDescription, withMetadata } from './info.js';
-import { monitorOf, saveStatus, transition, type LifecycleContext } from './context.js';
+import { monitorOf, saveStatus, transition, type EventExtra, type LifecycleContext } from './context.js';
 import { launch } from './start.js';
 import { stopProcess } from './stop.js';
 import { reconnect } from './reconnect.js';
@@ -49,7 +49,7 @@ export interface DomainServiceDeps {
   /** The host's cgroups for guests (undefined: none) and the default resource partition. */
   cgroups?: { mounts: CgroupMounts | undefined; partition: string };
   /** Publish a lifecycle event. */
-  emit(dom: Domain, event: string, detail: string): void;
+  emit(dom: Domain, event: string, detail: string, extra?: EventExtra): void;
   /** Publish a tunable event. */
   emitTunable?(dom: Domain, params: Array<[string, string]>): void;
 }
@@ -80,7 +80,7 @@ export class DomainService {
       cgroups: deps.cgroups?.mounts,
       cgroupPartition: deps.cgroups?.partition ?? '/machine',
       allocateId: () => this.nextId++,
-      changed: (dom, event, detail) => this.changed(dom, event, detail),
+      changed: (dom, event, detail, extra) => this.changed(dom, event, detail, extra),
       changedTunables: (dom, params) => deps.emitTunable?.(dom, params),
     };
   }
@@ -136,8 +136,8 @@ export class DomainService {
     }
   }
 
-  private changed(dom: Domain, event: string, detail: string): void {
-    this.deps.emit(dom, event, detail);
+  private changed(dom: Domain, event: string, detail: string, extra?: EventExtra): void {
+    this.deps.emit(dom, event, detail, extra);
     // A transient domain exists only while it runs.
     if (!dom.active && dom.persistent === undefined && dom.state === 'shut off') this.table.remove(dom.uuid, dom);
   }

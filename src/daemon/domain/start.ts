@@ -21,7 +21,7 @@ import { Revert } from '../../util/revert.js';
 import { logger } from '../../util/log.js';
 import { launchPaths } from './native.js';
 import { assignNicAliases, plugNics } from './nics.js';
-import { diskPaths, resolveDisks } from './disks.js';
+import { assignDiskNodes, diskPaths, resolveDisks } from './disks.js';
 import { connectConsoles, watch } from './events.js';
 import { checkTuning, guestCgroup, removeCgroup, setupCgroup } from './cgroups.js';
 import { logFiles, saveStatus, type LifecycleContext } from './context.js';
@@ -90,6 +90,7 @@ async function launchOnce(ctx: LifecycleContext, dom: Domain, defIn: DomainDef, 
     revert.add(() => prepared.cleanup(), 'host set-up (swtpm, graphics ports)');
     const live = prepared.def;
     assignNicAliases(live);
+    assignDiskNodes(live);
     taps = await plugNics(live, ctx.nics, revert);
     if (taps.length > 0) await ctx.store.saveStatus(record(0, 0)); // a daemon dying from here on must find them
     let hugepagesPath: string | undefined;
