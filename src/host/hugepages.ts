@@ -58,8 +58,17 @@ export async function releaseHugetlbfs(runDir: string): Promise<void> {
   const mounts = parseHugetlbfsMounts(await fs.readFile('/proc/mounts', 'utf8').catch(() => ''), 0);
   for (const m of mounts) {
     if (path.dirname(m.path) !== runDir || !path.basename(m.path).startsWith('hugepages-')) continue;
-    const r = await run('umount', [m.path]);
-    if (r.code === 0) await fs.rmdir(m.path).catch(() => {});
+    // A QEMU that has just exited may still hold its RAM file open for a moment (the kernel frees
+    // its memory before it closes its descriptors): a busy mount is tried again for up to 1 s (one that another guest uses stays).
+    for (let tries = 0; tries < 20; tries++) {
+      const r = await run('umount', [m.path]);
+      if (r.code === 0) {
+        await fs.rmdir(m.path).catch(() => {});
+        break;
+      }
+      if (!/busy/i.test(r.stderr)) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
 }
 
