@@ -245,17 +245,21 @@ export class TestDaemon {
       const c = con as Duplex;
       let out = '';
       c.on('data', (d: Buffer) => (out += d.toString('latin1')));
-      // The marker is typed as $((...)) so that the shell's echo of the line does not match it.
+      // Two markers around the output, typed as $((...)) so that the shell's echo of the line
+      // (which the terminal may wrap at 80 columns) cannot match them: only their output does.
+      const start = `${tag}-2`;
       const end = `${tag}-42`;
-      c.write(`${command}; echo ${tag}-$((6*7))\r`);
+      const line = (text: string): RegExp => new RegExp(`${text}\\r?\\n`);
+      c.write(`echo ${tag}-$((1+1)); ${command}; echo ${tag}-$((6*7))\r`);
       try {
-        await waitFor(() => out.includes(`${end}\r\n`) || out.includes(`${end}\n`), timeoutMs, `'${command}' in ${name}`);
+        await waitFor(() => line(end).test(out), timeoutMs, `'${command}' in ${name}`);
       } finally {
         c.destroy();
       }
-      const lines = out.slice(0, out.lastIndexOf(end)).replace(/\r\n/g, '\n').split('\n');
-      const echo = lines.findIndex((l) => l.includes(`echo ${tag}-$((6*7))`));
-      return lines.slice(echo + 1).join('\n');
+      const from = line(start).exec(out);
+      if (from === null) throw new Error(`guestRun: no start marker in ${JSON.stringify(out)}`);
+      const body = out.slice(from.index + from[0].length);
+      return body.slice(0, line(end).exec(body)?.index ?? body.length).replace(/\r\n/g, '\n');
     } finally {
       client.close();
     }
