@@ -31,6 +31,17 @@ export function checkImpact(args: Args): void {
  * and (on a running domain) --persistent the guest; none: the API's "current". Looks the domain
  * up first, as virsh does before it reads any file.
  */
+/**
+ * What a detach looks at, in order: the stored definition and the running guest may differ, so
+ * each is searched on its own for the device, as virsh does, and changed with its own request.
+ */
+export function detachParts(f: { live?: boolean; config?: boolean }): { inactive: boolean; req: { live?: boolean; config?: boolean } }[] {
+  const parts: { inactive: boolean; req: { live?: boolean; config?: boolean } }[] = [];
+  if (f.config === true) parts.push({ inactive: true, req: { config: true } });
+  if (f.live === true || f.config !== true) parts.push({ inactive: false, req: f.live === true ? { live: true } : {} });
+  return parts;
+}
+
 export async function impact(c: CliClient, ref: string, args: Args): Promise<{ live?: boolean; config?: boolean }> {
   const dom = await attempt(ref, null, () => c.getDomain(ref));
   const out: { live?: boolean; config?: boolean } = {};
@@ -149,11 +160,7 @@ async function detachInterface(ctx: Ctx, args: Args): Promise<void> {
   checkImpact(args);
   const c = await ctx.client();
   const f = await impact(c, ref, args);
-  // The stored definition and the running guest may differ: each is searched on its own, as virsh does.
-  const parts: { inactive: boolean; req: { live?: boolean; config?: boolean } }[] = [];
-  if (f.config === true) parts.push({ inactive: true, req: { config: true } });
-  if (f.live === true || f.config !== true) parts.push({ inactive: false, req: f.live === true ? { live: true } : {} });
-  for (const p of parts) {
+  for (const p of detachParts(f)) {
     const devices = await attempt(ref, null, () => c.devices(ref, { inactive: p.inactive }));
     const nic = pickInterface(devices.interfaces, type, mac);
     await attempt(ref, 'Failed to detach interface', () => c.detachDevice(ref, { xml: nicRefXml(nic), ...p.req }));

@@ -8,7 +8,7 @@ import { statSync } from 'node:fs';
 import type { DomainDisk } from '../../api/types.js';
 import { attempt, fail } from '../errors.js';
 import { parseSize } from '../poolformat.js';
-import { checkImpact, domainOpt, impact, impactOpts, quote } from './devices.js';
+import { checkImpact, detachParts, domainOpt, impact, impactOpts, quote } from './devices.js';
 import type { Args, CommandDef, Ctx } from './types.js';
 import { flag } from './opts.js';
 
@@ -116,11 +116,7 @@ async function detachDisk(ctx: Ctx, args: Args): Promise<void> {
   checkImpact(args);
   const c = await ctx.client();
   const f = await impact(c, ref, args);
-  // The stored definition and the running guest may differ: each is searched on its own, as virsh does.
-  const parts: { inactive: boolean; req: { live?: boolean; config?: boolean } }[] = [];
-  if (f.config === true) parts.push({ inactive: true, req: { config: true } });
-  if (f.live === true || f.config !== true) parts.push({ inactive: false, req: f.live === true ? { live: true } : {} });
-  for (const p of parts) {
+  for (const p of detachParts(f)) {
     const devices = await attempt(ref, null, () => c.devices(ref, { inactive: p.inactive }));
     const d = pickDisk(devices.disks, which);
     const xml = `<disk type='${d.type}' device='${d.device}'><target dev='${quote(d.target)}' bus='${quote(d.bus)}'/></disk>`;
