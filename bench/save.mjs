@@ -2,11 +2,13 @@
 /**
  * save / restore, side by side, for one guest with dirtied memory:
  *   (a) vireo — a private vireod in a temp root, `vireo save` / `vireo restore` as whole processes
- *               (QEMU writes the image itself through a descriptor vireod passes it);
+ *               (QEMU sends its stream to a UNIX socket that vireod copies into the image; restore
+ *               hands QEMU the image as an inherited descriptor);
  *   (b) virsh — libvirt 9.0 through /work/shared/tools/libvirt-ref (its private libvirtd), the same
  *               guest and memory (libvirt pipes the stream through libvirt_iohelper);
- *   (c) bare QEMU — the floor: QMP `migrate fd:` into a file and `-incoming defer` +
- *               `migrate-incoming fd:` from it, no manager and no header.
+ *   (c) bare QEMU — the floor: QMP `migrate "exec:cat > FILE"` (QEMU's documented way to save to
+ *               a file) and `-incoming defer` + `migrate-incoming fd:3` from the file inherited as
+ *               descriptor 3, no manager and no header.
  * Before each save the guest writes --dirty MiB of random data into its tmpfs (typed into its
  * serial console), so the stream carries real pages, not zero-page markers. Prints medians and
  * MiB/s (image size / wall time).
@@ -117,7 +119,7 @@ async function benchVirsh(o, work) {
 
 async function benchQemu(o, work) {
   const { QmpClient } = await import(path.join(REPO, 'dist/src/qemu/qmp/client.js'));
-  const { openSync } = await import('node:fs');
+  const { openSync, closeSync } = await import('node:fs');
   const sock = path.join(work, 'qemu-serial.sock');
   const qmpSock = path.join(work, 'qmp.sock');
   const argv = (incoming) => [
@@ -126,9 +128,9 @@ async function benchQemu(o, work) {
     '-chardev', `socket,id=s0,path=${sock},server=on,wait=off`, '-serial', 'chardev:s0',
     '-qmp', `unix:${qmpSock},server=on,wait=off`, ...(incoming ? ['-incoming', 'defer'] : []),
   ];
-  const launch = async (incoming) => {
+  const launch = async (incoming, fd) => {
     rmSync(qmpSock, { force: true });
-    const p = spawn('qemu-system-x86_64', argv(incoming), { stdio: 'ignore' });
+    const p = spawn('qemu-system-x86_64', argv(incoming), { stdio: ['ignore', 'ignore', 'ignore', ...(fd === undefined ? [] : [fd])] });
     onCleanup(() => killPids([p.pid]));
     let q;
     await waitFor(async () => (q = await QmpClient.connect(qmpSock).catch(() => undefined)) !== undefined, 30_000, 'QMP', 20);
@@ -151,15 +153,15 @@ async function benchQemu(o, work) {
     out.push(await measure('qemu', async () => {
       await q.execute('stop');
       await q.execute('migrate-set-parameters', { 'max-bandwidth': Number.MAX_SAFE_INTEGER });
-      await q.execute('getfd', { fdname: 'm' }, { fd: openSync(file, 'w') });
-      await q.execute('migrate', { uri: 'fd:m' });
+      await q.execute('migrate', { uri: `exec:cat > '${file}'` });
       await poll(q);
       await q.execute('quit').catch(() => undefined);
       await new Promise((r) => (p.exitCode === null ? p.once('exit', r) : r()));
     }, async () => {
-      ({ p, q } = await launch(true));
-      await q.execute('getfd', { fdname: 'm' }, { fd: openSync(file, 'r') });
-      await q.execute('migrate-incoming', { uri: 'fd:m' });
+      const fd = openSync(file, 'r');
+      ({ p, q } = await launch(true, fd));
+      closeSync(fd);
+      await q.execute('migrate-incoming', { uri: 'fd:3' });
       await poll(q);
       await q.execute('cont');
     }, file));

@@ -7,6 +7,7 @@
 import { SCHEMAS } from './wire-schemas.js';
 import { STORAGE_ROUTES } from './storage-routes.js';
 import { SAVE_IMAGE_ROUTES, SAVE_ROUTES } from './save-routes.js';
+import { STATS_ROUTES } from './stats-routes.js';
 
 export { SCHEMAS };
 
@@ -71,6 +72,8 @@ const DECLARED = [
   { id: 'host.nodeinfo', access: 'read', method: 'GET', path: '/v1/host/nodeinfo', summary: 'CPU topology and memory of the host (nodeinfo)', response: 'NodeInfo' },
   { id: 'host.cpustats', access: 'read', method: 'GET', path: '/v1/host/cpustats', summary: 'cumulative CPU times of the host (nodecpustats)', response: 'NodeCpuStats', query: [{ name: 'cpu', type: 'integer', description: 'one CPU instead of all' }] },
   { id: 'host.memstats', access: 'read', method: 'GET', path: '/v1/host/memstats', summary: 'memory of the host (nodememstats)', response: 'NodeMemStats', query: [{ name: 'cell', type: 'integer', description: 'one NUMA cell instead of the host' }] },
+  { id: 'host.memoryParameters', access: 'read', method: 'GET', path: '/v1/host/memory-parameters', summary: "the host's KSM settings and counters (node-memory-tune)", response: 'NodeMemoryParameters' },
+  { id: 'host.setMemoryParameters', access: 'write', method: 'POST', path: '/v1/host/memory-parameters', summary: "change the host's KSM settings (node-memory-tune)", request: 'NodeMemoryTuneRequest', response: 'NodeMemoryParameters' },
   { id: 'host.freecells', access: 'read', method: 'GET', path: '/v1/host/freecells', summary: 'free memory of every NUMA cell (freecell)', response: 'FreeCell', shape: 'array' },
   { id: 'host.maxvcpus', access: 'read', method: 'GET', path: '/v1/host/maxvcpus', summary: 'the most vCPUs a guest may have (maxvcpus)', response: 'MaxVcpus', query: [{ name: 'type', type: 'string', description: 'kvm or qemu' }] },
   { id: 'host.capabilities', access: 'read', method: 'GET', path: '/v1/host/capabilities', summary: "libvirt's capabilities XML; the kvm domain type only where KVM can run ordinary guests", response: 'XmlResponse' },
@@ -147,7 +150,30 @@ const DECLARED = [
   { id: 'domain.setLink', access: 'write', method: 'POST', path: `${D}/link`, summary: 'set the link of a guest NIC up or down (domif-setlink)', request: 'LinkRequest', response: 'Done' },
   { id: 'domain.attachDevice', access: 'write', method: 'POST', path: `${D}/devices/attach`, summary: 'plug a device into the running guest and/or add it to the stored definition (attach-device, attach-interface)', request: 'DeviceRequest', response: 'DeviceResult' },
   { id: 'domain.detachDevice', access: 'write', method: 'POST', path: `${D}/devices/detach`, summary: 'unplug a device (waits up to 5 s for the guest) and/or remove it from the stored definition (detach-device, detach-interface)', request: 'DeviceRequest', response: 'DeviceResult' },
+  {
+    id: 'domain.tuning', access: 'read', method: 'GET', path: `${D}/tuning`, response: 'DomainTuning',
+    summary: "the guest's resource tuning: CPU scheduler, memory limits, block I/O, NUMA memory, pinning (schedinfo, memtune, blkiotune, numatune, vcpupin, emulatorpin)",
+    query: [
+      { name: 'live', type: 'flag', description: "the running guest's (read from its cgroup)" },
+      { name: 'config', type: 'flag', description: 'the stored definition\'s' },
+    ],
+  },
+  { id: 'domain.setTuning', access: 'write', method: 'POST', path: `${D}/tuning`, summary: 'change resource tuning in the running guest\'s cgroup and/or the stored definition; answers with the tuning after the change', request: 'TuningChange', response: 'DomainTuning' },
   { id: 'domain.updateDevice', access: 'write', method: 'POST', path: `${D}/devices/update`, summary: "change a device in place: a NIC's link state or network (update-device)", request: 'DeviceRequest', response: 'DeviceResult' },
+  { id: 'domain.setMemory', access: 'write', method: 'POST', path: `${D}/memory`, summary: "change the guest's current memory: the balloon target live, <currentMemory> in the config (setmem)", request: 'MemoryRequest', response: 'Done' },
+  { id: 'domain.setMaxMemory', access: 'write', method: 'POST', path: `${D}/maxmemory`, summary: 'change the maximum memory of the stored definition (setmaxmem); refused live', request: 'MemoryRequest', response: 'Done' },
+  { id: 'domain.setVcpus', access: 'write', method: 'POST', path: `${D}/vcpus`, summary: 'plug or unplug vCPUs of the running guest and/or change the counts of the stored definition (setvcpus)', request: 'VcpuRequest', response: 'Done' },
+  { id: 'domain.blockResize', access: 'write', method: 'POST', path: `${D}/blockresize`, summary: "resize a running guest's disk image; the guest sees the new size (blockresize)", request: 'BlockResizeRequest', response: 'Done' },
+  { id: 'domain.blockThreshold', access: 'write', method: 'POST', path: `${D}/blockthreshold`, summary: "be told (block-threshold event) when a running guest's disk image is written past a size (domblkthreshold)", request: 'BlockThresholdRequest', response: 'Done' },
+  {
+    id: 'domain.ioTune', access: 'read', method: 'GET', path: `${D}/iotune`, summary: "a disk's I/O limits: QEMU's in the running guest, or the stored definition's (blkdeviotune)", response: 'IoTuneInfo',
+    query: [
+      { name: 'disk', type: 'string', required: true, description: 'the disk: its target (vda) or its source path' },
+      { name: 'live', type: 'flag', description: 'of the running guest' },
+      { name: 'config', type: 'flag', description: 'of the stored definition' },
+    ],
+  },
+  { id: 'domain.setIoTune', access: 'write', method: 'POST', path: `${D}/iotune`, summary: "change a disk's I/O limits in the running guest and/or the stored definition (blkdeviotune)", request: 'IoTuneRequest', response: 'Done' },
   { id: 'domain.job', access: 'read', method: 'GET', path: `${D}/job`, summary: 'the job a running domain is busy with (domjobinfo, domcontrol)', response: 'DomainJob' },
   ...SAVE_ROUTES,
   { id: 'domain.jobAbort', access: 'write', method: 'POST', path: `${D}/job/abort`, summary: 'abort the long job a domain runs (domjobabort)', request: 'EmptyRequest', response: 'Done' },
@@ -216,6 +242,7 @@ const DECLARED = [
   { id: 'interface.commit', access: 'write', method: 'POST', path: '/v1/interface-transaction/commit', summary: 'keep the changes and drop the snapshot (iface-commit)', request: 'EmptyRequest', response: 'Done' },
   { id: 'interface.rollback', access: 'write', method: 'POST', path: '/v1/interface-transaction/rollback', summary: 'restore the snapshot: configs and live state (iface-rollback)', request: 'EmptyRequest', response: 'Done' },
   ...STORAGE_ROUTES,
+  ...STATS_ROUTES,
   {
     id: 'events', access: 'read', method: 'GET', path: '/v1/events', response: 'Event', shape: 'ndjson', upgrades: ['websocket'],
     summary: "lifecycle events as they happen, one JSON object a line; with 'Upgrade: websocket', one JSON object a text frame",

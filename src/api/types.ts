@@ -190,14 +190,23 @@ export interface NetworkEvent {
 
 /** A lifecycle event, as streamed by GET /v1/events (newline-delimited JSON). */
 export interface DomainEvent {
-  type: 'lifecycle' | 'reboot' | 'device-added' | 'device-removed';
+  type: 'lifecycle' | 'reboot' | 'device-added' | 'device-removed' | 'balloon-change' | 'tunable' | 'block-threshold';
   domain: { name: string; uuid: string; id: number | null };
+  /** balloon-change: the guest's memory now, KiB. */
+  actualKiB?: number;
   /** e.g. 'Started', 'Stopped' */
   event?: string;
   /** e.g. 'Booted', 'Destroyed' */
   detail?: string;
-  /** device-added, device-removed: the device id in the guest (e.g. 'net1'). */
+  /** device-added, device-removed: the device id in the guest (e.g. 'net1'); block-threshold: the disk's target (vda). */
   device?: string;
+  /** tunable: the changed parameters as [name, value] pairs, in libvirt's names ('cputune.cpu_shares'). */
+  params?: Array<[string, string]>;
+  /** block-threshold: the disk's image. */
+  path?: string;
+  /** block-threshold: the threshold that was crossed, and by how many bytes the write went past it. */
+  threshold?: number;
+  excess?: number;
   /** ms since epoch */
   timestamp: number;
 }
@@ -308,6 +317,42 @@ export interface ModificationImpact {
   config?: boolean;
 }
 
+/** POST /v1/domains/{ref}/memory and /maxmemory: setmem, setmaxmem. */
+export interface MemoryRequest extends ModificationImpact {
+  /** The new size in KiB. */
+  kib: number;
+}
+
+/** POST /v1/domains/{ref}/vcpus: setvcpus. */
+export interface VcpuRequest extends ModificationImpact {
+  count: number;
+  /** Change the maximum (stored definition only). */
+  maximum?: boolean;
+  /** Through the guest agent (refused: vireo has none yet). */
+  guest?: boolean;
+  /** Make added vCPUs hot-(un)pluggable (they always are in vireo). */
+  hotpluggable?: boolean;
+}
+
+/** GET/POST /v1/host/memory-parameters: the host's KSM (node-memory-tune). null: not on this host. */
+export interface NodeMemoryParameters {
+  shm_pages_to_scan: number | null;
+  shm_sleep_millisecs: number | null;
+  shm_pages_shared: number | null;
+  shm_pages_sharing: number | null;
+  shm_pages_unshared: number | null;
+  shm_pages_volatile: number | null;
+  shm_full_scans: number | null;
+  shm_merge_across_nodes: number | null;
+}
+
+/** POST /v1/host/memory-parameters: the KSM settings to change. */
+export interface NodeMemoryTuneRequest {
+  shm_pages_to_scan?: number;
+  shm_sleep_millisecs?: number;
+  shm_merge_across_nodes?: number;
+}
+
 /** POST /v1/domains/{ref}/description: set (empty text: remove) the title or the description. */
 export interface DescriptionRequest extends ModificationImpact {
   title?: boolean;
@@ -327,6 +372,28 @@ export interface MetadataRequest extends ModificationImpact {
  * <interface> so far), with virsh's --live/--config (neither: the running guest if it runs,
  * else the stored definition).
  */
+/** POST /v1/domains/{ref}/blockresize */
+export interface BlockResizeRequest {
+  /** The disk: its target (vda) or its source path. */
+  disk: string;
+  bytes: number;
+}
+
+/** GET /v1/domains/{ref}/iotune?disk=...: a disk's I/O limits by libvirt's names (0: none), as blkdeviotune lists them. */
+export type IoTuneInfo = Record<string, number | string>;
+
+/** POST /v1/domains/{ref}/iotune: the settings to change (0 removes one; group_name '' removes the group). */
+export interface IoTuneRequest extends ModificationImpact {
+  disk: string;
+  values: Partial<Record<string, number>> & { group_name?: string };
+}
+
+/** POST /v1/domains/{ref}/blockthreshold */
+export interface BlockThresholdRequest {
+  disk: string;
+  bytes: number;
+}
+
 export interface DeviceRequest extends ModificationImpact {
   xml: string;
 }
@@ -385,3 +452,54 @@ export interface DomainBlockInfo {
   /** Size of the host file or device. */
   physical: number | null;
 }
+
+/** CPU scheduler parameters as schedinfo lists them (µs; quotas -1 for none; 0 where the definition has none). */
+export interface SchedParams {
+  cpuShares: number;
+  vcpuPeriod: number;
+  vcpuQuota: number;
+  emulatorPeriod: number;
+  emulatorQuota: number;
+  globalPeriod: number;
+  globalQuota: number;
+  iothreadPeriod: number;
+  iothreadQuota: number;
+}
+
+/** One device's block I/O weight and throttles (blkiotune). */
+export interface BlkioDeviceTune {
+  path: string;
+  weight?: number;
+  readBytesSec?: number;
+  writeBytesSec?: number;
+  readIopsSec?: number;
+  writeIopsSec?: number;
+}
+
+/**
+ * GET /v1/domains/{ref}/tuning[?live=1|config=1]: a guest's resource tuning, read from its cgroup
+ * when running (schedinfo, memtune, blkiotune, numatune, vcpupin, emulatorpin).
+ */
+export interface DomainTuning {
+  sched: SchedParams;
+  /** KiB; null: unlimited. */
+  memory: { hardLimitKiB: number | null; softLimitKiB: number | null; swapHardLimitKiB: number | null };
+  blkio: { weight: number; devices: BlkioDeviceTune[] };
+  numa: { mode: string; nodeset: string };
+  /** Each vCPU's CPU affinity (a list such as '0-1'), by vCPU index. */
+  vcpupin: string[];
+  emulatorpin: string;
+}
+
+/** POST /v1/domains/{ref}/tuning: what to change (absent: unchanged). */
+export interface TuningChange extends ModificationImpact {
+  sched?: Partial<SchedParams>;
+  /** KiB; null: unlimited. minGuaranteeKiB is refused as libvirt refuses it for QEMU. */
+  memory?: { hardLimitKiB?: number | null; softLimitKiB?: number | null; swapHardLimitKiB?: number | null; minGuaranteeKiB?: number | null };
+  /** Device values of 0 remove that setting. */
+  blkio?: { weight?: number; devices?: BlkioDeviceTune[] };
+  numa?: { mode?: string; nodeset?: string };
+  vcpupin?: { vcpu: number; cpuset: string };
+  emulatorpin?: string;
+}
+

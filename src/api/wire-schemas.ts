@@ -2,6 +2,8 @@
 import type { JsonSchema, SchemaRegistry } from './schema.js';
 import { ERROR_CODES } from './errors.js';
 import { STORAGE_SCHEMAS } from './storage-schemas.js';
+import { STATS_SCHEMAS } from './stats-schemas.js';
+import { TUNING_SCHEMAS } from './tuning-schemas.js';
 
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 const str = (description?: string): JsonSchema => (description === undefined ? { type: 'string' } : { type: 'string', description });
@@ -10,6 +12,14 @@ const int = (description?: string): JsonSchema => (description === undefined ? {
 const obj = (properties: Record<string, JsonSchema>, required: readonly string[] = Object.keys(properties)): JsonSchema =>
   ({ type: 'object', properties, required, additionalProperties: false });
 const nullable = (s: JsonSchema): JsonSchema => ({ anyOf: [s, { type: 'null' }] });
+
+/** blkdeviotune's settings by libvirt's names (conf/domain-iotune.ts has the same list, in the same order). */
+const IOTUNE_PROPS: Record<string, JsonSchema> = Object.fromEntries([
+  'total_bytes_sec', 'read_bytes_sec', 'write_bytes_sec', 'total_iops_sec', 'read_iops_sec', 'write_iops_sec',
+  'total_bytes_sec_max', 'read_bytes_sec_max', 'write_bytes_sec_max', 'total_iops_sec_max', 'read_iops_sec_max', 'write_iops_sec_max',
+  'size_iops_sec', 'total_bytes_sec_max_length', 'read_bytes_sec_max_length', 'write_bytes_sec_max_length',
+  'total_iops_sec_max_length', 'read_iops_sec_max_length', 'write_iops_sec_max_length',
+].map((k) => [k, int('bytes or operations per second, burst maxima, or burst lengths in seconds; 0: none')]));
 
 export const SCHEMAS: SchemaRegistry = {
   Error: obj({
@@ -153,7 +163,7 @@ export const SCHEMAS: SchemaRegistry = {
     paused: bool('restore leaves the guest paused'),
   }, ['xml']),
   DeviceRequest: obj({
-    xml: str("one device as libvirt XML (only <interface> so far)"),
+    xml: str("one device as libvirt XML (<interface>, <disk>, <rng> or <watchdog>)"),
     live: bool('change the running guest'),
     config: bool('change the stored definition'),
   }, ['xml']),
@@ -163,7 +173,44 @@ export const SCHEMAS: SchemaRegistry = {
     mac: nullable(str("a NIC's MAC address")),
     pending: bool('detach: the guest has not let the device go yet; a device-removed event follows when it does'),
   }),
+  BlockResizeRequest: obj({
+    disk: str('the disk: its target (vda) or its source path'),
+    bytes: int('the new size in bytes (rounded up to whole 512-byte sectors)'),
+  }),
+  IoTuneInfo: obj({ ...IOTUNE_PROPS, group_name: str("the throttle group ('' for none)") }),
+  IoTuneRequest: obj({
+    disk: str('the disk: its target (vda) or its source path'),
+    values: obj({ ...IOTUNE_PROPS, group_name: str("the throttle group ('' removes it)") }, []),
+    live: bool('change the running guest'),
+    config: bool('change the stored definition'),
+  }, ['disk', 'values']),
+  BlockThresholdRequest: obj({
+    disk: str('the disk: its target (vda) or its source path'),
+    bytes: int('the offset in the image whose first write past it is reported; 0 disarms'),
+  }),
   Done: obj({}, []),
+  MemoryRequest: obj({
+    kib: int('the new size, KiB'),
+    live: bool('change the running guest (through its balloon)'),
+    config: bool('change the stored definition'),
+  }, ['kib']),
+  VcpuRequest: obj({
+    count: int('the number of vCPUs'),
+    live: bool('plug or unplug vCPUs of the running guest'),
+    config: bool('change the stored definition'),
+    maximum: bool('change the maximum (stored definition only)'),
+    guest: bool('through the guest agent (refused: no agent support yet)'),
+    hotpluggable: bool('make added vCPUs hot-(un)pluggable (they always are)'),
+  }, ['count']),
+  NodeMemoryParameters: obj(Object.fromEntries([
+    'shm_pages_to_scan', 'shm_sleep_millisecs', 'shm_pages_shared', 'shm_pages_sharing', 'shm_pages_unshared',
+    'shm_pages_volatile', 'shm_full_scans', 'shm_merge_across_nodes',
+  ].map((k) => [k, nullable(int(`/sys/kernel/mm/ksm/${k.slice(4)}; null when this host has no such file`))]))),
+  NodeMemoryTuneRequest: obj({
+    shm_pages_to_scan: int('pages KSM scans before it sleeps'),
+    shm_sleep_millisecs: int('how long KSM sleeps between scans, ms'),
+    shm_merge_across_nodes: int('1: merge pages of different NUMA nodes, 0: not'),
+  }, []),
   DomainIfAddr: obj({
     name: str("the host tap, '-' for none"),
     mac: str(),
@@ -221,13 +268,20 @@ export const SCHEMAS: SchemaRegistry = {
     timestamp: int('ms since the epoch'),
   }),
   ...STORAGE_SCHEMAS,
+  ...STATS_SCHEMAS,
+  ...TUNING_SCHEMAS,
   Event: { anyOf: [ref('DomainEvent'), ref('NetworkEvent'), ref('PoolEvent')] },
   DomainEvent: obj({
-    type: { type: 'string', enum: ['lifecycle', 'reboot', 'device-added', 'device-removed'] },
+    type: { type: 'string', enum: ['lifecycle', 'reboot', 'device-added', 'device-removed', 'balloon-change', 'tunable', 'block-threshold'] },
     domain: obj({ name: str(), uuid: str(), id: nullable(int()) }),
+    actualKiB: int("balloon-change: the guest's memory now, KiB"),
     event: str("e.g. 'Started'"),
     detail: str("e.g. 'Booted'"),
-    device: str("device-added, device-removed: the device id, e.g. 'net1'"),
+    device: str("device-added, device-removed: the device id, e.g. 'net1'; block-threshold: the disk's target, e.g. 'vda'"),
+    path: str("block-threshold: the disk's image"),
+    threshold: int('block-threshold: the threshold crossed, in bytes'),
+    excess: int('block-threshold: how many bytes the write went past it'),
+    params: { type: 'array', items: { type: 'array', items: str() }, description: "tunable: the changed parameters as [name, value] pairs, e.g. ['cputune.cpu_shares', '700']" },
     timestamp: int('ms since the epoch'),
   }, ['type', 'domain', 'timestamp']),
 };

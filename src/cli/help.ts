@@ -45,7 +45,7 @@ export function synopsis(def: CommandDef): string {
 export function commandHelp(def: CommandDef): string {
   let s = `  NAME\n    ${def.name} - ${def.help}\n`;
   s += `\n  SYNOPSIS\n    ${synopsis(def)}\n`;
-  if (def.desc !== '') s += `\n  DESCRIPTION\n${def.desc.split('\n').map((l) => `    ${l}\n`).join('')}`;
+  if (def.desc !== '') s += `\n  DESCRIPTION\n${def.desc.split('\n').map((l) => (l === '' ? '\n' : `    ${l}\n`)).join('')}`;
   if (def.opts.length > 0) {
     s += '\n  OPTIONS\n';
     for (const o of def.opts) s += `    ${optionLabel(def, o).padEnd(15)}  ${o.help}\n`;

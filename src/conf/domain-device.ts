@@ -3,12 +3,14 @@
  * pure edits of a definition that go with them: where a hot-plugged device goes on the PCI
  * buses, which NIC a device XML names, what a NIC update changes. No I/O, no QEMU names.
  *
- * Only <interface> is supported so far; every other device kind is refused naming it, and a new
- * kind is added as another member of DeviceDef.
+ * <interface>, <disk>, <rng> and <watchdog> so far; every other device kind is refused naming
+ * it, and a new kind is added as another member of DeviceDef.
  */
 import { VireoError } from '../api/errors.js';
-import type { DomainDef, Interface, PciAddress } from './domain-model.js';
+import type { Disk, DomainDef, Interface, PciAddress, Rng, Watchdog } from './domain-model.js';
 import { isQ35 } from './domain-implicit.js';
+import { parseDisk } from './domain-parse-devices.js';
+import { parseRng, parseWatchdog } from './domain-parse-misc.js';
 import { parseInterface } from './domain-parse-net.js';
 import { BootOrders } from './domain-parse-util.js';
 import { assignPciAddresses, formatPciAddress } from './domain-pci.js';
@@ -16,24 +18,41 @@ import { parseXml } from './xml.js';
 import { XNode } from './xml-reader.js';
 
 /** A device given on its own. `macGiven`: the XML had a <mac> (otherwise one was generated). */
-export type DeviceDef = { kind: 'interface'; nic: Interface; macGiven: boolean };
+export type DeviceDef =
+  | { kind: 'interface'; nic: Interface; macGiven: boolean }
+  | { kind: 'disk'; disk: Disk }
+  | { kind: 'rng'; rng: Rng }
+  | { kind: 'watchdog'; watchdog: Watchdog };
+
+/** The DeviceDef of one kind. */
+export type DeviceOf<K extends DeviceDef['kind']> = Extract<DeviceDef, { kind: K }>;
 
 /** libvirt's device elements (children of <devices>) that vireo cannot attach or detach yet. */
 const OTHER_DEVICES = new Set([
-  'disk', 'controller', 'lease', 'filesystem', 'input', 'sound', 'hostdev', 'graphics', 'video', 'watchdog',
+  'controller', 'lease', 'filesystem', 'input', 'sound', 'hostdev', 'graphics', 'video', 'watchdog',
   'hub', 'redirdev', 'smartcard', 'chardev', 'serial', 'parallel', 'console', 'channel', 'memballoon', 'nvram',
-  'rng', 'shmem', 'tpm', 'panic', 'memory', 'iommu', 'vsock', 'audio', 'crypto',
+  'shmem', 'tpm', 'panic', 'memory', 'iommu', 'vsock', 'audio', 'crypto',
 ]);
 
-/** Parse one device element (attach-device's FILE). */
-export function parseDeviceXml(xml: string): DeviceDef {
+/**
+ * Parse one device element (attach-device's FILE). `reference`: the device is only named, to be
+ * found (a detach): a disk then needs no source.
+ */
+export function parseDeviceXml(xml: string, reference = false): DeviceDef {
   const el = parseXml(xml, '(device_definition)');
-  if (el.name === 'interface') {
-    const node = XNode.root(el);
-    return { kind: 'interface', nic: parseInterface(node, new BootOrders()), macGiven: node.child('mac') !== undefined };
+  const node = XNode.root(el);
+  switch (el.name) {
+    case 'interface':
+      return { kind: 'interface', nic: parseInterface(node, new BootOrders()), macGiven: node.child('mac') !== undefined };
+    case 'disk':
+      return { kind: 'disk', disk: parseDisk(node, new BootOrders(), false, reference) };
+    case 'rng':
+      return { kind: 'rng', rng: parseRng(node) };
+    case 'watchdog':
+      return { kind: 'watchdog', watchdog: parseWatchdog(node) };
   }
   if (OTHER_DEVICES.has(el.name)) {
-    throw VireoError.of('CONFIG_UNSUPPORTED', `attaching, detaching or updating a <${el.name}> device is not supported yet; only <interface> devices are`);
+    throw VireoError.of('CONFIG_UNSUPPORTED', `attaching, detaching or updating a <${el.name}> device is not supported yet; only <interface>, <disk>, <rng> and <watchdog> devices are`);
   }
   throw VireoError.of('CONFIG_UNSUPPORTED', `unknown device type '${el.name}'`);
 }
@@ -55,9 +74,20 @@ function noSlot(def: DomainDef): VireoError {
  * slots"). A written address is checked to be free.
  */
 export function hotplugPciAddress(live: DomainDef, nic: Interface): PciAddress {
+  return hotplugPlace(live, (trial) => {
+    const copy = structuredClone(nic);
+    trial.devices.interfaces.push(copy);
+    return () => copy.address;
+  });
+}
+
+/**
+ * hotplugPciAddress for any device: `add` puts a copy of the device into the trial definition
+ * and returns how to read the address it was given.
+ */
+export function hotplugPlace(live: DomainDef, add: (trial: DomainDef) => () => PciAddress | undefined): PciAddress {
   const trial = structuredClone(live);
-  const copy = structuredClone(nic);
-  trial.devices.interfaces.push(copy);
+  const placed = add(trial);
   const controllers = trial.devices.controllers.length;
   try {
     assignPciAddresses(trial, isQ35(live.os.machine));
@@ -65,13 +95,14 @@ export function hotplugPciAddress(live: DomainDef, nic: Interface): PciAddress {
     if (e instanceof VireoError && e.code === 'XML_UNSUPPORTED') throw noSlot(live);
     throw e;
   }
-  if (trial.devices.controllers.length !== controllers || copy.address === undefined) throw noSlot(live);
-  const bus = live.devices.controllers.find((c) => c.type === 'pci' && c.index === copy.address!.bus);
+  const address = placed();
+  if (trial.devices.controllers.length !== controllers || address === undefined) throw noSlot(live);
+  const bus = live.devices.controllers.find((c) => c.type === 'pci' && c.index === address.bus);
   // pcie.0 itself takes no hot-plugged device (only root ports are hot-pluggable there).
   if (bus?.model === 'pcie-root') {
-    throw VireoError.of('CONFIG_UNSUPPORTED', `PCI address ${formatPciAddress(copy.address)} is on the PCI Express root bus, which does not support hot-plug; use a pcie-root-port's bus`);
+    throw VireoError.of('CONFIG_UNSUPPORTED', `PCI address ${formatPciAddress(address)} is on the PCI Express root bus, which does not support hot-plug; use a pcie-root-port's bus`);
   }
-  return copy.address;
+  return address;
 }
 
 /** libvirt's lowest free device id for a new NIC: one past the highest netN in use. */
@@ -88,14 +119,14 @@ export function nextNicAlias(def: DomainDef): string {
  * The NICs of `def` that a device XML names, as libvirt matches them: by MAC when it gave one,
  * and by PCI address when it gave one; with neither, every NIC.
  */
-export function matchingNics(def: DomainDef, dev: DeviceDef): Interface[] {
+export function matchingNics(def: DomainDef, dev: DeviceOf<'interface'>): Interface[] {
   const a = dev.nic.address;
   return def.devices.interfaces.filter((n) => (!dev.macGiven || n.mac === dev.nic.mac)
     && (a === undefined || (n.address !== undefined && formatPciAddress(n.address) === formatPciAddress(a))));
 }
 
 /** The one NIC a device XML names, or libvirt's "device not found" / "multiple devices" errors. */
-export function findMatchingNic(def: DomainDef, dev: DeviceDef): Interface {
+export function findMatchingNic(def: DomainDef, dev: DeviceOf<'interface'>): Interface {
   const found = matchingNics(def, dev);
   const first = found[0];
   const where = dev.nic.address === undefined ? '(<null>)' : formatPciAddress(dev.nic.address);

@@ -27,6 +27,7 @@ import type { FormatOptions } from './domain-format.js';
 import { PCI_MODEL_NAMES } from './domain-parse-devices.js';
 import { SPICE_ELEMENT } from './domain-parse-display.js';
 import { el, type XmlOut } from './xml.js';
+import { iotuneEntries } from './domain-iotune.js';
 
 const hex = (n: number, width: number): string => `0x${n.toString(16).padStart(width, '0')}`;
 
@@ -76,17 +77,18 @@ export function formatDevices(def: DomainDef, opts: FormatOptions): XmlOut {
 
 /** <source> as libvirt prints it: a volume disk by pool and volume, even while it runs. */
 function formatDiskSource(disk: Disk): XmlOut | undefined {
-  if (disk.volume !== undefined) return el('source', { pool: disk.volume.pool, volume: disk.volume.volume, mode: disk.volume.mode });
+  const index = disk.nodeIndex;
+  if (disk.volume !== undefined) return el('source', { pool: disk.volume.pool, volume: disk.volume.volume, mode: disk.volume.mode, index });
   const n = disk.network;
   if (n !== undefined) {
-    return el('source', { protocol: n.protocol, name: n.name }, [
+    return el('source', { protocol: n.protocol, name: n.name, index }, [
       el('host', { name: n.host.name, port: n.host.port }),
       n.initiatorIqn !== undefined && el('initiator', {}, [el('iqn', { name: n.initiatorIqn })]),
       n.auth !== undefined && el('auth', { username: n.auth.username }, [el('secret', { type: n.auth.secretType, usage: n.auth.usage, uuid: n.auth.uuid })]),
     ]);
   }
   if (disk.source === undefined) return undefined;
-  return el('source', { [disk.sourceType === 'block' ? 'dev' : 'file']: disk.source });
+  return el('source', { [disk.sourceType === 'block' ? 'dev' : 'file']: disk.source, index });
 }
 
 function formatDisk(disk: Disk): XmlOut {
@@ -94,6 +96,7 @@ function formatDisk(disk: Disk): XmlOut {
     el('driver', { name: 'qemu', type: disk.format, cache: disk.cache, io: disk.io, discard: disk.discard, detect_zeroes: disk.detectZeroes }),
     formatDiskSource(disk),
     el('target', { dev: disk.target, bus: disk.bus, tray: disk.tray }),
+    disk.iotune !== undefined && el('iotune', {}, iotuneEntries(disk.iotune).map(([k, v]) => el(k, {}, v))),
     disk.readonly && el('readonly'),
     disk.shareable && el('shareable'),
     disk.serial !== undefined && el('serial', {}, disk.serial),

@@ -117,6 +117,7 @@ function formatCputune(def: DomainDef): XmlOut | undefined {
     num('iothread_quota', t.iothreadQuota),
     ...t.vcpupin.map((p) => el('vcpupin', { vcpu: p.vcpu, cpuset: p.cpuset })),
     t.emulatorpin !== undefined && el('emulatorpin', { cpuset: t.emulatorpin }),
+    ...(t.vcpusched ?? []).map((v) => el('vcpusched', { vcpus: v.vcpus, scheduler: v.scheduler, priority: v.priority })),
   ].filter((c) => c !== undefined && c !== false);
   return children.length === 0 ? undefined : el('cputune', {}, children);
 }

@@ -2,6 +2,7 @@
  * Devices of a domain definition (<devices>), with the guest addresses that keep the guest's
  * view of its hardware stable across restarts and redefinitions.
  */
+import type { Iotune } from './domain-iotune.js';
 
 /** A slot on a PCI bus; bus N is the bus provided by PCI controller index N (0 is the root). */
 export interface PciAddress {
@@ -114,6 +115,14 @@ export interface Disk {
   /** cdrom/floppy tray. */
   tray?: 'open' | 'closed';
   address?: PciAddress | DriveAddress;
+  /** <iotune>: QEMU's I/O throttling of the disk (blkdeviotune). */
+  iotune?: Iotune;
+  /**
+   * Live definitions only: the number of the disk's block nodes in QEMU (vireo-N-storage and
+   * vireo-N-format), printed as libvirt prints its own, <source index='N'>. Kept because a
+   * hot-plug or unplug makes it differ from the disk's position.
+   */
+  nodeIndex?: number;
 }
 
 export type ControllerType = 'pci' | 'usb' | 'virtio-serial' | 'scsi' | 'sata' | 'ide' | 'fdc';

@@ -170,7 +170,14 @@ export interface MemoryBacking {
   discard?: boolean;
 }
 
-/** cputune: CFS shares/period/quota and pinning. Kept and printed; applied by resource control later. */
+/** <vcpusched>: a real-time (or batch/idle) policy for some vCPU threads. */
+export interface VcpuSched {
+  vcpus: string;
+  scheduler: 'fifo' | 'rr' | 'batch' | 'idle';
+  priority?: number;
+}
+
+/** cputune: CFS shares/period/quota, pinning and vCPU scheduling, applied through cgroups at start and live. */
 export interface CpuTune {
   shares?: number;
   period?: number;
@@ -183,9 +190,10 @@ export interface CpuTune {
   iothreadQuota?: number;
   vcpupin: Array<{ vcpu: number; cpuset: string }>;
   emulatorpin?: string;
+  vcpusched?: VcpuSched[];
 }
 
-/** memtune limits in KiB. Kept and printed; applied by resource control later. */
+/** memtune limits in KiB, applied to the guest's memory cgroup. */
 export interface MemTune {
   hardLimitKiB?: number;
   softLimitKiB?: number;

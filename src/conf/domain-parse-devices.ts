@@ -18,6 +18,7 @@ import type {
 import { VireoError } from '../api/errors.js';
 import { parseAddress } from './domain-parse-address.js';
 import { diskSourceType, parseDiskSource } from './domain-parse-disk-source.js';
+import { IotuneError, parseIotune } from './domain-iotune.js';
 import { parseChardevs } from './domain-parse-chr.js';
 import { parseGraphics, parseVideos } from './domain-parse-display.js';
 import {
@@ -91,7 +92,7 @@ export function parseDevices(node: XNode | undefined, opts: { live: boolean } = 
 
   const targets = new Map<string, XNode>();
   for (const diskNode of node.children('disk')) {
-    const disk = parseDisk(diskNode, boot);
+    const disk = parseDisk(diskNode, boot, opts.live);
     const previous = targets.get(disk.target);
     if (previous !== undefined) {
       throw diskNode.invalid(`disk target '${disk.target}' is already used by the disk at line ${previous.line}`);
@@ -136,13 +137,17 @@ function defaultBus(target: string): DiskBus {
   return 'virtio';
 }
 
-function parseDisk(node: XNode, boot: BootOrders): Disk {
+/**
+ * One <disk>. `live`: a running guest's XML (node numbers kept). `reference`: a disk named only
+ * to be found (detach-device, detach-disk), which libvirt lets go without a source.
+ */
+export function parseDisk(node: XNode, boot: BootOrders, live = false, reference = false): Disk {
   // The kind of disk decides what may be inside, so it is checked first.
   const type = diskSourceType(node);
   const device = node.enumAttr('device', ['disk', 'cdrom', 'floppy'] as const, 'disk');
   node.check({
     attrs: ['type', 'device'],
-    one: ['driver', 'source', 'target', 'readonly', 'shareable', 'serial', 'boot', 'address'],
+    one: ['driver', 'source', 'target', 'iotune', 'readonly', 'shareable', 'serial', 'boot', 'address'],
     // <backingStore> is the chain libvirt found in the image when it printed the XML: QEMU reads
     // the chain from the image itself, so a copied dump defines without it mattering.
     ignore: [...RUNTIME_ONLY, 'backingStore'],
@@ -154,7 +159,7 @@ function parseDisk(node: XNode, boot: BootOrders): Disk {
   const { sourceType } = parsed;
   // A volume disk without a type takes none (libvirt prints <driver name='qemu'/>, and runs it raw).
   const format = driver?.enumAttr('type', ['raw', 'qcow2'] as const) ?? (sourceType === 'volume' ? undefined : 'raw');
-  if (parsed.source === undefined && parsed.volume === undefined && parsed.network === undefined && device === 'disk') {
+  if (parsed.source === undefined && parsed.volume === undefined && parsed.network === undefined && device === 'disk' && !reference) {
     const wanted = { file: "file='...'", block: "dev='...'", volume: "pool='...' volume='...'", network: "protocol='iscsi' name='...'" }[type];
     throw node.invalid(`a disk with device='disk' needs <source ${wanted}/>`);
   }
@@ -213,6 +218,18 @@ function parseDisk(node: XNode, boot: BootOrders): Disk {
   if (order !== undefined) disk.bootOrder = order;
   const address = parseAddress(node, bus === 'virtio' ? ['pci'] as const : ['drive'] as const);
   if (address !== undefined) disk.address = address;
+  const iotuneNode = node.child('iotune');
+  if (iotuneNode !== undefined) {
+    try {
+      const t = parseIotune(iotuneNode);
+      if (Object.keys(t).length > 0) disk.iotune = t;
+    } catch (e) {
+      if (e instanceof IotuneError) throw iotuneNode.invalid(e.message);
+      throw e;
+    }
+  }
+  const index = live ? node.child('source')?.attr('index') : undefined;
+  if (index !== undefined && /^[1-9]\d{0,5}$/.test(index)) disk.nodeIndex = Number(index);
   return disk;
 }
 

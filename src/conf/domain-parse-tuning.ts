@@ -1,7 +1,7 @@
 /**
  * Memory and CPU configuration: <vcpu>, <maxMemory>, <memoryBacking>, and the resource tuning
- * elements (<cputune>, <memtune>, <numatune>, <blkiotune>, <resource>). vireo keeps and prints
- * the tuning elements; applying them through cgroups is resource control's job.
+ * elements (<cputune>, <memtune>, <numatune>, <blkiotune>, <resource>); daemon/domain/cgroups.ts
+ * applies the tuning elements to the guest's cgroup.
  */
 
 import type { BlkioDevice, BlkioTune, CpuTune, MemTune, MemoryBacking, NumaTune, VcpuConfig } from './domain-model.js';
@@ -85,12 +85,12 @@ function uintText(node: XNode, max: number): number {
 export function parseCputune(node: XNode, maxVcpus: number): CpuTune {
   node.check({
     one: ['shares', 'period', 'quota', 'global_period', 'global_quota', 'emulator_period', 'emulator_quota', 'iothread_period', 'iothread_quota', 'emulatorpin'],
-    many: ['vcpupin'],
+    many: ['vcpupin', 'vcpusched'],
   });
   const tune: CpuTune = { vcpupin: [] };
   const periodMax = 1000000;
   const quotaMax = 17592186044415;
-  const read = (name: string, key: Exclude<keyof CpuTune, 'vcpupin' | 'emulatorpin'>, min: number, max: number): void => {
+  const read = (name: string, key: Exclude<keyof CpuTune, 'vcpupin' | 'emulatorpin' | 'vcpusched'>, min: number, max: number): void => {
     const n = node.child(name);
     if (n === undefined) return;
     const v = n.check({ text: true }).intText(min, max);
@@ -110,6 +110,14 @@ export function parseCputune(node: XNode, maxVcpus: number): CpuTune {
     const vcpu = pin.intAttr('vcpu', 0, maxVcpus - 1) ?? missing(pin, "attribute 'vcpu'");
     if (tune.vcpupin.some((p) => p.vcpu === vcpu)) throw pin.invalid(`vCPU ${vcpu} is pinned twice`);
     tune.vcpupin.push({ vcpu, cpuset: cpuList(pin, pin.requireAttr('cpuset'), 'cpuset') });
+  }
+  for (const sch of node.children('vcpusched')) {
+    sch.check({ attrs: ['vcpus', 'scheduler', 'priority'] });
+    const vcpus = cpuList(sch, sch.requireAttr('vcpus'), 'vcpus');
+    const scheduler = sch.enumAttr('scheduler', ['fifo', 'rr', 'batch', 'idle'] as const) ?? missing(sch, "attribute 'scheduler'");
+    const priority = sch.intAttr('priority', 1, 99);
+    if ((scheduler === 'fifo' || scheduler === 'rr') && priority === undefined) throw sch.invalid(`scheduler '${scheduler}' needs a priority`);
+    (tune.vcpusched ??= []).push(priority === undefined ? { vcpus, scheduler } : { vcpus, scheduler, priority });
   }
   const emu = node.child('emulatorpin');
   if (emu !== undefined) {

@@ -7,6 +7,8 @@ import { EventEmitter } from 'node:events';
 import type { StateLayout } from '../api/paths.js';
 import type { DomainEvent, NetworkEvent, PoolEvent } from '../api/types.js';
 import { probeKvm, type KvmStatus } from '../host/kvm.js';
+import { detectCgroups } from '../host/cgroup.js';
+import type { CgroupMounts } from '../host/cgroup-path.js';
 import { qemuMachines, qemuVersion } from '../host/qemu-binary.js';
 import { logger } from '../util/log.js';
 import { LogRotator, limitsFromEnv } from '../util/logrotate.js';
@@ -90,13 +92,17 @@ export class Daemon extends EventEmitter<DaemonEvents> {
         leasesOf: (network, mac) => this.networks.leases(network, mac),
       },
       volumes: { resolve: (src) => volumeDiskSource(this.pools, src) },
-      emit: (dom, event, detail) => {
+      cgroups: await guestCgroups(),
+      emit: (dom, event, detail, extra) => {
         const domain = { name: dom.name, uuid: dom.uuid, id: dom.id };
         const timestamp = Date.now();
         if (event === 'reboot') this.emit('event', { type: 'reboot', domain, timestamp });
         else if (event === 'device-added' || event === 'device-removed') this.emit('event', { type: event, domain, device: detail, timestamp });
+        else if (event === 'balloon-change') this.emit('event', { type: event, domain, actualKiB: Number(detail), timestamp });
+        else if (event === 'block-threshold') this.emit('event', { type: event, domain, device: detail, ...extra, timestamp });
         else this.emit('event', { type: 'lifecycle', domain, event, detail, timestamp });
       },
+      emitTunable: (dom, params) => this.emit('event', { type: 'tunable', domain: { name: dom.name, uuid: dom.uuid, id: dom.id }, params, timestamp: Date.now() }),
     });
     await this.domains.init();
   }
@@ -108,3 +114,16 @@ export class Daemon extends EventEmitter<DaemonEvents> {
   }
 }
 
+
+/**
+ * The cgroups guests get: only a root daemon may make them (a session daemon, like libvirt's,
+ * leaves its guests where it runs). VIREO_CGROUP_PARTITION moves every guest below another
+ * partition than /machine (the tests give each daemon its own, so that their guests, numbered
+ * from 1 like every daemon's, never share a group).
+ */
+async function guestCgroups(): Promise<{ mounts: CgroupMounts | undefined; partition: string }> {
+  const partition = process.env.VIREO_CGROUP_PARTITION ?? '/machine';
+  if (!partition.startsWith('/')) throw new Error(`VIREO_CGROUP_PARTITION must be an absolute path such as /machine, not '${partition}'`);
+  if (process.getuid?.() !== 0 || process.env.VIREO_CGROUPS === '0') return { mounts: undefined, partition };
+  return { mounts: await detectCgroups(), partition };
+}

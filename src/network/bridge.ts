@@ -139,7 +139,7 @@ export async function setBridgeIpv6(dev: string, enabled: boolean): Promise<void
   } catch (e) {
     // A kernel booted with ipv6.disable=1 has no such files: nothing to set for a v4-only network.
     if ((e as NodeJS.ErrnoException).code === 'ENOENT' && !enabled) return;
-    throw new VireoError('OPERATION_FAILED', `cannot set the IPv6 options of ${dev}: ${(e as Error).message}`, { cause: e });
+    throw VireoError.of('OPERATION_FAILED', `cannot set the IPv6 options of ${dev}: ${(e as Error).message}`, { cause: e });
   }
 }
 
@@ -149,6 +149,6 @@ export async function enableForwarding(family: IpFamily): Promise<void> {
   try {
     await writeFile(file, '1');
   } catch (e) {
-    throw new VireoError('OPERATION_FAILED', `cannot enable ${family === 'ipv4' ? 'IPv4' : 'IPv6'} forwarding (${file}): ${(e as Error).message}`, { cause: e });
+    throw VireoError.of('OPERATION_FAILED', `cannot enable ${family === 'ipv4' ? 'IPv4' : 'IPv6'} forwarding (${file}): ${(e as Error).message}`, { cause: e });
   }
 }

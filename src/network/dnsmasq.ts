@@ -66,11 +66,11 @@ async function launch(name: string, paths: DnsmasqPaths, binary: string): Promis
   }
   if (r.code !== 0) {
     const why = r.stderr.trim().split('\n')[0]?.replace(/^dnsmasq: /, '') || `exit status ${r.code ?? r.signal}`;
-    throw new VireoError('OPERATION_FAILED', `dnsmasq failed to start for network ${name}: ${why}`);
+    throw VireoError.of('OPERATION_FAILED', `dnsmasq failed to start for network ${name}: ${why}`);
   }
   const pid = Number((await readFileIfExists(paths.pidFile))?.trim());
   const startTime = Number.isInteger(pid) && pid > 0 ? await processStartTime(pid) : undefined;
-  if (startTime === undefined) throw new VireoError('OPERATION_FAILED', `dnsmasq for network ${name} started but left no running process (pid file ${paths.pidFile})`);
+  if (startTime === undefined) throw VireoError.of('OPERATION_FAILED', `dnsmasq for network ${name} started but left no running process (pid file ${paths.pidFile})`);
   const status = { pid, startTime, conf: paths.conf };
   try {
     await writeFileAtomic(statusFile(paths), JSON.stringify(status) + '\n', 0o644);
@@ -241,7 +241,7 @@ export class Dnsmasq {
         if (!this.watching) return;
         this.detach();
         const error = lastError instanceof VireoError ? lastError
-          : new VireoError('OPERATION_FAILED', `dnsmasq of network ${this.spec.name} died or failed to start ${RESTARTS} times within a minute`, { cause: lastError });
+          : VireoError.of('OPERATION_FAILED', `dnsmasq of network ${this.spec.name} died or failed to start ${RESTARTS} times within a minute`, { cause: lastError });
         log.error(`giving up on dnsmasq of network ${this.spec.name}`, { error: error.message });
         this.emit({ kind: 'gave-up', network: this.spec.name, error });
         return;

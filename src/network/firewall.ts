@@ -113,13 +113,13 @@ async function nft(args: string[], input?: string): Promise<{ code: number | nul
 /** Apply nft commands as one transaction: all of them or none. */
 export async function nftApply(script: string, what: string): Promise<void> {
   const r = await nft(['-f', '-'], script);
-  if (r.code !== 0) throw new VireoError('OPERATION_FAILED', `cannot ${what}: ${r.stderr.trim().split('\n')[0] ?? `nft exited with ${r.code}`}`);
+  if (r.code !== 0) throw VireoError.of('OPERATION_FAILED', `cannot ${what}: ${r.stderr.trim().split('\n')[0] ?? `nft exited with ${r.code}`}`);
 }
 
 /** The chains in vireo's table (none when the table does not exist). */
 export async function listChains(): Promise<string[]> {
   const r = await nft(['-j', 'list', 'chains', 'inet']);
-  if (r.code !== 0) throw new VireoError('OPERATION_FAILED', `cannot list firewall chains: ${r.stderr.trim()}`);
+  if (r.code !== 0) throw VireoError.of('OPERATION_FAILED', `cannot list firewall chains: ${r.stderr.trim()}`);
   let items: unknown[];
   try {
     const v = JSON.parse(r.stdout || '{"nftables":[]}') as { nftables?: unknown[] };

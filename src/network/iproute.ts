@@ -15,7 +15,7 @@ export async function ip(args: readonly string[], what: string): Promise<string>
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new VireoError('NO_SUPPORT', `cannot ${what}: ip (iproute2) is not installed`, { hint: 'install iproute2', cause: e });
     throw e;
   }
-  if (r.code !== 0) throw new VireoError('OPERATION_FAILED', `cannot ${what}: ${firstLine(r.stderr) || `ip exited with ${r.code ?? r.signal}`}`);
+  if (r.code !== 0) throw VireoError.of('OPERATION_FAILED', `cannot ${what}: ${firstLine(r.stderr) || `ip exited with ${r.code ?? r.signal}`}`);
   return r.stdout;
 }
 
@@ -104,7 +104,7 @@ export async function getLink(name: string): Promise<LinkInfo | undefined> {
   const r = await run('ip', ['-json', '-details', '-statistics', 'link', 'show', 'dev', name], { timeoutMs: 30_000 });
   if (r.code !== 0) {
     if (/does not exist/.test(r.stderr)) return undefined;
-    throw new VireoError('OPERATION_FAILED', `cannot read device ${name}: ${firstLine(r.stderr)}`);
+    throw VireoError.of('OPERATION_FAILED', `cannot read device ${name}: ${firstLine(r.stderr)}`);
   }
   return parseJsonArray(r.stdout, name).map(toLink)[0];
 }

@@ -53,6 +53,24 @@ const PURPOSE: Record<string, string> = {
   device_add: 'plug a device into',
   device_del: 'unplug a device from',
   'qom-list': 'list the devices of',
+  'qom-get': 'read a device property of',
+  'query-cpus-fast': 'list the vCPU threads of',
+  'query-blockstats': 'read the disk statistics of',
+  'query-balloon': 'read the balloon size of',
+  'query-block': 'list the disks of',
+  balloon: 'change the balloon target of',
+  'query-hotpluggable-cpus': 'list the CPU slots of',
+  'blockdev-add': 'open a disk image for',
+  'blockdev-del': 'close a disk image of',
+  block_resize: 'resize a disk of',
+  'query-named-block-nodes': 'list the block nodes of',
+  'block-set-write-threshold': 'set a write threshold of',
+  'watchdog-set-action': 'set the watchdog action of',
+  block_set_io_throttle: 'set the I/O limits of a disk of',
+  'blockdev-open-tray': 'open a drive tray of',
+  'blockdev-close-tray': 'close a drive tray of',
+  'blockdev-remove-medium': 'remove a medium from',
+  'blockdev-insert-medium': 'insert a medium into',
 };
 
 /** What a user can do about a refused command, by QMP error class. */
@@ -98,6 +116,12 @@ export class Monitor {
   /** Asynchronous QMP events, and the end of the connection (once). */
   on<K extends keyof QmpClientEvents>(event: K, listener: (...args: QmpClientEvents[K]) => void): this {
     this.qmp.on(event, listener as never);
+    return this;
+  }
+
+  /** Stop listening (a waiter that is done). */
+  off<K extends keyof QmpClientEvents>(event: K, listener: (...args: QmpClientEvents[K]) => void): this {
+    this.qmp.off(event, listener as never);
     return this;
   }
 
@@ -154,6 +178,18 @@ export class Monitor {
     });
   }
 
+  /** Each vCPU's index and host thread id (query-cpus-fast), in index order. */
+  async queryCpusFast(): Promise<VcpuThread[]> {
+    const r = await this.run('query-cpus-fast');
+    if (!Array.isArray(r)) throw this.badReply('query-cpus-fast', r);
+    const out = r.map((c) => {
+      const rec = asRecord(c);
+      if (rec === undefined || typeof rec['cpu-index'] !== 'number' || typeof rec['thread-id'] !== 'number') throw this.badReply('query-cpus-fast', r);
+      return { index: rec['cpu-index'], threadId: rec['thread-id'] };
+    });
+    return out.sort((a, b) => a.index - b.index);
+  }
+
   /** The VNC server: whether it runs and where it listens. */
   async queryVnc(): Promise<VncInfo> {
     const r = await this.run('query-vnc');
@@ -201,6 +237,82 @@ export class Monitor {
     await this.run('device_del', { id });
   }
 
+  /** Open a block node (a -blockdev's properties: a storage or format node). */
+  async blockdevAdd(props: Record<string, unknown>): Promise<void> {
+    await this.run('blockdev-add', props);
+  }
+
+  /** Close a block node by name (nothing may use it any more). */
+  async blockdevDel(nodeName: string): Promise<void> {
+    await this.run('blockdev-del', { 'node-name': nodeName });
+  }
+
+  /** The names of QEMU's block nodes, with the file each reads (query-named-block-nodes, flat). */
+  async namedBlockNodes(): Promise<Array<{ node: string; file: string }>> {
+    const r = await this.run('query-named-block-nodes', { flat: true });
+    if (!Array.isArray(r)) throw this.badReply('query-named-block-nodes', r);
+    return r.flatMap((n) => {
+      const rec = asRecord(n);
+      return rec !== undefined && typeof rec['node-name'] === 'string' ? [{ node: rec['node-name'], file: typeof rec.file === 'string' ? rec.file : '' }] : [];
+    });
+  }
+
+  /** Grow (or shrink) the image under format node `nodeName` to `size` bytes; the guest is told. */
+  async blockResize(nodeName: string, size: number): Promise<void> {
+    await this.run('block_resize', { 'node-name': nodeName, size });
+  }
+
+  /** Report (once: BLOCK_WRITE_THRESHOLD) a write to block node `nodeName` past `bytes`; 0 disarms. */
+  async blockSetWriteThreshold(nodeName: string, bytes: number): Promise<void> {
+    await this.run('block-set-write-threshold', { 'node-name': nodeName, 'write-threshold': bytes });
+  }
+
+  /** Set a disk's I/O limits (block_set_io_throttle's arguments: argv's throttleArgs). */
+  async setIoThrottle(args: Record<string, unknown>): Promise<void> {
+    await this.run('block_set_io_throttle', args);
+  }
+
+  /** The I/O limits QEMU applies to the disk whose device is `qdevId` (query-block), by QEMU's names; undefined: no such disk. */
+  async ioThrottle(qdevId: string): Promise<Record<string, number | string> | undefined> {
+    const r = await this.run('query-block');
+    if (!Array.isArray(r)) throw this.badReply('query-block', r);
+    for (const b of r) {
+      const rec = asRecord(b);
+      const qdev = typeof rec?.qdev === 'string' ? rec.qdev : '';
+      if (qdev !== qdevId && !qdev.startsWith(`/machine/peripheral/${qdevId}/`)) continue;
+      const inserted = asRecord(rec?.inserted) ?? {};
+      const out: Record<string, number | string> = {};
+      for (const [k, v] of Object.entries(inserted)) if (typeof v === 'number' || (k === 'group' && typeof v === 'string')) out[k] = v;
+      return out;
+    }
+    return undefined;
+  }
+
+  /** What QEMU does when the guest's watchdog fires (reset, shutdown, poweroff, pause, debug, none, inject-nmi). */
+  async watchdogSetAction(action: string): Promise<void> {
+    await this.run('watchdog-set-action', { action });
+  }
+
+  /** Open the tray of drive `id` (a qdev id), even when the guest locked it. */
+  async blockdevOpenTray(id: string): Promise<void> {
+    await this.run('blockdev-open-tray', { id, force: true });
+  }
+
+  /** Close the tray of drive `id`. */
+  async blockdevCloseTray(id: string): Promise<void> {
+    await this.run('blockdev-close-tray', { id });
+  }
+
+  /** Take the medium out of drive `id` (its tray open); its nodes stay until blockdev-del. */
+  async blockdevRemoveMedium(id: string): Promise<void> {
+    await this.run('blockdev-remove-medium', { id });
+  }
+
+  /** Put block node `nodeName` into drive `id` as its medium (its tray open). */
+  async blockdevInsertMedium(id: string, nodeName: string): Promise<void> {
+    await this.run('blockdev-insert-medium', { id, 'node-name': nodeName });
+  }
+
   /** The ids of the user-created devices (/machine/peripheral), to see which are still plugged. */
   async peripherals(): Promise<string[]> {
     const r = await this.run('qom-list', { path: '/machine/peripheral' });
@@ -216,6 +328,35 @@ export class Monitor {
     await this.run('qom-set', { path, property, value });
   }
 
+  /** Ask the guest's balloon driver for a new size of guest RAM; BALLOON_CHANGE events follow as it gets there. */
+  async balloon(bytes: number): Promise<void> {
+    await this.run('balloon', { value: bytes });
+  }
+
+  /** The machine's CPU slots (query-hotpluggable-cpus): plugged ones with their QOM path, empty ones with the properties to plug them. */
+  async cpuSlots(): Promise<CpuSlot[]> {
+    const r = await this.run('query-hotpluggable-cpus');
+    if (!Array.isArray(r)) throw this.badReply('query-hotpluggable-cpus', r);
+    return r.flatMap((c) => {
+      const rec = asRecord(c);
+      const props = asRecord(rec?.props);
+      if (rec === undefined || props === undefined || typeof rec.type !== 'string') return [];
+      const slot: CpuSlot = { type: rec.type, props: Object.fromEntries(Object.entries(props).filter((e): e is [string, number] => typeof e[1] === 'number')) };
+      if (typeof rec['qom-path'] === 'string') slot.qomPath = rec['qom-path'];
+      return [slot];
+    });
+  }
+
+  /** Each vCPU's QOM path and host thread (query-cpus-fast). */
+  async cpuThreads(): Promise<Array<{ qomPath: string; threadId: number }>> {
+    const r = await this.run('query-cpus-fast');
+    if (!Array.isArray(r)) throw this.badReply('query-cpus-fast', r);
+    return r.flatMap((c) => {
+      const rec = asRecord(c);
+      return typeof rec?.['qom-path'] === 'string' && typeof rec['thread-id'] === 'number' ? [{ qomPath: rec['qom-path'], threadId: rec['thread-id'] }] : [];
+    });
+  }
+
   /** Run one of the set-up commands argv/monitorSetup lists. */
   async apply(c: MonitorCommand): Promise<void> {
     switch (c.execute) {
@@ -225,17 +366,11 @@ export class Monitor {
         return this.setLink(c.arguments.name, c.arguments.up);
       case 'qom-set':
         return this.qomSet(c.arguments.path, c.arguments.property, c.arguments.value);
+      case 'balloon':
+        return this.balloon(c.arguments.value);
+      case 'block_set_io_throttle':
+        return this.setIoThrottle(c.arguments);
     }
-  }
-
-  /** Give QEMU an open file as `fdname` (the descriptor is closed here once sent). */
-  async getfd(fdname: string, fd: number): Promise<void> {
-    await this.run('getfd', { fdname }, { fd });
-  }
-
-  /** Drop a descriptor given with getfd (QEMU's migration code closes it itself once done). */
-  async closefd(fdname: string): Promise<void> {
-    await this.run('closefd', { fdname });
   }
 
   /** Cap the migration (save) stream at `bytesPerSecond`. */
@@ -269,7 +404,15 @@ export class Monitor {
     return info;
   }
 
-  private async run(command: string, args?: Record<string, unknown>, opts: { timeoutMs?: number; fd?: number } = {}): Promise<unknown> {
+  /**
+   * Run a command and give its raw reply, failures translated as every command's are. For the
+   * typed command modules beside this one (monitor-stats.ts), which parse the reply themselves.
+   */
+  async execute(command: string, args?: Record<string, unknown>): Promise<unknown> {
+    return this.run(command, args);
+  }
+
+  private async run(command: string, args?: Record<string, unknown>, opts: { timeoutMs?: number } = {}): Promise<unknown> {
     try {
       return await this.qmp.execute(command, args, opts);
     } catch (e) {
@@ -313,6 +456,12 @@ export interface MigrationInfo {
   error?: string;
 }
 
+/** A vCPU and the host thread that runs it. */
+export interface VcpuThread {
+  index: number;
+  threadId: number;
+}
+
 /** One block backend as query-block reports it (sizes absent for an empty drive). */
 export interface BlockImage {
   /** The guest device's QOM path or id (e.g. /machine/peripheral/virtio-disk0/virtio-backend). */
@@ -321,6 +470,16 @@ export interface BlockImage {
   virtualSize?: number;
   /** Bytes the image really takes on the host (absent for some network disks). */
   actualSize?: number;
+}
+
+/** One CPU slot of the machine (query-hotpluggable-cpus). */
+export interface CpuSlot {
+  /** The CPU device's driver, e.g. 'qemu64-x86_64-cpu'. */
+  type: string;
+  /** Where it sits: socket-id, core-id, thread-id (and die-id, node-id). */
+  props: Record<string, number>;
+  /** Set when a CPU is plugged there: /machine/unattached/... for boot CPUs, /machine/peripheral/ID for hot-plugged ones. */
+  qomPath?: string;
 }
 
 function asRecord(v: unknown): Record<string, unknown> | undefined {

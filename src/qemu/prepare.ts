@@ -50,12 +50,6 @@ export async function findProgram(name: string): Promise<string | undefined> {
   return undefined;
 }
 
-/** Where hugetlbfs is mounted, from /proc/mounts. */
-export async function hugepagesMount(): Promise<string | undefined> {
-  const mounts = await fs.readFile('/proc/mounts', 'utf8').catch(() => '');
-  return mounts.split('\n').map((l) => l.split(' ')).find((f) => f[2] === 'hugetlbfs')?.[1];
-}
-
 /**
  * What this host can offer `def` when started with `emulator`. Only what the domain uses is
  * probed (a start must not pay for a SPICE probe it does not need); the rest reads as available.
@@ -225,7 +219,7 @@ async function startSwtpm(def: DomainDef, version: '2.0' | '1.2', socket: string
       signalPid(child.pid, 'SIGKILL');
       const tail = (await fs.readFile(log, 'utf8').catch(() => '')).trim().split('\n').slice(-3).join('; ');
       // Kept word for word (its users' scripts may match it), so without OPERATION_FAILED's prefix.
-      throw new VireoError('OPERATION_FAILED', `swtpm did not start for domain '${def.name}'${tail === '' ? '' : `: ${tail}`}`);
+      throw VireoError.of('OPERATION_FAILED', `swtpm did not start for domain '${def.name}'${tail === '' ? '' : `: ${tail}`}`);
     }
     await new Promise((r) => setTimeout(r, delay));
   }

@@ -19,6 +19,8 @@ export interface LaunchRequest {
   /** Working directory and HOME for QEMU. */
   runDir: string;
   timeoutMs?: number;
+  /** Descriptors QEMU inherits as 3, 4, ... (a restore's image: `migrate-incoming fd:3`). */
+  passFds?: readonly number[];
   /** Called (and awaited) as soon as the process exists, before its monitor is reached: the caller records the pid. */
   onSpawn?: (pid: number) => Promise<void>;
 }
@@ -45,7 +47,7 @@ export async function launchQemu(req: LaunchRequest): Promise<Launched> {
   await fs.rm(req.monitor, { force: true });
   const env = QEMU_ENV(req.runDir);
   await fs.appendFile(req.logFile, `${new Date().toISOString()}: starting up\n${shellQuote([req.emulator, ...req.argv])}\n`);
-  const child = await spawnDetached(req.emulator, req.argv, { logFile: req.logFile, env, cwd: req.runDir });
+  const child = await spawnDetached(req.emulator, req.argv, { logFile: req.logFile, env, cwd: req.runDir, passFds: req.passFds });
   let exited = false;
   void child.exited.then(() => (exited = true)); // exited never rejects
   try {

@@ -14,10 +14,14 @@ import { logger } from '../util/log.js';
 import type { Call, HandlerTable } from './handlers/call.js';
 import { domainHandlers } from './handlers/domain.js';
 import { saveHandlers } from './handlers/save.js';
+import { tuningHandlers } from './handlers/tuning.js';
+import { domainBlockHandlers } from './handlers/domain-block.js';
 import { hostHandlers } from './handlers/host.js';
+import { memCpuHandlers } from './handlers/memcpu.js';
 import { networkHandlers } from './handlers/network.js';
 import { interfaceHandlers } from './handlers/interface.js';
 import { storageHandlers } from './handlers/storage.js';
+import { statsHandlers } from './handlers/stats.js';
 import { decodeComponent, parseQuery, readJsonBody, splitTarget } from './request.js';
 import { httpStatusFor } from './status.js';
 import { pipeRawConsole, streamEventsNdjson } from './streams.js';
@@ -29,7 +33,7 @@ const log = logger('api');
 type StreamId = 'events' | 'domain.consoleAttach' | 'volume.upload' | 'volume.download';
 
 /** One handler per JSON route; the type makes a route without a handler, or a stray one, a compile error. */
-const JSON_HANDLERS: HandlerTable<Exclude<RouteId, StreamId>> = { ...hostHandlers, ...domainHandlers, ...saveHandlers, ...networkHandlers, ...interfaceHandlers, ...storageHandlers };
+const JSON_HANDLERS: HandlerTable<Exclude<RouteId, StreamId>> = { ...hostHandlers, ...domainHandlers, ...saveHandlers, ...domainBlockHandlers, ...memCpuHandlers, ...networkHandlers, ...interfaceHandlers, ...storageHandlers, ...statsHandlers, ...tuningHandlers };
 
 /** The ids the server binds (for the test that keeps them and api/routes.ts in step). */
 export const HANDLED_IDS: readonly string[] = [...Object.keys(JSON_HANDLERS), 'events', 'domain.consoleAttach', 'volume.upload', 'volume.download'];
@@ -80,8 +84,12 @@ function errorBody(e: unknown, what: string): { status: number; body: { error: u
 export async function handleRequest(site: Site, req: http.IncomingMessage, res: http.ServerResponse, expectsContinue = false): Promise<void> {
   let bodyRead = false;
   // A client that waits for `100 Continue` is told to send once the route has accepted the request.
+  const sent = { continue: false };
   const accepted = (): void => {
-    if (expectsContinue && !res.headersSent) res.writeContinue();
+    if (expectsContinue && !res.headersSent) {
+      res.writeContinue();
+      sent.continue = true;
+    }
   };
   try {
     const { spec, call } = parse(site, req.method ?? '', req.url ?? '/');
@@ -111,17 +119,38 @@ export async function handleRequest(site: Site, req: http.IncomingMessage, res: 
     const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
     if (hasBody && !bodyRead) {
       res.setHeader('connection', 'close');
-      // A client still sending (a refused vol-upload) must get to read the reply before the
-      // connection goes, or it sees only a broken pipe: what it sends is read and dropped for
-      // a little while.
-      if (!req.readableEnded) {
-        const cut = setTimeout(() => req.socket.destroy(), 2000);
-        req.once('end', () => clearTimeout(cut)).once('close', () => clearTimeout(cut)).resume();
+      // A client still sending (a refused upload; a browser cannot wait for 100 Continue) must
+      // get to read the reply: a connection closed with bytes unread is reset, and the client
+      // sees only that. A small body is read and dropped before the reply; a large or endless
+      // one (what the body cap is for) gets the reply at once and is dropped for a little while
+      // after. A client that waits for 100 Continue sends nothing: nothing to wait for.
+      if (!req.readableEnded && !(expectsContinue && !sent.continue)) {
+        const declared = Number(req.headers['content-length'] ?? NaN);
+        if (declared <= DRAIN_FIRST_BYTES) await drained(req, 2000);
+        else void drained(req, 2000);
       }
     }
     const { status, body } = errorBody(e, `${req.method ?? '?'} ${req.url ?? '?'}`);
     send(res, status, body);
   }
+}
+
+/** Refused request bodies up to this size are read before the reply (see handleRequest). */
+const DRAIN_FIRST_BYTES = 16 * 1024 * 1024;
+
+/** Read and drop the rest of `req`'s body; resolves at its end, or after `ms` (the connection then goes). */
+function drained(req: http.IncomingMessage, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const cut = setTimeout(() => {
+      req.socket.destroy();
+      resolve();
+    }, ms);
+    const done = (): void => {
+      clearTimeout(cut);
+      resolve();
+    };
+    req.once('end', done).once('close', done).resume();
+  });
 }
 
 /** Serve an HTTP Upgrade: console attach (vireo-console or websocket), the event stream (websocket). */

@@ -36,6 +36,7 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'NO_SPACE':
       return 507;
     case 'NO_SUPPORT':
+    case 'ARGUMENT_UNSUPPORTED':
     case 'CONFIG_UNSUPPORTED':
     case 'KVM_UNAVAILABLE':
     case 'STORAGE_MISSING':
@@ -46,6 +47,7 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'QEMU_FAILED':
     case 'QMP_ERROR':
     case 'MONITOR_TIMEOUT':
+    case 'AGENT_UNRESPONSIVE':
     case 'INTERNAL':
     case 'DAEMON_UNREACHABLE':
     case 'PROTOCOL':

@@ -44,6 +44,8 @@ export interface DetachedOptions {
   logFile: string;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Open descriptors the child inherits as 3, 4, ... (the caller still owns and closes its own). */
+  passFds?: readonly number[];
 }
 
 export interface DetachedChild {
@@ -59,7 +61,7 @@ export interface DetachedChild {
 export function spawnDetached(cmd: string, args: readonly string[], opts: DetachedOptions): Promise<DetachedChild> {
   return new Promise((resolve, reject) => {
     const out = openSync(opts.logFile, 'a', 0o600);
-    const options: SpawnOptions = { detached: true, stdio: ['ignore', out, out], env: opts.env ?? process.env };
+    const options: SpawnOptions = { detached: true, stdio: ['ignore', out, out, ...(opts.passFds ?? [])], env: opts.env ?? process.env };
     if (opts.cwd !== undefined) options.cwd = opts.cwd;
     const child = spawn(cmd, args, options);
     closeSync(out);

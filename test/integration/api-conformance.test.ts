@@ -102,6 +102,11 @@ describe('API conformance', () => {
     await check('POST', '/v1/domains/api1/rename', { name: 'api1b' });
     await check('POST', '/v1/domains/api1b/rename', { name: 'api1' });
     await check('GET', '/v1/domains/api1/job', undefined, 409);
+    // statistics of a shut-off guest: what its definition says, or libvirt's refusal
+    await check('GET', '/v1/domains/api1/ifstats?interface=vnet9', undefined, 409);
+    await check('GET', '/v1/domains/api1/blockstats?device=vdz', undefined, 409);
+    await check('GET', '/v1/domains/api1/vcpus');
+    await check('POST', '/v1/domains/api1/memstats/period', { period: 3, config: true });
     await check('POST', '/v1/domains/api1/start', { paused: true });
     await check('GET', '/v1/domains/api1/job');
     // save, restore, save images and managed save (save.test.ts runs them on a booted guest)
@@ -116,6 +121,22 @@ describe('API conformance', () => {
     await check('POST', '/v1/domains/api1/managed-save/define', { xml: saved.xml, paused: true });
     await check('DELETE', '/v1/domains/api1/managed-save');
     await check('POST', '/v1/domains/api1/start', { paused: true, forceBoot: true });
+    await check('GET', '/v1/host/cpumap');
+    await check('GET', '/v1/domains/api1/vcpus');
+    await check('GET', '/v1/domains/api1/vcpucount');
+    await check('GET', '/v1/domains/api1/vcpucount?guest=1', undefined, 422);
+    await check('GET', '/v1/domains/api1/blockstats');
+    await check('GET', '/v1/domains/api1/memstats');
+    await check('POST', '/v1/domains/api1/memstats/period', { period: 2, live: true });
+    await check('GET', '/v1/domains/api1/blockerrors');
+    await check('GET', '/v1/domains/api1/cpustats?percpu=1');
+    await check('POST', '/v1/domain-stats', { domains: ['api1'], groups: ['state', 'vcpu'] });
+    await check('POST', '/v1/domain-stats', { filters: ['running'], enforce: true, backing: true, nowait: true });
+    await check('GET', '/v1/domains/api1/tuning');
+    await check('POST', '/v1/domains/api1/tuning', { config: true, sched: { cpuShares: 600 }, blkio: { weight: 400 } });
+    await check('GET', '/v1/domains/api1/tuning?live=1');
+    await check('GET', '/v1/domains/api1/tuning?config=1');
+    await check('POST', '/v1/domains/api1/tuning', { live: true, sched: { cpuShares: 700, vcpuQuota: 30000 }, memory: { softLimitKiB: 900000 }, vcpupin: { vcpu: 0, cpuset: '0' }, emulatorpin: '0' });
     await check('GET', '/v1/domains/api1/devices?security-info=1');
     await check('GET', '/v1/domains/api1/description?live=1');
     await check('GET', '/v1/domains/api1/metadata?uri=http%3A%2F%2Fexample.org%2Fa&live=1');
@@ -191,6 +212,21 @@ describe('API conformance', () => {
     await check('POST', '/v1/domains/api5/devices/detach', { xml: nic, live: true }, 409);
     await check('POST', '/v1/domains/api5/devices/detach', { xml: nic });
     await check('POST', '/v1/domains/api5/devices/detach', { xml: nic }, 404);
+    // Memory and vCPU routes on a shut-off guest change its stored definition; the live paths run in memcpu.test.ts.
+    await check('POST', '/v1/domains/api5/memory', { kib: 65536 });
+    await check('POST', '/v1/domains/api5/memory', { kib: 65536, live: true }, 409);
+    await check('POST', '/v1/domains/api5/maxmemory', { kib: 131072, config: true });
+    await check('POST', '/v1/domains/api5/vcpus', { count: 2, maximum: true, config: true });
+    await check('POST', '/v1/domains/api5/vcpus', { count: 3 }, 400);
+    // Disk routes: the live paths run in hotplug-disk.test.ts.
+    const disk = "<disk type='file' device='disk'><source file='/var/tmp/api5.img'/><target dev='vdb'/></disk>";
+    await check('POST', '/v1/domains/api5/devices/attach', { xml: disk, config: true });
+    await check('POST', '/v1/domains/api5/iotune', { disk: 'vdb', values: { write_bytes_sec: 1048576 }, config: true });
+    await check('GET', '/v1/domains/api5/iotune?disk=vdb&config=1');
+    await check('GET', '/v1/domains/api5/iotune?disk=vdb&live=1', undefined, 409);
+    await check('POST', '/v1/domains/api5/devices/detach', { xml: disk });
+    await check('POST', '/v1/domains/api5/blockresize', { disk: 'vdb', bytes: 1048576 }, 409);
+    await check('POST', '/v1/domains/api5/blockthreshold', { disk: 'vdb', bytes: 1048576 }, 409);
     await check('DELETE', '/v1/domains/api5');
   };
 
@@ -249,6 +285,9 @@ describe('API conformance', () => {
     // SMBIOS data is there exactly when sysfs shows it.
     await check('GET', '/v1/host/sysinfo', undefined, existsSync('/sys/class/dmi/id') ? 200 : 422);
     await check('GET', '/v1/host/cpustats?cpu=9999', undefined, 400);
+    await check('GET', '/v1/host/memory-parameters');
+    // An empty change reads only: the host's KSM settings are set in memcpu.test.ts (and restored there).
+    await check('POST', '/v1/host/memory-parameters', {});
   };
 
   // errors have the documented shape and status

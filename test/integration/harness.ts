@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
 import type { TestContext } from 'node:test';
-import { mkdtempSync, rmSync, existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, rmdirSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -81,18 +81,24 @@ export class TestDaemon {
   stderr = '';
   /** Extra environment for vireod (e.g. VIREO_LOG_MAX_BYTES). */
   env: NodeJS.ProcessEnv = {};
+  /**
+   * This daemon's cgroup partition: its guests' groups go below it, so that two test daemons
+   * (whose guests are both numbered from 1) never share one; cleanup() removes it.
+   */
+  readonly cgroupPartition: string;
 
   constructor(root?: string) {
     this.root = root ?? mkdtempSync(path.join(tmpdir(), 'vireo-test-'));
     this.socket = path.join(this.root, 'run', 'vireod.sock');
     this.uri = `vireo+unix:///system?socket=${this.socket}`;
+    this.cgroupPartition = `/machine/${path.basename(this.root)}`;
   }
 
   /** Start vireod (with `extraArgs`) and wait until its API answers. */
   async start(extraArgs: string[] = []): Promise<void> {
     this.stderr = '';
     // bin/vireod itself, as users run it: it picks the Node LTS from node_modules.
-    this.proc = spawn(path.join(REPO, 'bin', 'vireod'), ['--root', this.root, ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...this.env } });
+    this.proc = spawn(path.join(REPO, 'bin', 'vireod'), ['--root', this.root, ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, VIREO_CGROUP_PARTITION: this.cgroupPartition, ...this.env } });
     this.proc.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
     const exited = new Promise<void>((resolve) => this.proc!.once('exit', () => resolve()));
     let done = false;
@@ -200,6 +206,8 @@ export class TestDaemon {
       }
     }
     await waitFor(() => this.qemuPids().length === 0, SOON, 'QEMU processes to exit');
+    // A killed QEMU holds its group until it is reaped (a zombie is still a member).
+    await waitFor(() => this.cgroupDirs().every((dir) => removeCgroupTree(dir)), SOON, "this daemon's cgroups to empty");
     rmSync(this.root, { recursive: true, force: true });
   }
 
@@ -238,17 +246,21 @@ export class TestDaemon {
       const c = con as Duplex;
       let out = '';
       c.on('data', (d: Buffer) => (out += d.toString('latin1')));
-      // The marker is typed as $((...)) so that the shell's echo of the line does not match it.
+      // Two markers around the output, typed as $((...)) so that the shell's echo of the line
+      // (which the terminal may wrap at 80 columns) cannot match them: only their output does.
+      const start = `${tag}-2`;
       const end = `${tag}-42`;
-      c.write(`${command}; echo ${tag}-$((6*7))\r`);
+      const line = (text: string): RegExp => new RegExp(`${text}\\r?\\n`);
+      c.write(`echo ${tag}-$((1+1)); ${command}; echo ${tag}-$((6*7))\r`);
       try {
-        await waitFor(() => out.includes(`${end}\r\n`) || out.includes(`${end}\n`), timeoutMs, `'${command}' in ${name}`);
+        await waitFor(() => line(end).test(out), timeoutMs, `'${command}' in ${name}`);
       } finally {
         c.destroy();
       }
-      const lines = out.slice(0, out.lastIndexOf(end)).replace(/\r\n/g, '\n').split('\n');
-      const echo = lines.findIndex((l) => l.includes(`echo ${tag}-$((6*7))`));
-      return lines.slice(echo + 1).join('\n');
+      const from = line(start).exec(out);
+      if (from === null) throw new Error(`guestRun: no start marker in ${JSON.stringify(out)}`);
+      const body = out.slice(from.index + from[0].length);
+      return body.slice(0, line(end).exec(body)?.index ?? body.length).replace(/\r\n/g, '\n');
     } finally {
       client.close();
     }
@@ -256,8 +268,28 @@ export class TestDaemon {
 
   private runs = 0;
 
+  /** The directories of this daemon's cgroup partition in every hierarchy that has it. */
+  cgroupDirs(): string[] {
+    const rel = `machine/${path.basename(this.cgroupPartition)}.partition`;
+    const base = '/sys/fs/cgroup';
+    const roots = existsSync(path.join(base, 'cgroup.controllers')) ? [base] : readdirSync(base).map((d) => path.join(base, d));
+    return roots.map((r) => path.join(r, rel)).filter((d) => existsSync(d));
+  }
+
   async domstate(name: string): Promise<string> {
     return (await this.vireo(['domstate', '--reason', name])).stdout.trim();
+  }
+}
+
+/** rmdir a cgroup and the groups below it (a cgroup's files go with its directory); false while a task is still in one. */
+function removeCgroupTree(dir: string): boolean {
+  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory() && !removeCgroupTree(path.join(dir, e.name))) return false;
+  try {
+    rmdirSync(dir);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EBUSY') return false;
+    throw e;
   }
 }
 

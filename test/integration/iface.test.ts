@@ -208,7 +208,7 @@ netnsSuite(import.meta.url, (t: Topology) => {
       await ok('iface-define', file('br6.xml', bridgeXml('br6', "<route gateway='10.99.0.1'/>")));
       const r = await vireo('iface-start', 'br6');
       assert.equal(r.code, 1);
-      assert.match(r.stderr, /^error: Failed to start interface br6\nerror: cannot add route default via 10\.99\.0\.1 on br6: Error: Nexthop has invalid gateway\.\n$/);
+      assert.match(r.stderr, /^error: Failed to start interface br6\nerror: operation failed: cannot add route default via 10\.99\.0\.1 on br6: Error: Nexthop has invalid gateway\.\n$/);
       assert.equal(await link('br6'), undefined);
       assert.equal((await link('vguest0'))?.master, undefined);
       assert.doesNotMatch((await run('ip', ['route'])).stdout, /10\.5\.0\.0|br6/);

@@ -147,7 +147,7 @@ describe('guests on pool volumes; iscsi-direct pools', () => {
       assert.ok((await ok('domxml-to-native', 'qemu-argv', '--domain', 'g1')).includes(`'${iscsiNode}'`));
       // As libvirt: the live XML names pool and volume (raw when no type was given), domblklist the volume.
       const live = await ok('dumpxml', 'g1');
-      assert.match(live, /<driver name='qemu' type='raw'\/>\s*<source pool='san' volume='unit:0:0:1'\/>/);
+      assert.match(live, /<driver name='qemu' type='raw'\/>\s*<source pool='san' volume='unit:0:0:1' index='1'\/>/);
       assert.match(await ok('dumpxml', '--inactive', 'g1'), /<driver name='qemu'\/>\s*<source pool='san' volume='unit:0:0:1'\/>/);
       assert.deepEqual((await ok('domblklist', 'g1', '--details')).split('\n').slice(2, 4).map((l) => l.trim().split(/\s+/)), [
         ['volume', 'disk', 'vda', 'unit:0:0:1'],
@@ -240,7 +240,7 @@ describe('guests on pool volumes; iscsi-direct pools', () => {
       assert.equal(await d.domstate('g1'), 'running (booted)');
       assert.match(await ok('pool-list', '--name'), /^local\s*\nsan\s*\n/);
       assert.match(await ok('vol-list', 'san'), /unit:0:0:1/);
-      assert.match(await ok('dumpxml', 'g1'), /<source pool='san' volume='unit:0:0:1'\/>/);
+      assert.match(await ok('dumpxml', 'g1'), /<source pool='san' volume='unit:0:0:1' index='1'\/>/);
       assert.match(await ok('domblklist', 'g1'), /vda\s+unit:0:0:1\n\s*vdb\s+g\.qcow2/);
       await ok('destroy', 'g1');
     });

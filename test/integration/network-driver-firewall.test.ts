@@ -138,7 +138,7 @@ netnsSuite(import.meta.url, (t: Topology) => {
 
     test('a transaction that fails half-way leaves no rule', async () => {
       await assert.rejects(nftApply(firewallScript(spec('nat')) + 'add rule inet vireo no-such-chain accept\n', 'install rules'),
-        (e: unknown) => e instanceof VireoError && e.code === 'OPERATION_FAILED' && /^cannot install rules: /.test(e.message));
+        (e: unknown) => e instanceof VireoError && e.code === 'OPERATION_FAILED' && /^operation failed: cannot install rules: /.test(e.message));
       assert.equal(await nftRuleset(), '');
     });
   });

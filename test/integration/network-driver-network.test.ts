@@ -144,7 +144,7 @@ netnsSuite(import.meta.url, (t: Topology) => {
       await new Promise<void>((res) => blocker.listen(53, '0.0.0.0', res));
       try {
         await assert.rejects(startNetwork(spec('nat'), opts), (e: unknown) => e instanceof VireoError && e.code === 'OPERATION_FAILED'
-          && e.message === 'dnsmasq failed to start for network net-nat: failed to create listening socket for 10.70.0.1: Address already in use');
+          && e.message === 'operation failed: dnsmasq failed to start for network net-nat: failed to create listening socket for 10.70.0.1: Address already in use');
       } finally {
         blocker.close();
       }

@@ -69,7 +69,7 @@ test('group listings', () => {
   for (const g of GROUPS) assert.ok(all.includes(groupHelp(TABLE, g) + '\n'), g.key);
   const order = GROUPS.map((g) => all.indexOf(` ${g.title} (`));
   assert.deepEqual([...order].sort((a, b) => a - b), order);
-  assert.match(usage(TABLE), /\n Domain Monitoring \(help keyword 'monitor'\)\n {4}domblkinfo /);
+  assert.match(usage(TABLE), /\n Domain Monitoring \(help keyword 'monitor'\)\n {4}domblkerror /);
 });
 
 test('the CLI version is the package version', () => {

@@ -35,7 +35,8 @@ class FakeClient implements CliClient {
   listInterfaces = noNetworks; getInterface = noNetworks; defineInterface = noNetworks; undefineInterface = noNetworks;
   interfaceXml = noNetworks; startInterface = noNetworks; destroyInterface = noNetworks; bridgeInterface = noNetworks;
   unbridgeInterface = noNetworks; interfaceTransaction = noNetworks;
-  attachDevice = noNetworks; detachDevice = noNetworks; updateDevice = noNetworks;
+  attachDevice = noNetworks; detachDevice = noNetworks; updateDevice = noNetworks; blockResize = noNetworks; blockThreshold = noNetworks; ioTune = noNetworks; setIoTune = noNetworks;
+  setMemory = noNetworks; setMaxMemory = noNetworks; setVcpus = noNetworks; nodeMemoryParameters = noNetworks;
   listPools = noNetworks; getPool = noNetworks; definePool = noNetworks; createPool = noNetworks; undefinePool = noNetworks;
   poolXml = noNetworks; startPool = noNetworks; buildPool = noNetworks; destroyPool = noNetworks; deletePool = noNetworks;
   setPoolAutostart = noNetworks; refreshPool = noNetworks; poolCapabilities = noNetworks; findPoolSources = noNetworks; poolEvents = noNetworks;
@@ -44,6 +45,9 @@ class FakeClient implements CliClient {
   uploadVolume = noNetworks; downloadVolume = noNetworks;
   save = noNetworks; restore = noNetworks; saveImageXml = noNetworks; saveImageDefine = noNetworks;
   managedSave = noNetworks; managedSaveRemove = noNetworks; managedSaveXml = noNetworks; managedSaveDefine = noNetworks;
+  nodeCpuMap = noNetworks; domainStats = noNetworks; vcpuInfo = noNetworks; vcpuCount = noNetworks; blockStats = noNetworks; interfaceStats = noNetworks;
+  memoryStats = noNetworks; setMemoryStatsPeriod = noNetworks; blockErrors = noNetworks; cpuStats = noNetworks;
+  tuning = noNetworks; setTuning = noNetworks;
   calls: string[] = [];
   domains: DomainSummary[] = [dom({ name: 'vm1' }), dom({ name: 'run1', id: 1, state: 'running', reason: 'booted' })];
   constructor(readonly uri = 'vireo:///session', private readonly down = false) {}
@@ -197,8 +201,8 @@ class FakeClient implements CliClient {
       this.listeners = this.listeners.filter((l) => l !== onEvent);
     };
   }
-  emit(name: string, type: DomainEvent['type'], event?: string, detail?: string): void {
-    const e: DomainEvent = { type, domain: { name, uuid: `uuid-${name}`, id: 1 }, timestamp: Date.UTC(2026, 10, 25, 16, 12, 0, 123), ...(event === undefined ? {} : { event }), ...(detail === undefined ? {} : { detail }) };
+  emit(name: string, type: DomainEvent['type'], event?: string, detail?: string, params?: Array<[string, string]>): void {
+    const e: DomainEvent = { type, domain: { name, uuid: `uuid-${name}`, id: 1 }, timestamp: Date.UTC(2026, 10, 25, 16, 12, 0, 123), ...(event === undefined ? {} : { event }), ...(detail === undefined ? {} : { detail }), ...(params === undefined ? {} : { params }) };
     for (const l of this.listeners) l(e);
   }
 }
@@ -380,7 +384,7 @@ test('cd only in the shell; help errors', async () => {
     process.chdir(here);
   }
   assert.equal((await run('help nosuch')).err, "error: command or command group 'nosuch' doesn't exist\n");
-  assert.match((await run('help monitor')).out, /^ Domain Monitoring \(help keyword 'monitor'\):\n {4}domblkinfo/);
+  assert.match((await run('help monitor')).out, /^ Domain Monitoring \(help keyword 'monitor'\):\n {4}domblkerror/);
 });
 
 test('echo escapes for the shell and XML, and --err writes an error line', async () => {
@@ -408,6 +412,12 @@ test('event: one event, or --loop until the timeout; none received fails silentl
   const r = await loop;
   assert.equal(r.out, "2026-11-25 16:12:00.123+0000: event 'reboot' for domain 'vm1'\nevent loop timed out\nevents received: 1\n\n");
   assert.equal(r.ok, true);
+
+  // tunable: the changed parameters, one per line, as virsh prints them.
+  const tunable = run('event --event tunable', {}, fake);
+  await tick();
+  fake.emit('vm1', 'tunable', undefined, undefined, [['cputune.cpu_shares', '700'], ['cputune.vcpu_quota', '30000']]);
+  assert.equal((await tunable).out, "event 'tunable' for domain 'vm1':\n\tcputune.cpu_shares: 700\n\tcputune.vcpu_quota: 30000\nevents received: 1\n\n");
 
   const none = await run('event --all --timeout 1', {}, fake);
   assert.deepEqual([none.out, none.err, none.ok], ['event loop timed out\nevents received: 0\n\n', '', false]);

@@ -5,16 +5,18 @@ import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import { VireoError } from '../../src/api/errors.js';
 import type { DomainDef, Interface, PciAddress } from '../../src/conf/domain-model.js';
-import { findMatchingNic, hotplugPciAddress, matchingNics, nextNicAlias, nicUpdate, parseDeviceXml } from '../../src/conf/domain-device.js';
+import { findMatchingNic, hotplugPciAddress, matchingNics, nextNicAlias, nicUpdate, parseDeviceXml, type DeviceOf } from '../../src/conf/domain-device.js';
 import { parseDomainXml } from '../../src/conf/domain-xml.js';
 
 const dom = (machine: string, devices: string): DomainDef => parseDomainXml(`<domain type='qemu'><name>a</name>
 <memory>131072</memory><os><type machine='${machine}'>hvm</type></os><devices>${devices}</devices></domain>`);
 const nicXml = (mac: string, model = 'virtio', extra = ''): string => `<interface type='network'><mac address='${mac}'/><source network='n1'/><model type='${model}'/>${extra}</interface>`;
-const nic = (xml: string): Interface => {
+const nicDev = (xml: string): DeviceOf<'interface'> => {
   const d = parseDeviceXml(xml);
-  return d.nic;
+  assert.equal(d.kind, 'interface');
+  return d;
 };
+const nic = (xml: string): Interface => nicDev(xml).nic;
 const at = (a: PciAddress): string => `${a.bus}:${a.slot.toString(16)}.${a.function}`;
 const code = (fn: () => unknown): string => {
   try {
@@ -28,18 +30,26 @@ const code = (fn: () => unknown): string => {
 
 describe('device XML', () => {
   test('an <interface> is parsed as in a domain; whether it named a MAC is kept', () => {
-    const d = parseDeviceXml(nicXml('52:54:00:aa:00:01'));
+    const d = nicDev(nicXml('52:54:00:aa:00:01'));
     assert.deepEqual(d, { kind: 'interface', macGiven: true, nic: { type: 'network', mac: '52:54:00:aa:00:01', model: 'virtio', source: 'n1' } });
-    const g = parseDeviceXml("<interface type='bridge'><source bridge='br0'/></interface>");
+    const g = nicDev("<interface type='bridge'><source bridge='br0'/></interface>");
     assert.equal(g.macGiven, false);
     assert.match(g.nic.mac, /^52:54:00:/);
   });
 
   test('other device kinds are refused naming them; an unknown element is libvirt\'s "unknown device type"', () => {
-    assert.equal(code(() => parseDeviceXml("<disk type='file'><source file='/x'/><target dev='vdb'/></disk>")),
-      'CONFIG_UNSUPPORTED: unsupported configuration: attaching, detaching or updating a <disk> device is not supported yet; only <interface> devices are');
+    assert.equal(code(() => parseDeviceXml("<controller type='scsi' model='virtio-scsi'/>")),
+      'CONFIG_UNSUPPORTED: unsupported configuration: attaching, detaching or updating a <controller> device is not supported yet; only <interface>, <disk>, <rng> and <watchdog> devices are');
     assert.equal(code(() => parseDeviceXml('<foo/>')), "CONFIG_UNSUPPORTED: unsupported configuration: unknown device type 'foo'");
     assert.match(code(() => parseDeviceXml('garbage')), /^XML_SYNTAX: /);
+  });
+
+  test('a <disk> is parsed as in a domain; one named for a detach needs no source', () => {
+    const d = parseDeviceXml("<disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='/img/a.qcow2' index='3'/><target dev='vdb' bus='virtio'/></disk>");
+    assert.deepEqual(d, { kind: 'disk', disk: { device: 'disk', sourceType: 'file', source: '/img/a.qcow2', format: 'qcow2', target: 'vdb', bus: 'virtio', readonly: false, shareable: false } });
+    assert.match(code(() => parseDeviceXml("<disk type='file' device='disk'><target dev='vdb'/></disk>")), /needs <source file='...'\/>/);
+    const ref = parseDeviceXml("<disk type='file' device='disk'><target dev='vdb'/></disk>", true);
+    assert.equal(ref.kind === 'disk' && ref.disk.target, 'vdb');
   });
 });
 
@@ -95,9 +105,9 @@ describe('which NIC, and what may change', () => {
   });
 
   test('a device XML names a NIC by its MAC; without one it names them all', () => {
-    assert.equal(findMatchingNic(live, parseDeviceXml(nicXml('52:54:00:aa:00:02'))).alias, 'net3');
-    assert.equal(matchingNics(live, parseDeviceXml("<interface type='network'><source network='n1'/></interface>")).length, 2);
-    assert.equal(code(() => findMatchingNic(live, parseDeviceXml(nicXml('52:54:00:aa:00:09')))),
+    assert.equal(findMatchingNic(live, nicDev(nicXml('52:54:00:aa:00:02'))).alias, 'net3');
+    assert.equal(matchingNics(live, nicDev("<interface type='network'><source network='n1'/></interface>")).length, 2);
+    assert.equal(code(() => findMatchingNic(live, nicDev(nicXml('52:54:00:aa:00:09')))),
       "DEVICE_MISSING: device not found: no device found at address '(<null>)' matching MAC address '52:54:00:aa:00:09' and alias '(<null>)'");
   });
 

@@ -218,7 +218,7 @@ describe('disks', () => {
     rejects(domain({ devices: "<disk><driver cache='sometimes'/><source file='/a'/><target dev='vda'/></disk>" }), 'XML_UNSUPPORTED', "'sometimes'");
     rejects(domain({ devices: "<disk><source file='/a' startupPolicy='optional'/><target dev='vda'/></disk>" }), 'XML_UNSUPPORTED', "'startupPolicy'");
     rejects(domain({ devices: "<disk><source file='/a'/><target dev='vda'/><serial>bad;serial</serial></disk>" }), 'XML_INVALID', 'serial');
-    rejects(domain({ devices: "<disk><source file='/a'/><target dev='vda'/><iotune/></disk>" }), 'XML_UNSUPPORTED', '<devices>/<disk>/<iotune>');
+    rejects(domain({ devices: "<disk><source file='/a'/><target dev='vda'/><wwn>5000c50015ea71ad</wwn></disk>" }), 'XML_UNSUPPORTED', '<devices>/<disk>/<wwn>');
     rejects(domain({ devices: "<disk><driver io='native'/><source file='/a'/><target dev='vda'/></disk>" }), 'XML_INVALID', "cache='none'");
   });
 

@@ -39,7 +39,6 @@ function sources(dir: string): string[] {
 /** Messages kept word for word although their wording does not follow their code's prefix. */
 const VERBATIM: Record<string, number> = {
   'src/qemu/process.ts': 1, // libvirt's "internal error: process exited while connecting to monitor"
-  'src/qemu/prepare.ts': 1, // "swtpm did not start ..." (OPERATION_FAILED without its prefix)
 };
 
 test('conf, qemu, host and util build their errors with VireoError.of and never spell a prefix', () => {

@@ -215,7 +215,14 @@ test('graphics passwords and link state go over QMP, never on the command line',
     { execute: 'set_password', arguments: { protocol: 'vnc', password: 'vnc' } },
     { execute: 'set_link', arguments: { name: 'net0', up: false } },
     { execute: 'qom-set', arguments: { path: '/machine/peripheral/balloon0', property: 'guest-stats-polling-interval', value: 10 } },
+    { execute: 'balloon', arguments: { value: 3 * 1024 ** 3 } },
   ]);
+});
+
+test('a <currentMemory> below <memory> is the balloon target before the guest runs', () => {
+  const def = parseFixture('memcpu.xml');
+  assert.deepEqual(monitorSetup(def), [{ execute: 'balloon', arguments: { value: 384 * 1024 * 1024 } }]);
+  assert.deepEqual(monitorSetup({ ...def, currentMemoryKiB: def.memoryKiB }), []);
 });
 
 test('huge pages need hugetlbfs: a clear NO_SUPPORT without it', () => {

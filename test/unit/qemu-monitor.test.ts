@@ -72,6 +72,8 @@ test('configureMonitor sends the passwords, link state and balloon period typed,
       ['set_password', { protocol: 'vnc', password: 'vnc' }],
       ['set_link', { name: 'net0', up: false }],
       ['qom-set', { path: '/machine/peripheral/balloon0', property: 'guest-stats-polling-interval', value: 10 }],
+      // <currentMemory> 3 GiB below <memory>: the balloon's target from the start.
+      ['balloon', { value: 3 * 1024 ** 3 }],
       ['query-vnc', undefined],
     ]);
     assert.equal(def.devices.graphics.find((g) => g.type === 'vnc')?.port, 5907);

@@ -15,17 +15,26 @@ const dir = mkdtempSync(path.join(tmpdir(), 'vireo-probe-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const SECRET = ['--object', 'secret,id=s0,data=pw'];
-/** Make an image with qemu-img; its own words when it refuses (they are the test's failure). */
+/**
+ * Make an image with qemu-img; its own words when it refuses (they are the test's failure).
+ * A LUKS image's key slot is sized by a PBKDF benchmark that QEMU 7.2 gives up on ("Unable to
+ * get accurate CPU usage") when its thread's CPU clock barely moves, as on a busy CI machine:
+ * that, and only that, is tried again (the image is set-up, not what is tested).
+ */
 function img(name: string, args: string[]): string {
   const file = path.join(dir, name);
   const argv = ['create', '-q', ...args.slice(0, -1), file, args[args.length - 1] ?? '1M'];
-  try {
-    execFileSync('qemu-img', argv, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (e) {
-    const err = e as { status?: number; signal?: string; stderr?: Buffer };
-    throw new Error(`qemu-img ${argv.join(' ')}: exit ${err.status ?? err.signal}: ${err.stderr?.toString().trim() ?? ''}`, { cause: e });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      execFileSync('qemu-img', argv, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      return file;
+    } catch (e) {
+      const err = e as { status?: number; signal?: string; stderr?: Buffer };
+      const why = err.stderr?.toString().trim() ?? '';
+      if (attempt < 5 && why.includes('Unable to get accurate CPU usage')) continue;
+      throw new Error(`qemu-img ${argv.join(' ')}: exit ${err.status ?? err.signal}: ${why}`, { cause: e });
+    }
   }
-  return file;
 }
 const probe = (file: string) => probeImage(file, statSync(file).size);
 

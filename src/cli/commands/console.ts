@@ -49,7 +49,7 @@ export function pump(sock: Duplex, term: Terminal, escape: number, forwardInput:
   });
 }
 
-/** The event names virsh knows; vireod sends lifecycle, reboot, device-added and device-removed, the others are accepted and never fire. */
+/** The event names virsh knows; vireod sends lifecycle, reboot, device-added, device-removed, balloon-change, tunable and block-threshold, the others are accepted and never fire. */
 export const EVENT_NAMES = [
   'lifecycle', 'reboot', 'rtc-change', 'watchdog', 'io-error', 'graphics', 'io-error-reason', 'control-error',
   'block-job', 'disk-change', 'tray-change', 'pm-wakeup', 'pm-suspend', 'balloon-change', 'pm-suspend-disk',
@@ -62,6 +62,9 @@ export function formatEvent(e: DomainEvent, withTime: boolean): string {
   let s = `event '${e.type}' for domain '${e.domain.name}'`;
   if (e.type === 'lifecycle') s += `: ${e.event ?? ''} ${e.detail ?? ''}`.trimEnd();
   if (e.type === 'device-added' || e.type === 'device-removed') s += `: ${e.device ?? ''}`;
+  if (e.type === 'balloon-change') s += `: ${e.actualKiB ?? 0}KiB`;
+  if (e.type === 'tunable') s += `:${(e.params ?? []).map(([k, v]) => `\n\t${k}: ${v}`).join('')}`;
+  if (e.type === 'block-threshold') s += `: dev: ${e.device ?? ''}(${e.path ?? '<null>'}) ${e.threshold ?? 0} ${e.excess ?? 0}`;
   return (withTime ? `${eventTime(e.timestamp)}: ` : '') + s + '\n';
 }
 

@@ -10,8 +10,8 @@ import { readXmlFile } from './domain.js';
 import type { Args, CliClient, CommandDef, Ctx, OptDef } from './types.js';
 import { flag } from './opts.js';
 
-const domainOpt: OptDef = { name: 'domain', type: 'data', required: true, help: 'domain name, id or UUID' };
-const impactOpts: OptDef[] = [
+export const domainOpt: OptDef = { name: 'domain', type: 'data', required: true, help: 'domain name, id or UUID' };
+export const impactOpts: OptDef[] = [
   flag('persistent', 'make the change persistent: the running guest (if it runs) and the stored definition'),
   flag('config', 'affect next boot: the stored definition'),
   flag('live', 'affect the running guest'),
@@ -19,7 +19,7 @@ const impactOpts: OptDef[] = [
 ];
 
 /** virsh's exclusive pairs among --persistent/--config/--live/--current, checked before anything else. */
-function checkImpact(args: Args): void {
+export function checkImpact(args: Args): void {
   if (args.bool('persistent') && args.bool('current')) fail('Options --persistent and --current are mutually exclusive');
   for (const o of ['live', 'config']) {
     if (args.bool('current') && args.bool(o)) fail(`Options --current and --${o} are mutually exclusive`);
@@ -31,7 +31,18 @@ function checkImpact(args: Args): void {
  * and (on a running domain) --persistent the guest; none: the API's "current". Looks the domain
  * up first, as virsh does before it reads any file.
  */
-async function impact(c: CliClient, ref: string, args: Args): Promise<{ live?: boolean; config?: boolean }> {
+/**
+ * What a detach looks at, in order: the stored definition and the running guest may differ, so
+ * each is searched on its own for the device, as virsh does, and changed with its own request.
+ */
+export function detachParts(f: { live?: boolean; config?: boolean }): { inactive: boolean; req: { live?: boolean; config?: boolean } }[] {
+  const parts: { inactive: boolean; req: { live?: boolean; config?: boolean } }[] = [];
+  if (f.config === true) parts.push({ inactive: true, req: { config: true } });
+  if (f.live === true || f.config !== true) parts.push({ inactive: false, req: f.live === true ? { live: true } : {} });
+  return parts;
+}
+
+export async function impact(c: CliClient, ref: string, args: Args): Promise<{ live?: boolean; config?: boolean }> {
   const dom = await attempt(ref, null, () => c.getDomain(ref));
   const out: { live?: boolean; config?: boolean } = {};
   if (args.bool('config') || args.bool('persistent')) out.config = true;
@@ -39,7 +50,7 @@ async function impact(c: CliClient, ref: string, args: Args): Promise<{ live?: b
   return out;
 }
 
-const quote = (v: string): string => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/'/g, '&apos;');
+export const quote = (v: string): string => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/'/g, '&apos;');
 
 /** `--inbound`/`--outbound` average,peak,burst[,floor]: virsh's checks, and the element. */
 function bandwidth(dir: 'inbound' | 'outbound', text: string): string {
@@ -149,11 +160,7 @@ async function detachInterface(ctx: Ctx, args: Args): Promise<void> {
   checkImpact(args);
   const c = await ctx.client();
   const f = await impact(c, ref, args);
-  // The stored definition and the running guest may differ: each is searched on its own, as virsh does.
-  const parts: { inactive: boolean; req: { live?: boolean; config?: boolean } }[] = [];
-  if (f.config === true) parts.push({ inactive: true, req: { config: true } });
-  if (f.live === true || f.config !== true) parts.push({ inactive: false, req: f.live === true ? { live: true } : {} });
-  for (const p of parts) {
+  for (const p of detachParts(f)) {
     const devices = await attempt(ref, null, () => c.devices(ref, { inactive: p.inactive }));
     const nic = pickInterface(devices.interfaces, type, mac);
     await attempt(ref, 'Failed to detach interface', () => c.detachDevice(ref, { xml: nicRefXml(nic), ...p.req }));

@@ -1,10 +1,16 @@
 /** The command table: every vireo command, grouped as virsh groups them. */
 import { consoleCommands } from './console.js';
 import { deviceCommands } from './devices.js';
+import { memCpuCommands } from './memcpu.js';
+import { diskCommands } from './disks.js';
+import { mediaCommands } from './media.js';
+import { iotuneCommands } from './iotune.js';
 import { domainCommands } from './domain.js';
 import { undefineCommand } from './undefine.js';
 import { saveCommands } from './save.js';
 import { blkInfoCommands } from './blkinfo.js';
+import { statsCommands } from './stats.js';
+import { domStatsCommands } from './domstats.js';
 import { editCommands } from './edit.js';
 import { domTableCommands } from './domtable.js';
 import { hostCommands } from './host.js';
@@ -19,6 +25,7 @@ import { volCommands } from './vol.js';
 import { volTransferCommands } from './vol-transfer.js';
 import { shellCommands } from './shell.js';
 import { xmlCommands } from './xml.js';
+import { tuningCommands } from './tuning.js';
 import type { CommandDef, CommandTable, GroupDef, OptDef } from './types.js';
 
 export type { CommandDef, CommandTable, GroupDef, OptDef, Ctx, CliClient } from './types.js';
@@ -53,5 +60,5 @@ export function makeTable(groups: readonly GroupDef[], defs: readonly CommandDef
   };
 }
 
-export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, undefineCommand, ...saveCommands, ...deviceCommands, ...editCommands, ...domTableCommands, ...blkInfoCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...ifaceCommands, ...networkCommands, ...netUpdateCommands, ...poolCommands, ...poolSourceCommands, ...volCommands, ...volTransferCommands,
-  ...shellCommands, ...xmlCommands]);
+export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, undefineCommand, ...saveCommands, ...deviceCommands, ...diskCommands, ...mediaCommands, ...iotuneCommands, ...memCpuCommands, ...editCommands, ...domTableCommands, ...blkInfoCommands, ...statsCommands, ...domStatsCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...ifaceCommands, ...networkCommands, ...netUpdateCommands, ...poolCommands, ...poolSourceCommands, ...volCommands, ...volTransferCommands,
+  ...shellCommands, ...xmlCommands, ...tuningCommands]);

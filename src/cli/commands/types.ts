@@ -41,13 +41,15 @@ export type CliClient = Pick<VireoClient,
   | 'validateHost' | 'devices' | 'blockInfo' | 'job' | 'description' | 'setDescription' | 'metadata' | 'setMetadata' | 'rename'
   | 'listNetworks' | 'getNetwork' | 'defineNetwork' | 'createNetwork' | 'undefineNetwork' | 'networkXml' | 'startNetwork'
   | 'destroyNetwork' | 'setNetworkAutostart' | 'updateNetwork' | 'networkLeases' | 'networkEvents'
-  | 'interfaceAddresses' | 'linkState' | 'setLinkState' | 'abortJob' | 'attachDevice' | 'detachDevice' | 'updateDevice'
+  | 'interfaceAddresses' | 'linkState' | 'setLinkState' | 'abortJob' | 'attachDevice' | 'detachDevice' | 'updateDevice' | 'blockResize' | 'blockThreshold' | 'ioTune' | 'setIoTune'
   | 'listInterfaces' | 'getInterface' | 'defineInterface' | 'undefineInterface' | 'interfaceXml' | 'startInterface' | 'destroyInterface'
   | 'bridgeInterface' | 'unbridgeInterface' | 'interfaceTransaction'
   | 'listPools' | 'getPool' | 'definePool' | 'createPool' | 'undefinePool' | 'poolXml' | 'startPool' | 'buildPool' | 'destroyPool'
   | 'deletePool' | 'setPoolAutostart' | 'refreshPool' | 'poolCapabilities' | 'findPoolSources' | 'poolEvents'
   | 'listVolumes' | 'getVolume' | 'volumeXml' | 'createVolume' | 'createVolumeFrom' | 'deleteVolume' | 'wipeVolume' | 'resizeVolume'
   | 'uploadVolume' | 'downloadVolume'
+  | 'nodeCpuMap' | 'domainStats' | 'vcpuInfo' | 'vcpuCount' | 'blockStats' | 'interfaceStats' | 'memoryStats' | 'setMemoryStatsPeriod'
+  | 'blockErrors' | 'cpuStats' | 'setMemory' | 'setMaxMemory' | 'setVcpus' | 'nodeMemoryParameters' | 'tuning' | 'setTuning'
   | 'save' | 'restore' | 'saveImageXml' | 'saveImageDefine' | 'managedSave' | 'managedSaveRemove' | 'managedSaveXml' | 'managedSaveDefine'>
   & Partial<Pick<VireoClient, 'domxmlToNative'>>;
 

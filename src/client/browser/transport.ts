@@ -6,6 +6,11 @@
  *
  * It uses only what a browser has; `WebSocket` and `fetch` may be passed in (tests on Node 20,
  * which has fetch but no global WebSocket, pass ws's).
+ *
+ * Volume streams (vol-upload, vol-download): a download is the reply's body read as it comes; an
+ * upload is gathered into a Blob first (a File from an <input> already is one), because
+ * browsers stream a request body only over HTTP/2 and vireod speaks HTTP/1.1. A Blob of a large
+ * ISO stays on disk in the browsers that page Blobs out, not in the page's memory.
  */
 import { VireoError } from '../../api/errors.js';
 import { readReply } from '../core/reply.js';
@@ -53,19 +58,37 @@ export function browserTransport(o: BrowserTransportOptions): Transport<SocketLi
     });
   };
 
+  const reach = async (path: string, init: RequestInit): Promise<Response> => {
+    try {
+      return await doFetch(`${o.base}${path}`, init);
+    } catch (e) {
+      throw new VireoError('DAEMON_UNREACHABLE', `cannot reach vireod at ${o.base}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    }
+  };
+
   return {
+    async sendBytes<T>(method: string, path: string, contentType: string, body: AsyncIterable<Uint8Array>): Promise<T> {
+      const parts: Uint8Array[] = [];
+      for await (const chunk of body) parts.push(chunk);
+      const res = await reach(path, { method, headers: { accept: 'application/json', 'content-type': contentType }, body: new Blob(parts) });
+      return readReply<T>(res.status, await res.text());
+    },
+    async receiveBytes(path: string) {
+      const res = await reach(path, { method: 'GET' });
+      if (res.status >= 400 || res.body === null) {
+        readReply(res.status, await res.text());
+        throw new VireoError('PROTOCOL', `vireod answered HTTP ${res.status} to ${path} without a body`);
+      }
+      const declared = res.headers.get('content-length');
+      return { contentType: res.headers.get('content-type') ?? '', length: declared === null ? undefined : Number(declared), body: chunks(res.body) };
+    },
     async request<T>(method: string, path: string, body?: unknown): Promise<T> {
       const init: RequestInit = { method, headers: { accept: 'application/json' } };
       if (body !== undefined) {
         init.body = JSON.stringify(body);
         init.headers = { accept: 'application/json', 'content-type': 'application/json' };
       }
-      let res: Response;
-      try {
-        res = await doFetch(`${o.base}${path}`, init);
-      } catch (e) {
-        throw new VireoError('DAEMON_UNREACHABLE', `cannot reach vireod at ${o.base}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-      }
+      const res = await reach(path, init);
       return readReply<T>(res.status, await res.text());
     },
     async events(path, onEvent, onEnd) {
@@ -81,4 +104,18 @@ export function browserTransport(o: BrowserTransportOptions): Transport<SocketLi
       // fetch keeps no connection of ours to close; sockets are closed by whoever holds them.
     },
   };
+}
+
+/** A fetch body's chunks (a ReadableStream is not async-iterable in every browser). */
+async function* chunks(stream: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array> {
+  const reader = stream.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      yield value;
+    }
+  } finally {
+    reader.releaseLock();
+  }
 }

@@ -4,16 +4,17 @@
  * web UI); the CLI and the web UI talk to the daemon only through this.
  */
 import type {
-  DeviceRequest, DeviceResult, DomainSummary, HostInfo, DomainEvent, NetworkEvent, XmlResponse, ConsoleTail, DomainIfAddr, LinkState,
+  DeviceRequest, DeviceResult, DomainTuning, TuningChange, DomainSummary, HostInfo, DomainEvent, NetworkEvent, XmlResponse, ConsoleTail, DomainIfAddr, LinkState,
   NodeInfo, NodeCpuStats, NodeMemStats, FreeCell, HostCheck, DomainBlockInfo, DomainDevices, DomainJob, DescriptionResponse, DescriptionRequest,
-  MetadataRequest, ModificationImpact, NativeResponse, SaveRequest, ManagedSaveRequest, RestoreRequest, SaveImageDefineRequest,
+  MetadataRequest, ModificationImpact, NativeResponse, MemoryRequest, VcpuRequest, NodeMemoryParameters, NodeMemoryTuneRequest, IoTuneInfo, IoTuneRequest,
+  SaveRequest, ManagedSaveRequest, RestoreRequest, SaveImageDefineRequest,
 } from '../../api/types.js';
 import { fromBase64 } from './base64.js';
 import { enc } from './client-base.js';
-import { StorageClient } from './client-storage.js';
+import { StatsClient } from './client-stats.js';
 
 /** The whole typed client: domains and the host here, the other resources in the parts it extends. */
-export class VireoClient<Channel = unknown> extends StorageClient<Channel> {
+export class VireoClient<Channel = unknown> extends StatsClient<Channel> {
   host(): Promise<HostInfo> {
     return this.t.request('GET', '/v1/host');
   }
@@ -158,7 +159,7 @@ export class VireoClient<Channel = unknown> extends StorageClient<Channel> {
     // The stream carries every kind's events; these are the domains'.
     return this.t.events('/v1/events', (json) => {
       const ev = JSON.parse(json) as DomainEvent | NetworkEvent;
-      if (ev.type === 'lifecycle' || ev.type === 'reboot' || ev.type === 'device-added' || ev.type === 'device-removed') onEvent(ev);
+      if (ev.type === 'lifecycle' || ev.type === 'reboot' || ev.type === 'device-added' || ev.type === 'device-removed' || ev.type === 'balloon-change' || ev.type === 'tunable' || ev.type === 'block-threshold') onEvent(ev);
     }, onEnd);
   }
 
@@ -240,7 +241,28 @@ export class VireoClient<Channel = unknown> extends StorageClient<Channel> {
     await this.t.request('POST', `/v1/domains/${enc(ref)}/link`, { interface: iface, state, ...(opts.config === true ? { config: true } : {}) });
   }
 
+  /** Change the guest's current memory: the balloon live, <currentMemory> in the config (setmem). */
+  async setMemory(ref: string, r: MemoryRequest): Promise<void> {
+    await this.t.request('POST', `/v1/domains/${enc(ref)}/memory`, r);
+  }
+
+  /** Change the stored definition's maximum memory (setmaxmem). */
+  async setMaxMemory(ref: string, r: MemoryRequest): Promise<void> {
+    await this.t.request('POST', `/v1/domains/${enc(ref)}/maxmemory`, r);
+  }
+
+  /** Plug or unplug vCPUs and/or change the stored counts (setvcpus). */
+  async setVcpus(ref: string, r: VcpuRequest): Promise<void> {
+    await this.t.request('POST', `/v1/domains/${enc(ref)}/vcpus`, r);
+  }
+
+  /** The host's KSM settings and counters, after changing those given (node-memory-tune). */
+  nodeMemoryParameters(set?: NodeMemoryTuneRequest): Promise<NodeMemoryParameters> {
+    return set === undefined ? this.t.request('GET', '/v1/host/memory-parameters') : this.t.request('POST', '/v1/host/memory-parameters', set);
+  }
+
   /** Plug a device (libvirt XML; only <interface> so far) into the guest and/or its config (attach-device). */
+  /** Plug a device (libvirt XML: <interface>, <disk>, <rng>, <watchdog>) into the guest and/or its config (attach-device). */
   attachDevice(ref: string, r: DeviceRequest): Promise<DeviceResult> {
     return this.t.request<DeviceResult>('POST', `/v1/domains/${enc(ref)}/devices/attach`, r);
   }
@@ -248,6 +270,40 @@ export class VireoClient<Channel = unknown> extends StorageClient<Channel> {
   /** Unplug a device; `pending` in the reply: the guest has not let it go yet (detach-device). */
   detachDevice(ref: string, r: DeviceRequest): Promise<DeviceResult> {
     return this.t.request<DeviceResult>('POST', `/v1/domains/${enc(ref)}/devices/detach`, r);
+  }
+
+  /** A guest's resource tuning: the running guest's (live), the stored definition's (config), or the current one's. */
+  tuning(ref: string, opts: { live?: boolean; config?: boolean } = {}): Promise<DomainTuning> {
+    const q = opts.live === true ? '?live=1' : opts.config === true ? '?config=1' : '';
+    return this.t.request('GET', `/v1/domains/${enc(ref)}/tuning${q}`);
+  }
+
+  /** Change resource tuning (schedinfo --set, memtune, blkiotune, numatune, vcpupin, emulatorpin); answers with the tuning after it. */
+  setTuning(ref: string, change: TuningChange): Promise<DomainTuning> {
+    return this.t.request<DomainTuning>('POST', `/v1/domains/${enc(ref)}/tuning`, change);
+  }
+
+  /** Resize a running guest's disk (target or source path) to `bytes` (blockresize). */
+  async blockResize(ref: string, disk: string, bytes: number): Promise<void> {
+    await this.t.request('POST', `/v1/domains/${enc(ref)}/blockresize`, { disk, bytes });
+  }
+
+  /** Be told (block-threshold event) of the first write to a disk's image past `bytes`; 0 disarms (domblkthreshold). */
+  async blockThreshold(ref: string, disk: string, bytes: number): Promise<void> {
+    await this.t.request('POST', `/v1/domains/${enc(ref)}/blockthreshold`, { disk, bytes });
+  }
+
+  /** A disk's I/O limits (blkdeviotune without settings). */
+  ioTune(ref: string, disk: string, opts: { live?: boolean; config?: boolean } = {}): Promise<IoTuneInfo> {
+    const q = new URLSearchParams({ disk });
+    if (opts.live === true) q.set('live', '1');
+    if (opts.config === true) q.set('config', '1');
+    return this.t.request<IoTuneInfo>('GET', `/v1/domains/${enc(ref)}/iotune?${q.toString()}`);
+  }
+
+  /** Change a disk's I/O limits (blkdeviotune). */
+  async setIoTune(ref: string, r: IoTuneRequest): Promise<void> {
+    await this.t.request('POST', `/v1/domains/${enc(ref)}/iotune`, r);
   }
 
   /** Change a device in place: a NIC's link state or network (update-device). */

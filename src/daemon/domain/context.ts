@@ -1,5 +1,6 @@
 /** What the lifecycle modules (start, events, stop, reconnect) need from the service around them. */
 import type { KvmStatus } from '../../host/kvm.js';
+import type { CgroupMounts } from '../../host/cgroup-path.js';
 import type { PortAllocator } from '../../host/ports.js';
 import type { LogRotator } from '../../util/logrotate.js';
 import type { NicContext } from './nics.js';
@@ -27,9 +28,22 @@ export interface LifecycleContext {
   nics: NicContext;
   /** Where volume disks' volumes are. */
   volumes: VolumeContext;
+  /** The host's cgroup hierarchies (undefined: none vireod may use, e.g. a session daemon). */
+  cgroups: CgroupMounts | undefined;
+  /** The resource partition of guests without <resource><partition> ('/machine'). */
+  cgroupPartition: string;
   allocateId(): number;
+  /** Report changed tunables (the tunable event: [libvirt's parameter name, value] pairs). */
+  changedTunables?(dom: Domain, params: Array<[string, string]>): void;
   /** Report a state change (event stream, transient clean-up). */
-  changed(dom: Domain, event: string, detail: string): void;
+  changed(dom: Domain, event: string, detail: string, extra?: EventExtra): void;
+}
+
+/** What some events carry besides their detail (block-threshold: the image, the threshold, the excess). */
+export interface EventExtra {
+  path?: string;
+  threshold?: number;
+  excess?: number;
 }
 
 /** True while `rt` is the domain's current, unfinished runtime: a late callback of an older one must change nothing. */
@@ -72,6 +86,7 @@ export function saveStatus(ctx: LifecycleContext, dom: Domain, phase: 'starting'
       reason: dom.reason, startedAt: rt.startedAt, monitor: rt.monitor, runDir: rt.runDir,
       persistent: dom.persistent !== undefined, taps: rt.taps, xml: formatDomainXml(rt.liveDef),
     };
+    if (rt.cgroup !== undefined) rec.cgroup = rt.cgroup.rel;
     await ctx.store.saveStatus(rec);
   });
   const written = rt.statusWrites;

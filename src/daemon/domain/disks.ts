@@ -43,3 +43,16 @@ export function diskPaths(def: DomainDef): string[] {
   }
   return out;
 }
+
+/**
+ * Give each disk of a live definition its block node number (its position + 1, as the command
+ * line names it) unless it has one; hot-plugged disks get one past the highest (nextDiskNode).
+ */
+export function assignDiskNodes(live: DomainDef): void {
+  live.devices.disks.forEach((d, i) => (d.nodeIndex ??= i + 1));
+}
+
+/** The node number for a disk plugged into the running guest `live`. */
+export function nextDiskNode(live: DomainDef): number {
+  return live.devices.disks.reduce((m, d, i) => Math.max(m, d.nodeIndex ?? i + 1), 0) + 1;
+}

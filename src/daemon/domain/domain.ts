@@ -3,6 +3,7 @@ import type { DomainDef } from '../../conf/domain-model.js';
 import type { DomainState, StateReason, DomainSummary } from '../../api/types.js';
 import type { Monitor } from '../../qemu/monitor.js';
 import type { ConsoleStream } from '../../qemu/console.js';
+import type { GuestCgroup } from '../../host/cgroup.js';
 import { JobQueue } from './jobs.js';
 import { nextState, type Applied, type Cause } from './state.js';
 
@@ -32,6 +33,10 @@ export interface Runtime {
   monitorReady: Promise<boolean> | undefined;
   /** Taps this run made for its NICs (deleted when QEMU is gone). */
   taps: string[];
+  /** The guest's own cgroup (cgroups.ts); undefined where the host has none vireod may use. */
+  cgroup?: GuestCgroup | undefined;
+  /** Host thread id of each vCPU, by vCPU index (query-cpus-fast). */
+  vcpuThreads?: Map<number, number>;
   /** The chain of status-file writes (see saveStatus). */
   statusWrites: Promise<void>;
 }

@@ -12,6 +12,9 @@ import { isCurrent, saveStatus, transition, type LifecycleContext } from './cont
 import { stopProcess } from './stop.js';
 import { onMonitorClosed } from './reconnect.js';
 import { onDeviceDeleted } from './unplug.js';
+import { onBalloonChange } from './memory.js';
+import { onVcpuDeleted } from './vcpus.js';
+import { onWriteThreshold } from './blockops.js';
 import type { Domain, Runtime } from './domain.js';
 
 const log = logger('lifecycle');
@@ -51,10 +54,22 @@ function onEvent(ctx: LifecycleContext, dom: Domain, rt: Runtime, ev: QmpEvent):
     case 'RESET':
       ctx.changed(dom, 'reboot', '');
       break;
+    case 'BALLOON_CHANGE':
+      onBalloonChange(ctx, dom, rt, Number(ev.data.actual));
+      break;
     case 'DEVICE_DELETED':
       // Also sent for a device's backing objects, which have a path but no device id.
       if (typeof ev.data.device === 'string') onDeviceDeleted(ctx, dom, rt, ev.data.device);
+      // A vCPU's own event, or (QEMU 7.2 under TCG sends only that) its local APIC's: see vcpus.ts.
+      if (/^vcpu\d+$/.test(String(ev.data.device)) || /^\/machine\/peripheral\/vcpu\d+(\/|$)/.test(String(ev.data.path))) onVcpuDeleted({ ctx }, dom, rt);
       break;
+    case 'BLOCK_WRITE_THRESHOLD': {
+      const d = ev.data as { 'node-name'?: unknown; 'write-threshold'?: unknown; 'amount-exceeded'?: unknown };
+      if (typeof d['node-name'] === 'string' && typeof d['write-threshold'] === 'number' && typeof d['amount-exceeded'] === 'number') {
+        onWriteThreshold(ctx, dom, rt, d['node-name'], d['write-threshold'], d['amount-exceeded']);
+      }
+      break;
+    }
     case 'GUEST_PANICKED':
       if (rt.liveDef.onCrash === 'restart' || rt.liveDef.onCrash === 'coredump-restart') {
         act(dom, rt, 'restart after panic', async () => {

@@ -6,7 +6,7 @@
  * Every step is undone when a later one fails; the status file follows each change.
  */
 import type { DomainDef, Interface } from '../../conf/domain-model.js';
-import { hotplugPciAddress, nextNicAlias, nicUpdate } from '../../conf/domain-device.js';
+import { findMatchingNic, hotplugPciAddress, nextNicAlias, nicUpdate, type DeviceOf } from '../../conf/domain-device.js';
 import { VireoError } from '../../api/errors.js';
 import { checkHostSupport, netdevProps, nicDeviceProps } from '../../qemu/argv.js';
 import { hostFacts } from '../../qemu/prepare.js';
@@ -18,6 +18,34 @@ import { saveStatus, type LifecycleContext } from './context.js';
 import { bridgeOf, plugNic } from './nics.js';
 import { completeNicRemoval, markUnplugPending, unplugPending, waitDeviceDeleted } from './unplug.js';
 import type { Domain, Runtime } from './domain.js';
+import type { DeviceKind } from './hotplug-kind.js';
+
+/** NICs in hotplug.ts's table. */
+export const nicKind: DeviceKind<DeviceOf<'interface'>> = {
+  config(next, op, dev) {
+    const nics = next.devices.interfaces;
+    if (op === 'attach') {
+      const nic = structuredClone(dev.nic);
+      delete nic.alias;
+      nics.push(nic);
+      return;
+    }
+    const old = findMatchingNic(next, dev);
+    if (op === 'detach') nics.splice(nics.indexOf(old), 1);
+    else nics[nics.indexOf(old)] = nicUpdate(old, dev.nic, false).next;
+  },
+  async live({ ctx, dom, rt, qmp }, op, dev, out) {
+    if (op === 'attach') {
+      out.alias = await plugLiveNic(ctx, dom, rt, qmp, dev.nic);
+      return;
+    }
+    const old = findMatchingNic(rt.liveDef, dev);
+    out.mac = old.mac;
+    out.alias = old.alias ?? null;
+    if (op === 'detach') out.pending = await unplugLiveNic(ctx, dom, rt, qmp, old);
+    else await updateLiveNic(ctx, dom, rt, qmp, old, dev.nic);
+  },
+};
 
 /** Plug `nic` into the running guest; returns its device id. */
 export async function plugLiveNic(ctx: LifecycleContext, dom: Domain, rt: Runtime, qmp: Monitor, given: Interface): Promise<string> {

@@ -14,7 +14,10 @@ import { logger } from '../../util/log.js';
 import { logFiles, transition, type LifecycleContext } from './context.js';
 import { connectConsoles, onGuestShutdown, watch } from './events.js';
 import { finalize } from './stop.js';
+import { reconnectCgroup, removeCgroup } from './cgroups.js';
+import { GuestCgroup } from '../../host/cgroup.js';
 import { assignNicAliases, unplugNics } from './nics.js';
+import { assignDiskNodes } from './disks.js';
 import type { StatusRecord } from './store.js';
 import { reconcileNics } from './unplug.js';
 import type { Domain, Runtime } from './domain.js';
@@ -26,11 +29,13 @@ export async function reconnect(ctx: LifecycleContext, dom: Domain, rec: StatusR
   if (rec.phase === 'starting') return endHalfStarted(ctx, dom, rec);
   const liveDef = parseDomainXml(rec.xml, { live: true });
   assignNicAliases(liveDef); // a guest started before NICs kept their ids had net<index>
+  assignDiskNodes(liveDef); // and before disks kept their node numbers, vireo-<position + 1>
   const start = await processStartTime(rec.pid);
   if (start === undefined || start !== rec.pidStart || (await processGone(rec.pid))) {
     log.warn(`${rec.name}: QEMU (pid ${rec.pid}) ended while vireod was not running`);
     dom.restoreState('shut off', 'crashed');
     await unplugNics(rec.taps ?? []);
+    await removeCgroup(rec.name, groupOf(ctx, rec));
     await ctx.store.removeStatus(rec.name);
     await fs.rm(rec.runDir, { recursive: true, force: true });
     ctx.changed(dom, 'Stopped', 'Crashed');
@@ -40,7 +45,7 @@ export async function reconnect(ctx: LifecycleContext, dom: Domain, rec: StatusR
     id: rec.id, pid: rec.pid, pidStart: rec.pidStart, qmp: undefined, liveDef, runDir: rec.runDir,
     monitor: rec.monitor, consoles: new Map(), startedAt: rec.startedAt, expectedExit: undefined, fakeReboot: false,
     pauseReason: undefined, inShutdown: false, finalized: false, statusWrites: Promise.resolve(), monitorReady: undefined,
-    taps: rec.taps ?? [],
+    taps: rec.taps ?? [], cgroup: groupOf(ctx, rec),
   };
   dom.runtime = rt;
   dom.restoreState(rec.state, rec.reason);
@@ -66,8 +71,14 @@ async function endHalfStarted(ctx: LifecycleContext, dom: Domain, rec: StatusRec
   }
   dom.restoreState('shut off', 'daemon');
   await unplugNics(rec.taps ?? []);
+  await removeCgroup(rec.name, groupOf(ctx, rec));
   await ctx.store.removeStatus(rec.name);
   await fs.rm(rec.runDir, { recursive: true, force: true });
+}
+
+/** The cgroup a status record names, where this host has cgroups for guests. */
+function groupOf(ctx: LifecycleContext, rec: StatusRecord): GuestCgroup | undefined {
+  return rec.cgroup === undefined || ctx.cgroups === undefined ? undefined : new GuestCgroup(ctx.cgroups, rec.cgroup);
 }
 
 /** Pids of processes one of whose arguments contains `needle` (a socket path unique to one start). */
@@ -102,6 +113,7 @@ async function attachMonitor(ctx: LifecycleContext, dom: Domain, rt: Runtime): P
   let status: StatusInfo;
   try {
     status = await qmp.queryStatus({ timeoutMs: 5000 });
+    await reconnectCgroup(ctx, rt, rt.cgroup?.rel, qmp);
   } catch (e) {
     qmp.close();
     throw e;

@@ -2,15 +2,18 @@
  * save and restore: a running guest's state to a file and back (virsh save/restore, and managed
  * save through managed-save.ts).
  *
- * Save pauses the guest and has QEMU write its migration stream straight into the image file: the
- * file is opened here and its descriptor handed to QEMU over the monitor (getfd), so no process
- * copies the data in between (libvirt 9.0 pipes it through libvirt_iohelper). The image starts
+ * Save pauses the guest and has QEMU send its migration stream to a UNIX socket in the guest's run
+ * directory, which vireod copies into the image file it opened (stream-sink.ts; QEMU gets no
+ * rights on the user's directory, and no helper process sits in between as libvirt 9.0's
+ * libvirt_iohelper does). The image starts
  * with a header carrying the domain XML (qemu/save-image.ts) whose magic is made final only once
  * the stream is complete and synced; any failure or abort removes the file and leaves the guest
  * running (or paused) as it was. Restore starts QEMU through the ordinary start path (start.ts:
- * taps, volumes, ports as any start) with -incoming defer and feeds it the stream.
+ * taps, volumes, ports as any start) with -incoming defer and the image as an inherited
+ * descriptor, which QEMU reads itself.
  */
-import { closeSync, constants, open as openCb, promises as fs, read as readCb, write as writeCb } from 'node:fs';
+import { closeSync, constants, open as openCb, promises as fs, read as readCb } from 'node:fs';
+import path from 'node:path';
 import { VireoError } from '../../api/errors.js';
 import type { DomainDef } from '../../conf/domain-model.js';
 import { formatDomainXml, parseDomainXml } from '../../conf/domain-xml.js';
@@ -22,9 +25,10 @@ import type { DomainHost } from './ops.js';
 import { launch } from './start.js';
 import { stopProcess } from './stop.js';
 import { saveStatus } from './context.js';
+import { listenInto, type StreamSink } from './stream-sink.js';
 
 const log = logger('save');
-const FDNAME = 'vireo-save';
+const SAVE_SOCKET = 'save.sock';
 const POLL_MS = 50;
 
 export interface SaveOptions {
@@ -50,37 +54,30 @@ export async function saveDomain(host: DomainHost, ref: string, file: string, op
     const head = formatSaveHeader(header);
 
     const out = await openImage(file, dom.name);
-    let qemuFd: number | undefined;
+    let sink: StreamSink | undefined;
     let paused = false;
     let done = false;
     try {
-      // A second descriptor for QEMU, positioned after the header (QEMU writes from its offset).
       await out.write(head, 0, head.length, 0);
-      // A raw descriptor, not a FileHandle: the monitor closes it, and a FileHandle would close
-      // the same number again when collected.
-      qemuFd = await openRaw(file, constants.O_WRONLY);
-      await writeRaw(qemuFd, head);
+      sink = await listenInto(path.join(rt.runDir, SAVE_SOCKET), out, head.length);
       if (wasRunning) {
         rt.pauseReason = 'saving';
         await qmp.stop();
         paused = true;
       }
       await qmp.setMigrationBandwidth(bandwidth());
-      const fd = qemuFd;
-      qemuFd = undefined; // the monitor owns (and closes) it from here
-      await qmp.getfd(FDNAME, fd);
-      await qmp.migrate(`fd:${FDNAME}`);
-      await follow(qmp, job, dom.name, file);
+      await qmp.migrate(`unix:${path.join(rt.runDir, SAVE_SOCKET)}`);
+      await follow(qmp, job, dom.name, file, sink);
+      const streamLength = await sink.done;
       // Complete: on disk first, then the header that says so.
       await out.datasync();
-      const { size } = await out.stat();
-      const final = formatSaveHeader({ ...header, complete: true, dataLength: size - head.length, dataOffset: head.length });
+      const final = formatSaveHeader({ ...header, complete: true, dataLength: streamLength, dataOffset: head.length });
       await out.write(final, 0, 40, 0);
       await out.datasync();
       done = true;
     } catch (e) {
       log.warn(`${dom.name}: save to ${file} failed`, { error: String(e) });
-      if (qemuFd !== undefined) closeSync(qemuFd);
+      sink?.close();
       await out.close().catch(() => undefined);
       await fs.rm(file, { force: true }).catch(() => undefined);
       // The guest goes on as it was (its monitor may be gone if a destroy cut the job short).
@@ -114,9 +111,15 @@ function bandwidth(): number {
 }
 
 /** Wait for the migration to end, reporting progress; an abort cancels it. */
-async function follow(qmp: Monitor, job: { signal: AbortSignal; progress(p: number, t: number): void }, name: string, file: string): Promise<void> {
+async function follow(qmp: Monitor, job: { signal: AbortSignal; progress(p: number, t: number): void }, name: string, file: string, sink: StreamSink): Promise<void> {
   let cancelled = false;
   for (;;) {
+    // The copy into the file failed (ENOSPC...): QEMU learns it as a broken pipe; stop it first.
+    const failed = sink.failure();
+    if (failed !== undefined) {
+      await qmp.migrateCancel().catch(() => undefined);
+      throw failed;
+    }
     if (job.signal.aborted && !cancelled) {
       cancelled = true;
       await qmp.migrateCancel();
@@ -217,7 +220,15 @@ export function imageDef(header: SaveHeader, xml: string | undefined): DomainDef
 /** Start `dom` from the image (the caller holds the domain's job and checked it is shut off). */
 export async function restoreInto(host: DomainHost, dom: Domain, file: string, header: SaveHeader, def: DomainDef, opts: { running?: boolean; paused?: boolean }): Promise<void> {
   const paused = opts.paused === true ? true : opts.running === true ? false : !header.running;
-  await launch(host.ctx, dom, def, { paused, incoming: (qmp) => feed(qmp, file, header) });
+  // QEMU inherits the image as descriptor 3, positioned at the stream (read up to it here: the
+  // offset is shared), and reads it itself: no copy through vireod.
+  const fd = await openRaw(file, constants.O_RDONLY);
+  try {
+    await readFully(fd, header.dataOffset);
+    await launch(host.ctx, dom, def, { paused, incoming: { passFds: [fd], feed: (qmp) => feed(qmp, file, 'fd:3') } });
+  } finally {
+    closeSync(fd);
+  }
   await saveStatus(host.ctx, dom);
 }
 
@@ -252,18 +263,9 @@ export async function defineImage(file: string, r: { xml: string; running?: bool
   }
 }
 
-/** Hand QEMU the image's stream (a descriptor positioned after the header) and wait until it is in. */
-async function feed(qmp: Monitor, file: string, header: SaveHeader): Promise<void> {
-  const fd = await openRaw(file, constants.O_RDONLY);
-  try {
-    // Read up to the stream so the descriptor's offset (which QEMU shares) is where it starts.
-    await readFully(fd, header.dataOffset);
-  } catch (e) {
-    closeSync(fd);
-    throw e;
-  }
-  await qmp.getfd(FDNAME, fd);
-  await qmp.migrateIncoming(`fd:${FDNAME}`);
+/** Wait until QEMU has read the whole stream from the image it inherited as `fd:N`. */
+async function feed(qmp: Monitor, file: string, uri: string): Promise<void> {
+  await qmp.migrateIncoming(uri);
   for (;;) {
     const info = await qmp.queryMigrate();
     if (info.status === 'completed') return;
@@ -308,12 +310,6 @@ export function checkAbi(def: DomainDef, xml: string): DomainDef {
 
 const openRaw = (file: string, flags: number): Promise<number> =>
   new Promise((resolve, reject) => openCb(file, flags, (e, fd) => (e === null ? resolve(fd) : reject(e))));
-
-async function writeRaw(fd: number, buf: Buffer): Promise<void> {
-  for (let off = 0; off < buf.length;) {
-    off += await new Promise<number>((resolve, reject) => writeCb(fd, buf, off, buf.length - off, null, (e, n) => (e === null ? resolve(n) : reject(e))));
-  }
-}
 
 const readRaw = (fd: number, buf: Buffer, len: number): Promise<number> =>
   new Promise((resolve, reject) => readCb(fd, buf, 0, len, null, (e, n) => (e === null ? resolve(n) : reject(e))));

@@ -9,6 +9,7 @@ import type { DomainDef } from '../../conf/domain-model.js';
 import type { DescriptionRequest, DeviceRequest, DeviceResult, DomainBlockInfo, DomainDevices, DomainIfAddr, LinkState, DomainJob, DomainSummary, MetadataRequest, ModificationImpact } from '../../api/types.js';
 import { VireoError } from '../../api/errors.js';
 import type { KvmStatus } from '../../host/kvm.js';
+import type { CgroupMounts } from '../../host/cgroup-path.js';
 import type { ConsoleStream } from '../../qemu/console.js';
 import type { PortAllocator } from '../../host/ports.js';
 import { readLogTail, type LogRotator } from '../../util/logrotate.js';
@@ -21,7 +22,7 @@ import type { Registry, Table } from '../registry.js';
 import { Store } from './store.js';
 import { Domain, type Runtime } from './domain.js';
 import { descriptionOf, devicesOf, jobOf, metadataOf, withDescription, withMetadata } from './info.js';
-import { monitorOf, saveStatus, transition, type LifecycleContext } from './context.js';
+import { monitorOf, saveStatus, transition, type EventExtra, type LifecycleContext } from './context.js';
 import { launch } from './start.js';
 import { managedSavePath, scanManagedSaves, startDomain } from './managed-save.js';
 import { stopProcess } from './stop.js';
@@ -46,8 +47,12 @@ export interface DomainServiceDeps {
   nics: NicContext;
   /** Where volume disks' volumes are (the storage pools). */
   volumes: VolumeContext;
+  /** The host's cgroups for guests (undefined: none) and the default resource partition. */
+  cgroups?: { mounts: CgroupMounts | undefined; partition: string };
   /** Publish a lifecycle event. */
-  emit(dom: Domain, event: string, detail: string): void;
+  emit(dom: Domain, event: string, detail: string, extra?: EventExtra): void;
+  /** Publish a tunable event. */
+  emitTunable?(dom: Domain, params: Array<[string, string]>): void;
 }
 
 const notRunning = (): VireoError => VireoError.of('OPERATION_INVALID', 'domain is not running');
@@ -73,8 +78,11 @@ export class DomainService {
       ports: deps.ports,
       nics: deps.nics,
       volumes: deps.volumes,
+      cgroups: deps.cgroups?.mounts,
+      cgroupPartition: deps.cgroups?.partition ?? '/machine',
       allocateId: () => this.nextId++,
-      changed: (dom, event, detail) => this.changed(dom, event, detail),
+      changed: (dom, event, detail, extra) => this.changed(dom, event, detail, extra),
+      changedTunables: (dom, params) => deps.emitTunable?.(dom, params),
     };
   }
 
@@ -130,8 +138,8 @@ export class DomainService {
     }
   }
 
-  private changed(dom: Domain, event: string, detail: string): void {
-    this.deps.emit(dom, event, detail);
+  private changed(dom: Domain, event: string, detail: string, extra?: EventExtra): void {
+    this.deps.emit(dom, event, detail, extra);
     // A transient domain exists only while it runs.
     if (!dom.active && dom.persistent === undefined && dom.state === 'shut off') this.table.remove(dom.uuid, dom);
   }

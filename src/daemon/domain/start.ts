@@ -12,7 +12,8 @@ import type { DomainDef } from '../../conf/domain-model.js';
 import { formatDomainXml } from '../../conf/domain-xml.js';
 import { VireoError } from '../../api/errors.js';
 import { buildQemuArgv, checkHostSupport } from '../../qemu/argv.js';
-import { configureMonitor, hostFacts, hugepagesMount, prepareLaunch } from '../../qemu/prepare.js';
+import { configureMonitor, hostFacts, prepareLaunch } from '../../qemu/prepare.js';
+import { hugepagesForDomain, releaseHugetlbfs } from '../../host/hugepages.js';
 import { launchQemu, killQemu } from '../../qemu/process.js';
 import type { Monitor } from '../../qemu/monitor.js';
 import { DEFAULT_EMULATOR, qemuVersion } from '../../host/qemu-binary.js';
@@ -21,8 +22,9 @@ import { Revert } from '../../util/revert.js';
 import { logger } from '../../util/log.js';
 import { launchPaths } from './native.js';
 import { assignNicAliases, plugNics } from './nics.js';
-import { diskPaths, resolveDisks } from './disks.js';
+import { assignDiskNodes, diskPaths, resolveDisks } from './disks.js';
 import { connectConsoles, watch } from './events.js';
+import { checkTuning, guestCgroup, removeCgroup, setupCgroup } from './cgroups.js';
 import { logFiles, saveStatus, type LifecycleContext } from './context.js';
 import type { StatusRecord } from './store.js';
 import type { Domain, Runtime } from './domain.js';
@@ -39,10 +41,11 @@ const log = logger('lifecycle');
 export interface LaunchRequest {
   paused: boolean;
   /**
-   * Restore: QEMU starts with -incoming defer, and this feeds it the saved state (save.ts) once
-   * the monitor is configured, before the CPUs may run. The domain then starts as 'restored'.
+   * Restore: QEMU starts with -incoming defer (inheriting `passFds` as descriptors 3, 4, ...), and
+   * `feed` gives it the saved state (save.ts) once the monitor is configured, before the CPUs may
+   * run. The domain then starts as 'restored'.
    */
-  incoming?: (qmp: Monitor) => Promise<void>;
+  incoming?: { passFds?: readonly number[]; feed: (qmp: Monitor) => Promise<void> };
 }
 
 export async function launch(ctx: LifecycleContext, dom: Domain, def: DomainDef, opts: LaunchRequest): Promise<void> {
@@ -73,6 +76,7 @@ async function launchOnce(ctx: LifecycleContext, dom: Domain, defIn: DomainDef, 
   await qemuVersion(emulator);
   const facts = await hostFacts(emulator, def);
   checkHostSupport(def, facts);
+  checkTuning(def);
 
   const id = ctx.allocateId();
   const runDir = ctx.store.runDir(id, def.name);
@@ -97,19 +101,29 @@ async function launchOnce(ctx: LifecycleContext, dom: Domain, defIn: DomainDef, 
     revert.add(() => prepared.cleanup(), 'host set-up (swtpm, graphics ports)');
     const live = prepared.def;
     assignNicAliases(live);
+    assignDiskNodes(live);
     taps = await plugNics(live, ctx.nics, revert);
     if (taps.length > 0) await ctx.store.saveStatus(record(0, 0)); // a daemon dying from here on must find them
+    let hugepagesPath: string | undefined;
+    if (live.memoryBacking?.hugepages !== undefined) {
+      revert.add(() => releaseHugetlbfs(ctx.store.layout.run), 'hugetlbfs mount');
+      const want = { name: live.name, memoryKiB: live.memoryKiB, pages: live.memoryBacking.hugepages };
+      hugepagesPath = (await hugepagesForDomain(want, ctx.store.layout.run)).path;
+    }
     const argv = buildQemuArgv(live, { ...launchPaths(ctx.store, runDir, live.name, prepared.tpmSocket), monitor }, {
       accel: live.type === 'kvm' ? 'kvm' : 'tcg',
       incoming: opts.incoming !== undefined,
       vhostNet: facts.vhostNet,
-      hugepagesPath: live.memoryBacking?.hugepages === undefined ? undefined : await hugepagesMount(),
+      hugepagesPath,
     });
     let pid = 0;
     let pidStart = 0;
+    // Undone after QEMU has been ended (newest first): a group is removed only once it is empty.
+    const cgroup = guestCgroup(ctx, live, id);
+    if (cgroup !== undefined) revert.add(() => removeCgroup(live.name, cgroup), 'cgroup');
     revert.add(() => (pid === 0 ? undefined : killQemu(pid, { graceful: false })), 'QEMU process');
     const { monitor: qmp } = await launchQemu({
-      emulator, argv, monitor, name: live.name, logFile: ctx.store.logFile(live.name), runDir,
+      emulator, argv, monitor, name: live.name, logFile: ctx.store.logFile(live.name), runDir, passFds: opts.incoming?.passFds,
       onSpawn: async (p) => {
         pid = p;
         pidStart = (await processStartTime(p)) ?? 0;
@@ -121,7 +135,7 @@ async function launchOnce(ctx: LifecycleContext, dom: Domain, defIn: DomainDef, 
     const rt: Runtime = {
       id, pid, pidStart, qmp, liveDef: live, runDir, monitor, consoles: new Map(), startedAt,
       expectedExit: undefined, fakeReboot: false, pauseReason: undefined, inShutdown: false, finalized: false,
-      statusWrites: Promise.resolve(), monitorReady: undefined, taps,
+      statusWrites: Promise.resolve(), monitorReady: undefined, taps, cgroup,
     };
     revert.add(() => {
       rt.expectedExit = 'failed';
@@ -130,11 +144,13 @@ async function launchOnce(ctx: LifecycleContext, dom: Domain, defIn: DomainDef, 
       for (const c of rt.consoles.values()) c.close();
       if (dom.runtime === rt) dom.runtime = undefined;
     }, 'monitor and consoles');
+    // QEMU waits at -S: its threads find their groups before any guest code runs.
+    if (cgroup !== undefined) await setupCgroup(cgroup, live, pid, qmp, rt);
     await connectConsoles(ctx, rt, false);
     await configureMonitor(qmp, live);
     dom.runtime = rt;
     watch(ctx, dom, rt);
-    if (opts.incoming !== undefined) await opts.incoming(qmp);
+    if (opts.incoming !== undefined) await opts.incoming.feed(qmp);
     if (!opts.paused) await qmp.cont();
     const restore = opts.incoming !== undefined;
     dom.transition(opts.paused ? (restore ? 'restore-paused' : 'start-paused') : restore ? 'restore' : 'start');

@@ -5,6 +5,8 @@ import { killQemu } from '../../qemu/process.js';
 import { waitGone } from '../../util/proc.js';
 import type { LifecycleContext } from './context.js';
 import { unplugNics } from './nics.js';
+import { releaseHugetlbfs } from '../../host/hugepages.js';
+import { removeCgroup } from './cgroups.js';
 import type { Domain, Runtime } from './domain.js';
 
 /**
@@ -41,6 +43,9 @@ export async function finalize(ctx: LifecycleContext, dom: Domain, rt: Runtime, 
   ctx.logs.unwatch(dom.name);
   ctx.ports.releaseOwner(dom.uuid);
   await unplugNics(rt.taps);
+  // A hugetlbfs vireod mounted for this guest goes when no QEMU uses it.
+  if (rt.liveDef.memoryBacking?.hugepages !== undefined) await releaseHugetlbfs(ctx.store.layout.run).catch(() => {});
+  await removeCgroup(dom.name, rt.cgroup);
   if (dom.runtime === rt) dom.runtime = undefined;
   await rt.statusWrites;
   await ctx.store.removeStatus(dom.name);

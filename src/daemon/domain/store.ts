@@ -32,6 +32,8 @@ export interface StatusRecord {
   persistent: boolean;
   /** Taps made for the guest's NICs, to delete when it stops. */
   taps?: string[];
+  /** The guest's cgroup below each hierarchy's root (host/cgroup-path.ts), found again on reconnect. */
+  cgroup?: string;
   /** The live definition as XML. */
   xml: string;
 }

@@ -6,10 +6,13 @@
  * definition and status file drop it. After a daemon restart, the devices QEMU no longer has
  * are found with qom-list.
  */
+import { diskId } from '../../qemu/argv.js';
+import type { Monitor } from '../../qemu/monitor.js';
 import { logger } from '../../util/log.js';
 import { isCurrent, saveStatus, type LifecycleContext } from './context.js';
 import { unplugNics } from './nics.js';
 import type { Domain, Runtime } from './domain.js';
+import { completeDiskRemoval, liveDiskIndex } from './unplug-disk.js';
 
 const log = logger('hotplug');
 
@@ -65,10 +68,33 @@ export function onDeviceDeleted(ctx: LifecycleContext, dom: Domain, rt: Runtime,
     wake();
     return;
   }
-  if (!rt.liveDef.devices.interfaces.some((n) => n.alias === alias)) return;
+  const complete = completerFor(rt, alias);
+  if (complete === undefined) return;
   dom.jobs.run('device removal', 'short', async () => {
-    if (isCurrent(dom, rt)) await completeNicRemoval(ctx, dom, rt, alias);
+    if (isCurrent(dom, rt)) await complete(ctx, dom, rt, alias);
   }, { internal: true }).catch((e: unknown) => log.error(`${dom.name}: completing the removal of ${alias} failed`, { error: String(e) }));
+}
+
+type Completion = (ctx: LifecycleContext, dom: Domain, rt: Runtime, alias: string) => Promise<void>;
+
+/** How the removal of device `alias` of the running guest ends, by its kind; undefined: no such device. */
+function completerFor(rt: Runtime, alias: string): Completion | undefined {
+  if (rt.liveDef.devices.interfaces.some((n) => n.alias === alias)) return completeNicRemoval;
+  if (alias === 'watchdog0' && rt.liveDef.devices.watchdogs.length > 0) {
+    return async (ctx, dom, r, a) => {
+      pending.get(r)?.delete(a);
+      r.liveDef.devices.watchdogs = [];
+      await saveStatus(ctx, dom);
+      ctx.changed(dom, 'device-removed', a);
+    };
+  }
+  if (liveDiskIndex(rt.liveDef, alias) >= 0) {
+    return async (ctx, dom, r, a) => {
+      pending.get(r)?.delete(a);
+      await completeDiskRemoval(ctx, dom, r, a);
+    };
+  }
+  return undefined;
 }
 
 /**
@@ -99,16 +125,33 @@ export async function completeNicRemoval(ctx: LifecycleContext, dom: Domain, rt:
 }
 
 /**
- * After a reconnect: complete the removal of NICs that QEMU no longer has (their guest let them
- * go while vireod was not running).
+ * After a reconnect: complete the removal of the NICs and hot-pluggable disks that QEMU no
+ * longer has (their guest let them go while vireod was not running).
  */
 export async function reconcileNics(ctx: LifecycleContext, dom: Domain, rt: Runtime): Promise<void> {
   const qmp = rt.qmp;
   if (qmp === undefined) return;
   const present = new Set(await qmp.peripherals());
-  const gone = rt.liveDef.devices.interfaces.map((n) => n.alias).filter((a): a is string => a !== undefined && !present.has(a));
+  const disks = rt.liveDef.devices.disks.filter((d) => d.bus === 'virtio' || d.bus === 'scsi').map((d) => diskId(rt.liveDef, d));
+  const gone = [...rt.liveDef.devices.interfaces.map((n) => n.alias), ...disks].filter((a): a is string => a !== undefined && !present.has(a));
   for (const alias of gone) {
     log.info(`${dom.name}: ${alias} was unplugged while vireod was not running`);
     onDeviceDeleted(ctx, dom, rt, alias);
   }
+}
+
+/**
+ * Ask the guest to let device `alias` go and wait (up to 5 s) for it; then its removal
+ * completes as its kind needs (completerFor). Returns true when the removal is still pending:
+ * it then completes whenever QEMU reports it.
+ */
+export async function unplugDevice(ctx: LifecycleContext, dom: Domain, rt: Runtime, qmp: Monitor, alias: string): Promise<boolean> {
+  // A second detach of a device whose removal is under way waits again instead of asking again.
+  if (!unplugPending(rt, alias)) {
+    await qmp.deviceDel(alias);
+    markUnplugPending(rt, alias);
+  }
+  if (!(await waitDeviceDeleted(rt, alias))) return true;
+  await completerFor(rt, alias)?.(ctx, dom, rt, alias);
+  return false;
 }

@@ -60,7 +60,8 @@ export interface HostFacts {
 
 export { netdevProps, nicAlias, nicDeviceProps, TAP_NIC_TYPES, usesVhost } from './devices.js';
 export { isQ35, diskIndex } from '../../conf/domain-implicit.js';
-export { diskId } from './storage.js';
+export { blockQdev, diskId, diskNode, diskParts, throttleArgs, THROTTLE_NAMES } from './storage.js';
+import { blockQdev, throttleArgs } from './storage.js';
 
 /**
  * Refuse, before anything starts, what this host or this vireo cannot run yet; each error names
@@ -172,11 +173,13 @@ export function buildQemuArgv(def: DomainDef, paths: LaunchPaths, opts: LaunchOp
 export type MonitorCommand =
   | { execute: 'set_password'; arguments: { protocol: 'vnc' | 'spice'; password: string } }
   | { execute: 'set_link'; arguments: { name: string; up: boolean } }
-  | { execute: 'qom-set'; arguments: { path: string; property: string; value: unknown } };
+  | { execute: 'qom-set'; arguments: { path: string; property: string; value: unknown } }
+  | { execute: 'balloon'; arguments: { value: number } }
+  | { execute: 'block_set_io_throttle'; arguments: Record<string, unknown> };
 
 /**
  * Settings that go over QMP rather than the command line: graphics passwords (so they never show
- * in the process list), NIC link state, balloon statistics.
+ * in the process list), NIC link state, balloon statistics and target.
  */
 export function monitorSetup(def: DomainDef): MonitorCommand[] {
   const cmds: MonitorCommand[] = [];
@@ -186,10 +189,19 @@ export function monitorSetup(def: DomainDef): MonitorCommand[] {
   def.devices.interfaces.forEach((nic, i) => {
     if (nic.linkState === 'down') cmds.push({ execute: 'set_link', arguments: { name: nicAlias(nic, i), up: false } });
   });
+  // I/O limits of the disks (<iotune>), as libvirt sets them: over QMP before the CPUs start.
+  for (const d of def.devices.disks) {
+    if (d.iotune !== undefined && (d.source !== undefined || d.volume !== undefined || d.network !== undefined)) {
+      cmds.push({ execute: 'block_set_io_throttle', arguments: throttleArgs(blockQdev(def, d), d.iotune) });
+    }
+  }
   const b = def.devices.memballoon;
   if (b.model === 'virtio' && b.statsPeriod !== undefined) {
     cmds.push({ execute: 'qom-set', arguments: { path: '/machine/peripheral/balloon0', property: 'guest-stats-polling-interval', value: b.statsPeriod } });
   }
+  // A <currentMemory> below <memory> is the balloon's target from the start, as libvirt sets it;
+  // the guest's driver gives the rest back once it loads.
+  if (b.model === 'virtio' && def.currentMemoryKiB < def.memoryKiB) cmds.push({ execute: 'balloon', arguments: { value: def.currentMemoryKiB * 1024 } });
   return cmds;
 }
 

@@ -134,8 +134,12 @@ function backendProps(def: DomainDef, opts: LaunchOptions, id: string, kib: numb
     if (opts.hugepagesPath === undefined) {
       throw VireoError.of('NO_SUPPORT', `domain '${def.name}' asks for huge pages, but hugetlbfs is not mounted on this host (mount -t hugetlbfs none /dev/hugepages, and reserve pages in /proc/sys/vm/nr_hugepages)`);
     }
+    // The page size for this memory: the <page> naming this NUMA cell, else the one naming none.
+    const cell = id.startsWith('ram-node') ? Number(id.slice(8)) : undefined;
+    const page = m.hugepages.find((p) => cell !== undefined && p.nodeset !== undefined && expandList(p.nodeset).includes(cell))
+      ?? m.hugepages.find((p) => p.nodeset === undefined);
     obj = m.source === 'memfd'
-      ? { 'qom-type': 'memory-backend-memfd', id, hugetlb: true }
+      ? { 'qom-type': 'memory-backend-memfd', id, hugetlb: true, ...(page?.sizeKiB === undefined ? {} : { hugetlbsize: page.sizeKiB * 1024 }) }
       : { 'qom-type': 'memory-backend-file', id, 'mem-path': opts.hugepagesPath };
   } else if (m.source === 'memfd') {
     obj = { 'qom-type': 'memory-backend-memfd', id };

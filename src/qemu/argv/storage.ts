@@ -4,6 +4,7 @@ import { VireoError } from '../../api/errors.js';
 import { diskIndex, isQ35 } from '../../conf/domain-implicit.js';
 import type { Controller, Disk, DomainDef, DriveAddress, ResolvedVolume } from '../../conf/domain-model.js';
 import { pciProps, usbId, type Argv, type Json } from './util.js';
+import { IOTUNE_NUMBERS, type Iotune, type IotuneNumber } from '../../conf/domain-iotune.js';
 
 const USB_DRIVERS: Record<string, string> = {
   'qemu-xhci': 'qemu-xhci', 'nec-xhci': 'nec-usb-xhci', 'piix3-uhci': 'piix3-usb-uhci', 'piix4-uhci': 'piix4-usb-uhci',
@@ -94,30 +95,46 @@ export function diskId(def: DomainDef, d: Disk): string {
 /** -blockdev storage + format nodes and -device for each disk. `bootIndex` maps a disk to its bootindex. */
 export function diskArgs(def: DomainDef, out: Argv, bootIndex: (d: Disk) => number | undefined): void {
   def.devices.disks.forEach((d, i) => {
-    const node = `vireo-${i + 1}`;
-    const dev = diskDevice(def, d);
-    const cache = d.cache === undefined ? undefined : CACHE[d.cache];
-    const cacheProps: Json = cache === undefined ? {} : { cache: { direct: cache[1], 'no-flush': cache[2] } };
-    const where = locate(d);
-    if (where !== undefined) {
-      const storage: Json = { ...storageDriver(d, where), 'node-name': `${node}-storage`, 'auto-read-only': true, discard: 'unmap', ...cacheProps };
-      if (d.io !== undefined && where.type !== 'network') storage.aio = d.io;
-      out.push('-blockdev', JSON.stringify(storage));
-      const format: Json = { 'node-name': `${node}-format`, 'read-only': d.readonly, ...cacheProps };
-      if (d.discard === 'unmap') format.discard = 'unmap';
-      if (d.detectZeroes !== undefined) format['detect-zeroes'] = d.detectZeroes;
-      Object.assign(format, { driver: d.format ?? 'raw', file: `${node}-storage` });
-      out.push('-blockdev', JSON.stringify(format));
-      dev.drive = `${node}-format`;
-    }
-    dev.id = diskId(def, d);
-    const boot = bootIndex(d);
-    if (boot !== undefined) dev.bootindex = boot;
-    if (cache !== undefined && d.device !== 'cdrom' && d.bus !== 'fdc') dev['write-cache'] = cache[0] ? 'on' : 'off';
-    if (d.shareable) dev['share-rw'] = true;
-    if (d.serial !== undefined) dev.serial = d.serial;
-    out.device(dev);
+    const p = diskParts(def, d, i, bootIndex(d));
+    for (const node of p.nodes) out.push('-blockdev', JSON.stringify(node));
+    out.device(p.device);
   });
+}
+
+/** The node name prefix of disk `d` (at position `i`): its live node number, else its position. */
+export function diskNode(d: Disk, i: number): string {
+  return `vireo-${d.nodeIndex ?? i + 1}`;
+}
+
+/**
+ * What QEMU needs for one disk: its block nodes (storage, then format; none for an empty drive),
+ * in the order they must be added, and its device. Shared by the command line and hot-plug
+ * (blockdev-add, device_add), so that a plugged disk is the disk a start would make.
+ */
+export function diskParts(def: DomainDef, d: Disk, i: number, boot?: number): { nodes: Json[]; device: Json } {
+  const node = diskNode(d, i);
+  const dev = diskDevice(def, d);
+  const cache = d.cache === undefined ? undefined : CACHE[d.cache];
+  const cacheProps: Json = cache === undefined ? {} : { cache: { direct: cache[1], 'no-flush': cache[2] } };
+  const where = locate(d);
+  const nodes: Json[] = [];
+  if (where !== undefined) {
+    const storage: Json = { ...storageDriver(d, where), 'node-name': `${node}-storage`, 'auto-read-only': true, discard: 'unmap', ...cacheProps };
+    if (d.io !== undefined && where.type !== 'network') storage.aio = d.io;
+    nodes.push(storage);
+    const format: Json = { 'node-name': `${node}-format`, 'read-only': d.readonly, ...cacheProps };
+    if (d.discard === 'unmap') format.discard = 'unmap';
+    if (d.detectZeroes !== undefined) format['detect-zeroes'] = d.detectZeroes;
+    Object.assign(format, { driver: d.format ?? 'raw', file: `${node}-storage` });
+    nodes.push(format);
+    dev.drive = `${node}-format`;
+  }
+  dev.id = diskId(def, d);
+  if (boot !== undefined) dev.bootindex = boot;
+  if (cache !== undefined && d.device !== 'cdrom' && d.bus !== 'fdc') dev['write-cache'] = cache[0] ? 'on' : 'off';
+  if (d.shareable) dev['share-rw'] = true;
+  if (d.serial !== undefined) dev.serial = d.serial;
+  return { nodes, device: dev };
 }
 
 /** Where a disk's data is: its own source, or for a volume disk what the start found the volume to be. */
@@ -175,4 +192,37 @@ function diskDevice(def: DomainDef, d: Disk): Json {
       return dev;
     }
   }
+}
+
+/** libvirt's iotune names -> QEMU's block_set_io_throttle arguments (the same order). */
+export const THROTTLE_NAMES: Record<IotuneNumber, string> = {
+  total_bytes_sec: 'bps', read_bytes_sec: 'bps_rd', write_bytes_sec: 'bps_wr',
+  total_iops_sec: 'iops', read_iops_sec: 'iops_rd', write_iops_sec: 'iops_wr',
+  total_bytes_sec_max: 'bps_max', read_bytes_sec_max: 'bps_rd_max', write_bytes_sec_max: 'bps_wr_max',
+  total_iops_sec_max: 'iops_max', read_iops_sec_max: 'iops_rd_max', write_iops_sec_max: 'iops_wr_max',
+  size_iops_sec: 'iops_size',
+  total_bytes_sec_max_length: 'bps_max_length', read_bytes_sec_max_length: 'bps_rd_max_length', write_bytes_sec_max_length: 'bps_wr_max_length',
+  total_iops_sec_max_length: 'iops_max_length', read_iops_sec_max_length: 'iops_rd_max_length', write_iops_sec_max_length: 'iops_wr_max_length',
+};
+
+/**
+ * The device QEMU's block commands (block_set_io_throttle) name for a disk: a virtio disk's
+ * block backend belongs to the virtio device inside its PCI proxy, which has no id of its own.
+ */
+export function blockQdev(def: DomainDef, d: Disk): string {
+  const id = diskId(def, d);
+  return d.bus === 'virtio' ? `/machine/peripheral/${id}/virtio-backend` : id;
+}
+
+/** block_set_io_throttle's arguments for device `id`: every rate (0 = none), the group when named. */
+export function throttleArgs(id: string, t: Iotune): Json {
+  const args: Json = { id };
+  for (const k of IOTUNE_NUMBERS) {
+    const v = t[k] ?? 0;
+    // The max_length settings must be left out (not 0) when there is no burst, or QEMU refuses.
+    if (k.endsWith('_max_length') && v === 0) continue;
+    args[THROTTLE_NAMES[k]] = v;
+  }
+  if (t.group_name !== undefined) args.group = t.group_name;
+  return args;
 }

@@ -2,9 +2,8 @@
  * QMP protocol client: greeting, capability negotiation, command ids, events, timeouts.
  * Knows nothing about domains.
  */
-import { Socket } from 'node:net';
+import { createConnection, type Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
-import { getSystemErrorName } from 'node:util';
 
 export interface QmpEvent {
   event: string;
@@ -63,8 +62,13 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
   /** Connect, read the greeting and negotiate capabilities. */
   static async connect(path: string, opts: { timeoutMs?: number } = {}): Promise<QmpClient> {
     const timeoutMs = opts.timeoutMs ?? 30_000;
-    const sock = await connectIpc(path).catch((e: Error) => {
-      throw new QmpConnectionError(`cannot connect to QMP socket ${path}: ${e.message}`, { cause: e });
+    const sock = await new Promise<Socket>((resolve, reject) => {
+      const s = createConnection(path);
+      s.once('connect', () => {
+        s.removeListener('error', reject);
+        resolve(s);
+      });
+      s.once('error', (e) => reject(new QmpConnectionError(`cannot connect to QMP socket ${path}: ${e.message}`, { cause: e })));
     });
     const client = new QmpClient(sock, timeoutMs);
     const greeting = new Promise<void>((resolve, reject) => {
@@ -146,15 +150,9 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
     }
   }
 
-  /**
-   * Run one command and resolve with its `return` value. `fd` (getfd, add-fd) goes to QEMU with
-   * the command's bytes (SCM_RIGHTS) and is closed here once sent, whatever happens.
-   */
-  execute<T = unknown>(command: string, args?: Record<string, unknown>, opts: { timeoutMs?: number; fd?: number } = {}): Promise<T> {
-    if (this.closed) {
-      if (opts.fd !== undefined) closeFdHandle(opts.fd);
-      return Promise.reject(new QmpConnectionError(`QMP connection is closed (sending ${command})`));
-    }
+  /** Run one command and resolve with its `return` value. */
+  execute<T = unknown>(command: string, args?: Record<string, unknown>, opts: { timeoutMs?: number } = {}): Promise<T> {
+    if (this.closed) return Promise.reject(new QmpConnectionError(`QMP connection is closed (sending ${command})`));
     const id = `vireo-${this.nextId++}`;
     const msg = args === undefined ? { execute: command, id } : { execute: command, arguments: args, id };
     return new Promise<T>((resolve, reject) => {
@@ -164,9 +162,7 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
         reject(new QmpTimeoutError(command, timeoutMs, `QMP ${command} got no reply within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, { command, resolve: resolve as (v: unknown) => void, reject, timer });
-      const line = JSON.stringify(msg) + '\n';
-      if (opts.fd === undefined) this.sock.write(line);
-      else sendWithFd(this.sock, line, opts.fd);
+      this.sock.write(JSON.stringify(msg) + '\n');
     });
   }
 
@@ -191,80 +187,4 @@ export class QmpClient extends EventEmitter<QmpClientEvents> {
     }
     this.emit('close');
   }
-}
-
-/*
- * Passing a descriptor to QEMU. QEMU takes files (a save image, a restore stream) as descriptors
- * sent over its monitor socket; opening them itself would need paths and rights it should not
- * have, and a helper process in the data path is what makes libvirt's save slow. Node has no
- * public API for SCM_RIGHTS, but its IPC pipe handle (what child_process uses for send(handle))
- * sends a handle's descriptor with the bytes of a write through libuv's uv_write2. So the
- * monitor connection is made on an IPC-type pipe handle, and a file descriptor is wrapped in a
- * pipe handle to be sent. These bindings are internal but stable across Node 12-22.
- */
-interface PipeHandle {
-  open(fd: number): number;
-  connect(req: object, path: string): number;
-  close(cb?: () => void): void;
-  writeUtf8String(req: object, s: string, send?: PipeHandle): number;
-}
-interface PipeBinding {
-  Pipe: new (type: number) => PipeHandle;
-  PipeConnectWrap: new () => { oncomplete?: (status: number) => void };
-  constants: { SOCKET: number; IPC: number };
-}
-interface StreamBinding {
-  WriteWrap: new () => { handle?: unknown; oncomplete?: (status: number) => void; async?: boolean };
-}
-const binding = (name: string): unknown => (process as unknown as { binding(n: string): unknown }).binding(name);
-const pipeWrap = binding('pipe_wrap') as PipeBinding;
-const streamWrap = binding('stream_wrap') as StreamBinding;
-
-function connectIpc(path: string): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const handle = new pipeWrap.Pipe(pipeWrap.constants.IPC);
-    const req = new pipeWrap.PipeConnectWrap();
-    req.oncomplete = (status: number) => {
-      if (status < 0) {
-        handle.close();
-        reject(new Error(`${getSystemErrorName(status)}`));
-        return;
-      }
-      resolve(new Socket({ handle: handle as never }));
-    };
-    const err = handle.connect(req, path);
-    if (err < 0) {
-      handle.close();
-      reject(new Error(getSystemErrorName(err)));
-    }
-  });
-}
-
-/** Write `line` on the monitor socket with `fd` attached; `fd` is closed once the write is done. */
-function sendWithFd(sock: Socket, line: string, fd: number): void {
-  const fh = new pipeWrap.Pipe(pipeWrap.constants.SOCKET);
-  const openErr = fh.open(fd);
-  const handle = (sock as unknown as { _handle: PipeHandle | null })._handle;
-  if (openErr < 0 || handle === null) {
-    fh.close();
-    sock.destroy(new Error(`cannot pass a descriptor to QEMU: ${openErr < 0 ? getSystemErrorName(openErr) : 'connection closed'}`));
-    return;
-  }
-  const req = new streamWrap.WriteWrap();
-  req.handle = handle;
-  req.async = false; // the binding sets it true when the write is queued (oncomplete then follows)
-  req.oncomplete = () => fh.close();
-  const err = handle.writeUtf8String(req, line, fh);
-  if (err < 0) {
-    fh.close();
-    sock.destroy(new Error(`cannot pass a descriptor to QEMU: ${getSystemErrorName(err)}`));
-  } else if ((req as { async?: boolean }).async !== true) {
-    fh.close();
-  }
-}
-
-/** Close a descriptor that was meant for QEMU (the connection was gone). */
-function closeFdHandle(fd: number): void {
-  const fh = new pipeWrap.Pipe(pipeWrap.constants.SOCKET);
-  if (fh.open(fd) >= 0) fh.close();
 }

@@ -17,7 +17,7 @@ import type { HandlerTable } from './call.js';
 export const VIREO_VERSION = '0.1.0';
 
 /** The root host facts are read under: '/' in production. */
-function hostRoot(): string {
+export function hostRoot(): string {
   const r = process.env.VIREO_HOST_ROOT;
   return r === undefined || r === '' ? '/' : r;
 }
