@@ -49,7 +49,8 @@ export type CliClient = Pick<VireoClient,
   | 'listVolumes' | 'getVolume' | 'volumeXml' | 'createVolume' | 'createVolumeFrom' | 'deleteVolume' | 'wipeVolume' | 'resizeVolume'
   | 'uploadVolume' | 'downloadVolume'
   | 'nodeCpuMap' | 'domainStats' | 'vcpuInfo' | 'vcpuCount' | 'blockStats' | 'interfaceStats' | 'memoryStats' | 'setMemoryStatsPeriod'
-  | 'blockErrors' | 'cpuStats' | 'setMemory' | 'setMaxMemory' | 'setVcpus' | 'nodeMemoryParameters' | 'tuning' | 'setTuning'>
+  | 'blockErrors' | 'cpuStats' | 'setMemory' | 'setMaxMemory' | 'setVcpus' | 'nodeMemoryParameters' | 'tuning' | 'setTuning'
+  | 'iothreads' | 'addIothread' | 'delIothread' | 'pinIothread' | 'setIothread'>
   & Partial<Pick<VireoClient, 'domxmlToNative'>>;
 
 /** The user's terminal, for console. Tests and the shell provide their own. */
