@@ -52,7 +52,6 @@ function table(rows: Array<{ id: number; affinity: string }>): string {
 
 /** A CPU list as virsh's vshParseCPUList reads it before anything is sent. */
 function cpuList(text: string): string {
-  if (text === '') fail('cpulist: Invalid format. Empty string.');
   if (!/^\s*\^?\d+(-\d+)?(\s*,\s*\^?\d+(-\d+)?)*\s*$/.test(text)) fail(`Invalid cpulist '${text}'`, `invalid argument: Failed to parse bitmap '${text}'`);
   return text;
 }
@@ -116,7 +115,7 @@ export const iothreadCommands: readonly CommandDef[] = [
     help: 'control domain IOThread affinity',
     desc: 'Pin domain IOThreads to host physical CPUs.',
     opts: [domainOpt, { name: 'iothread', type: 'int', required: true, help: 'IOThread ID number' },
-      { name: 'cpulist', type: 'string', required: true, emptyOk: true, help: 'host cpu number(s) to set' }, ...impactOpts],
+      { name: 'cpulist', type: 'data', required: true, complete: 'none', help: 'host cpu number(s) to set' }, ...impactOpts],
     async run(ctx, args) {
       const ref = args.need('domain');
       const r = impact(args);

@@ -13,7 +13,7 @@ import type { DomainDef, IOThread } from '../../conf/domain-model.js';
 import { formatCpuList, parseCpuList } from '../../host/cgroup-path.js';
 import { affinityOf, onlineCpus, setAffinity } from '../../host/affinity.js';
 import { iothreadObject } from '../../qemu/argv/storage.js';
-import { addIothread as qmpAdd, delIothread as qmpDel, queryIothreads, setIothreadProp, type IOTHREAD_PROPS } from '../../qemu/monitor-iothreads.js';
+import { addIothread as qmpAdd, delIothread as qmpDel, queryIothreads, setIothreadProp } from '../../qemu/monitor-iothreads.js';
 import { iothreadPin, placeIothread } from './cgroups.js';
 import { saveStatus } from './context.js';
 import type { Domain, Runtime } from './domain.js';
@@ -21,8 +21,6 @@ import { affected, redefine, type DomainHost } from './ops.js';
 import { checkCpus } from './tuning.js';
 
 const INT_MAX = 2147483647;
-/** QEMU's worker pool bounds when none is set (what -1 goes back to live). */
-const POOL_DEFAULT = { poolMin: 0, poolMax: 64 } as const;
 
 const find = (def: DomainDef | undefined, id: number): IOThread | undefined => def?.iothreads?.find((t) => t.id === id);
 
@@ -179,6 +177,11 @@ export async function setIothread(host: DomainHost, ref: string, req: IothreadSe
       if (req[k]! > INT_MAX) throw VireoError.of('CONFIG_UNSUPPORTED', `${names[k]} (${req[k]}) must be less than or equal to ${INT_MAX}`);
     }
     if (req.poolMax === 0) throw VireoError.of('CONFIG_UNSUPPORTED', 'thread_pool_max (0) must be a positive number or -1');
+    if (f.live) {
+      for (const [k, name] of [['poolMin', 'thread_pool_min'], ['poolMax', 'thread_pool_max']] as const) {
+        if (req[k] === -1) throw VireoError.of('OPERATION_INVALID', `${name} (-1) must be equal to or greater than 0 for live change`);
+      }
+    }
     const pool = (def: DomainDef | undefined): IOThread | undefined => {
       const t = find(def, req.id);
       if (def !== undefined && t === undefined) throw VireoError.of('INVALID_ARG', `cannot find IOThread '${req.id}' in iothreadids`);
@@ -188,7 +191,8 @@ export async function setIothread(host: DomainHost, ref: string, req: IothreadSe
       if (req.poolMax !== undefined) next.poolMax = req.poolMax;
       const min = next.poolMin ?? -1;
       const max = next.poolMax ?? -1;
-      if (max !== -1 && min > max) throw VireoError.of('OPERATION_INVALID', `thread_pool_min (${min}) can't be greater than thread_pool_max (${max})`);
+      // As libvirt: an unset maximum is -1, so a minimum alone is refused until a maximum is set.
+      if (min > max) throw VireoError.of('OPERATION_INVALID', `thread_pool_min (${min}) can't be greater than thread_pool_max (${max})`);
       if (next.poolMin === -1) delete next.poolMin;
       if (next.poolMax === -1) delete next.poolMax;
       delete next.autofill;
@@ -203,11 +207,10 @@ export async function setIothread(host: DomainHost, ref: string, req: IothreadSe
       for (const k of poll) await setIothreadProp(qmp, req.id, k, req[k]!);
       // QEMU refuses a minimum above the maximum at every step: lower the minimum first when the maximum drops below it.
       const old = find(rt.liveDef, req.id);
-      const order: Array<keyof typeof IOTHREAD_PROPS> = req.poolMax !== undefined && req.poolMax !== -1 && req.poolMax < (old?.poolMin ?? 0)
-        ? ['poolMin', 'poolMax'] : ['poolMax', 'poolMin'];
+      const order: Array<'poolMin' | 'poolMax'> = req.poolMax !== undefined && req.poolMax < (old?.poolMin ?? 0) ? ['poolMin', 'poolMax'] : ['poolMax', 'poolMin'];
       for (const k of order) {
-        const v = req[k as 'poolMin' | 'poolMax'];
-        if (v !== undefined) await setIothreadProp(qmp, req.id, k, v === -1 ? POOL_DEFAULT[k as 'poolMin' | 'poolMax'] : v);
+        const v = req[k];
+        if (v !== undefined) await setIothreadProp(qmp, req.id, k, v);
       }
       const live = structuredClone(rt.liveDef);
       replace(live, liveNext);
