@@ -42,7 +42,7 @@ export async function setupCgroup(cg: GuestCgroup, def: DomainDef, pid: number, 
   await applyGroupTuning(cg, def);
   await cg.addProcess(pid);
   rt.vcpuThreads = await vcpuThreadMap(qmp);
-  rt.iothreadThreads = await iothreadThreadMap(qmp);
+  rt.iothreadThreads = await iothreadThreadMap(qmp, def);
   await placeThreads(cg, def, pid, rt.vcpuThreads, rt.iothreadThreads);
 }
 
@@ -50,8 +50,9 @@ async function vcpuThreadMap(qmp: Monitor): Promise<Map<number, number>> {
   return new Map((await qmp.queryCpusFast()).map((c) => [c.index, c.threadId]));
 }
 
-/** The host thread of each I/O thread (none asked when the guest has none). */
-export async function iothreadThreadMap(qmp: Monitor): Promise<Map<number, number>> {
+/** The host thread of each I/O thread (QEMU is not asked when the definition has none: most guests). */
+export async function iothreadThreadMap(qmp: Monitor, def: DomainDef): Promise<Map<number, number>> {
+  if ((def.iothreads?.length ?? 0) === 0) return new Map();
   return new Map((await queryIothreads(qmp)).map((t) => [t.id, t.threadId]));
 }
 
@@ -197,7 +198,7 @@ function ignoreGone(e: unknown, tid: number): void {
 /** After a daemon restart: the group the status file names, if it is still there, and the vCPU threads. */
 export async function reconnectCgroup(ctx: LifecycleContext, rt: Runtime, rel: string | undefined, qmp: Monitor): Promise<void> {
   rt.vcpuThreads = await vcpuThreadMap(qmp);
-  rt.iothreadThreads = await iothreadThreadMap(qmp);
+  rt.iothreadThreads = await iothreadThreadMap(qmp, rt.liveDef);
   if (rel === undefined || ctx.cgroups === undefined) return;
   const cg = new GuestCgroup(ctx.cgroups, rel);
   rt.cgroup = (await cg.exists()) ? cg : undefined;
