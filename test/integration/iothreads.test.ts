@@ -135,6 +135,17 @@ test('I/O threads on a running guest', async (t) => {
     assert.equal(await d.failing('iothreadset', 'io', '2', '--thread-pool-min', '9'), "error: Requested operation is not valid: thread_pool_min (9) can't be greater than thread_pool_max (4)\n");
   });
 
+  await step('a hot-plugged virtio disk runs in an I/O thread, which iothreaddel then refuses to remove', async () => {
+    const img = path.join(d.root, 'vdb.img');
+    execFileSync('truncate', ['-s', '8M', img]);
+    assert.equal(await d.failing('attach-disk', 'io', img, 'vdb', '--targetbus', 'virtio', '--iothread', '9'),
+      "error: Failed to attach disk\nerror: unsupported configuration: Disk iothread '9' not defined in iothreadid\n");
+    await d.ok('attach-disk', 'io', img, 'vdb', '--targetbus', 'virtio', '--iothread', '2');
+    assert.match(await d.guestRun('io', 'dd if=/dev/vdb of=/dev/null bs=64k count=16 2>&1'), /16\+0 records in/);
+    assert.match(await d.ok('dumpxml', 'io'), /<driver name='qemu' type='raw' iothread='2'\/>\n {6}<source file='[^']*vdb\.img'/);
+    assert.equal(await d.failing('iothreaddel', 'io', '2'), "error: invalid argument: cannot remove IOThread 2 since it is being used by disk 'vdb'\n");
+  });
+
   await step('after a vireod restart the threads and groups are found again and still pinned live', async () => {
     await d.stop();
     await d.start();
