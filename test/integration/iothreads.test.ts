@@ -8,7 +8,9 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { TestDaemon, guestXml, scenario } from './harness.js';
+import type { DomainEvent } from '../../src/api/types.js';
+import { VireoClient } from '../../src/client/client.js';
+import { TestDaemon, guestXml, scenario, waitFor, SOON } from './harness.js';
 
 const d = new TestDaemon();
 after(() => d.cleanup());
@@ -112,7 +114,17 @@ test('I/O threads on a running guest', async (t) => {
   });
 
   await step("iothreadpin: the thread's affinity and its group's cpuset; schedinfo's iothread quota reaches every I/O thread group", async () => {
-    await d.ok('iothreadpin', 'io', '2', '0');
+    const client = VireoClient.open(d.uri);
+    const events: DomainEvent[] = [];
+    const stop = await client.events((e) => events.push(e));
+    try {
+      await d.ok('iothreadpin', 'io', '2', '0');
+      await waitFor(() => events.some((e) => e.type === 'tunable'), SOON, 'the tunable event');
+      assert.deepEqual(events.find((e) => e.type === 'tunable')?.params, [['cputune.iothreadpin2', '0']]);
+    } finally {
+      stop();
+      client.close();
+    }
     assert.equal(affinity(pid, mustThread(pid, 2)), '0');
     assert.equal(file('cpuset', `${group}/iothread2`, 'cpuset.cpus'), '0');
     assert.deepEqual((await info()).find((r) => r.id === 2), { id: 2, affinity: '0' });
