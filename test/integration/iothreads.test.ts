@@ -131,6 +131,10 @@ test('I/O threads on a running guest', async (t) => {
     assert.match(await d.ok('dumpxml', 'io'), /<iothreadpin iothread='1' cpuset='\d+'\/>\n {4}<iothreadpin iothread='2' cpuset='0'\/>/);
     assert.equal(await d.failing('iothreadpin', 'io', '9', '0'), 'error: invalid argument: iothread 9 not found\n');
     assert.equal(await d.failing('iothreadpin', 'io', '2', 'abc'), "error: Invalid cpulist 'abc'\nerror: invalid argument: Failed to parse bitmap 'abc'\n");
+    // emulatorpin moves the emulator's threads only: the I/O threads keep their pins.
+    await d.ok('emulatorpin', 'io', CPUS);
+    assert.equal(affinity(pid, mustThread(pid, 2)), '0');
+    assert.equal(affinity(pid, mustThread(pid, 1)), String(LAST));
     await d.ok('schedinfo', 'io', '--set', 'iothread_quota=30000');
     for (const id of [1, 2]) assert.equal(file('cpu', `${group}/iothread${id}`, 'cpu.cfs_quota_us'), '30000');
     assert.match(await d.ok('schedinfo', 'io'), /iothread_quota : 30000\n/);

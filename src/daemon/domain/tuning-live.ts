@@ -93,8 +93,9 @@ export async function applyLive(rt: Runtime, next: DomainDef, c: TuningChange): 
   if (c.emulatorpin !== undefined) {
     const list = next.cputune?.emulatorpin ?? next.vcpu.cpuset ?? all;
     await requireCgroup(rt, 'cpuset').setCpus('emulator', list);
-    const vcpuTids = new Set(rt.vcpuThreads?.values() ?? []);
-    for (const tid of await threadsOf(rt.pid)) if (!vcpuTids.has(tid)) await setAffinity(tid, list);
+    // The emulator's threads only: vCPUs and I/O threads keep their own pinning.
+    const own = new Set([...(rt.vcpuThreads?.values() ?? []), ...(rt.iothreadThreads?.values() ?? [])]);
+    for (const tid of await threadsOf(rt.pid)) if (!own.has(tid)) await setAffinity(tid, list);
     params.push(['cputune.emulatorpin', list]);
   }
   return params;
