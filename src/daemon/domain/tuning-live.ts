@@ -78,7 +78,7 @@ export async function applyLive(rt: Runtime, next: DomainDef, c: TuningChange): 
   }
   if (c.numa?.nodeset !== undefined) {
     const mems = numaMems(next);
-    if (mems !== undefined) await requireCgroup(rt, 'cpuset').setMems(mems, ['emulator', ...vcpuGroups(rt)]);
+    if (mems !== undefined) await requireCgroup(rt, 'cpuset').setMems(mems, ['emulator', ...vcpuGroups(rt), ...iothreadGroups(rt)]);
   }
   const all = await onlineCpus();
   if (c.vcpupin !== undefined) {
