@@ -8,6 +8,7 @@ import { SCHEMAS } from './wire-schemas.js';
 import { STORAGE_ROUTES } from './storage-routes.js';
 import { SAVE_IMAGE_ROUTES, SAVE_ROUTES } from './save-routes.js';
 import { STATS_ROUTES } from './stats-routes.js';
+import { IOTHREAD_ROUTES } from './iothread-routes.js';
 
 export { SCHEMAS };
 
@@ -243,6 +244,7 @@ const DECLARED = [
   { id: 'interface.rollback', access: 'write', method: 'POST', path: '/v1/interface-transaction/rollback', summary: 'restore the snapshot: configs and live state (iface-rollback)', request: 'EmptyRequest', response: 'Done' },
   ...STORAGE_ROUTES,
   ...STATS_ROUTES,
+  ...IOTHREAD_ROUTES,
   {
     id: 'events', access: 'read', method: 'GET', path: '/v1/events', response: 'Event', shape: 'ndjson', upgrades: ['websocket'],
     summary: "lifecycle events as they happen, one JSON object a line; with 'Upgrade: websocket', one JSON object a text frame",

@@ -441,6 +441,7 @@ export interface RenameRequest {
   name: string;
 }
 export type * from './storage-types.js';
+export type * from './iothread-types.js';
 
 /** One disk's sizes, as domblkinfo shows them; null where they cannot be known (virsh's '-'). */
 export interface DomainBlockInfo {

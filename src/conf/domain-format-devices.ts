@@ -93,7 +93,7 @@ function formatDiskSource(disk: Disk): XmlOut | undefined {
 
 function formatDisk(disk: Disk): XmlOut {
   return el('disk', { type: disk.sourceType, device: disk.device }, [
-    el('driver', { name: 'qemu', type: disk.format, cache: disk.cache, io: disk.io, discard: disk.discard, detect_zeroes: disk.detectZeroes }),
+    el('driver', { name: 'qemu', type: disk.format, cache: disk.cache, io: disk.io, discard: disk.discard, iothread: disk.iothread, detect_zeroes: disk.detectZeroes }),
     formatDiskSource(disk),
     el('target', { dev: disk.target, bus: disk.bus, tray: disk.tray }),
     disk.iotune !== undefined && el('iotune', {}, iotuneEntries(disk.iotune).map(([k, v]) => el(k, {}, v))),
@@ -109,7 +109,7 @@ function formatController(c: Controller): XmlOut {
   const modelName = c.type === 'pci' && c.model !== undefined ? PCI_MODEL_NAMES[c.model as keyof typeof PCI_MODEL_NAMES] : undefined;
   return el('controller', { type: c.type, index: c.index, model: c.model, ports: c.ports, vectors: c.vectors }, [
     c.masterStartport !== undefined && el('master', { startport: c.masterStartport }),
-    c.queues !== undefined && el('driver', { queues: c.queues }),
+    (c.queues !== undefined || c.iothread !== undefined) && el('driver', { queues: c.queues, iothread: c.iothread }),
     modelName !== undefined && el('model', { name: modelName }),
     c.target !== undefined && Object.keys(c.target).length > 0 && el('target', {
       chassis: c.target.chassis,

@@ -5,6 +5,7 @@
 
 import { HYPERV_FLAGS, type CpuConfig, type DomainDef, type Features, type Sysinfo, type SysinfoEntry } from './domain-model.js';
 import { formatDevices } from './domain-format-devices.js';
+import { formatIothreadTune, formatIothreads } from './domain-iothreads.js';
 import { el, fromXmlTree, serializeXml, type XmlOut } from './xml.js';
 
 /** Options for formatDomainXml. */
@@ -40,6 +41,7 @@ export function formatDomainXml(def: DomainDef, opts: FormatOptions = {}): strin
       cpuset: def.vcpu.cpuset,
       current: def.vcpu.current === def.vcpu.max ? undefined : def.vcpu.current,
     }, String(def.vcpu.max)),
+    ...formatIothreads(def),
     formatCputune(def),
     formatNumatune(def),
     def.resourcePartition !== undefined && el('resource', {}, [el('partition', {}, def.resourcePartition)]),
@@ -105,6 +107,7 @@ function formatMemoryBacking(def: DomainDef): XmlOut | undefined {
 function formatCputune(def: DomainDef): XmlOut | undefined {
   const t = def.cputune;
   if (t === undefined) return undefined;
+  const io = formatIothreadTune(t);
   const children = [
     num('shares', t.shares),
     num('period', t.period),
@@ -117,7 +120,9 @@ function formatCputune(def: DomainDef): XmlOut | undefined {
     num('iothread_quota', t.iothreadQuota),
     ...t.vcpupin.map((p) => el('vcpupin', { vcpu: p.vcpu, cpuset: p.cpuset })),
     t.emulatorpin !== undefined && el('emulatorpin', { cpuset: t.emulatorpin }),
+    ...io.pins,
     ...(t.vcpusched ?? []).map((v) => el('vcpusched', { vcpus: v.vcpus, scheduler: v.scheduler, priority: v.priority })),
+    ...io.sched,
   ].filter((c) => c !== undefined && c !== false);
   return children.length === 0 ? undefined : el('cputune', {}, children);
 }

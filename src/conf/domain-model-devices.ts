@@ -115,6 +115,8 @@ export interface Disk {
   /** cdrom/floppy tray. */
   tray?: 'open' | 'closed';
   address?: PciAddress | DriveAddress;
+  /** <driver iothread>: the I/O thread a virtio disk runs in. */
+  iothread?: number;
   /** <iotune>: QEMU's I/O throttling of the disk (blkdeviotune). */
   iotune?: Iotune;
   /**
@@ -147,6 +149,8 @@ export interface Controller {
   target?: { chassis?: number; port?: number; busNr?: number };
   /** virtio-scsi <driver queues>. */
   queues?: number;
+  /** virtio-scsi <driver iothread>. */
+  iothread?: number;
   address?: PciAddress;
 }
 

@@ -191,6 +191,26 @@ export interface CpuTune {
   vcpupin: Array<{ vcpu: number; cpuset: string }>;
   emulatorpin?: string;
   vcpusched?: VcpuSched[];
+  /** <iothreadpin iothread cpuset>: the host CPUs an I/O thread may run on. */
+  iothreadpin?: Array<{ iothread: number; cpuset: string }>;
+  /** <iothreadsched iothreads scheduler priority>. */
+  iothreadsched?: Array<{ iothreads: string; scheduler: VcpuSched['scheduler']; priority?: number }>;
+}
+
+/**
+ * One I/O thread (<iothreadids><iothread>): QEMU's `iothread` object `iothreadID` that virtio
+ * disks and virtio-scsi controllers may run their I/O in, off the main loop.
+ */
+export interface IOThread {
+  id: number;
+  /** thread_pool_min/max: the bounds of the thread's worker pool. */
+  poolMin?: number;
+  poolMax?: number;
+  /**
+   * Filled in from <iothreads>N alone (libvirt's autofill): printed in <iothreadids> only when
+   * some other thread was given by id, as libvirt prints them.
+   */
+  autofill?: true;
 }
 
 /** memtune limits in KiB, applied to the guest's memory cgroup. */
@@ -261,6 +281,8 @@ export interface DomainDef {
   maxMemory?: { kib: number; slots: number };
   memoryBacking?: MemoryBacking;
   vcpu: VcpuConfig;
+  /** I/O threads in <iothreadids> order (<iothreads> is their count). */
+  iothreads?: IOThread[];
   cputune?: CpuTune;
   memtune?: MemTune;
   numatune?: NumaTune;

@@ -19,6 +19,7 @@ import { VireoError } from '../api/errors.js';
 import { parseAddress } from './domain-parse-address.js';
 import { diskSourceType, parseDiskSource } from './domain-parse-disk-source.js';
 import { IotuneError, parseIotune } from './domain-iotune.js';
+import { positiveIdAttr } from './domain-iothreads.js';
 import { parseChardevs } from './domain-parse-chr.js';
 import { parseGraphics, parseVideos } from './domain-parse-display.js';
 import {
@@ -153,7 +154,7 @@ export function parseDisk(node: XNode, boot: BootOrders, live = false, reference
     ignore: [...RUNTIME_ONLY, 'backingStore'],
   });
 
-  const driver = node.child('driver')?.check({ attrs: ['name', 'type', 'cache', 'io', 'discard', 'detect_zeroes'] });
+  const driver = node.child('driver')?.check({ attrs: ['name', 'type', 'cache', 'io', 'discard', 'detect_zeroes', 'iothread'] });
   driver?.enumAttr('name', ['qemu'] as const, 'qemu');
   const parsed = parseDiskSource(node.child('source'), type);
   const { sourceType } = parsed;
@@ -205,6 +206,8 @@ export function parseDisk(node: XNode, boot: BootOrders, live = false, reference
   }
   if (discard !== undefined) disk.discard = discard;
   if (detectZeroes !== undefined) disk.detectZeroes = detectZeroes;
+  const iothread = driver === undefined ? undefined : positiveIdAttr(driver, 'iothread', 'driver');
+  if (iothread !== undefined) disk.iothread = iothread;
   if (tray !== undefined) disk.tray = tray;
   const serialNode = node.child('serial');
   if (serialNode !== undefined) {
@@ -344,11 +347,16 @@ function parseController(node: XNode): Controller {
       if (model !== undefined) ctrl.model = model;
       const driver = node.child('driver');
       if (driver !== undefined) {
-        driver.check({ attrs: ['queues'] });
+        driver.check({ attrs: ['queues', 'iothread'] });
         const queues = driver.intAttr('queues', 1, 1024);
         if (queues !== undefined) {
           if (model !== 'virtio-scsi') throw driver.invalid("<driver queues> applies to model 'virtio-scsi' only");
           ctrl.queues = queues;
+        }
+        const iothread = positiveIdAttr(driver, 'iothread', 'driver');
+        if (iothread !== undefined) {
+          if (model !== 'virtio-scsi') throw driver.invalid("'iothread' attribute only supported for virtio scsi controllers");
+          ctrl.iothread = iothread;
         }
       }
       break;

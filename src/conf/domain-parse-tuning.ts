@@ -5,6 +5,7 @@
  */
 
 import type { BlkioDevice, BlkioTune, CpuTune, MemTune, MemoryBacking, NumaTune, VcpuConfig } from './domain-model.js';
+import { parseIothreadpin, parseIothreadsched } from './domain-iothreads.js';
 import { cpuList, missing, sizeAttr, sizeText, toKiB } from './domain-parse-util.js';
 import type { XNode } from './xml-reader.js';
 
@@ -85,12 +86,12 @@ function uintText(node: XNode, max: number): number {
 export function parseCputune(node: XNode, maxVcpus: number): CpuTune {
   node.check({
     one: ['shares', 'period', 'quota', 'global_period', 'global_quota', 'emulator_period', 'emulator_quota', 'iothread_period', 'iothread_quota', 'emulatorpin'],
-    many: ['vcpupin', 'vcpusched'],
+    many: ['vcpupin', 'vcpusched', 'iothreadpin', 'iothreadsched'],
   });
   const tune: CpuTune = { vcpupin: [] };
   const periodMax = 1000000;
   const quotaMax = 17592186044415;
-  const read = (name: string, key: Exclude<keyof CpuTune, 'vcpupin' | 'emulatorpin' | 'vcpusched'>, min: number, max: number): void => {
+  const read = (name: string, key: Exclude<keyof CpuTune, 'vcpupin' | 'emulatorpin' | 'vcpusched' | 'iothreadpin' | 'iothreadsched'>, min: number, max: number): void => {
     const n = node.child(name);
     if (n === undefined) return;
     const v = n.check({ text: true }).intText(min, max);
@@ -119,6 +120,8 @@ export function parseCputune(node: XNode, maxVcpus: number): CpuTune {
     if ((scheduler === 'fifo' || scheduler === 'rr') && priority === undefined) throw sch.invalid(`scheduler '${scheduler}' needs a priority`);
     (tune.vcpusched ??= []).push(priority === undefined ? { vcpus, scheduler } : { vcpus, scheduler, priority });
   }
+  for (const pin of node.children('iothreadpin')) parseIothreadpin(pin, tune);
+  for (const sch of node.children('iothreadsched')) parseIothreadsched(sch, tune);
   const emu = node.child('emulatorpin');
   if (emu !== undefined) {
     emu.check({ attrs: ['cpuset'] });

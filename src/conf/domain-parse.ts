@@ -8,6 +8,7 @@
 import { VireoError } from '../api/errors.js';
 import type { CrashAction, DomainDef, DomainType, LifecycleAction, OsConfig, SecLabel } from './domain-model.js';
 import { completeDefinition } from './domain-implicit.js';
+import { checkIothreadUse, parseIothreads } from './domain-iothreads.js';
 import { parseClock, parseCpu, parseFeatures, parsePm } from './domain-parse-cpu.js';
 import { parseDevices, type ParsedDevices } from './domain-parse-devices.js';
 import { parseOs, parseSysinfo } from './domain-parse-os.js';
@@ -34,7 +35,6 @@ const CRASH_ACTIONS: readonly CrashAction[] = [...LIFECYCLE_ACTIONS, 'coredump-d
 
 /** Top-level elements vireo does not model yet, with what to do about them. */
 const NOT_YET: Record<string, string> = {
-  iothreads: 'I/O threads (<iothreads>) are not supported yet',
   bootloader: 'a host-side <bootloader> is for Xen guests; use <os><kernel> for direct kernel boot',
   idmap: '<idmap> is for container guests',
   genid: 'VM generation IDs (<genid>) are not supported yet',
@@ -77,7 +77,7 @@ export function parseDomainXml(xml: string, opts: ParseOptions = {}): DomainDef 
     attrs: ['type', 'id', ...Object.keys(rootEl.attrs).filter((a) => a.startsWith('xmlns:'))],
     one: [
       'name', 'uuid', 'title', 'description', 'metadata', 'memory', 'currentMemory', 'maxMemory', 'memoryBacking',
-      'vcpu', 'cputune', 'memtune', 'numatune', 'blkiotune', 'resource', 'sysinfo', 'os', 'features', 'cpu',
+      'vcpu', 'iothreads', 'iothreadids', 'cputune', 'memtune', 'numatune', 'blkiotune', 'resource', 'sysinfo', 'os', 'features', 'cpu',
       'clock', 'on_poweroff', 'on_reboot', 'on_crash', 'pm', 'devices',
     ],
     many: ['seclabel'],
@@ -151,6 +151,8 @@ export function parseDomainXml(xml: string, opts: ParseOptions = {}): DomainDef 
   }
   const mb = root.child('memoryBacking');
   if (mb !== undefined) def.memoryBacking = parseMemoryBacking(mb);
+  const iothreads = parseIothreads(root.child('iothreads'), root.child('iothreadids'));
+  if (iothreads !== undefined) def.iothreads = iothreads;
   const cputune = root.child('cputune');
   if (cputune !== undefined) def.cputune = parseCputune(cputune, vcpu.max);
   const memtune = root.child('memtune');
@@ -182,6 +184,7 @@ export function parseDomainXml(xml: string, opts: ParseOptions = {}): DomainDef 
   const seclabels = root.children('seclabel').map(parseSeclabel);
   if (seclabels.length > 0) def.seclabels = seclabels;
 
+  checkIothreadUse(def);
   completeDefinition(def, opts.previous?.({ name, uuid }));
   return def;
 }

@@ -216,7 +216,7 @@ export async function domainCapabilitiesXml(root: string, kvm: KvmStatus, qemu: 
     el('machine', {}, machine),
     el('arch', {}, arch),
     el('vcpu', { max: MAX_VCPUS }),
-    el('iothreads', { supported: 'no' }),
+    el('iothreads', { supported: 'yes' }),
     ...os,
     ...wrap('cpu', {}, cpu),
     ...wrap('memoryBacking', { supported: 'yes' }, enumOf('sourceType', ['file', 'anonymous', 'memfd'])),

@@ -153,6 +153,14 @@ export class GuestCgroup {
     }
   }
 
+  /** Remove one thread child (an I/O thread's, after iothreaddel: its thread has ended). */
+  async removeChild(child: ThreadGroup): Promise<void> {
+    const dirs = this.mounts.version === 2
+      ? [path.join(this.mounts.root, this.rel, child)]
+      : [...new Set(V1_THREAD_CONTROLLERS.flatMap((c) => this.dir(c, child) ?? []))];
+    for (const dir of dirs) await rmdirSoon(dir);
+  }
+
   /** The children there are (after a restart: to find vcpuN groups). */
   async children(): Promise<string[]> {
     const dir = this.dir('cpu');

@@ -71,6 +71,9 @@ const PURPOSE: Record<string, string> = {
   'blockdev-close-tray': 'close a drive tray of',
   'blockdev-remove-medium': 'remove a medium from',
   'blockdev-insert-medium': 'insert a medium into',
+  'query-iothreads': 'list the I/O threads of',
+  'object-add': 'add an object (an I/O thread) to',
+  'object-del': 'remove an object (an I/O thread) from',
 };
 
 /** What a user can do about a refused command, by QMP error class. */

@@ -227,6 +227,15 @@ describe('API conformance', () => {
     await check('POST', '/v1/domains/api5/devices/detach', { xml: disk });
     await check('POST', '/v1/domains/api5/blockresize', { disk: 'vdb', bytes: 1048576 }, 409);
     await check('POST', '/v1/domains/api5/blockthreshold', { disk: 'vdb', bytes: 1048576 }, 409);
+    // I/O thread routes on a shut-off guest change its stored definition; the live paths run in iothreads.test.ts.
+    await check('POST', '/v1/domains/api5/iothreads/add', { id: 1, config: true });
+    await check('POST', '/v1/domains/api5/iothreads/add', { id: 1 }, 400);
+    await check('POST', '/v1/domains/api5/iothreads/pin', { id: 1, cpuset: '0' });
+    await check('POST', '/v1/domains/api5/iothreads/set', { id: 1, poolMax: 4 });
+    await check('GET', '/v1/domains/api5/iothreads?config=1');
+    await check('GET', '/v1/domains/api5/iothreads?live=1', undefined, 409);
+    await check('POST', '/v1/domains/api5/iothreads/delete', { id: 1, live: true }, 409);
+    await check('POST', '/v1/domains/api5/iothreads/delete', { id: 1 });
     await check('DELETE', '/v1/domains/api5');
   };
 

@@ -48,6 +48,7 @@ class FakeClient implements CliClient {
   nodeCpuMap = noNetworks; domainStats = noNetworks; vcpuInfo = noNetworks; vcpuCount = noNetworks; blockStats = noNetworks; interfaceStats = noNetworks;
   memoryStats = noNetworks; setMemoryStatsPeriod = noNetworks; blockErrors = noNetworks; cpuStats = noNetworks;
   tuning = noNetworks; setTuning = noNetworks;
+  iothreads = noNetworks; addIothread = noNetworks; delIothread = noNetworks; pinIothread = noNetworks; setIothread = noNetworks;
   calls: string[] = [];
   domains: DomainSummary[] = [dom({ name: 'vm1' }), dom({ name: 'run1', id: 1, state: 'running', reason: 'booted' })];
   constructor(readonly uri = 'vireo:///session', private readonly down = false) {}

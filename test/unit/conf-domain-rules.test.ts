@@ -170,7 +170,7 @@ describe('vcpus, os, features, clock, lifecycle', () => {
 
   test('elements vireo does not model yet are named with what to do, never dropped', () => {
     rejects(domain({ inner: '<seclabel type="static" model="selinux"><label>system_u:system_r:svirt_t:s0:c1</label></seclabel>' }), 'XML_UNSUPPORTED', '<seclabel> at line 5', "type='dynamic'");
-    rejects(domain({ inner: '<iothreads>2</iothreads>' }), 'XML_UNSUPPORTED', '<iothreads> at line 5');
+    rejects(domain({ inner: '<genid/>' }), 'XML_UNSUPPORTED', '<genid> at line 5');
     rejects(domain({ inner: '<bogus/>' }), 'XML_UNSUPPORTED', 'unsupported element <bogus> at line 5', 'supported here:', 'memoryBacking');
     rejects(domain({ devices: "<hostdev mode='subsystem' type='pci'/>" }), 'XML_UNSUPPORTED', '<devices>/<hostdev> at line 6', 'not supported yet');
     rejects(domain({ devices: "<filesystem type='mount'/>" }), 'XML_UNSUPPORTED', '<devices>/<filesystem> at line 6');

@@ -318,7 +318,7 @@ const BAD: BadCase[] = [
   { file: 'bad-missing-name.xml', code: 'XML_INVALID', mentions: ['<name>', '<domain> at line 1'] },
   { file: 'bad-name-slash.xml', code: 'XML_INVALID', mentions: ['<name> at line 2', "'/'"] },
   { file: 'bad-unsupported-hostdev.xml', code: 'XML_UNSUPPORTED', mentions: ['<devices>/<hostdev> at line 12', 'not supported yet', 'remove the element'] },
-  { file: 'bad-unsupported-attr.xml', code: 'XML_UNSUPPORTED', mentions: ["'iothread'", '<devices>/<disk>/<driver> at line 9', 'cache', 'io', 'discard'] },
+  { file: 'bad-unsupported-attr.xml', code: 'XML_UNSUPPORTED', mentions: ["'error_policy'", '<devices>/<disk>/<driver> at line 9', 'cache', 'io', 'discard'] },
   { file: 'bad-mac.xml', code: 'XML_INVALID', mentions: ['52:54:00:zz:00:01', '<devices>/<interface>/<mac> at line 9'] },
   { file: 'bad-mac-multicast.xml', code: 'XML_INVALID', mentions: ['multicast', '<mac> at line 9'] },
   { file: 'bad-uuid.xml', code: 'XML_INVALID', mentions: ['UUID', '<uuid> at line 3'] },

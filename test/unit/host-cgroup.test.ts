@@ -115,6 +115,15 @@ test('cgroup v2: the group and its threaded children, subtree controllers, and e
   writeFileSync(path.join(dir, 'cpu.stat'), 'usage_usec 1500\nuser_usec 1000\nsystem_usec 500\n');
   assert.deepEqual(await cg.cpuUsage(), { totalNs: 1500000, userNs: 1000000, systemNs: 500000 });
 
+  // An I/O thread's child: threaded like a vCPU's, and removed alone after iothreaddel.
+  await cg.createChild('iothread1');
+  await cg.addThread('iothread1', 4260);
+  assert.equal(read('iothread1/cgroup.type'), 'threaded');
+  assert.equal(read('iothread1/cgroup.threads'), '4260');
+  await cg.removeChild('iothread1');
+  assert.equal(existsSync(path.join(dir, 'iothread1')), false);
+  assert.equal(existsSync(path.join(dir, 'vcpu0')), true);
+
   await cg.remove();
   assert.equal(existsSync(dir), false);
   assert.equal(existsSync(path.join(root, 'machine')), true, 'the partition stays, as libvirt leaves it');

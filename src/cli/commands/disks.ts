@@ -49,9 +49,9 @@ export function diskXml(source: string, target: string, args: Args): string {
   const type = given ?? (protocol !== undefined ? 'network' : isBlock(source) ? 'block' : 'file');
   const device = args.str('type');
   let xml = `<disk type='${type}'${device === undefined ? '' : ` device='${quote(device)}'`}>\n`;
-  const driver = (['driver', 'subdriver', 'cache', 'io'] as const).map((o) => args.str(o));
+  const driver = (['driver', 'subdriver', 'iothread', 'cache', 'io'] as const).map((o) => args.str(o));
   if (driver.some((v) => v !== undefined)) {
-    const names = ['name', 'type', 'cache', 'io'];
+    const names = ['name', 'type', 'iothread', 'cache', 'io'];
     xml += `  <driver${driver.map((v, i) => (v === undefined ? '' : ` ${names[i]!}='${quote(v)}'`)).join('')}/>\n`;
   }
   if (type === 'network') {
@@ -79,7 +79,6 @@ export function diskXml(source: string, target: string, args: Args): string {
 
 /** Options virsh has that vireo cannot honour yet: refused by name rather than ignored. */
 const NOT_YET: Record<string, string> = {
-  iothread: 'IOThreads (--iothread) are not supported yet',
   alias: 'custom device aliases (--alias) are not supported yet',
   rawio: 'rawio (--rawio) is not supported',
   'source-host-transport': 'network disk transports other than tcp (--source-host-transport) are not supported',

@@ -30,7 +30,7 @@ export const domStatsCommands: readonly CommandDef[] = [{
   name: 'domstats', group: 'monitor', json: true,
   help: 'get statistics about one or multiple domains',
   desc: 'Gets statistics about one or more (or all) domains, in one call to the daemon. vireo collects no perf events,\n'
-    + 'IOThread, memory-bandwidth or hypervisor-specific statistics: those groups print nothing.',
+    + 'memory-bandwidth or hypervisor-specific statistics: those groups print nothing.',
   opts: [
     ...STATS_GROUPS.map((g) => flag(g, GROUP_HELP[g])),
     ...STATS_FILTERS.map((f) => flag(`list-${f}`, FILTER_HELP[f])),

@@ -26,6 +26,7 @@ import { volTransferCommands } from './vol-transfer.js';
 import { shellCommands } from './shell.js';
 import { xmlCommands } from './xml.js';
 import { tuningCommands } from './tuning.js';
+import { iothreadCommands } from './iothreads.js';
 import type { CommandDef, CommandTable, GroupDef, OptDef } from './types.js';
 
 export type { CommandDef, CommandTable, GroupDef, OptDef, Ctx, CliClient } from './types.js';
@@ -61,4 +62,4 @@ export function makeTable(groups: readonly GroupDef[], defs: readonly CommandDef
 }
 
 export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, undefineCommand, ...saveCommands, ...deviceCommands, ...diskCommands, ...mediaCommands, ...iotuneCommands, ...memCpuCommands, ...editCommands, ...domTableCommands, ...blkInfoCommands, ...statsCommands, ...domStatsCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...ifaceCommands, ...networkCommands, ...netUpdateCommands, ...poolCommands, ...poolSourceCommands, ...volCommands, ...volTransferCommands,
-  ...shellCommands, ...xmlCommands, ...tuningCommands]);
+  ...shellCommands, ...xmlCommands, ...tuningCommands, ...iothreadCommands]);

@@ -11,10 +11,10 @@ import type {
 } from '../../api/types.js';
 import { fromBase64 } from './base64.js';
 import { enc } from './client-base.js';
-import { StatsClient } from './client-stats.js';
+import { IothreadClient } from './client-iothreads.js';
 
 /** The whole typed client: domains and the host here, the other resources in the parts it extends. */
-export class VireoClient<Channel = unknown> extends StatsClient<Channel> {
+export class VireoClient<Channel = unknown> extends IothreadClient<Channel> {
   host(): Promise<HostInfo> {
     return this.t.request('GET', '/v1/host');
   }

@@ -1,17 +1,19 @@
 /**
  * Each guest's QEMU in its own cgroup, laid out as libvirt lays it out (host/cgroup-path.ts):
- * the process in `machine/qemu-ID-NAME.libvirt-qemu`, each vCPU thread in `vcpuN` and the other
- * threads in `emulator`, the definition's <cputune>, <memtune>, <blkiotune> and <numatune>
+ * the process in `machine/qemu-ID-NAME.libvirt-qemu`, each vCPU thread in `vcpuN`, each I/O
+ * thread in `iothreadN` and the other threads in `emulator`, the definition's <cputune>, <memtune>, <blkiotune> and <numatune>
  * written there. It happens while QEMU waits at -S, before any guest code runs; the group goes
  * when the guest stops, and a restarted vireod takes it up again from the status file.
  */
 import { promises as fs } from 'node:fs';
 import { VireoError } from '../../api/errors.js';
 import type { BlkioTune, DomainDef } from '../../conf/domain-model.js';
+import { idList } from '../../conf/domain-iothreads.js';
 import { GuestCgroup, type Throttle } from '../../host/cgroup.js';
 import { guestGroupPath, parseCpuList, type ThreadGroup } from '../../host/cgroup-path.js';
 import { onlineCpus, setAffinity, setRealtime, threadsOf } from '../../host/affinity.js';
 import type { Monitor } from '../../qemu/monitor.js';
+import { queryIothreads } from '../../qemu/monitor-iothreads.js';
 import { logger } from '../../util/log.js';
 import type { LifecycleContext } from './context.js';
 import type { Runtime } from './domain.js';
@@ -35,16 +37,23 @@ export function checkTuning(def: DomainDef): void {
  * Put a QEMU that waits at -S into `cg` and apply the definition: the group's own knobs, then
  * the threads (placeThreads). The caller removes the group if this fails.
  */
-export async function setupCgroup(cg: GuestCgroup, def: DomainDef, pid: number, qmp: Monitor, rt: Pick<Runtime, 'vcpuThreads'>): Promise<void> {
+export async function setupCgroup(cg: GuestCgroup, def: DomainDef, pid: number, qmp: Monitor, rt: Pick<Runtime, 'vcpuThreads' | 'iothreadThreads'>): Promise<void> {
   await cg.create();
   await applyGroupTuning(cg, def);
   await cg.addProcess(pid);
   rt.vcpuThreads = await vcpuThreadMap(qmp);
-  await placeThreads(cg, def, pid, rt.vcpuThreads);
+  rt.iothreadThreads = await iothreadThreadMap(qmp, def);
+  await placeThreads(cg, def, pid, rt.vcpuThreads, rt.iothreadThreads);
 }
 
 async function vcpuThreadMap(qmp: Monitor): Promise<Map<number, number>> {
   return new Map((await qmp.queryCpusFast()).map((c) => [c.index, c.threadId]));
+}
+
+/** The host thread of each I/O thread (QEMU is not asked when the definition has none: most guests). */
+export async function iothreadThreadMap(qmp: Monitor, def: DomainDef): Promise<Map<number, number>> {
+  if ((def.iothreads?.length ?? 0) === 0) return new Map();
+  return new Map((await queryIothreads(qmp)).map((t) => [t.id, t.threadId]));
 }
 
 /** The knobs of the guest's group itself: CPU shares and global bandwidth, memory, block I/O, memory nodes. */
@@ -107,10 +116,10 @@ export async function blockDevice(p: string): Promise<string> {
  * other one in `emulator` with the emulator's. Exposed for vCPU hot-plug: after a vCPU is added
  * (or removed) the caller gives the new thread map and the new threads find their groups.
  */
-export async function placeThreads(cg: GuestCgroup, def: DomainDef, pid: number, vcpus: Map<number, number>): Promise<void> {
+export async function placeThreads(cg: GuestCgroup, def: DomainDef, pid: number, vcpus: Map<number, number>, iothreads: Map<number, number> = new Map()): Promise<void> {
   const t = def.cputune;
   const all = await onlineCpus();
-  const vcpuTids = new Set(vcpus.values());
+  const vcpuTids = new Set([...vcpus.values(), ...iothreads.values()]);
   await cg.createChild('emulator');
   if (t?.emulatorPeriod !== undefined || t?.emulatorQuota !== undefined) await cg.setCfs('emulator', cfs(t.emulatorPeriod, t.emulatorQuota));
   const emuCpus = t?.emulatorpin ?? def.vcpu.cpuset;
@@ -136,6 +145,31 @@ export async function placeThreads(cg: GuestCgroup, def: DomainDef, pid: number,
     const sched = t?.vcpusched?.find((s) => parseCpuList(s.vcpus)?.includes(index));
     if (sched !== undefined && (sched.scheduler === 'fifo' || sched.scheduler === 'rr')) await setRealtime(tid, sched.scheduler, sched.priority ?? 1);
   }
+  for (const [id, tid] of iothreads) await placeIothread(cg, def, id, tid);
+}
+
+/**
+ * I/O thread `id` (host thread `tid`) into its own `iothreadN` group with the definition's
+ * iothread_period/quota, pinning (else <vcpu cpuset>) and scheduler: at start, and for iothreadadd.
+ */
+export async function placeIothread(cg: GuestCgroup, def: DomainDef, id: number, tid: number): Promise<void> {
+  const t = def.cputune;
+  const child: ThreadGroup = `iothread${id}`;
+  await cg.createChild(child);
+  if (t?.iothreadPeriod !== undefined || t?.iothreadQuota !== undefined) await cg.setCfs(child, cfs(t.iothreadPeriod, t.iothreadQuota));
+  const cpus = iothreadPin(def, id) ?? def.vcpu.cpuset;
+  if (cpus !== undefined) {
+    await cg.setCpus(child, cpus);
+    await setAffinity(tid, cpus);
+  }
+  await cg.addThread(child, tid);
+  const sched = t?.iothreadsched?.find((s) => idList(s.iothreads).includes(id));
+  if (sched !== undefined && (sched.scheduler === 'fifo' || sched.scheduler === 'rr')) await setRealtime(tid, sched.scheduler, sched.priority ?? 1);
+}
+
+/** The CPUs I/O thread `id` is pinned to by the definition, if it is. */
+export function iothreadPin(def: DomainDef, id: number): string | undefined {
+  return def.cputune?.iothreadpin?.find((p) => p.iothread === id)?.cpuset;
 }
 
 /** The CPUs vCPU `index` is pinned to by the definition, if it is. */
@@ -149,7 +183,7 @@ export function vcpuPin(def: DomainDef, index: number): string | undefined {
  */
 export async function placeVcpuThreadsAgain(rt: Runtime, qmp: Monitor): Promise<void> {
   rt.vcpuThreads = await vcpuThreadMap(qmp);
-  if (rt.cgroup !== undefined) await placeThreads(rt.cgroup, rt.liveDef, rt.pid, rt.vcpuThreads);
+  if (rt.cgroup !== undefined) await placeThreads(rt.cgroup, rt.liveDef, rt.pid, rt.vcpuThreads, rt.iothreadThreads);
 }
 
 /** A thread that ended between listing and moving is no failure. */
@@ -164,6 +198,7 @@ function ignoreGone(e: unknown, tid: number): void {
 /** After a daemon restart: the group the status file names, if it is still there, and the vCPU threads. */
 export async function reconnectCgroup(ctx: LifecycleContext, rt: Runtime, rel: string | undefined, qmp: Monitor): Promise<void> {
   rt.vcpuThreads = await vcpuThreadMap(qmp);
+  rt.iothreadThreads = await iothreadThreadMap(qmp, rt.liveDef);
   if (rel === undefined || ctx.cgroups === undefined) return;
   const cg = new GuestCgroup(ctx.cgroups, rel);
   rt.cgroup = (await cg.exists()) ? cg : undefined;

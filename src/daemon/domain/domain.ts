@@ -37,6 +37,8 @@ export interface Runtime {
   cgroup?: GuestCgroup | undefined;
   /** Host thread id of each vCPU, by vCPU index (query-cpus-fast). */
   vcpuThreads?: Map<number, number>;
+  /** Host thread id of each I/O thread, by its id (query-iothreads). */
+  iothreadThreads?: Map<number, number>;
   /** The chain of status-file writes (see saveStatus). */
   statusWrites: Promise<void>;
 }

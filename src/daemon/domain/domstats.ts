@@ -1,6 +1,6 @@
 /**
  * domstats: many domains' statistics in one request, with libvirt's field names and order
- * (state.*, cpu.*, balloon.*, vcpu.*, net.*, block.*, dirtyrate.*). Domains are gathered in
+ * (state.*, cpu.*, balloon.*, vcpu.*, net.*, block.*, iothread.*, dirtyrate.*). Domains are gathered in
  * parallel, and within one domain the QMP queries and /proc reads run concurrently, so 50 guests
  * cost about what the slowest one does. Nothing here waits for a domain's job.
  *
@@ -15,6 +15,7 @@ import type { DomainDef } from '../../conf/domain-model.js';
 import { readHaltPoll, readProcess, readThread } from '../../host/taskstat.js';
 import { linkCounters } from '../../network/tap-stats.js';
 import { queryBlockstats, queryCpusFast, queryDirtyRate } from '../../qemu/monitor-stats.js';
+import { queryIothreads } from '../../qemu/monitor-iothreads.js';
 import type { Monitor } from '../../qemu/monitor.js';
 import type { Domain } from './domain.js';
 import type { DomainHost } from './ops.js';
@@ -153,6 +154,15 @@ async function runningGroups(host: DomainHost, dom: Domain, want: (g: StatsGroup
       out.set('block', s);
     })());
   }
+  if (want('iothread') && (def.iothreads?.length ?? 0) > 0) {
+    tasks.push((async () => {
+      // QEMU's order, as libvirt prints them; a guest without I/O threads has no group at all.
+      const threads = await queryIothreads(qmp);
+      const s: Stats = [['iothread.count', threads.length]];
+      for (const t of threads) s.push([`iothread.${t.id}.poll-max-ns`, t.pollMaxNs], [`iothread.${t.id}.poll-grow`, t.pollGrow], [`iothread.${t.id}.poll-shrink`, t.pollShrink]);
+      out.set('iothread', s);
+    })());
+  }
   if (want('dirtyrate')) {
     tasks.push((async () => {
       const r = await queryDirtyRate(qmp);
@@ -201,7 +211,7 @@ async function inactiveGroups(host: DomainHost, def: DomainDef, want: (g: StatsG
   return out;
 }
 
-const ORDER: readonly StatsGroup[] = ['state', 'cpu-total', 'balloon', 'vcpu', 'interface', 'block', 'perf', 'dirtyrate'];
+const ORDER: readonly StatsGroup[] = ['state', 'cpu-total', 'balloon', 'vcpu', 'interface', 'block', 'perf', 'iothread', 'dirtyrate'];
 
 /** Whether the domain runs (a function, so that a check after an await is not narrowed away). */
 const stillActive = (dom: Domain): boolean => dom.active;

@@ -18,6 +18,7 @@ import { diskPaths, nextDiskNode, resolveDisks } from './disks.js';
 import type { DeviceKind, LiveTarget } from './hotplug-kind.js';
 import { changeLiveMedia, mediaUpdate } from './media.js';
 import { redefine } from './ops.js';
+import { checkIothreadUse } from '../../conf/domain-iothreads.js';
 import { unplugDevice } from './unplug.js';
 
 /** Where a disk's data is, for libvirt's duplicate-target message. */
@@ -113,6 +114,7 @@ function place(live: DomainDef, disk: Disk): Disk {
 async function plugLiveDisk({ ctx, dom, rt, qmp }: LiveTarget, given: Disk): Promise<string> {
   const live = rt.liveDef;
   checkTargetFree(live, given);
+  checkIothreadUse({ ...live, devices: { ...live.devices, disks: [given] } }); // its I/O thread must run (domain-iothreads.ts)
   const disk = place(live, given);
   disk.nodeIndex = nextDiskNode(live);
   // A volume disk becomes the file, device or LUN its pool holds, as at start.

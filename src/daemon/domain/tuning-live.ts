@@ -19,6 +19,7 @@ export function requireCgroup(rt: Runtime, ctrl: V1Controller = 'cpu'): GuestCgr
 }
 
 const vcpuGroups = (rt: Runtime): ThreadGroup[] => [...(rt.vcpuThreads?.keys() ?? [])].map((i) => `vcpu${i}` as const);
+const iothreadGroups = (rt: Runtime): ThreadGroup[] => [...(rt.iothreadThreads?.keys() ?? [])].map((i) => `iothread${i}` as const);
 
 /** What the running guest's cgroup and threads hold. */
 export async function liveTuning(rt: Runtime): Promise<DomainTuning> {
@@ -28,6 +29,8 @@ export async function liveTuning(rt: Runtime): Promise<DomainTuning> {
   const vcpu = await cg.cfs(vcpus[0]);
   const emulator = await cg.cfs('emulator');
   const global = await cg.cfs();
+  const io = iothreadGroups(rt)[0];
+  const iothread = io === undefined ? global : await cg.cfs(io);
   const mem = cg.dir('memory') === undefined ? {} : await cg.memory();
   const weight = await cg.blkioWeight().catch(() => def.blkiotune?.weight ?? 0);
   const pins: string[] = [];
@@ -35,8 +38,8 @@ export async function liveTuning(rt: Runtime): Promise<DomainTuning> {
   return {
     sched: {
       cpuShares: await cg.shares(), vcpuPeriod: vcpu.period, vcpuQuota: vcpu.quota, emulatorPeriod: emulator.period, emulatorQuota: emulator.quota,
-      // No <iothreads> yet: I/O threads run in the guest's group, under its global bandwidth (libvirt shows the same).
-      globalPeriod: global.period, globalQuota: global.quota, iothreadPeriod: global.period, iothreadQuota: global.quota,
+      // Without I/O threads the group's own bandwidth is shown, as libvirt shows it.
+      globalPeriod: global.period, globalQuota: global.quota, iothreadPeriod: iothread.period, iothreadQuota: iothread.quota,
     },
     memory: { hardLimitKiB: mem.hard ?? null, softLimitKiB: mem.soft ?? null, swapHardLimitKiB: mem.swapHard ?? null },
     blkio: { weight, devices: structuredClone(def.blkiotune?.devices ?? []) },
@@ -75,7 +78,7 @@ export async function applyLive(rt: Runtime, next: DomainDef, c: TuningChange): 
   }
   if (c.numa?.nodeset !== undefined) {
     const mems = numaMems(next);
-    if (mems !== undefined) await requireCgroup(rt, 'cpuset').setMems(mems, ['emulator', ...vcpuGroups(rt)]);
+    if (mems !== undefined) await requireCgroup(rt, 'cpuset').setMems(mems, ['emulator', ...vcpuGroups(rt), ...iothreadGroups(rt)]);
   }
   const all = await onlineCpus();
   if (c.vcpupin !== undefined) {
@@ -90,8 +93,9 @@ export async function applyLive(rt: Runtime, next: DomainDef, c: TuningChange): 
   if (c.emulatorpin !== undefined) {
     const list = next.cputune?.emulatorpin ?? next.vcpu.cpuset ?? all;
     await requireCgroup(rt, 'cpuset').setCpus('emulator', list);
-    const vcpuTids = new Set(rt.vcpuThreads?.values() ?? []);
-    for (const tid of await threadsOf(rt.pid)) if (!vcpuTids.has(tid)) await setAffinity(tid, list);
+    // The emulator's threads only: vCPUs and I/O threads keep their own pinning.
+    const own = new Set([...(rt.vcpuThreads?.values() ?? []), ...(rt.iothreadThreads?.values() ?? [])]);
+    for (const tid of await threadsOf(rt.pid)) if (!own.has(tid)) await setAffinity(tid, list);
     params.push(['cputune.emulatorpin', list]);
   }
   return params;
@@ -110,6 +114,9 @@ async function applySched(rt: Runtime, cg: GuestCgroup, next: DomainDef, s: Part
   }
   if (given(s.emulatorPeriod) || given(s.emulatorQuota)) {
     await cg.setCfs('emulator', pick(given(s.emulatorPeriod) ? t?.emulatorPeriod : undefined, given(s.emulatorQuota) ? t?.emulatorQuota : undefined));
+  }
+  if (given(s.iothreadPeriod) || given(s.iothreadQuota)) {
+    for (const g of iothreadGroups(rt)) await cg.setCfs(g, pick(given(s.iothreadPeriod) ? t?.iothreadPeriod : undefined, given(s.iothreadQuota) ? t?.iothreadQuota : undefined));
   }
   if (given(s.globalPeriod) || given(s.globalQuota)) {
     await cg.setCfs(undefined, pick(given(s.globalPeriod) ? t?.globalPeriod : undefined, given(s.globalQuota) ? t?.globalQuota : undefined));

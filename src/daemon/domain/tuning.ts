@@ -107,7 +107,7 @@ function cputune(def: DomainDef): CpuTune {
 }
 
 /** A CPU list the host can honour, in the kernel's form; virsh's words when it cannot. */
-function checkCpus(list: string, hostCpus: number[]): string {
+export function checkCpus(list: string, hostCpus: number[]): string {
   const cpus = parseCpuList(list);
   if (cpus === undefined || cpus.length === 0) throw VireoError.of('INVALID_ARG', `Failed to parse bitmap '${list}'`);
   const max = Math.max(...hostCpus) + 1;

@@ -11,7 +11,7 @@ import type { Disk, DomainDef, Interface } from '../../conf/domain-model.js';
 import { chardevDeviceArgs } from './chardev.js';
 import { balloonRngPanicArgs, displayArgs, inputArgs, netArgs, nicAlias, redirdevArgs, TAP_NIC_TYPES, tpmArgs, watchdogArgs } from './devices.js';
 import { bootArg, clockArgs, cpuArg, firmwareArgs, machineArg, memoryAndCpus, needsMemoryBackend, pmArgs, smbiosArgs } from './machine.js';
-import { controllerArgs, diskArgs } from './storage.js';
+import { controllerArgs, diskArgs, iothreadArgs } from './storage.js';
 import { Argv, esc } from './util.js';
 
 export interface LaunchPaths {
@@ -135,6 +135,7 @@ export function buildQemuArgv(def: DomainDef, paths: LaunchPaths, opts: LaunchOp
   if (def.os.loader?.secure === true) out.push('-global', 'driver=cfi.pflash01,property=secure,value=on');
   if (def.os.loader?.type === 'rom' && def.os.loader.path !== undefined) out.push('-bios', def.os.loader.path);
   memoryAndCpus(def, opts, out);
+  iothreadArgs(def, out);
   out.push('-uuid', def.uuid);
   smbiosArgs(def, out);
   out.push('-no-user-config', '-nodefaults');

@@ -2,7 +2,7 @@
 
 import { VireoError } from '../../api/errors.js';
 import { diskIndex, isQ35 } from '../../conf/domain-implicit.js';
-import type { Controller, Disk, DomainDef, DriveAddress, ResolvedVolume } from '../../conf/domain-model.js';
+import type { Controller, Disk, DomainDef, DriveAddress, IOThread, ResolvedVolume } from '../../conf/domain-model.js';
 import { pciProps, usbId, type Argv, type Json } from './util.js';
 import { IOTUNE_NUMBERS, type Iotune, type IotuneNumber } from '../../conf/domain-iotune.js';
 
@@ -29,7 +29,7 @@ export function controllerArgs(def: DomainDef, out: Argv): void {
   }
   for (const c of ctrls) {
     if (c.type === 'scsi') {
-      out.device({ driver: c.model === 'virtio-scsi' ? 'virtio-scsi-pci' : 'lsi', id: `scsi${c.index}`, ...(c.queues === undefined ? {} : { num_queues: c.queues }), ...pciProps(def, c.address) });
+      out.device({ driver: c.model === 'virtio-scsi' ? 'virtio-scsi-pci' : 'lsi', ...iothreadProp(c.iothread), id: `scsi${c.index}`, ...(c.queues === undefined ? {} : { num_queues: c.queues }), ...pciProps(def, c.address) });
     } else if (c.type === 'virtio-serial') {
       const dev: Json = { driver: 'virtio-serial-pci', id: `virtio-serial${c.index}` };
       if (c.ports !== undefined) dev.max_ports = c.ports;
@@ -42,6 +42,24 @@ export function controllerArgs(def: DomainDef, out: Argv): void {
       out.device({ driver: 'isa-fdc' });
     }
   }
+}
+
+/** QEMU's object for one I/O thread (also object-add's arguments for iothreadadd). */
+export function iothreadObject(t: IOThread): Json {
+  const props: Json = { 'qom-type': 'iothread', id: `iothread${t.id}` };
+  if (t.poolMin !== undefined) props['thread-pool-min'] = t.poolMin;
+  if (t.poolMax !== undefined) props['thread-pool-max'] = t.poolMax;
+  return props;
+}
+
+/** -object iothread for each I/O thread, before the devices that name them. */
+export function iothreadArgs(def: DomainDef, out: Argv): void {
+  for (const t of def.iothreads ?? []) out.push('-object', JSON.stringify(iothreadObject(t)));
+}
+
+/** The I/O thread object a virtio device runs in (libvirt's id: iothreadN). */
+function iothreadProp(id: number | undefined): Json {
+  return id === undefined ? {} : { iothread: `iothread${id}` };
 }
 
 /** Root ports before bridges (a bridge may sit in a root port), then by index. */
@@ -170,7 +188,7 @@ function diskDevice(def: DomainDef, d: Disk): Json {
   const q35 = isQ35(def.os.machine);
   switch (d.bus) {
     case 'virtio':
-      return { driver: 'virtio-blk-pci', ...pciProps(def, d.address?.type === 'pci' ? d.address : undefined) };
+      return { driver: 'virtio-blk-pci', ...iothreadProp(d.iothread), ...pciProps(def, d.address?.type === 'pci' ? d.address : undefined) };
     case 'sata': {
       const a = drive(d);
       const bus = q35 && a.controller === 0 ? `ide.${a.unit}` : `sata${a.controller}.${a.unit}`;
