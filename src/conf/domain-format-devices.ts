@@ -1,6 +1,7 @@
 /** <devices> as `virsh dumpxml` prints them (libvirt's device order, addresses last). */
 
 import type {
+  BandwidthRate,
   Channel,
   CharSource,
   Console,
@@ -120,10 +121,17 @@ function formatController(c: Controller): XmlOut {
   ]);
 }
 
+/** libvirt's attribute order. */
+const rateAttrs = (r: BandwidthRate): Record<string, number | undefined> => ({ average: r.average, peak: r.peak, floor: r.floor, burst: r.burst });
+
 function formatInterface(nic: Interface): XmlOut {
   return el('interface', { type: nic.type }, [
     el('mac', { address: nic.mac }),
     nic.source !== undefined && el('source', { [nic.type]: nic.source }),
+    nic.bandwidth !== undefined && el('bandwidth', {}, [
+      nic.bandwidth.inbound !== undefined && el('inbound', rateAttrs(nic.bandwidth.inbound)),
+      nic.bandwidth.outbound !== undefined && el('outbound', rateAttrs(nic.bandwidth.outbound)),
+    ]),
     nic.targetDev !== undefined && el('target', { dev: nic.targetDev, managed: nic.targetManaged === undefined ? undefined : nic.targetManaged ? 'yes' : 'no' }),
     el('model', { type: nic.model }),
     nic.driver !== undefined && el('driver', { name: nic.driver.name, queues: nic.driver.queues }),

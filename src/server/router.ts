@@ -15,6 +15,7 @@ import type { Call, HandlerTable } from './handlers/call.js';
 import { domainHandlers } from './handlers/domain.js';
 import { tuningHandlers } from './handlers/tuning.js';
 import { domainBlockHandlers } from './handlers/domain-block.js';
+import { domainIfTuneHandlers } from './handlers/domain-iftune.js';
 import { hostHandlers } from './handlers/host.js';
 import { memCpuHandlers } from './handlers/memcpu.js';
 import { networkHandlers } from './handlers/network.js';
@@ -32,7 +33,7 @@ const log = logger('api');
 type StreamId = 'events' | 'domain.consoleAttach' | 'volume.upload' | 'volume.download';
 
 /** One handler per JSON route; the type makes a route without a handler, or a stray one, a compile error. */
-const JSON_HANDLERS: HandlerTable<Exclude<RouteId, StreamId>> = { ...hostHandlers, ...domainHandlers, ...domainBlockHandlers, ...memCpuHandlers, ...networkHandlers, ...interfaceHandlers, ...storageHandlers, ...statsHandlers, ...tuningHandlers };
+const JSON_HANDLERS: HandlerTable<Exclude<RouteId, StreamId>> = { ...hostHandlers, ...domainHandlers, ...domainBlockHandlers, ...domainIfTuneHandlers, ...memCpuHandlers, ...networkHandlers, ...interfaceHandlers, ...storageHandlers, ...statsHandlers, ...tuningHandlers };
 
 /** The ids the server binds (for the test that keeps them and api/routes.ts in step). */
 export const HANDLED_IDS: readonly string[] = [...Object.keys(JSON_HANDLERS), 'events', 'domain.consoleAttach', 'volume.upload', 'volume.download'];

@@ -76,7 +76,7 @@ describe('the read-only socket', () => {
   test('every route declared as a change is refused with 403, and nothing changes', async () => {
     const writes = ROUTES.filter((r) => r.access === 'write' && r.shape !== 'upgrade');
     assert.deepEqual(writes.map((r) => r.id).sort(), ['domain.attachDevice', 'domain.autostart', 'domain.blockResize', 'domain.blockThreshold', 'domain.create', 'domain.define', 'domain.destroy', 'domain.detachDevice',
-      'domain.jobAbort', 'domain.reboot', 'domain.rename', 'domain.reset', 'domain.resume', 'domain.setDescription', 'domain.setIoTune', 'domain.setLink', 'domain.setMaxMemory',
+      'domain.jobAbort', 'domain.reboot', 'domain.rename', 'domain.reset', 'domain.resume', 'domain.setDescription', 'domain.setIfTune', 'domain.setIoTune', 'domain.setLink', 'domain.setMaxMemory',
       'domain.setMemory', 'domain.setMemoryStatsPeriod', 'domain.setMetadata', 'domain.setTuning', 'domain.setVcpus', 'domain.shutdown', 'domain.start', 'domain.suspend',
       'domain.undefine', 'domain.updateDevice', 'host.setMemoryParameters', 'interface.begin', 'interface.bridge', 'interface.commit', 'interface.define', 'interface.destroy',
       'interface.rollback', 'interface.start', 'interface.unbridge',

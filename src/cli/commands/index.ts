@@ -5,6 +5,7 @@ import { memCpuCommands } from './memcpu.js';
 import { diskCommands } from './disks.js';
 import { mediaCommands } from './media.js';
 import { iotuneCommands } from './iotune.js';
+import { iftuneCommands } from './iftune.js';
 import { domainCommands } from './domain.js';
 import { undefineCommand } from './undefine.js';
 import { blkInfoCommands } from './blkinfo.js';
@@ -59,5 +60,5 @@ export function makeTable(groups: readonly GroupDef[], defs: readonly CommandDef
   };
 }
 
-export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, undefineCommand, ...deviceCommands, ...diskCommands, ...mediaCommands, ...iotuneCommands, ...memCpuCommands, ...editCommands, ...domTableCommands, ...blkInfoCommands, ...statsCommands, ...domStatsCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...ifaceCommands, ...networkCommands, ...netUpdateCommands, ...poolCommands, ...poolSourceCommands, ...volCommands, ...volTransferCommands,
+export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, undefineCommand, ...deviceCommands, ...diskCommands, ...mediaCommands, ...iotuneCommands, ...iftuneCommands, ...memCpuCommands, ...editCommands, ...domTableCommands, ...blkInfoCommands, ...statsCommands, ...domStatsCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...ifaceCommands, ...networkCommands, ...netUpdateCommands, ...poolCommands, ...poolSourceCommands, ...volCommands, ...volTransferCommands,
   ...shellCommands, ...xmlCommands, ...tuningCommands]);

@@ -118,7 +118,7 @@ export async function completeNicRemoval(ctx: LifecycleContext, dom: Domain, rt:
   const tap = nic.targetDev;
   if (tap !== undefined && rt.taps.includes(tap)) {
     rt.taps = rt.taps.filter((t) => t !== tap);
-    await unplugNics([tap]);
+    await unplugNics([tap], [nic]);
   }
   await saveStatus(ctx, dom);
   ctx.changed(dom, 'device-removed', alias);
