@@ -45,7 +45,13 @@ export function inboundTc(dev: string, r: BandwidthRate): string[][] {
   ];
 }
 
-const quoted = (s: string): string => `"${s}"`;
+/**
+ * The policing chain of tap `dev`: nft names take no '-' or '+' (which tap names may have) and
+ * no quoting, so those are written as _XX (and '_' as _5f, so no two taps share a chain).
+ */
+export function policeChain(dev: string): string {
+  return `tap_${dev.replace(/[^A-Za-z0-9.]/g, (c) => `_${c.charCodeAt(0).toString(16)}`)}`;
+}
 
 /**
  * The nft script that polices outbound traffic on `dev`: its chain replaced as one transaction.
@@ -54,12 +60,13 @@ const quoted = (s: string): string => `"${s}"`;
 export function outboundNft(dev: string, r: BandwidthRate): string {
   const average = r.average ?? 0;
   const burst = r.burst ?? average;
-  const chain = `netdev ${POLICE_TABLE} ${quoted(dev)}`;
+  const chain = `netdev ${POLICE_TABLE} ${policeChain(dev)}`;
   return [
     `add table netdev ${POLICE_TABLE}`,
-    `add chain ${chain} { type filter hook ingress device ${quoted(dev)} priority 0; policy accept; }`,
+    `add chain ${chain} { type filter hook ingress device "${dev}" priority 0; policy accept; }`,
     `flush chain ${chain}`,
-    `add rule ${chain} limit rate over ${average * 1000} bytes/second burst ${burst * 1024} bytes drop`,
+    // The counter after the limit counts what was dropped: the user's (and the tests') evidence.
+    `add rule ${chain} limit rate over ${average * 1000} bytes/second burst ${burst * 1024} bytes counter drop`,
     '',
   ].join('\n');
 }
@@ -97,7 +104,7 @@ export async function clearTapBandwidth(dev: string): Promise<void> {
  * take hold of the next device of that name, so this must run whenever a policed tap goes.
  */
 export async function dropPolicing(dev: string): Promise<void> {
-  await tool('nft', ['delete', 'chain', 'netdev', POLICE_TABLE, quoted(dev)], `clear the outbound limit of ${dev}`);
+  await tool('nft', ['delete', 'chain', 'netdev', POLICE_TABLE, policeChain(dev)], `clear the outbound limit of ${dev}`);
 }
 
 /** Put `bw` on tap `dev`, replacing what was there (nothing: no limit). */

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { VireoError } from '../../src/api/errors.js';
 import { formatDomainXml, parseDomainXml } from '../../src/conf/domain-xml.js';
-import { htbQuantum, inboundTc, outboundNft } from '../../src/network/bandwidth.js';
+import { htbQuantum, inboundTc, outboundNft, policeChain } from '../../src/network/bandwidth.js';
 import { formatIfTune } from '../../src/cli/commands/iftune.js';
 
 const guest = (nic: string): string => `<domain type='qemu'><name>a</name><memory>131072</memory>
@@ -70,10 +70,12 @@ describe('limits on the tap', () => {
 
   test("outbound: the tap's ingress chain drops what exceeds the average (tc's kbps are 1000 bytes, its kb 1024), burst defaulting to the average", () => {
     assert.equal(outboundNft('vnet0', { average: 500, burst: 256 }), 'add table netdev vireo_bw\n'
-      + 'add chain netdev vireo_bw "vnet0" { type filter hook ingress device "vnet0" priority 0; policy accept; }\n'
-      + 'flush chain netdev vireo_bw "vnet0"\n'
-      + 'add rule netdev vireo_bw "vnet0" limit rate over 500000 bytes/second burst 262144 bytes drop\n');
-    assert.match(outboundNft('vnet1', { average: 50, peak: 80 }), /limit rate over 50000 bytes\/second burst 51200 bytes drop\n$/);
+      + 'add chain netdev vireo_bw tap_vnet0 { type filter hook ingress device "vnet0" priority 0; policy accept; }\n'
+      + 'flush chain netdev vireo_bw tap_vnet0\n'
+      + 'add rule netdev vireo_bw tap_vnet0 limit rate over 500000 bytes/second burst 262144 bytes counter drop\n');
+    assert.match(outboundNft('vnet1', { average: 50, peak: 80 }), /limit rate over 50000 bytes\/second burst 51200 bytes counter drop\n$/);
+    // Tap names nft cannot take as they are, one chain each.
+    assert.deepEqual(['my-tap', 'my_2dtap', 'a+b', 'v.1'].map(policeChain), ['tap_my_2dtap', 'tap_my_5f2dtap', 'tap_a_2bb', 'tap_v.1']);
   });
 });
 
