@@ -143,6 +143,8 @@ export interface NicUpdate {
   link: boolean;
   /** The NIC joins another network or host bridge (its tap moves). */
   source: boolean;
+  /** Its <bandwidth> changes (the limits on its tap). */
+  bandwidth: boolean;
 }
 
 /**
@@ -177,5 +179,6 @@ export function nicUpdate(old: Interface, upd: Interface, live: boolean): NicUpd
       });
     }
   }
-  return { next, link, source };
+  const bandwidth = JSON.stringify(old.bandwidth ?? {}) !== JSON.stringify(next.bandwidth ?? {});
+  return { next, link, source, bandwidth };
 }

@@ -139,6 +139,14 @@ netnsSuite(import.meta.url, (t) => {
         assert.doesNotMatch(await ok('dumpxml', 'bw'), new RegExp(`${MAC}'/>\\s*<source network='bw'/>\\s*<bandwidth>`));
       });
 
+      await step('update-device with another <bandwidth> changes the limits on the tap too', async () => {
+        const upd = file('upd.xml', `<interface type='network'><mac address='${MAC}'/><source network='bw'/><model type='virtio'/><bandwidth><inbound average='30'/></bandwidth></interface>`);
+        assert.equal(await ok('update-device', 'bw', upd, '--live'), 'Device updated successfully\n\n');
+        assert.match(await sh('tc', ['class', 'show', 'dev', tap]), /rate 240Kbit ceil 240Kbit /);
+        assert.equal(await policed(tap), undefined);
+        assert.match(await ok('domiftune', 'bw', tap), /^inbound.average: 30\n[\s\S]*outbound.average: 0\n/);
+      });
+
       await step("a floor, or a user-mode NIC, is refused live with libvirt's words", async () => {
         let r = await d.vireo(['domiftune', 'bw', tap, '--inbound', '10,0,0,5']);
         assert.equal(r.stderr, `error: Unable to set interface parameters\nerror: Operation not supported: Invalid use of 'floor' on interface with MAC address ${MAC} - network 'bw' has no inbound QoS set\n`);
