@@ -268,6 +268,7 @@ function formatRng(r: Rng): XmlOut {
     b.model === 'random' ? el('backend', { model: 'random' }, b.device)
       : b.model === 'builtin' ? el('backend', { model: 'builtin' })
       : el('backend', { model: 'egd', type: b.source.type }, formatSource(b.source)),
+    r.alias !== undefined && el('alias', { name: r.alias }),
     formatAddress(r.address),
   ]);
 }

@@ -314,6 +314,8 @@ export interface Rng {
   /** Rate limit: bytes per period (ms). */
   rate?: { bytes: number; periodMs?: number };
   address?: PciAddress;
+  /** Live definitions only: its device id (rngN; its backend is objrngN), kept because hot-plug makes it differ from its index. */
+  alias?: string;
 }
 
 export interface MemBalloon {

@@ -119,7 +119,7 @@ export function parseDevices(node: XNode | undefined, opts: { live: boolean } = 
   devices.redirdevs = node.children('redirdev').map((r) => parseRedirdev(r, boot));
   devices.watchdogs = node.children('watchdog').map(parseWatchdog);
   if (devices.watchdogs.length > 1) throw (node.children('watchdog')[1] as XNode).unsupported('only one <watchdog> is supported');
-  devices.rngs = node.children('rng').map(parseRng);
+  devices.rngs = node.children('rng').map((n) => parseRng(n, opts.live));
   devices.panics = node.children('panic').map(parsePanic);
   const balloon = node.child('memballoon');
   if (balloon !== undefined) devices.memballoon = parseMemballoon(balloon);

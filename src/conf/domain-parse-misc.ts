@@ -72,7 +72,8 @@ export function parseRedirdev(node: XNode, boot: BootOrders): RedirDev {
   return dev;
 }
 
-export function parseRng(node: XNode): Rng {
+/** One <rng>; `live`: a running guest's XML, whose device id (<alias>) is kept. */
+export function parseRng(node: XNode, live = false): Rng {
   if (node.enumAttr('model', ['virtio'] as const) === undefined) missing(node, "attribute 'model' (virtio)");
   node.check({ attrs: ['model'], one: ['backend', 'rate', 'address', 'driver'], ignore: RUNTIME_ONLY });
   if (node.child('driver') !== undefined) throw (node.child('driver') as XNode).unsupported('<rng><driver> is not supported yet');
@@ -108,6 +109,8 @@ export function parseRng(node: XNode): Rng {
   }
   const address = parseAddress(node, ['pci'] as const);
   if (address !== undefined) rng.address = address;
+  const alias = live ? node.child('alias')?.attr('name') : undefined;
+  if (alias !== undefined && /^rng\d+$/.test(alias)) rng.alias = alias;
   return rng;
 }
 

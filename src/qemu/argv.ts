@@ -18,6 +18,8 @@ export {
   netdevProps,
   nicAlias,
   nicDeviceProps,
+  rngDevice,
+  rngObject,
   TAP_NIC_TYPES,
   usesVhost,
   type HostFacts,

@@ -94,6 +94,12 @@ function completerFor(rt: Runtime, alias: string): Completion | undefined {
       await completeDiskRemoval(ctx, dom, r, a);
     };
   }
+  if (rt.liveDef.devices.rngs.some((r) => r.alias === alias)) {
+    return async (ctx, dom, r, a) => {
+      pending.get(r)?.delete(a);
+      await completeRngRemoval(ctx, dom, r, a);
+    };
+  }
   return undefined;
 }
 
@@ -133,7 +139,7 @@ export async function reconcileNics(ctx: LifecycleContext, dom: Domain, rt: Runt
   if (qmp === undefined) return;
   const present = new Set(await qmp.peripherals());
   const disks = rt.liveDef.devices.disks.filter((d) => d.bus === 'virtio' || d.bus === 'scsi').map((d) => diskId(rt.liveDef, d));
-  const gone = [...rt.liveDef.devices.interfaces.map((n) => n.alias), ...disks].filter((a): a is string => a !== undefined && !present.has(a));
+  const gone = [...rt.liveDef.devices.interfaces.map((n) => n.alias), ...disks, ...rt.liveDef.devices.rngs.map((r) => r.alias)].filter((a): a is string => a !== undefined && !present.has(a));
   for (const alias of gone) {
     log.info(`${dom.name}: ${alias} was unplugged while vireod was not running`);
     onDeviceDeleted(ctx, dom, rt, alias);
@@ -154,4 +160,15 @@ export async function unplugDevice(ctx: LifecycleContext, dom: Domain, rt: Runti
   if (!(await waitDeviceDeleted(rt, alias))) return true;
   await completerFor(rt, alias)?.(ctx, dom, rt, alias);
   return false;
+}
+
+/** The guest has let rng `alias` go: its backend goes, and it leaves the live definition. */
+export async function completeRngRemoval(ctx: LifecycleContext, dom: Domain, rt: Runtime, alias: string): Promise<void> {
+  const list = rt.liveDef.devices.rngs;
+  const i = list.findIndex((r) => r.alias === alias);
+  if (i < 0) return;
+  await rt.qmp?.execute('object-del', { id: `obj${alias}` }).catch((e: unknown) => log.warn(`${dom.name}: removing the backend of ${alias}`, { error: String(e) }));
+  list.splice(i, 1);
+  await saveStatus(ctx, dom);
+  ctx.changed(dom, 'device-removed', alias);
 }

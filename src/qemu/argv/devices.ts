@@ -4,7 +4,7 @@
  */
 
 import { VireoError } from '../../api/errors.js';
-import type { DomainDef, Graphics, Interface, Video } from '../../conf/domain-model.js';
+import type { DomainDef, Graphics, Interface, Rng, Video } from '../../conf/domain-model.js';
 import { chardevArg } from './chardev.js';
 import type { LaunchPaths } from './index.js';
 import { esc, json, pciProps, usbProps, type Argv, type Json } from './util.js';
@@ -208,6 +208,21 @@ export function watchdogArgs(def: DomainDef, out: Argv): void {
   }
 }
 
+/** The backend object of rng `id` (object-add's properties too): objrngN, as libvirt names it. */
+export function rngObject(r: Rng, id: string): Json {
+  const be = r.backend;
+  if (be.model === 'random') return { 'qom-type': 'rng-random', id: `obj${id}`, filename: be.device };
+  if (be.model === 'builtin') return { 'qom-type': 'rng-builtin', id: `obj${id}` };
+  return { 'qom-type': 'rng-egd', id: `obj${id}`, chardev: `char${id}` };
+}
+
+/** The virtio-rng device of rng `id` (device_add's properties too). */
+export function rngDevice(def: DomainDef, r: Rng, id: string): Json {
+  const dev: Json = { driver: 'virtio-rng-pci', rng: `obj${id}`, id };
+  if (r.rate !== undefined) Object.assign(dev, { 'max-bytes': r.rate.bytes, period: r.rate.periodMs ?? 1000 });
+  return { ...dev, ...pciProps(def, r.address) };
+}
+
 export function balloonRngPanicArgs(def: DomainDef, out: Argv): void {
   const b = def.devices.memballoon;
   if (b.model === 'virtio') {
@@ -217,17 +232,11 @@ export function balloonRngPanicArgs(def: DomainDef, out: Argv): void {
     out.device({ ...dev, ...pciProps(def, b.address) });
   }
   def.devices.rngs.forEach((r, i) => {
-    const obj = `objrng${i}`;
+    const id = r.alias ?? `rng${i}`;
     const be = r.backend;
-    if (be.model === 'random') out.push('-object', json({ 'qom-type': 'rng-random', id: obj, filename: be.device }));
-    else if (be.model === 'builtin') out.push('-object', json({ 'qom-type': 'rng-builtin', id: obj }));
-    else {
-      out.push('-chardev', chardevArg(`charrng${i}`, be.source));
-      out.push('-object', json({ 'qom-type': 'rng-egd', id: obj, chardev: `charrng${i}` }));
-    }
-    const dev: Json = { driver: 'virtio-rng-pci', rng: obj, id: `rng${i}` };
-    if (r.rate !== undefined) Object.assign(dev, { 'max-bytes': r.rate.bytes, period: r.rate.periodMs ?? 1000 });
-    out.device({ ...dev, ...pciProps(def, r.address) });
+    if (be.model === 'egd') out.push('-chardev', chardevArg(`char${id}`, be.source));
+    out.push('-object', json(rngObject(r, id)));
+    out.device(rngDevice(def, r, id));
   });
   for (const p of def.devices.panics) {
     if (p.model === 'isa') {

@@ -1,0 +1,115 @@
+// Hot-plug of devices other than NICs and disks, end to end with a real guest: virtio rngs
+// (random and builtin backends) come and go in the guest's virtio bus, keep their device ids over
+// a vireod restart, and their backends go with them (a second plug reuses the id); what libvirt
+// refuses live is refused with its words; --config changes only the stored definition.
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { DomainEvent } from '../../src/api/types.js';
+import { VireoClient } from '../../src/client/client.js';
+import { guestXml, scenario, SOON, TestDaemon, waitFor } from './harness.js';
+
+const PORTS = "\n    <controller type='pci' model='pcie-root-port'/>".repeat(4);
+const RANDOM = "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>\n";
+const BUILTIN = "<rng model='virtio'><rate bytes='1024' period='1000'/><backend model='builtin'/></rng>\n";
+
+describe('hot-plug of rng devices in a running guest', () => {
+  const d = new TestDaemon();
+  const tmp = mkdtempSync(path.join(tmpdir(), 'vireo-hpdev-'));
+  const events: DomainEvent[] = [];
+  let client: VireoClient;
+  let stopEvents: () => void = () => {};
+  const ok = (...args: string[]): Promise<string> => d.ok(...args);
+  const failing = (...args: string[]): Promise<string> => d.failing(...args);
+  const file = (name: string, text: string): string => {
+    const f = path.join(tmp, name);
+    writeFileSync(f, text);
+    return f;
+  };
+  const listen = async (): Promise<void> => {
+    client = VireoClient.open(d.uri);
+    stopEvents = await client.events((e) => events.push(e));
+  };
+  /** The virtio devices the guest sees, by virtio device id (0x0004: entropy, 0x0008: SCSI). */
+  const virtioIds = async (): Promise<string[]> => (await d.guestRun('hv', 'cat /sys/bus/virtio/devices/*/device')).trim().split('\n').sort();
+  const count = (ids: string[], id: string): number => ids.filter((x) => x === id).length;
+
+  before(async () => {
+    await d.start();
+    await listen();
+    await ok('define', file('hv.xml', guestXml('hv', { extraDevices: PORTS })));
+    await ok('start', 'hv');
+    await d.waitShell('hv');
+  });
+  after(async () => {
+    stopEvents();
+    client.close();
+    await d.cleanup();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('rng: attach, restart, detach, attach again; refusals', async (tt) => {
+    const step = scenario(tt);
+    const random = file('random.xml', RANDOM);
+    const builtin = file('builtin.xml', BUILTIN);
+
+    await step('attach-device --live: the guest sees a virtio entropy device; the live XML shows it with its id and PCI place', async () => {
+      assert.equal(count(await virtioIds(), '0x0004'), 0);
+      assert.equal(await ok('attach-device', 'hv', random, '--live'), 'Device attached successfully\n\n');
+      await waitFor(async () => count(await virtioIds(), '0x0004') === 1, SOON, 'the guest to see the rng');
+      assert.match(await ok('dumpxml', 'hv'), /<rng model='virtio'>\n {6}<backend model='random'>\/dev\/urandom<\/backend>\n {6}<alias name='rng0'\/>\n {6}<address type='pci' domain='0x0000' bus='0x0[1-9]' slot='0x00' function='0x0'\/>\n {4}<\/rng>/);
+      assert.doesNotMatch(await ok('dumpxml', 'hv', '--inactive'), /<rng/);
+      await waitFor(() => events.some((e) => e.type === 'device-added' && e.device === 'rng0'), SOON, 'device-added rng0');
+    });
+
+    await step('a second rng (builtin backend, rate-limited) gets the next id', async () => {
+      await ok('attach-device', 'hv', builtin);
+      await waitFor(async () => count(await virtioIds(), '0x0004') === 2, SOON, 'the guest to see both rngs');
+      assert.match(await ok('dumpxml', 'hv'), /<rate bytes='1024' period='1000'\/>\n {6}<backend model='builtin'\/>\n {6}<alias name='rng1'\/>/);
+    });
+
+    await step('a restarted vireod knows both by their ids and unplugs the first: the guest sees it go', async () => {
+      stopEvents();
+      client.close();
+      await d.stop();
+      await d.start();
+      await listen();
+      assert.equal(await ok('detach-device', 'hv', random, '--live'), 'Device detached successfully\n\n');
+      assert.equal(count(await virtioIds(), '0x0004'), 1);
+      const xml = await ok('dumpxml', 'hv');
+      assert.doesNotMatch(xml, /model='random'/);
+      assert.match(xml, /<alias name='rng1'\/>/);
+      await waitFor(() => events.some((e) => e.type === 'device-removed' && e.device === 'rng0'), SOON, 'device-removed rng0');
+    });
+
+    await step('attached again it takes the free id rng0: its old backend object is gone from QEMU', async () => {
+      await ok('attach-device', 'hv', random);
+      await waitFor(async () => count(await virtioIds(), '0x0004') === 2, SOON, 'the guest to see the rng again');
+      assert.match(await ok('dumpxml', 'hv'), /<backend model='random'>\/dev\/urandom<\/backend>\n {6}<alias name='rng0'\/>/);
+      await ok('detach-device', 'hv', random);
+      await ok('detach-device', 'hv', builtin);
+      assert.equal(count(await virtioIds(), '0x0004'), 0);
+    });
+
+    await step("refusals: an rng the guest does not have, an egd backend live (vireo cannot plug its chardev yet), update-device", async () => {
+      assert.equal(await failing('detach-device', 'hv', random),
+        `error: Failed to detach device from ${random}\nerror: device not found: matching RNG device was not found\n`);
+      const egd = file('egd.xml', "<rng model='virtio'><backend model='egd' type='tcp'><source mode='connect' host='127.0.0.1' service='1024'/><protocol type='raw'/></backend></rng>\n");
+      assert.equal(await failing('attach-device', 'hv', egd),
+        `error: Failed to attach device from ${egd}\nerror: Operation not supported: live attach of an rng with backend model 'egd' is not supported; use --config\n`);
+      assert.equal(await failing('update-device', 'hv', random),
+        `error: Failed to update device from ${random}\nerror: Operation not supported: live update of device 'rng' is not supported\n`);
+      assert.doesNotMatch(await ok('dumpxml', 'hv'), /<rng/);
+    });
+
+    await step('--config changes only the stored definition', async () => {
+      await ok('attach-device', 'hv', builtin, '--config');
+      assert.match(await ok('dumpxml', 'hv', '--inactive'), /<backend model='builtin'\/>/);
+      assert.doesNotMatch(await ok('dumpxml', 'hv'), /<rng/);
+      await ok('detach-device', 'hv', builtin, '--config');
+      assert.doesNotMatch(await ok('dumpxml', 'hv', '--inactive'), /<rng/);
+    });
+  });
+});
