@@ -3,13 +3,13 @@
  * pure edits of a definition that go with them: where a hot-plugged device goes on the PCI
  * buses, which NIC a device XML names, what a NIC update changes. No I/O, no QEMU names.
  *
- * <interface>, <disk>, <rng> and <watchdog> so far; every other device kind is refused naming
+ * <interface>, <disk>, <controller>, <rng> and <watchdog> so far; every other device kind is refused naming
  * it, and a new kind is added as another member of DeviceDef.
  */
 import { VireoError } from '../api/errors.js';
-import type { Disk, DomainDef, Interface, PciAddress, Rng, Watchdog } from './domain-model.js';
+import type { Controller, Disk, DomainDef, Interface, PciAddress, Rng, Watchdog } from './domain-model.js';
 import { isQ35 } from './domain-implicit.js';
-import { parseDisk } from './domain-parse-devices.js';
+import { parseController, parseDisk } from './domain-parse-devices.js';
 import { parseRng, parseWatchdog } from './domain-parse-misc.js';
 import { parseInterface } from './domain-parse-net.js';
 import { BootOrders } from './domain-parse-util.js';
@@ -22,14 +22,16 @@ export type DeviceDef =
   | { kind: 'interface'; nic: Interface; macGiven: boolean }
   | { kind: 'disk'; disk: Disk }
   | { kind: 'rng'; rng: Rng }
-  | { kind: 'watchdog'; watchdog: Watchdog };
+  | { kind: 'watchdog'; watchdog: Watchdog }
+  /** index -1: none written (the lowest free one is taken). */
+  | { kind: 'controller'; controller: Controller };
 
 /** The DeviceDef of one kind. */
 export type DeviceOf<K extends DeviceDef['kind']> = Extract<DeviceDef, { kind: K }>;
 
 /** libvirt's device elements (children of <devices>) that vireo cannot attach or detach yet. */
 const OTHER_DEVICES = new Set([
-  'controller', 'lease', 'filesystem', 'input', 'sound', 'hostdev', 'graphics', 'video', 'watchdog',
+  'lease', 'filesystem', 'input', 'sound', 'hostdev', 'graphics', 'video', 'watchdog',
   'hub', 'redirdev', 'smartcard', 'chardev', 'serial', 'parallel', 'console', 'channel', 'memballoon', 'nvram',
   'shmem', 'tpm', 'panic', 'memory', 'iommu', 'vsock', 'audio', 'crypto',
 ]);
@@ -50,9 +52,11 @@ export function parseDeviceXml(xml: string, reference = false): DeviceDef {
       return { kind: 'rng', rng: parseRng(node) };
     case 'watchdog':
       return { kind: 'watchdog', watchdog: parseWatchdog(node) };
+    case 'controller':
+      return { kind: 'controller', controller: parseController(node) };
   }
   if (OTHER_DEVICES.has(el.name)) {
-    throw VireoError.of('CONFIG_UNSUPPORTED', `attaching, detaching or updating a <${el.name}> device is not supported yet; only <interface>, <disk>, <rng> and <watchdog> devices are`);
+    throw VireoError.of('CONFIG_UNSUPPORTED', `attaching, detaching or updating a <${el.name}> device is not supported yet; only <interface>, <disk>, <controller>, <rng> and <watchdog> devices are`);
   }
   throw VireoError.of('CONFIG_UNSUPPORTED', `unknown device type '${el.name}'`);
 }

@@ -280,7 +280,8 @@ function parseControllers(nodes: XNode[]): Controller[] {
   return parsed.map((p) => p.ctrl);
 }
 
-function parseController(node: XNode): Controller {
+/** One <controller>; a missing index is -1 (parseControllers, or a hot-plug, picks one). */
+export function parseController(node: XNode): Controller {
   const type = node.enumAttr('type', CONTROLLER_TYPES) ?? missing(node, `attribute 'type' (${CONTROLLER_TYPES.join(', ')})`);
   const attrs = ['type', 'index', 'model'];
   const one: string[] = ['address'];

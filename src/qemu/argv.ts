@@ -20,6 +20,7 @@ export {
   nicDeviceProps,
   rngDevice,
   rngObject,
+  scsiControllerDevice,
   TAP_NIC_TYPES,
   usesVhost,
   type HostFacts,

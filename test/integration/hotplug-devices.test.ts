@@ -1,6 +1,7 @@
 // Hot-plug of devices other than NICs and disks, end to end with a real guest: virtio rngs
 // (random and builtin backends) come and go in the guest's virtio bus, keep their device ids over
-// a vireod restart, and their backends go with them (a second plug reuses the id); what libvirt
+// a vireod restart, and their backends go with them (a second plug reuses the id); a virtio-scsi
+// controller comes, takes a disk the guest sees, and goes once the disk has; what libvirt
 // refuses live is refused with its words; --config changes only the stored definition.
 import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,7 +16,7 @@ const PORTS = "\n    <controller type='pci' model='pcie-root-port'/>".repeat(4);
 const RANDOM = "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>\n";
 const BUILTIN = "<rng model='virtio'><rate bytes='1024' period='1000'/><backend model='builtin'/></rng>\n";
 
-describe('hot-plug of rng devices in a running guest', () => {
+describe('hot-plug of rngs and controllers in a running guest', () => {
   const d = new TestDaemon();
   const tmp = mkdtempSync(path.join(tmpdir(), 'vireo-hpdev-'));
   const events: DomainEvent[] = [];
@@ -110,6 +111,61 @@ describe('hot-plug of rng devices in a running guest', () => {
       assert.doesNotMatch(await ok('dumpxml', 'hv'), /<rng/);
       await ok('detach-device', 'hv', builtin, '--config');
       assert.doesNotMatch(await ok('dumpxml', 'hv', '--inactive'), /<rng/);
+    });
+  });
+
+  test('controllers: a virtio-scsi controller plugged live takes a disk, is busy while it has one, then goes; other types refused', async (tt) => {
+    const step = scenario(tt);
+    const ctl = file('ctl.xml', "<controller type='scsi' model='virtio-scsi'/>\n");
+    const raw = path.join(tmp, 'scsi.raw');
+    writeFileSync(raw, Buffer.alloc(1 << 20));
+    const disk = file('sda.xml', `<disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='${raw}'/><target dev='sda' bus='scsi'/></disk>\n`);
+    const blocks = async (): Promise<string> => d.guestRun('hv', 'ls /sys/block');
+
+    await step('attach-device --live: the guest sees a virtio SCSI controller; the live XML has it', async () => {
+      assert.equal(count(await virtioIds(), '0x0008'), 0);
+      assert.equal(await ok('attach-device', 'hv', ctl, '--live'), 'Device attached successfully\n\n');
+      await waitFor(async () => count(await virtioIds(), '0x0008') === 1, SOON, 'the guest to see the controller');
+      assert.match(await ok('dumpxml', 'hv'), /<controller type='scsi' index='0' model='virtio-scsi'>\n {6}<address type='pci' domain='0x0000' bus='0x0[1-9]' slot='0x00' function='0x0'\/>/);
+      assert.doesNotMatch(await ok('dumpxml', 'hv', '--inactive'), /type='scsi'/);
+      await waitFor(() => events.some((e) => e.type === 'device-added' && e.device === 'scsi0'), SOON, 'device-added scsi0');
+    });
+
+    await step('a SCSI disk goes on it (the guest sees sda); the controller is busy until the disk has gone', async () => {
+      await ok('attach-device', 'hv', disk);
+      await waitFor(async () => /\bsda\b/.test(await blocks()), SOON, 'the guest to see sda');
+      assert.equal(await failing('detach-device', 'hv', ctl),
+        `error: Failed to detach device from ${ctl}\nerror: operation failed: device cannot be detached: device is busy\n`);
+      await ok('detach-device', 'hv', disk);
+      assert.doesNotMatch(await blocks(), /\bsda\b/);
+      assert.equal(await ok('detach-device', 'hv', ctl, '--live'), 'Device detached successfully\n\n');
+      assert.equal(count(await virtioIds(), '0x0008'), 0);
+      assert.doesNotMatch(await ok('dumpxml', 'hv'), /type='scsi'/);
+    });
+
+    await step("libvirt's refusals: other controller types live, a taken index, a controller the guest lacks", async () => {
+      const usb = file('usb.xml', "<controller type='usb' model='qemu-xhci' index='0'/>\n");
+      const serial = file('vs.xml', "<controller type='virtio-serial' index='0'/>\n");
+      const s0 = file('s0.xml', "<controller type='scsi' model='virtio-scsi' index='0'/>\n");
+      const s5 = file('s5.xml', "<controller type='scsi' model='virtio-scsi' index='5'/>\n");
+      assert.equal(await failing('attach-device', 'hv', usb), `error: Failed to attach device from ${usb}\nerror: Operation not supported: 'usb' controller cannot be hot plugged.\n`);
+      assert.equal(await failing('detach-device', 'hv', usb), `error: Failed to detach device from ${usb}\nerror: Operation not supported: 'usb' controller cannot be hot unplugged.\n`);
+      assert.equal(await failing('attach-device', 'hv', serial), `error: Failed to attach device from ${serial}\nerror: Operation not supported: 'virtio-serial' controller cannot be hot plugged.\n`);
+      await ok('attach-device', 'hv', s0);
+      assert.equal(await failing('attach-device', 'hv', s0), `error: Failed to attach device from ${s0}\nerror: operation failed: target scsi:0 already exists\n`);
+      await ok('detach-device', 'hv', s0);
+      assert.equal(await failing('detach-device', 'hv', s5), `error: Failed to detach device from ${s5}\nerror: device not found: controller scsi:5 not found\n`);
+    });
+
+    await step('--config: any controller whose index is free; given up by type and index', async () => {
+      const serial = path.join(tmp, 'vs.xml');
+      assert.equal(await ok('attach-device', 'hv', serial, '--config'), 'Device attached successfully\n\n');
+      assert.match(await ok('dumpxml', 'hv', '--inactive'), /<controller type='virtio-serial' index='0'>/);
+      assert.equal(await failing('attach-device', 'hv', serial, '--config'),
+        `error: Failed to attach device from ${serial}\nerror: Requested operation is not valid: controller index='0' already exists\n`);
+      await ok('detach-device', 'hv', serial, '--config');
+      assert.equal(await failing('detach-device', 'hv', serial, '--config'),
+        `error: Failed to detach device from ${serial}\nerror: device not found: device not present in domain configuration\n`);
     });
   });
 });

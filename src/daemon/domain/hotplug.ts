@@ -14,6 +14,7 @@ import { affected, redefine, type DomainHost } from './ops.js';
 import { diskKind } from './hotplug-disk.js';
 import { rngKind, watchdogKind } from './hotplug-misc.js';
 import { nicKind } from './hotplug-nic.js';
+import { controllerKind } from './hotplug-controller.js';
 import type { DeviceKind, DeviceOp } from './hotplug-kind.js';
 
 /** How each kind of device is attached, detached and updated. One entry per DeviceDef kind. */
@@ -22,6 +23,7 @@ const KINDS: { [K in DeviceDef['kind']]: DeviceKind<DeviceOf<K>> } = {
   disk: diskKind,
   rng: rngKind,
   watchdog: watchdogKind,
+  controller: controllerKind,
 };
 
 function kindOf<D extends DeviceDef>(dev: D): DeviceKind<D> {
