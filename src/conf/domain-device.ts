@@ -3,14 +3,14 @@
  * pure edits of a definition that go with them: where a hot-plugged device goes on the PCI
  * buses, which NIC a device XML names, what a NIC update changes. No I/O, no QEMU names.
  *
- * <interface>, <disk>, <controller>, <rng> and <watchdog> so far; every other device kind is refused naming
+ * <interface>, <disk>, <controller>, <input>, <rng> and <watchdog> so far; every other device kind is refused naming
  * it, and a new kind is added as another member of DeviceDef.
  */
 import { VireoError } from '../api/errors.js';
-import type { Controller, Disk, DomainDef, Interface, PciAddress, Rng, Watchdog } from './domain-model.js';
-import { isQ35 } from './domain-implicit.js';
+import type { Controller, Disk, DomainDef, Input, Interface, PciAddress, Rng, UsbAddress, Watchdog } from './domain-model.js';
+import { assignUsbAddresses, isQ35 } from './domain-implicit.js';
 import { parseController, parseDisk } from './domain-parse-devices.js';
-import { parseRng, parseWatchdog } from './domain-parse-misc.js';
+import { parseInput, parseRng, parseWatchdog } from './domain-parse-misc.js';
 import { parseInterface } from './domain-parse-net.js';
 import { BootOrders } from './domain-parse-util.js';
 import { assignPciAddresses, formatPciAddress } from './domain-pci.js';
@@ -24,14 +24,15 @@ export type DeviceDef =
   | { kind: 'rng'; rng: Rng }
   | { kind: 'watchdog'; watchdog: Watchdog }
   /** index -1: none written (the lowest free one is taken). */
-  | { kind: 'controller'; controller: Controller };
+  | { kind: 'controller'; controller: Controller }
+  | { kind: 'input'; input: Input };
 
 /** The DeviceDef of one kind. */
 export type DeviceOf<K extends DeviceDef['kind']> = Extract<DeviceDef, { kind: K }>;
 
 /** libvirt's device elements (children of <devices>) that vireo cannot attach or detach yet. */
 const OTHER_DEVICES = new Set([
-  'lease', 'filesystem', 'input', 'sound', 'hostdev', 'graphics', 'video', 'watchdog',
+  'lease', 'filesystem', 'sound', 'hostdev', 'graphics', 'video', 'watchdog',
   'hub', 'redirdev', 'smartcard', 'chardev', 'serial', 'parallel', 'console', 'channel', 'memballoon', 'nvram',
   'shmem', 'tpm', 'panic', 'memory', 'iommu', 'vsock', 'audio', 'crypto',
 ]);
@@ -54,9 +55,11 @@ export function parseDeviceXml(xml: string, reference = false): DeviceDef {
       return { kind: 'watchdog', watchdog: parseWatchdog(node) };
     case 'controller':
       return { kind: 'controller', controller: parseController(node) };
+    case 'input':
+      return { kind: 'input', input: parseInput(node) };
   }
   if (OTHER_DEVICES.has(el.name)) {
-    throw VireoError.of('CONFIG_UNSUPPORTED', `attaching, detaching or updating a <${el.name}> device is not supported yet; only <interface>, <disk>, <controller>, <rng> and <watchdog> devices are`);
+    throw VireoError.of('CONFIG_UNSUPPORTED', `attaching, detaching or updating a <${el.name}> device is not supported yet; only <interface>, <disk>, <controller>, <input>, <rng> and <watchdog> devices are`);
   }
   throw VireoError.of('CONFIG_UNSUPPORTED', `unknown device type '${el.name}'`);
 }
@@ -107,6 +110,19 @@ export function hotplugPlace(live: DomainDef, add: (trial: DomainDef) => () => P
     throw VireoError.of('CONFIG_UNSUPPORTED', `PCI address ${formatPciAddress(address)} is on the PCI Express root bus, which does not support hot-plug; use a pcie-root-port's bus`);
   }
   return address;
+}
+
+/**
+ * The USB port a device plugged into the running guest `live` takes: the lowest free one of its
+ * USB controller (a written one is checked to be free), as a definition's devices get theirs.
+ */
+export function hotplugUsbPlace(live: DomainDef, input: Input): UsbAddress {
+  const trial = structuredClone(live.devices);
+  const copy = structuredClone(input);
+  trial.inputs.push(copy);
+  assignUsbAddresses(trial);
+  if (copy.address?.type !== 'usb') throw VireoError.of('INTERNAL', 'a USB device got no USB port');
+  return copy.address;
 }
 
 /** libvirt's lowest free device id for a new NIC: one past the highest netN in use. */

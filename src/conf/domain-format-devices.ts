@@ -192,7 +192,7 @@ function formatChannel(ch: Channel): XmlOut {
 }
 
 function formatInput(i: Input): XmlOut {
-  return el('input', { type: i.type, bus: i.bus }, [formatAddress(i.address)]);
+  return el('input', { type: i.type, bus: i.bus }, [i.alias !== undefined && el('alias', { name: i.alias }), formatAddress(i.address)]);
 }
 
 function formatTpm(t: Tpm): XmlOut {

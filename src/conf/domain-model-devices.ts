@@ -240,6 +240,8 @@ export interface Input {
   type: 'tablet' | 'mouse' | 'keyboard';
   bus: 'usb' | 'ps2' | 'virtio';
   address?: PciAddress | UsbAddress;
+  /** Live definitions only: its device id (inputN), kept because hot-plug makes it differ from its index. */
+  alias?: string;
 }
 
 export interface SpiceOptions {

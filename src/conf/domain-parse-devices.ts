@@ -109,7 +109,7 @@ export function parseDevices(node: XNode | undefined, opts: { live: boolean } = 
   devices.parallels = chr.parallels;
   devices.channels = chr.channels;
 
-  devices.inputs = node.children('input').map(parseInput);
+  devices.inputs = node.children('input').map((n) => parseInput(n, opts.live));
   devices.tpms = node.children('tpm').map(parseTpm);
   if (devices.tpms.length > 1) throw (node.children('tpm')[1] as XNode).unsupported('only one <tpm> is supported');
   devices.graphics = parseGraphics(node.children('graphics'), opts.live);

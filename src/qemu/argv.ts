@@ -19,6 +19,7 @@ export {
   nicAlias,
   nicDeviceProps,
   rngDevice,
+  inputDevice,
   rngObject,
   scsiControllerDevice,
   TAP_NIC_TYPES,

@@ -1,7 +1,9 @@
 // Hot-plug of devices other than NICs and disks, end to end with a real guest: virtio rngs
 // (random and builtin backends) come and go in the guest's virtio bus, keep their device ids over
 // a vireod restart, and their backends go with them (a second plug reuses the id); a virtio-scsi
-// controller comes, takes a disk the guest sees, and goes once the disk has; what libvirt
+// controller comes, takes a disk the guest sees, and goes once the disk has; USB and virtio
+// inputs come and go (the test guest has no USB host driver: USB devices are checked on QEMU's
+// side, their removal confirmed by QEMU's DEVICE_DELETED; a virtio one in the guest); what libvirt
 // refuses live is refused with its words; --config changes only the stored definition.
 import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,7 +18,7 @@ const PORTS = "\n    <controller type='pci' model='pcie-root-port'/>".repeat(4);
 const RANDOM = "<rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>\n";
 const BUILTIN = "<rng model='virtio'><rate bytes='1024' period='1000'/><backend model='builtin'/></rng>\n";
 
-describe('hot-plug of rngs and controllers in a running guest', () => {
+describe('hot-plug of rngs, controllers and inputs in a running guest', () => {
   const d = new TestDaemon();
   const tmp = mkdtempSync(path.join(tmpdir(), 'vireo-hpdev-'));
   const events: DomainEvent[] = [];
@@ -166,6 +168,54 @@ describe('hot-plug of rngs and controllers in a running guest', () => {
       await ok('detach-device', 'hv', serial, '--config');
       assert.equal(await failing('detach-device', 'hv', serial, '--config'),
         `error: Failed to detach device from ${serial}\nerror: device not found: device not present in domain configuration\n`);
+    });
+  });
+
+  test('inputs: USB ones on the next free port, a virtio one at a PCI place; unplugged; PS/2 refused live', async (tt) => {
+    const step = scenario(tt);
+    const tablet = file('tablet.xml', "<input type='tablet' bus='usb'/>\n");
+    const kbd = file('kbd.xml', "<input type='keyboard' bus='usb'/>\n");
+    const vtab = file('vtab.xml', "<input type='tablet' bus='virtio'/>\n");
+    const ps2 = file('ps2.xml', "<input type='mouse' bus='ps2'/>\n");
+
+    // The guest has no graphics, so no PS/2 inputs: the first plugged input is input0.
+    await step('a USB tablet and keyboard take ports 1 and 2 of the USB controller, with the next device ids', async () => {
+      assert.equal(await ok('attach-device', 'hv', tablet, '--live'), 'Device attached successfully\n\n');
+      await ok('attach-device', 'hv', kbd);
+      const xml = await ok('dumpxml', 'hv');
+      assert.match(xml, /<input type='tablet' bus='usb'>\n {6}<alias name='input0'\/>\n {6}<address type='usb' bus='0' port='1'\/>/);
+      assert.match(xml, /<input type='keyboard' bus='usb'>\n {6}<alias name='input1'\/>\n {6}<address type='usb' bus='0' port='2'\/>/);
+      assert.doesNotMatch(await ok('dumpxml', 'hv', '--inactive'), /bus='usb'/);
+    });
+
+    await step('a virtio tablet: the guest sees a virtio input device come and go', async () => {
+      assert.equal(count(await virtioIds(), '0x0012'), 0);
+      await ok('attach-device', 'hv', vtab);
+      await waitFor(async () => count(await virtioIds(), '0x0012') === 1, SOON, 'the guest to see the virtio tablet');
+      assert.match(await ok('dumpxml', 'hv'), /<input type='tablet' bus='virtio'>\n {6}<alias name='input2'\/>\n {6}<address type='pci'/);
+      await ok('detach-device', 'hv', vtab);
+      assert.equal(count(await virtioIds(), '0x0012'), 0);
+    });
+
+    await step('detach: QEMU lets the USB devices go (device-removed); the freed port is taken again', async () => {
+      assert.equal(await ok('detach-device', 'hv', tablet, '--live'), 'Device detached successfully\n\n');
+      await waitFor(() => events.some((e) => e.type === 'device-removed' && e.device === 'input0'), SOON, 'device-removed input0');
+      assert.doesNotMatch(await ok('dumpxml', 'hv'), /type='tablet'/);
+      await ok('attach-device', 'hv', tablet);
+      assert.match(await ok('dumpxml', 'hv'), /<input type='tablet' bus='usb'>\n {6}<alias name='input0'\/>\n {6}<address type='usb' bus='0' port='1'\/>/);
+      await ok('detach-device', 'hv', tablet);
+      await ok('detach-device', 'hv', kbd);
+      assert.doesNotMatch(await ok('dumpxml', 'hv'), /bus='usb'/);
+    });
+
+    await step('refusals: a PS/2 input live, an input the guest lacks; --config takes a USB tablet', async () => {
+      assert.equal(await failing('attach-device', 'hv', ps2),
+        `error: Failed to attach device from ${ps2}\nerror: Operation not supported: a PS/2 input is part of the machine and cannot be hot plugged; use --config\n`);
+      assert.equal(await failing('detach-device', 'hv', tablet), `error: Failed to detach device from ${tablet}\nerror: device not found: matching input device not found\n`);
+      await ok('attach-device', 'hv', tablet, '--config');
+      assert.match(await ok('dumpxml', 'hv', '--inactive'), /<input type='tablet' bus='usb'>\n {6}<address type='usb' bus='0' port='1'\/>/);
+      await ok('detach-device', 'hv', tablet, '--config');
+      assert.doesNotMatch(await ok('dumpxml', 'hv', '--inactive'), /type='tablet'/);
     });
   });
 });

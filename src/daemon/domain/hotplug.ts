@@ -15,6 +15,7 @@ import { diskKind } from './hotplug-disk.js';
 import { rngKind, watchdogKind } from './hotplug-misc.js';
 import { nicKind } from './hotplug-nic.js';
 import { controllerKind } from './hotplug-controller.js';
+import { inputKind } from './hotplug-input.js';
 import type { DeviceKind, DeviceOp } from './hotplug-kind.js';
 
 /** How each kind of device is attached, detached and updated. One entry per DeviceDef kind. */
@@ -24,6 +25,7 @@ const KINDS: { [K in DeviceDef['kind']]: DeviceKind<DeviceOf<K>> } = {
   rng: rngKind,
   watchdog: watchdogKind,
   controller: controllerKind,
+  input: inputKind,
 };
 
 function kindOf<D extends DeviceDef>(dev: D): DeviceKind<D> {

@@ -106,6 +106,17 @@ function completerFor(rt: Runtime, alias: string): Completion | undefined {
       ctx.changed(dom, 'device-removed', a);
     };
   }
+  if (rt.liveDef.devices.inputs.some((x) => x.alias === alias)) {
+    return async (ctx, dom, r, a) => {
+      pending.get(r)?.delete(a);
+      const list = r.liveDef.devices.inputs;
+      const i = list.findIndex((x) => x.alias === a);
+      if (i < 0) return;
+      list.splice(i, 1);
+      await saveStatus(ctx, dom);
+      ctx.changed(dom, 'device-removed', a);
+    };
+  }
   if (rt.liveDef.devices.rngs.some((r) => r.alias === alias)) {
     return async (ctx, dom, r, a) => {
       pending.get(r)?.delete(a);
@@ -152,7 +163,8 @@ export async function reconcileNics(ctx: LifecycleContext, dom: Domain, rt: Runt
   const present = new Set(await qmp.peripherals());
   const disks = rt.liveDef.devices.disks.filter((d) => d.bus === 'virtio' || d.bus === 'scsi').map((d) => diskId(rt.liveDef, d));
   const gone = [...rt.liveDef.devices.interfaces.map((n) => n.alias), ...disks, ...rt.liveDef.devices.rngs.map((r) => r.alias),
-    ...rt.liveDef.devices.controllers.filter((c) => c.type === 'scsi').map((c) => `scsi${c.index}`)].filter((a): a is string => a !== undefined && !present.has(a));
+    ...rt.liveDef.devices.controllers.filter((c) => c.type === 'scsi').map((c) => `scsi${c.index}`),
+    ...rt.liveDef.devices.inputs.filter((x) => x.bus !== 'ps2').map((x) => x.alias)].filter((a): a is string => a !== undefined && !present.has(a));
   for (const alias of gone) {
     log.info(`${dom.name}: ${alias} was unplugged while vireod was not running`);
     onDeviceDeleted(ctx, dom, rt, alias);

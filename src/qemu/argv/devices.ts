@@ -4,7 +4,7 @@
  */
 
 import { VireoError } from '../../api/errors.js';
-import type { DomainDef, Graphics, Interface, Rng, Video } from '../../conf/domain-model.js';
+import type { DomainDef, Graphics, Input, Interface, Rng, Video } from '../../conf/domain-model.js';
 import { chardevArg } from './chardev.js';
 import type { LaunchPaths } from './index.js';
 import { esc, json, pciProps, usbProps, type Argv, type Json } from './util.js';
@@ -83,10 +83,16 @@ export function inputArgs(def: DomainDef, out: Argv): void {
   def.devices.inputs.forEach((inp, i) => {
     // PS/2 mouse and keyboard are part of the PC's i8042; they need no -device.
     if (inp.bus === 'ps2') return;
-    const driver = INPUT_DRIVERS[inp.bus][inp.type];
-    const where = inp.bus === 'usb' ? usbProps(inp.address) : pciProps(def, inp.address?.type === 'pci' ? inp.address : undefined);
-    out.device({ driver, id: `input${i}`, ...where });
+    out.device(inputDevice(def, inp, inp.alias ?? `input${i}`));
   });
+}
+
+/** A USB or virtio input device (device_add's properties too). */
+export function inputDevice(def: DomainDef, inp: Input, id: string): Json {
+  if (inp.bus === 'ps2') throw VireoError.of('INTERNAL', 'a PS/2 input has no device of its own');
+  const driver = INPUT_DRIVERS[inp.bus][inp.type];
+  const where = inp.bus === 'usb' ? usbProps(inp.address) : pciProps(def, inp.address?.type === 'pci' ? inp.address : undefined);
+  return { driver, id, ...where };
 }
 
 export function tpmArgs(def: DomainDef, paths: LaunchPaths, out: Argv): void {
