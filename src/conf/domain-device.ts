@@ -12,7 +12,7 @@ import { assignUsbAddresses, isQ35 } from './domain-implicit.js';
 import { parseController, parseDisk } from './domain-parse-devices.js';
 import { parseInput, parseRng, parseWatchdog } from './domain-parse-misc.js';
 import { parseInterface } from './domain-parse-net.js';
-import { BootOrders } from './domain-parse-util.js';
+import { BootOrders, RUNTIME_ONLY } from './domain-parse-util.js';
 import { assignPciAddresses, formatPciAddress } from './domain-pci.js';
 import { parseXml } from './xml.js';
 import { XNode } from './xml-reader.js';
@@ -25,7 +25,9 @@ export type DeviceDef =
   | { kind: 'watchdog'; watchdog: Watchdog }
   /** index -1: none written (the lowest free one is taken). */
   | { kind: 'controller'; controller: Controller }
-  | { kind: 'input'; input: Input };
+  | { kind: 'input'; input: Input }
+  /** A USB hub: libvirt's QEMU driver attaches and detaches none, live or persistent; neither does vireo. */
+  | { kind: 'hub' };
 
 /** The DeviceDef of one kind. */
 export type DeviceOf<K extends DeviceDef['kind']> = Extract<DeviceDef, { kind: K }>;
@@ -33,7 +35,7 @@ export type DeviceOf<K extends DeviceDef['kind']> = Extract<DeviceDef, { kind: K
 /** libvirt's device elements (children of <devices>) that vireo cannot attach or detach yet. */
 const OTHER_DEVICES = new Set([
   'lease', 'filesystem', 'sound', 'hostdev', 'graphics', 'video', 'watchdog',
-  'hub', 'redirdev', 'smartcard', 'chardev', 'serial', 'parallel', 'console', 'channel', 'memballoon', 'nvram',
+  'redirdev', 'smartcard', 'chardev', 'serial', 'parallel', 'console', 'channel', 'memballoon', 'nvram',
   'shmem', 'tpm', 'panic', 'memory', 'iommu', 'vsock', 'audio', 'crypto',
 ]);
 
@@ -57,6 +59,10 @@ export function parseDeviceXml(xml: string, reference = false): DeviceDef {
       return { kind: 'controller', controller: parseController(node) };
     case 'input':
       return { kind: 'input', input: parseInput(node) };
+    case 'hub':
+      node.check({ attrs: ['type'], one: ['address'], ignore: RUNTIME_ONLY });
+      if (node.enumAttr('type', ['usb'] as const) === undefined) throw node.invalid("missing attribute 'type' (usb)");
+      return { kind: 'hub' };
   }
   if (OTHER_DEVICES.has(el.name)) {
     throw VireoError.of('CONFIG_UNSUPPORTED', `attaching, detaching or updating a <${el.name}> device is not supported yet; only <interface>, <disk>, <controller>, <input>, <rng> and <watchdog> devices are`);

@@ -131,3 +131,14 @@ export const watchdogKind: DeviceKind<DeviceOf<'watchdog'>> = {
   },
   update: false,
 };
+
+/** USB hubs: refused live and persistent, in libvirt's words (its QEMU driver changes none). */
+export const hubKind: DeviceKind<DeviceOf<'hub'>> = {
+  config(_next, op) {
+    throw VireoError.of('NO_SUPPORT', `Operation not supported: persistent ${op} of device 'hub' is not supported`);
+  },
+  async live(_t, op) {
+    throw VireoError.of('NO_SUPPORT', liveUnsupported(op, 'hub'));
+  },
+  update: false,
+};

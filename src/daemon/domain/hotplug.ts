@@ -12,7 +12,7 @@ import { parseDeviceXml, type DeviceDef, type DeviceOf } from '../../conf/domain
 import type { DomainDef } from '../../conf/domain-model.js';
 import { affected, redefine, type DomainHost } from './ops.js';
 import { diskKind } from './hotplug-disk.js';
-import { rngKind, watchdogKind } from './hotplug-misc.js';
+import { hubKind, rngKind, watchdogKind } from './hotplug-misc.js';
 import { nicKind } from './hotplug-nic.js';
 import { controllerKind } from './hotplug-controller.js';
 import { inputKind } from './hotplug-input.js';
@@ -26,6 +26,7 @@ const KINDS: { [K in DeviceDef['kind']]: DeviceKind<DeviceOf<K>> } = {
   watchdog: watchdogKind,
   controller: controllerKind,
   input: inputKind,
+  hub: hubKind,
 };
 
 function kindOf<D extends DeviceDef>(dev: D): DeviceKind<D> {
