@@ -178,6 +178,14 @@ netnsSuite(import.meta.url, (t) => {
         await ok('destroy', 'bw');
         assert.equal(await policed(tap), undefined);
       });
+
+      await step("a definition with a floor is kept, but its start is refused in libvirt's words, leaving no tap", async () => {
+        const fl = "<interface type='network'><mac address='52:54:00:7d:00:09'/><source network='bw'/><model type='virtio'/><bandwidth><inbound average='10' floor='5'/></bandwidth></interface>";
+        await ok('define', file('fl.xml', guestXml('fl', { extraDevices: fl })));
+        const r = await d.vireo(['start', 'fl']);
+        assert.equal(r.stderr, "error: Failed to start domain 'fl'\nerror: Operation not supported: Invalid use of 'floor' on interface with MAC address 52:54:00:7d:00:09 - network 'bw' has no inbound QoS set\n");
+        assert.equal((await sh('ip', ['-json', 'link', 'show', 'type', 'tun'])).trim(), '[]');
+      });
     });
   });
 });
