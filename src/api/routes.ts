@@ -174,6 +174,15 @@ const DECLARED = [
       { name: 'config', type: 'flag', description: 'of the stored definition' },
     ],
   },
+  {
+    id: 'domain.ifTune', access: 'read', method: 'GET', path: `${D}/iftune`, summary: "a NIC's bandwidth limits: the running guest's, or the stored definition's (domiftune)", response: 'IfTuneInfo',
+    query: [
+      { name: 'iface', type: 'string', required: true, description: 'the NIC: its host tap name (vnet0) or its MAC' },
+      { name: 'live', type: 'flag', description: 'of the running guest' },
+      { name: 'config', type: 'flag', description: 'of the stored definition' },
+    ],
+  },
+  { id: 'domain.setIfTune', access: 'write', method: 'POST', path: `${D}/iftune`, summary: "change a NIC's bandwidth limits (tc on its tap) in the running guest and/or the stored definition (domiftune)", request: 'IfTuneRequest', response: 'Done' },
   { id: 'domain.setIoTune', access: 'write', method: 'POST', path: `${D}/iotune`, summary: "change a disk's I/O limits in the running guest and/or the stored definition (blkdeviotune)", request: 'IoTuneRequest', response: 'Done' },
   { id: 'domain.job', access: 'read', method: 'GET', path: `${D}/job`, summary: 'the job a running domain is busy with (domjobinfo, domcontrol)', response: 'DomainJob' },
   ...SAVE_ROUTES,

@@ -388,6 +388,29 @@ export interface IoTuneRequest extends ModificationImpact {
   values: Partial<Record<string, number>> & { group_name?: string };
 }
 
+/** One direction of a NIC's bandwidth limits (domiftune), in libvirt's units: kilobytes per second, burst in kibibytes; 0: none. */
+export interface IfTuneRate {
+  average: number;
+  peak: number;
+  burst: number;
+  /** Inbound only: a guaranteed minimum (needs a network with its own <bandwidth>). */
+  floor?: number;
+}
+
+/** GET /v1/domains/{ref}/iftune?iface=...: a NIC's limits: the running guest's, or the stored definition's (domiftune). */
+export interface IfTuneInfo {
+  inbound: IfTuneRate;
+  outbound: IfTuneRate;
+}
+
+/** POST /v1/domains/{ref}/iftune: a direction given replaces that direction's limits (average and floor 0: none); one left out stays. */
+export interface IfTuneRequest extends ModificationImpact {
+  /** The NIC: its host tap name (vnet0) or its MAC. */
+  iface: string;
+  inbound?: IfTuneRate;
+  outbound?: IfTuneRate;
+}
+
 /** POST /v1/domains/{ref}/blockthreshold */
 export interface BlockThresholdRequest {
   disk: string;

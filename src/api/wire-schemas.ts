@@ -22,6 +22,13 @@ const IOTUNE_PROPS: Record<string, JsonSchema> = Object.fromEntries([
   'total_iops_sec_max_length', 'read_iops_sec_max_length', 'write_iops_sec_max_length',
 ].map((k) => [k, int('bytes or operations per second, burst maxima, or burst lengths in seconds; 0: none')]));
 
+const IFTUNE_RATE = (floor: boolean): JsonSchema => obj({
+  average: int('kilobytes per second; 0: none'),
+  peak: int('kilobytes per second at most, in bursts; 0: none'),
+  burst: int('kibibytes sent at peak at most; 0: none'),
+  ...(floor ? { floor: int('kilobytes per second guaranteed (needs a network with <bandwidth>); 0: none') } : {}),
+}, ['average', 'peak', 'burst']);
+
 export const SCHEMAS: SchemaRegistry = {
   Error: obj({
     error: obj({
@@ -178,6 +185,14 @@ export const SCHEMAS: SchemaRegistry = {
     disk: str('the disk: its target (vda) or its source path'),
     bytes: int('the new size in bytes (rounded up to whole 512-byte sectors)'),
   }),
+  IfTuneInfo: obj({ inbound: IFTUNE_RATE(true), outbound: IFTUNE_RATE(false) }),
+  IfTuneRequest: obj({
+    iface: str('the NIC: its host tap name (vnet0) or its MAC'),
+    inbound: IFTUNE_RATE(true),
+    outbound: IFTUNE_RATE(false),
+    live: bool('change the running guest'),
+    config: bool('change the stored definition'),
+  }, ['iface']),
   IoTuneInfo: obj({ ...IOTUNE_PROPS, group_name: str("the throttle group ('' for none)") }),
   IoTuneRequest: obj({
     disk: str('the disk: its target (vda) or its source path'),

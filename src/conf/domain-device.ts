@@ -3,16 +3,16 @@
  * pure edits of a definition that go with them: where a hot-plugged device goes on the PCI
  * buses, which NIC a device XML names, what a NIC update changes. No I/O, no QEMU names.
  *
- * <interface>, <disk>, <rng> and <watchdog> so far; every other device kind is refused naming
+ * <interface>, <disk>, <controller>, <input>, <rng> and <watchdog> so far; every other device kind is refused naming
  * it, and a new kind is added as another member of DeviceDef.
  */
 import { VireoError } from '../api/errors.js';
-import type { Disk, DomainDef, Interface, PciAddress, Rng, Watchdog } from './domain-model.js';
-import { isQ35 } from './domain-implicit.js';
-import { parseDisk } from './domain-parse-devices.js';
-import { parseRng, parseWatchdog } from './domain-parse-misc.js';
+import type { Controller, Disk, DomainDef, Input, Interface, PciAddress, Rng, UsbAddress, Watchdog } from './domain-model.js';
+import { assignUsbAddresses, isQ35 } from './domain-implicit.js';
+import { parseController, parseDisk } from './domain-parse-devices.js';
+import { parseInput, parseRng, parseWatchdog } from './domain-parse-misc.js';
 import { parseInterface } from './domain-parse-net.js';
-import { BootOrders } from './domain-parse-util.js';
+import { BootOrders, RUNTIME_ONLY } from './domain-parse-util.js';
 import { assignPciAddresses, formatPciAddress } from './domain-pci.js';
 import { parseXml } from './xml.js';
 import { XNode } from './xml-reader.js';
@@ -22,15 +22,20 @@ export type DeviceDef =
   | { kind: 'interface'; nic: Interface; macGiven: boolean }
   | { kind: 'disk'; disk: Disk }
   | { kind: 'rng'; rng: Rng }
-  | { kind: 'watchdog'; watchdog: Watchdog };
+  | { kind: 'watchdog'; watchdog: Watchdog }
+  /** index -1: none written (the lowest free one is taken). */
+  | { kind: 'controller'; controller: Controller }
+  | { kind: 'input'; input: Input }
+  /** A USB hub: libvirt's QEMU driver attaches and detaches none, live or persistent; neither does vireo. */
+  | { kind: 'hub' };
 
 /** The DeviceDef of one kind. */
 export type DeviceOf<K extends DeviceDef['kind']> = Extract<DeviceDef, { kind: K }>;
 
 /** libvirt's device elements (children of <devices>) that vireo cannot attach or detach yet. */
 const OTHER_DEVICES = new Set([
-  'controller', 'lease', 'filesystem', 'input', 'sound', 'hostdev', 'graphics', 'video', 'watchdog',
-  'hub', 'redirdev', 'smartcard', 'chardev', 'serial', 'parallel', 'console', 'channel', 'memballoon', 'nvram',
+  'lease', 'filesystem', 'sound', 'hostdev', 'graphics', 'video', 'watchdog',
+  'redirdev', 'smartcard', 'chardev', 'serial', 'parallel', 'console', 'channel', 'memballoon', 'nvram',
   'shmem', 'tpm', 'panic', 'memory', 'iommu', 'vsock', 'audio', 'crypto',
 ]);
 
@@ -50,9 +55,17 @@ export function parseDeviceXml(xml: string, reference = false): DeviceDef {
       return { kind: 'rng', rng: parseRng(node) };
     case 'watchdog':
       return { kind: 'watchdog', watchdog: parseWatchdog(node) };
+    case 'controller':
+      return { kind: 'controller', controller: parseController(node) };
+    case 'input':
+      return { kind: 'input', input: parseInput(node) };
+    case 'hub':
+      node.check({ attrs: ['type'], one: ['address'], ignore: RUNTIME_ONLY });
+      if (node.enumAttr('type', ['usb'] as const) === undefined) throw node.invalid("missing attribute 'type' (usb)");
+      return { kind: 'hub' };
   }
   if (OTHER_DEVICES.has(el.name)) {
-    throw VireoError.of('CONFIG_UNSUPPORTED', `attaching, detaching or updating a <${el.name}> device is not supported yet; only <interface>, <disk>, <rng> and <watchdog> devices are`);
+    throw VireoError.of('CONFIG_UNSUPPORTED', `attaching, detaching or updating a <${el.name}> device is not supported yet; only <interface>, <disk>, <controller>, <input>, <rng> and <watchdog> devices are`);
   }
   throw VireoError.of('CONFIG_UNSUPPORTED', `unknown device type '${el.name}'`);
 }
@@ -105,6 +118,19 @@ export function hotplugPlace(live: DomainDef, add: (trial: DomainDef) => () => P
   return address;
 }
 
+/**
+ * The USB port a device plugged into the running guest `live` takes: the lowest free one of its
+ * USB controller (a written one is checked to be free), as a definition's devices get theirs.
+ */
+export function hotplugUsbPlace(live: DomainDef, input: Input): UsbAddress {
+  const trial = structuredClone(live.devices);
+  const copy = structuredClone(input);
+  trial.inputs.push(copy);
+  assignUsbAddresses(trial);
+  if (copy.address?.type !== 'usb') throw VireoError.of('INTERNAL', 'a USB device got no USB port');
+  return copy.address;
+}
+
 /** libvirt's lowest free device id for a new NIC: one past the highest netN in use. */
 export function nextNicAlias(def: DomainDef): string {
   let next = 0;
@@ -143,6 +169,8 @@ export interface NicUpdate {
   link: boolean;
   /** The NIC joins another network or host bridge (its tap moves). */
   source: boolean;
+  /** Its <bandwidth> changes (the limits on its tap). */
+  bandwidth: boolean;
 }
 
 /**
@@ -177,5 +205,6 @@ export function nicUpdate(old: Interface, upd: Interface, live: boolean): NicUpd
       });
     }
   }
-  return { next, link, source };
+  const bandwidth = JSON.stringify(old.bandwidth ?? {}) !== JSON.stringify(next.bandwidth ?? {});
+  return { next, link, source, bandwidth };
 }

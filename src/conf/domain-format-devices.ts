@@ -1,6 +1,7 @@
 /** <devices> as `virsh dumpxml` prints them (libvirt's device order, addresses last). */
 
 import type {
+  BandwidthRate,
   Channel,
   CharSource,
   Console,
@@ -120,10 +121,17 @@ function formatController(c: Controller): XmlOut {
   ]);
 }
 
+/** libvirt's attribute order. */
+const rateAttrs = (r: BandwidthRate): Record<string, number | undefined> => ({ average: r.average, peak: r.peak, floor: r.floor, burst: r.burst });
+
 function formatInterface(nic: Interface): XmlOut {
   return el('interface', { type: nic.type }, [
     el('mac', { address: nic.mac }),
     nic.source !== undefined && el('source', { [nic.type]: nic.source }),
+    nic.bandwidth !== undefined && el('bandwidth', {}, [
+      nic.bandwidth.inbound !== undefined && el('inbound', rateAttrs(nic.bandwidth.inbound)),
+      nic.bandwidth.outbound !== undefined && el('outbound', rateAttrs(nic.bandwidth.outbound)),
+    ]),
     nic.targetDev !== undefined && el('target', { dev: nic.targetDev, managed: nic.targetManaged === undefined ? undefined : nic.targetManaged ? 'yes' : 'no' }),
     el('model', { type: nic.model }),
     nic.driver !== undefined && el('driver', { name: nic.driver.name, queues: nic.driver.queues }),
@@ -184,7 +192,7 @@ function formatChannel(ch: Channel): XmlOut {
 }
 
 function formatInput(i: Input): XmlOut {
-  return el('input', { type: i.type, bus: i.bus }, [formatAddress(i.address)]);
+  return el('input', { type: i.type, bus: i.bus }, [i.alias !== undefined && el('alias', { name: i.alias }), formatAddress(i.address)]);
 }
 
 function formatTpm(t: Tpm): XmlOut {
@@ -260,6 +268,7 @@ function formatRng(r: Rng): XmlOut {
     b.model === 'random' ? el('backend', { model: 'random' }, b.device)
       : b.model === 'builtin' ? el('backend', { model: 'builtin' })
       : el('backend', { model: 'egd', type: b.source.type }, formatSource(b.source)),
+    r.alias !== undefined && el('alias', { name: r.alias }),
     formatAddress(r.address),
   ]);
 }

@@ -170,7 +170,8 @@ function usbPorts(c: Controller): number {
   }
 }
 
-function assignUsbAddresses(d: Devices): void {
+/** Give each USB device (input, redirdev) without an address the lowest free port of the USB controller. */
+export function assignUsbAddresses(d: Devices): void {
   const devices = [...d.inputs.filter((i) => i.bus === 'usb'), ...d.redirdevs];
   if (devices.length === 0) return;
   const ctrl = d.controllers.find((c) => c.type === 'usb' && c.index === 0 && c.masterStartport === undefined);

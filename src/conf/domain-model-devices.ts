@@ -156,6 +156,24 @@ export interface Controller {
 
 export type NicModel = 'virtio' | 'e1000' | 'e1000e' | 'rtl8139';
 
+/**
+ * One direction of a NIC's <bandwidth>, in libvirt's units: rates in kilobytes per second, burst
+ * in kibibytes. A value of 0 is never stored (libvirt drops it). `floor` (inbound only) is a
+ * guaranteed minimum, which needs a network with its own <bandwidth>.
+ */
+export interface BandwidthRate {
+  average?: number;
+  peak?: number;
+  burst?: number;
+  floor?: number;
+}
+
+/** A NIC's <bandwidth>: inbound is traffic to the guest, outbound traffic from it. */
+export interface Bandwidth {
+  inbound?: BandwidthRate;
+  outbound?: BandwidthRate;
+}
+
 export interface Interface {
   /** user: QEMU's own NAT; network/bridge/ethernet: a tap device that vireod makes before QEMU starts. */
   type: 'user' | 'network' | 'bridge' | 'ethernet';
@@ -176,6 +194,8 @@ export interface Interface {
   /** <driver name queues>. */
   driver?: { name?: 'qemu' | 'vhost'; queues?: number };
   bootOrder?: number;
+  /** <bandwidth>: limits on the traffic to (inbound) and from (outbound) the guest. */
+  bandwidth?: Bandwidth;
   address?: PciAddress;
   /**
    * Live definitions only: the device id QEMU knows the NIC by (net0, net1, ...; its netdev is
@@ -224,6 +244,8 @@ export interface Input {
   type: 'tablet' | 'mouse' | 'keyboard';
   bus: 'usb' | 'ps2' | 'virtio';
   address?: PciAddress | UsbAddress;
+  /** Live definitions only: its device id (inputN), kept because hot-plug makes it differ from its index. */
+  alias?: string;
 }
 
 export interface SpiceOptions {
@@ -298,6 +320,8 @@ export interface Rng {
   /** Rate limit: bytes per period (ms). */
   rate?: { bytes: number; periodMs?: number };
   address?: PciAddress;
+  /** Live definitions only: its device id (rngN; its backend is objrngN), kept because hot-plug makes it differ from its index. */
+  alias?: string;
 }
 
 export interface MemBalloon {

@@ -110,7 +110,7 @@ export function parseDevices(node: XNode | undefined, opts: { live: boolean } = 
   devices.parallels = chr.parallels;
   devices.channels = chr.channels;
 
-  devices.inputs = node.children('input').map(parseInput);
+  devices.inputs = node.children('input').map((n) => parseInput(n, opts.live));
   devices.tpms = node.children('tpm').map(parseTpm);
   if (devices.tpms.length > 1) throw (node.children('tpm')[1] as XNode).unsupported('only one <tpm> is supported');
   devices.graphics = parseGraphics(node.children('graphics'), opts.live);
@@ -120,7 +120,7 @@ export function parseDevices(node: XNode | undefined, opts: { live: boolean } = 
   devices.redirdevs = node.children('redirdev').map((r) => parseRedirdev(r, boot));
   devices.watchdogs = node.children('watchdog').map(parseWatchdog);
   if (devices.watchdogs.length > 1) throw (node.children('watchdog')[1] as XNode).unsupported('only one <watchdog> is supported');
-  devices.rngs = node.children('rng').map(parseRng);
+  devices.rngs = node.children('rng').map((n) => parseRng(n, opts.live));
   devices.panics = node.children('panic').map(parsePanic);
   const balloon = node.child('memballoon');
   if (balloon !== undefined) devices.memballoon = parseMemballoon(balloon);
@@ -283,7 +283,8 @@ function parseControllers(nodes: XNode[]): Controller[] {
   return parsed.map((p) => p.ctrl);
 }
 
-function parseController(node: XNode): Controller {
+/** One <controller>; a missing index is -1 (parseControllers, or a hot-plug, picks one). */
+export function parseController(node: XNode): Controller {
   const type = node.enumAttr('type', CONTROLLER_TYPES) ?? missing(node, `attribute 'type' (${CONTROLLER_TYPES.join(', ')})`);
   const attrs = ['type', 'index', 'model'];
   const one: string[] = ['address'];

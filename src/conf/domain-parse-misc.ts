@@ -6,7 +6,8 @@ import { parseSource } from './domain-parse-chr.js';
 import { type BootOrders, missing, RUNTIME_ONLY } from './domain-parse-util.js';
 import type { XNode } from './xml-reader.js';
 
-export function parseInput(node: XNode): Input {
+/** One <input>; `live`: a running guest's XML, whose device id (<alias>) is kept. */
+export function parseInput(node: XNode, live = false): Input {
   const type = node.enumAttr('type', ['tablet', 'mouse', 'keyboard'] as const) ?? missing(node, "attribute 'type' (tablet, mouse or keyboard)");
   node.check({ attrs: ['type', 'bus'], one: ['address'], ignore: RUNTIME_ONLY });
   // libvirt: a tablet defaults to USB; mouse and keyboard to PS/2 on x86.
@@ -15,6 +16,8 @@ export function parseInput(node: XNode): Input {
   const input: Input = { type, bus };
   const address = parseAddress(node, bus === 'usb' ? ['usb'] as const : bus === 'virtio' ? ['pci'] as const : []);
   if (address !== undefined) input.address = address;
+  const alias = live ? node.child('alias')?.attr('name') : undefined;
+  if (alias !== undefined && /^input\d+$/.test(alias)) input.alias = alias;
   return input;
 }
 
@@ -72,7 +75,8 @@ export function parseRedirdev(node: XNode, boot: BootOrders): RedirDev {
   return dev;
 }
 
-export function parseRng(node: XNode): Rng {
+/** One <rng>; `live`: a running guest's XML, whose device id (<alias>) is kept. */
+export function parseRng(node: XNode, live = false): Rng {
   if (node.enumAttr('model', ['virtio'] as const) === undefined) missing(node, "attribute 'model' (virtio)");
   node.check({ attrs: ['model'], one: ['backend', 'rate', 'address', 'driver'], ignore: RUNTIME_ONLY });
   if (node.child('driver') !== undefined) throw (node.child('driver') as XNode).unsupported('<rng><driver> is not supported yet');
@@ -108,6 +112,8 @@ export function parseRng(node: XNode): Rng {
   }
   const address = parseAddress(node, ['pci'] as const);
   if (address !== undefined) rng.address = address;
+  const alias = live ? node.child('alias')?.attr('name') : undefined;
+  if (alias !== undefined && /^rng\d+$/.test(alias)) rng.alias = alias;
   return rng;
 }
 

@@ -2,6 +2,7 @@
 
 import type { Interface, NicModel } from './domain-model.js';
 import { parseAddress } from './domain-parse-address.js';
+import { parseBandwidth } from './domain-parse-bandwidth.js';
 import { type BootOrders, missing, RUNTIME_ONLY } from './domain-parse-util.js';
 import { generateMac, isMulticastMac, parseMac } from './names.js';
 import type { XNode } from './xml-reader.js';
@@ -26,7 +27,7 @@ export function parseInterface(node: XNode, boot: BootOrders, live = false): Int
     throw node.unsupported(`interfaces of type '${written}' are not supported yet; supported: ${NIC_TYPES.join(', ')}`);
   }
   const type = node.enumAttr('type', NIC_TYPES, 'user');
-  const one = ['mac', 'model', 'boot', 'address', 'target', 'link', 'mtu', 'driver'];
+  const one = ['mac', 'model', 'boot', 'address', 'target', 'link', 'mtu', 'driver', 'bandwidth'];
   if (type === 'network' || type === 'bridge') one.push('source');
   node.check({ attrs: ['type', 'trustGuestRxFilters'], one, ignore: RUNTIME_ONLY });
   if (node.attr('trustGuestRxFilters') !== undefined) throw node.unsupported("attribute 'trustGuestRxFilters' is not supported yet");
@@ -99,6 +100,9 @@ export function parseInterface(node: XNode, boot: BootOrders, live = false): Int
     }
     nic.driver = d;
   }
+  const bwNode = node.child('bandwidth');
+  const bandwidth = bwNode === undefined ? undefined : parseBandwidth(bwNode, type);
+  if (bandwidth !== undefined) nic.bandwidth = bandwidth;
   const order = boot.read(node.child('boot'));
   if (order !== undefined) nic.bootOrder = order;
   const address = parseAddress(node, ['pci'] as const);

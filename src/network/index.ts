@@ -14,3 +14,4 @@ export { attachToBridge, createTap, deleteTap, detachFromBridge, linkState, lowe
 export { formatSubnet, parseIp, parseSubnet, subnetOf, overlaps, type IpFamily, type Subnet } from './ip.js';
 export { hostInterfaces, deviceRoutes, liveInterfaceDef, ifaceType, protocolsOf, type HostIface, type HostAddr, type HostRoute } from './hostif-state.js';
 export { startInterface, stopInterface, type AppliedInterface, type MemberSnapshot } from './hostif-apply.js';
+export { clearTapBandwidth, dropPolicing, htbQuantum, inboundTc, outboundNft, policeChain, POLICE_TABLE, setTapBandwidth } from './bandwidth.js';

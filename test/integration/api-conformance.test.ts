@@ -208,6 +208,10 @@ describe('API conformance', () => {
     // Device routes on a shut-off guest change its stored definition; the live paths run in hotplug.test.ts.
     const nic = "<interface type='user'><mac address='52:54:00:00:00:0a'/><model type='virtio'/></interface>";
     await check('POST', '/v1/domains/api5/devices/attach', { xml: nic, config: true });
+    // NIC limits of the stored definition; the live paths run in iftune.test.ts.
+    await check('POST', '/v1/domains/api5/iftune', { iface: '52:54:00:00:00:0a', inbound: { average: 100, peak: 0, burst: 0, floor: 0 }, config: true });
+    await check('GET', '/v1/domains/api5/iftune?iface=52:54:00:00:00:0a&config=1');
+    await check('GET', '/v1/domains/api5/iftune?iface=52:54:00:00:00:0a&live=1', undefined, 409);
     await check('POST', '/v1/domains/api5/devices/update', { xml: nic.replace('</interface>', "<link state='down'/></interface>") });
     await check('POST', '/v1/domains/api5/devices/detach', { xml: nic, live: true }, 409);
     await check('POST', '/v1/domains/api5/devices/detach', { xml: nic });

@@ -113,7 +113,7 @@ test('the read-only shell prompt', () => {
 
 test('completion of commands, options, domains and files', async () => {
   const c = (line: string, src?: CompletionSource): Promise<[string[], string]> => complete(TABLE, line, src);
-  assert.deepEqual(await c('domi'), [['domid', 'domif-getlink', 'domif-setlink', 'domifaddr', 'domiflist', 'domifstat', 'dominfo'], 'domi']);
+  assert.deepEqual(await c('domi'), [['domid', 'domif-getlink', 'domif-setlink', 'domifaddr', 'domiflist', 'domifstat', 'domiftune', 'dominfo'], 'domi']);
   assert.deepEqual(await c('list --al'), [['--all '], '--al'], 'a single candidate comes with its space');
   assert.deepEqual(await c('echo x; start vm1 --'), [['--domain', '--console', '--paused', '--force-boot'], '--']);
   assert.deepEqual(await c('start vm'), [[], 'vm'], 'no connection, no domain names');

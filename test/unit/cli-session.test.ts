@@ -35,7 +35,7 @@ class FakeClient implements CliClient {
   listInterfaces = noNetworks; getInterface = noNetworks; defineInterface = noNetworks; undefineInterface = noNetworks;
   interfaceXml = noNetworks; startInterface = noNetworks; destroyInterface = noNetworks; bridgeInterface = noNetworks;
   unbridgeInterface = noNetworks; interfaceTransaction = noNetworks;
-  attachDevice = noNetworks; detachDevice = noNetworks; updateDevice = noNetworks; blockResize = noNetworks; blockThreshold = noNetworks; ioTune = noNetworks; setIoTune = noNetworks;
+  attachDevice = noNetworks; detachDevice = noNetworks; updateDevice = noNetworks; blockResize = noNetworks; blockThreshold = noNetworks; ioTune = noNetworks; setIoTune = noNetworks; ifTune = noNetworks; setIfTune = noNetworks;
   setMemory = noNetworks; setMaxMemory = noNetworks; setVcpus = noNetworks; nodeMemoryParameters = noNetworks;
   listPools = noNetworks; getPool = noNetworks; definePool = noNetworks; createPool = noNetworks; undefinePool = noNetworks;
   poolXml = noNetworks; startPool = noNetworks; buildPool = noNetworks; destroyPool = noNetworks; deletePool = noNetworks;

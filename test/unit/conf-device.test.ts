@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import { describe, test } from 'node:test';
 import { VireoError } from '../../src/api/errors.js';
 import type { DomainDef, Interface, PciAddress } from '../../src/conf/domain-model.js';
-import { findMatchingNic, hotplugPciAddress, matchingNics, nextNicAlias, nicUpdate, parseDeviceXml, type DeviceOf } from '../../src/conf/domain-device.js';
+import { findMatchingNic, hotplugPciAddress, hotplugUsbPlace, matchingNics, nextNicAlias, nicUpdate, parseDeviceXml, type DeviceOf } from '../../src/conf/domain-device.js';
 import { parseDomainXml } from '../../src/conf/domain-xml.js';
 
 const dom = (machine: string, devices: string): DomainDef => parseDomainXml(`<domain type='qemu'><name>a</name>
@@ -38,10 +38,18 @@ describe('device XML', () => {
   });
 
   test('other device kinds are refused naming them; an unknown element is libvirt\'s "unknown device type"', () => {
-    assert.equal(code(() => parseDeviceXml("<controller type='scsi' model='virtio-scsi'/>")),
-      'CONFIG_UNSUPPORTED: unsupported configuration: attaching, detaching or updating a <controller> device is not supported yet; only <interface>, <disk>, <rng> and <watchdog> devices are');
+    assert.equal(code(() => parseDeviceXml("<sound model='ich9'/>")),
+      'CONFIG_UNSUPPORTED: unsupported configuration: attaching, detaching or updating a <sound> device is not supported yet; only <interface>, <disk>, <controller>, <input>, <rng> and <watchdog> devices are');
+    assert.deepEqual(parseDeviceXml("<controller type='scsi' model='virtio-scsi'/>"), { kind: 'controller', controller: { type: 'scsi', index: -1, model: 'virtio-scsi' } });
     assert.equal(code(() => parseDeviceXml('<foo/>')), "CONFIG_UNSUPPORTED: unsupported configuration: unknown device type 'foo'");
     assert.match(code(() => parseDeviceXml('garbage')), /^XML_SYNTAX: /);
+  });
+
+  test('an <input> and a <hub> are parsed (a tablet defaults to USB); a hub of another type is refused', () => {
+    assert.deepEqual(parseDeviceXml("<input type='tablet'/>"), { kind: 'input', input: { type: 'tablet', bus: 'usb' } });
+    assert.deepEqual(parseDeviceXml("<input type='keyboard' bus='virtio'/>"), { kind: 'input', input: { type: 'keyboard', bus: 'virtio' } });
+    assert.deepEqual(parseDeviceXml("<hub type='usb'/>"), { kind: 'hub' });
+    assert.equal(code(() => parseDeviceXml("<hub type='pci'/>")), "XML_UNSUPPORTED: unsupported value 'pci' for attribute 'type' of <hub> at line 1; supported: usb");
   });
 
   test('a <disk> is parsed as in a domain; one named for a detach needs no source', () => {
@@ -124,5 +132,14 @@ describe('which NIC, and what may change', () => {
     assert.equal(code(() => nicUpdate(old, nic(nicXml(old.mac, 'e1000')), true)), 'NO_SUPPORT: Operation not supported: cannot modify network device model from virtio to e1000');
     assert.equal(code(() => nicUpdate(old, nic(nicXml(old.mac, 'virtio', "<mtu size='9000'/>")), true)), 'NO_SUPPORT: Operation not supported: cannot modify network device MTU');
     assert.equal(nicUpdate(old, nic(nicXml(old.mac, 'e1000')), false).next.model, 'e1000');
+  });
+});
+
+describe('hot-plug USB places', () => {
+  test('a USB device takes the lowest free port of the USB controller; a full controller is refused', () => {
+    const live = dom('q35', "<input type='tablet' bus='usb'/><input type='mouse' bus='usb'><address type='usb' bus='0' port='3'/></input>");
+    assert.deepEqual(hotplugUsbPlace(live, { type: 'keyboard', bus: 'usb' }), { type: 'usb', bus: 0, port: '2' });
+    const full = dom('q35', "<controller type='usb' model='qemu-xhci' ports='2'/><input type='tablet' bus='usb'/><input type='mouse' bus='usb'/>");
+    assert.match(code(() => hotplugUsbPlace(full, { type: 'keyboard', bus: 'usb' })), /^XML_UNSUPPORTED: .*not enough USB ports/);
   });
 });

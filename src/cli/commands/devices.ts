@@ -52,16 +52,27 @@ export async function impact(c: CliClient, ref: string, args: Args): Promise<{ l
 
 export const quote = (v: string): string => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/'/g, '&apos;');
 
-/** `--inbound`/`--outbound` average,peak,burst[,floor]: virsh's checks, and the element. */
-function bandwidth(dir: 'inbound' | 'outbound', text: string): string {
-  const names = ['average', 'peak', 'burst', 'floor'] as const;
-  const values = text.split(',').slice(0, 4).map((p, i) => {
-    if (p !== '' && !/^\d+$/.test(p)) fail(`field '${names[i]!}' is malformed`);
-    return p === '' ? 0 : Number(p);
+const RATE_FIELDS = ['average', 'peak', 'burst', 'floor'] as const;
+
+/** `--inbound`/`--outbound` average,peak,burst[,floor] as virsh reads them: four numbers, 0 for one left out. */
+export function rateFields(dir: 'inbound' | 'outbound', text: string): [number, number, number, number] {
+  const values: [number, number, number, number] = [0, 0, 0, 0];
+  const parts = text.split(',');
+  if (parts.length > 4) fail(`Rate string '${text}' has too many fields`);
+  parts.forEach((p, i) => {
+    const n = p === '' ? 0 : /^\d+$/.test(p) ? Number(p) : NaN;
+    if (!Number.isSafeInteger(n)) fail(`field '${RATE_FIELDS[i]!}' is malformed`);
+    values[i] = n;
   });
-  if (dir === 'outbound' && (values[3] ?? 0) > 0) fail('outbound floor is unsupported yet');
-  if ((values[0] ?? 0) === 0 && (values[3] ?? 0) === 0) fail(`either ${dir} average or floor is mandatory`);
-  const attrs = values.flatMap((v, i) => (v > 0 ? [`${names[i]!}='${v}'`] : []));
+  if (dir === 'outbound' && values[3] > 0) fail('outbound floor is unsupported yet');
+  return values;
+}
+
+/** `--inbound`/`--outbound` of attach-interface: virsh's checks, and the element. */
+function bandwidth(dir: 'inbound' | 'outbound', text: string): string {
+  const values = rateFields(dir, text);
+  if (values[0] === 0 && values[3] === 0) fail(`either ${dir} average or floor is mandatory`);
+  const attrs = values.flatMap((v, i) => (v > 0 ? [`${RATE_FIELDS[i]!}='${v}'`] : []));
   return `    <${dir} ${attrs.join(' ')}/>\n`;
 }
 

@@ -5,6 +5,7 @@ import { memCpuCommands } from './memcpu.js';
 import { diskCommands } from './disks.js';
 import { mediaCommands } from './media.js';
 import { iotuneCommands } from './iotune.js';
+import { iftuneCommands } from './iftune.js';
 import { domainCommands } from './domain.js';
 import { undefineCommand } from './undefine.js';
 import { saveCommands } from './save.js';
@@ -62,4 +63,4 @@ export function makeTable(groups: readonly GroupDef[], defs: readonly CommandDef
 }
 
 export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, undefineCommand, ...saveCommands, ...deviceCommands, ...diskCommands, ...mediaCommands, ...iotuneCommands, ...memCpuCommands, ...editCommands, ...domTableCommands, ...blkInfoCommands, ...statsCommands, ...domStatsCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...ifaceCommands, ...networkCommands, ...netUpdateCommands, ...poolCommands, ...poolSourceCommands, ...volCommands, ...volTransferCommands,
-  ...shellCommands, ...xmlCommands, ...tuningCommands, ...iothreadCommands]);
+  ...shellCommands, ...xmlCommands, ...tuningCommands, ...iothreadCommands, ...iftuneCommands]);

@@ -41,7 +41,7 @@ export type CliClient = Pick<VireoClient,
   | 'validateHost' | 'devices' | 'blockInfo' | 'job' | 'description' | 'setDescription' | 'metadata' | 'setMetadata' | 'rename'
   | 'listNetworks' | 'getNetwork' | 'defineNetwork' | 'createNetwork' | 'undefineNetwork' | 'networkXml' | 'startNetwork'
   | 'destroyNetwork' | 'setNetworkAutostart' | 'updateNetwork' | 'networkLeases' | 'networkEvents'
-  | 'interfaceAddresses' | 'linkState' | 'setLinkState' | 'abortJob' | 'attachDevice' | 'detachDevice' | 'updateDevice' | 'blockResize' | 'blockThreshold' | 'ioTune' | 'setIoTune'
+  | 'interfaceAddresses' | 'linkState' | 'setLinkState' | 'abortJob' | 'attachDevice' | 'detachDevice' | 'updateDevice' | 'blockResize' | 'blockThreshold' | 'ioTune' | 'setIoTune' | 'ifTune' | 'setIfTune'
   | 'listInterfaces' | 'getInterface' | 'defineInterface' | 'undefineInterface' | 'interfaceXml' | 'startInterface' | 'destroyInterface'
   | 'bridgeInterface' | 'unbridgeInterface' | 'interfaceTransaction'
   | 'listPools' | 'getPool' | 'definePool' | 'createPool' | 'undefinePool' | 'poolXml' | 'startPool' | 'buildPool' | 'destroyPool'

@@ -6,7 +6,7 @@
 import type {
   DeviceRequest, DeviceResult, DomainTuning, TuningChange, DomainSummary, HostInfo, DomainEvent, NetworkEvent, XmlResponse, ConsoleTail, DomainIfAddr, LinkState,
   NodeInfo, NodeCpuStats, NodeMemStats, FreeCell, HostCheck, DomainBlockInfo, DomainDevices, DomainJob, DescriptionResponse, DescriptionRequest,
-  MetadataRequest, ModificationImpact, NativeResponse, MemoryRequest, VcpuRequest, NodeMemoryParameters, NodeMemoryTuneRequest, IoTuneInfo, IoTuneRequest,
+  MetadataRequest, ModificationImpact, NativeResponse, MemoryRequest, VcpuRequest, NodeMemoryParameters, NodeMemoryTuneRequest, IoTuneInfo, IoTuneRequest, IfTuneInfo, IfTuneRequest,
   SaveRequest, ManagedSaveRequest, RestoreRequest, SaveImageDefineRequest,
 } from '../../api/types.js';
 import { fromBase64 } from './base64.js';
@@ -304,6 +304,19 @@ export class VireoClient<Channel = unknown> extends IothreadClient<Channel> {
   /** Change a disk's I/O limits (blkdeviotune). */
   async setIoTune(ref: string, r: IoTuneRequest): Promise<void> {
     await this.t.request('POST', `/v1/domains/${enc(ref)}/iotune`, r);
+  }
+
+  /** A NIC's bandwidth limits (domiftune without settings); `iface`: its tap name or MAC. */
+  ifTune(ref: string, iface: string, opts: { live?: boolean; config?: boolean } = {}): Promise<IfTuneInfo> {
+    const q = new URLSearchParams({ iface });
+    if (opts.live === true) q.set('live', '1');
+    if (opts.config === true) q.set('config', '1');
+    return this.t.request<IfTuneInfo>('GET', `/v1/domains/${enc(ref)}/iftune?${q.toString()}`);
+  }
+
+  /** Change a NIC's bandwidth limits (domiftune --inbound/--outbound). */
+  async setIfTune(ref: string, r: IfTuneRequest): Promise<void> {
+    await this.t.request('POST', `/v1/domains/${enc(ref)}/iftune`, r);
   }
 
   /** Change a device in place: a NIC's link state or network (update-device). */

@@ -12,7 +12,8 @@ import { checkHostSupport, netdevProps, nicDeviceProps } from '../../qemu/argv.j
 import { hostFacts } from '../../qemu/prepare.js';
 import { DEFAULT_EMULATOR } from '../../host/qemu-binary.js';
 import type { Monitor } from '../../qemu/monitor.js';
-import { attachToBridge } from '../../network/index.js';
+import { attachToBridge, setTapBandwidth } from '../../network/index.js';
+import { checkFloor } from './iftune.js';
 import { Revert } from '../../util/revert.js';
 import { saveStatus, type LifecycleContext } from './context.js';
 import { bridgeOf, plugNic } from './nics.js';
@@ -113,6 +114,13 @@ export async function updateLiveNic(ctx: LifecycleContext, dom: Domain, rt: Runt
         await attachToBridge(old.targetDev, to);
         if (from !== undefined) revert.add(() => attachToBridge(old.targetDev!, from), `tap ${old.targetDev} back on ${from}`);
       }
+    }
+    if (change.bandwidth && old.type !== 'user' && old.targetDev !== undefined) {
+      // update-device changes a NIC's limits too, as libvirt's does (domiftune's other way).
+      checkFloor(next);
+      const tap = old.targetDev;
+      await setTapBandwidth(tap, next.bandwidth);
+      revert.add(() => setTapBandwidth(tap, old.bandwidth), `limits of ${tap}`);
     }
     if (change.link) {
       await qmp.setLink(alias, next.linkState !== 'down');

@@ -12,8 +12,10 @@ import { parseDeviceXml, type DeviceDef, type DeviceOf } from '../../conf/domain
 import type { DomainDef } from '../../conf/domain-model.js';
 import { affected, redefine, type DomainHost } from './ops.js';
 import { diskKind } from './hotplug-disk.js';
-import { rngKind, watchdogKind } from './hotplug-misc.js';
+import { hubKind, rngKind, watchdogKind } from './hotplug-misc.js';
 import { nicKind } from './hotplug-nic.js';
+import { controllerKind } from './hotplug-controller.js';
+import { inputKind } from './hotplug-input.js';
 import type { DeviceKind, DeviceOp } from './hotplug-kind.js';
 
 /** How each kind of device is attached, detached and updated. One entry per DeviceDef kind. */
@@ -22,6 +24,9 @@ const KINDS: { [K in DeviceDef['kind']]: DeviceKind<DeviceOf<K>> } = {
   disk: diskKind,
   rng: rngKind,
   watchdog: watchdogKind,
+  controller: controllerKind,
+  input: inputKind,
+  hub: hubKind,
 };
 
 function kindOf<D extends DeviceDef>(dev: D): DeviceKind<D> {

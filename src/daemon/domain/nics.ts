@@ -9,9 +9,10 @@ import type { DomainDef, Interface } from '../../conf/domain-model.js';
 import type { DomainIfAddr, NetworkLease } from '../../api/types.js';
 import { parseMac } from '../../conf/names.js';
 import { VireoError } from '../../api/errors.js';
-import { createTap, deleteTap, linkExists, tapMacFor } from '../../network/index.js';
+import { clearTapBandwidth, createTap, deleteTap, dropPolicing, linkExists, setTapBandwidth, tapMacFor } from '../../network/index.js';
 import type { Revert } from '../../util/revert.js';
 import { logger } from '../../util/log.js';
+import { checkFloor } from './iftune.js';
 
 const log = logger('nics');
 
@@ -78,12 +79,18 @@ export async function plugNics(live: DomainDef, ctx: NicContext, revert: Revert)
  * vireod made it (undefined for a user NIC or a tap someone else keeps); `revert` deletes it.
  */
 export async function plugNic(nic: Interface, which: string, ctx: NicContext, revert: Revert): Promise<string | undefined> {
-  if (nic.type === 'user') return undefined;
+  if (nic.type === 'user') return undefined; // QEMU's user networking has no tap to limit: libvirt, too, leaves its <bandwidth> unapplied
+  checkFloor(nic);
   const bridge = await bridgeOf(nic, which, ctx);
   // <target dev managed='no'>: a tap someone else made and keeps; used as it is.
   if (nic.targetManaged === false) {
     if (nic.targetDev === undefined || !(await linkExists(nic.targetDev))) {
       throw VireoError.of('OPERATION_FAILED', `interface ${which}: the unmanaged tap '${nic.targetDev ?? ''}' does not exist`);
+    }
+    if (nic.bandwidth !== undefined) {
+      const dev = nic.targetDev;
+      revert.add(() => clearTapBandwidth(dev), `limits of ${dev}`);
+      await setTapBandwidth(dev, nic.bandwidth);
     }
     return undefined;
   }
@@ -97,6 +104,10 @@ export async function plugNic(nic: Interface, which: string, ctx: NicContext, re
   });
   revert.add(() => deleteTap(tap), `tap ${tap}`);
   nic.targetDev = tap;
+  if (nic.bandwidth !== undefined) {
+    if (nic.bandwidth.outbound !== undefined) revert.add(() => dropPolicing(tap), `outbound limit of ${tap}`);
+    await setTapBandwidth(tap, nic.bandwidth);
+  }
   return tap;
 }
 
@@ -121,9 +132,19 @@ export function assignNicAliases(live: DomainDef): void {
   live.devices.interfaces.forEach((n, i) => (n.alias ??= `net${i}`));
 }
 
-/** Delete the taps a guest's start made (its QEMU is gone). Failures are logged. */
-export async function unplugNics(taps: readonly string[]): Promise<void> {
+/**
+ * Delete the taps a guest's start made (its QEMU is gone), and the limits (<bandwidth>) that
+ * `nics`, its live NICs, put on them or on taps someone else keeps. Failures are logged.
+ */
+export async function unplugNics(taps: readonly string[], nics: readonly Interface[] = []): Promise<void> {
   for (const tap of taps) {
     await deleteTap(tap).catch((e: unknown) => log.warn(`cannot delete tap ${tap}`, { error: String(e) }));
+  }
+  for (const nic of nics) {
+    const dev = nic.targetDev;
+    if (dev === undefined || nic.bandwidth === undefined || nic.type === 'user') continue;
+    // A deleted tap took its qdiscs along, not its policing chain; a kept tap keeps both.
+    const clear = taps.includes(dev) ? (nic.bandwidth.outbound === undefined ? undefined : dropPolicing(dev)) : nic.targetManaged === false ? clearTapBandwidth(dev) : undefined;
+    await clear?.catch((e: unknown) => log.warn(`cannot clear the limits of ${dev}`, { error: String(e) }));
   }
 }

@@ -6,6 +6,7 @@
  */
 import { promises as fs, readdirSync, readFileSync } from 'node:fs';
 import { parseDomainXml } from '../../conf/domain-xml.js';
+import type { Interface } from '../../conf/domain-model.js';
 import { Monitor, type StatusInfo } from '../../qemu/monitor.js';
 import { reserveLivePorts } from '../../qemu/prepare.js';
 import { killQemu } from '../../qemu/process.js';
@@ -34,7 +35,7 @@ export async function reconnect(ctx: LifecycleContext, dom: Domain, rec: StatusR
   if (start === undefined || start !== rec.pidStart || (await processGone(rec.pid))) {
     log.warn(`${rec.name}: QEMU (pid ${rec.pid}) ended while vireod was not running`);
     dom.restoreState('shut off', 'crashed');
-    await unplugNics(rec.taps ?? []);
+    await unplugNics(rec.taps ?? [], liveDef.devices.interfaces);
     await removeCgroup(rec.name, groupOf(ctx, rec));
     await ctx.store.removeStatus(rec.name);
     await fs.rm(rec.runDir, { recursive: true, force: true });
@@ -70,10 +71,19 @@ async function endHalfStarted(ctx: LifecycleContext, dom: Domain, rec: StatusRec
     await waitGone(pid, 5000);
   }
   dom.restoreState('shut off', 'daemon');
-  await unplugNics(rec.taps ?? []);
+  await unplugNics(rec.taps ?? [], liveNics(rec.xml));
   await removeCgroup(rec.name, groupOf(ctx, rec));
   await ctx.store.removeStatus(rec.name);
   await fs.rm(rec.runDir, { recursive: true, force: true });
+}
+
+/** The NICs of a half-started guest's recorded definition (none when it cannot be read). */
+function liveNics(xml: string): Interface[] {
+  try {
+    return parseDomainXml(xml, { live: true }).devices.interfaces;
+  } catch {
+    return [];
+  }
 }
 
 /** The cgroup a status record names, where this host has cgroups for guests. */

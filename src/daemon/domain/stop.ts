@@ -42,7 +42,7 @@ export async function finalize(ctx: LifecycleContext, dom: Domain, rt: Runtime, 
   for (const c of rt.consoles.values()) c.close();
   ctx.logs.unwatch(dom.name);
   ctx.ports.releaseOwner(dom.uuid);
-  await unplugNics(rt.taps);
+  await unplugNics(rt.taps, rt.liveDef.devices.interfaces);
   // A hugetlbfs vireod mounted for this guest goes when no QEMU uses it.
   if (rt.liveDef.memoryBacking?.hugepages !== undefined) await releaseHugetlbfs(ctx.store.layout.run).catch(() => {});
   await removeCgroup(dom.name, rt.cgroup);

@@ -94,6 +94,35 @@ function completerFor(rt: Runtime, alias: string): Completion | undefined {
       await completeDiskRemoval(ctx, dom, r, a);
     };
   }
+  const scsi = /^scsi(\d+)$/.exec(alias);
+  if (scsi !== null && rt.liveDef.devices.controllers.some((c) => c.type === 'scsi' && c.index === Number(scsi[1]))) {
+    return async (ctx, dom, r, a) => {
+      pending.get(r)?.delete(a);
+      const list = r.liveDef.devices.controllers;
+      const i = list.findIndex((c) => c.type === 'scsi' && c.index === Number(scsi[1]));
+      if (i < 0) return;
+      list.splice(i, 1);
+      await saveStatus(ctx, dom);
+      ctx.changed(dom, 'device-removed', a);
+    };
+  }
+  if (rt.liveDef.devices.inputs.some((x) => x.alias === alias)) {
+    return async (ctx, dom, r, a) => {
+      pending.get(r)?.delete(a);
+      const list = r.liveDef.devices.inputs;
+      const i = list.findIndex((x) => x.alias === a);
+      if (i < 0) return;
+      list.splice(i, 1);
+      await saveStatus(ctx, dom);
+      ctx.changed(dom, 'device-removed', a);
+    };
+  }
+  if (rt.liveDef.devices.rngs.some((r) => r.alias === alias)) {
+    return async (ctx, dom, r, a) => {
+      pending.get(r)?.delete(a);
+      await completeRngRemoval(ctx, dom, r, a);
+    };
+  }
   return undefined;
 }
 
@@ -118,7 +147,7 @@ export async function completeNicRemoval(ctx: LifecycleContext, dom: Domain, rt:
   const tap = nic.targetDev;
   if (tap !== undefined && rt.taps.includes(tap)) {
     rt.taps = rt.taps.filter((t) => t !== tap);
-    await unplugNics([tap]);
+    await unplugNics([tap], [nic]);
   }
   await saveStatus(ctx, dom);
   ctx.changed(dom, 'device-removed', alias);
@@ -133,7 +162,9 @@ export async function reconcileNics(ctx: LifecycleContext, dom: Domain, rt: Runt
   if (qmp === undefined) return;
   const present = new Set(await qmp.peripherals());
   const disks = rt.liveDef.devices.disks.filter((d) => d.bus === 'virtio' || d.bus === 'scsi').map((d) => diskId(rt.liveDef, d));
-  const gone = [...rt.liveDef.devices.interfaces.map((n) => n.alias), ...disks].filter((a): a is string => a !== undefined && !present.has(a));
+  const gone = [...rt.liveDef.devices.interfaces.map((n) => n.alias), ...disks, ...rt.liveDef.devices.rngs.map((r) => r.alias),
+    ...rt.liveDef.devices.controllers.filter((c) => c.type === 'scsi').map((c) => `scsi${c.index}`),
+    ...rt.liveDef.devices.inputs.filter((x) => x.bus !== 'ps2').map((x) => x.alias)].filter((a): a is string => a !== undefined && !present.has(a));
   for (const alias of gone) {
     log.info(`${dom.name}: ${alias} was unplugged while vireod was not running`);
     onDeviceDeleted(ctx, dom, rt, alias);
@@ -154,4 +185,15 @@ export async function unplugDevice(ctx: LifecycleContext, dom: Domain, rt: Runti
   if (!(await waitDeviceDeleted(rt, alias))) return true;
   await completerFor(rt, alias)?.(ctx, dom, rt, alias);
   return false;
+}
+
+/** The guest has let rng `alias` go: its backend goes, and it leaves the live definition. */
+export async function completeRngRemoval(ctx: LifecycleContext, dom: Domain, rt: Runtime, alias: string): Promise<void> {
+  const list = rt.liveDef.devices.rngs;
+  const i = list.findIndex((r) => r.alias === alias);
+  if (i < 0) return;
+  await rt.qmp?.execute('object-del', { id: `obj${alias}` }).catch((e: unknown) => log.warn(`${dom.name}: removing the backend of ${alias}`, { error: String(e) }));
+  list.splice(i, 1);
+  await saveStatus(ctx, dom);
+  ctx.changed(dom, 'device-removed', alias);
 }

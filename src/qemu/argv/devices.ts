@@ -4,7 +4,7 @@
  */
 
 import { VireoError } from '../../api/errors.js';
-import type { DomainDef, Graphics, Interface, Video } from '../../conf/domain-model.js';
+import type { DomainDef, Graphics, Input, Interface, Rng, Video } from '../../conf/domain-model.js';
 import { chardevArg } from './chardev.js';
 import type { LaunchPaths } from './index.js';
 import { esc, json, pciProps, usbProps, type Argv, type Json } from './util.js';
@@ -83,10 +83,16 @@ export function inputArgs(def: DomainDef, out: Argv): void {
   def.devices.inputs.forEach((inp, i) => {
     // PS/2 mouse and keyboard are part of the PC's i8042; they need no -device.
     if (inp.bus === 'ps2') return;
-    const driver = INPUT_DRIVERS[inp.bus][inp.type];
-    const where = inp.bus === 'usb' ? usbProps(inp.address) : pciProps(def, inp.address?.type === 'pci' ? inp.address : undefined);
-    out.device({ driver, id: `input${i}`, ...where });
+    out.device(inputDevice(def, inp, inp.alias ?? `input${i}`));
   });
+}
+
+/** A USB or virtio input device (device_add's properties too). */
+export function inputDevice(def: DomainDef, inp: Input, id: string): Json {
+  if (inp.bus === 'ps2') throw VireoError.of('INTERNAL', 'a PS/2 input has no device of its own');
+  const driver = INPUT_DRIVERS[inp.bus][inp.type];
+  const where = inp.bus === 'usb' ? usbProps(inp.address) : pciProps(def, inp.address?.type === 'pci' ? inp.address : undefined);
+  return { driver, id, ...where };
 }
 
 export function tpmArgs(def: DomainDef, paths: LaunchPaths, out: Argv): void {
@@ -208,6 +214,21 @@ export function watchdogArgs(def: DomainDef, out: Argv): void {
   }
 }
 
+/** The backend object of rng `id` (object-add's properties too): objrngN, as libvirt names it. */
+export function rngObject(r: Rng, id: string): Json {
+  const be = r.backend;
+  if (be.model === 'random') return { 'qom-type': 'rng-random', id: `obj${id}`, filename: be.device };
+  if (be.model === 'builtin') return { 'qom-type': 'rng-builtin', id: `obj${id}` };
+  return { 'qom-type': 'rng-egd', id: `obj${id}`, chardev: `char${id}` };
+}
+
+/** The virtio-rng device of rng `id` (device_add's properties too). */
+export function rngDevice(def: DomainDef, r: Rng, id: string): Json {
+  const dev: Json = { driver: 'virtio-rng-pci', rng: `obj${id}`, id };
+  if (r.rate !== undefined) Object.assign(dev, { 'max-bytes': r.rate.bytes, period: r.rate.periodMs ?? 1000 });
+  return { ...dev, ...pciProps(def, r.address) };
+}
+
 export function balloonRngPanicArgs(def: DomainDef, out: Argv): void {
   const b = def.devices.memballoon;
   if (b.model === 'virtio') {
@@ -217,17 +238,11 @@ export function balloonRngPanicArgs(def: DomainDef, out: Argv): void {
     out.device({ ...dev, ...pciProps(def, b.address) });
   }
   def.devices.rngs.forEach((r, i) => {
-    const obj = `objrng${i}`;
+    const id = r.alias ?? `rng${i}`;
     const be = r.backend;
-    if (be.model === 'random') out.push('-object', json({ 'qom-type': 'rng-random', id: obj, filename: be.device }));
-    else if (be.model === 'builtin') out.push('-object', json({ 'qom-type': 'rng-builtin', id: obj }));
-    else {
-      out.push('-chardev', chardevArg(`charrng${i}`, be.source));
-      out.push('-object', json({ 'qom-type': 'rng-egd', id: obj, chardev: `charrng${i}` }));
-    }
-    const dev: Json = { driver: 'virtio-rng-pci', rng: obj, id: `rng${i}` };
-    if (r.rate !== undefined) Object.assign(dev, { 'max-bytes': r.rate.bytes, period: r.rate.periodMs ?? 1000 });
-    out.device({ ...dev, ...pciProps(def, r.address) });
+    if (be.model === 'egd') out.push('-chardev', chardevArg(`char${id}`, be.source));
+    out.push('-object', json(rngObject(r, id)));
+    out.device(rngDevice(def, r, id));
   });
   for (const p of def.devices.panics) {
     if (p.model === 'isa') {

@@ -58,9 +58,9 @@ export interface HostFacts {
   iscsi?: boolean;
 }
 
-export { netdevProps, nicAlias, nicDeviceProps, TAP_NIC_TYPES, usesVhost } from './devices.js';
+export { inputDevice, netdevProps, nicAlias, nicDeviceProps, rngDevice, rngObject, TAP_NIC_TYPES, usesVhost } from './devices.js';
 export { isQ35, diskIndex } from '../../conf/domain-implicit.js';
-export { blockQdev, diskId, diskNode, diskParts, throttleArgs, THROTTLE_NAMES } from './storage.js';
+export { blockQdev, diskId, diskNode, diskParts, scsiControllerDevice, throttleArgs, THROTTLE_NAMES } from './storage.js';
 import { blockQdev, throttleArgs } from './storage.js';
 
 /**

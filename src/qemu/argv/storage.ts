@@ -29,7 +29,7 @@ export function controllerArgs(def: DomainDef, out: Argv): void {
   }
   for (const c of ctrls) {
     if (c.type === 'scsi') {
-      out.device({ driver: c.model === 'virtio-scsi' ? 'virtio-scsi-pci' : 'lsi', ...iothreadProp(c.iothread), id: `scsi${c.index}`, ...(c.queues === undefined ? {} : { num_queues: c.queues }), ...pciProps(def, c.address) });
+      out.device(scsiControllerDevice(def, c));
     } else if (c.type === 'virtio-serial') {
       const dev: Json = { driver: 'virtio-serial-pci', id: `virtio-serial${c.index}` };
       if (c.ports !== undefined) dev.max_ports = c.ports;
@@ -243,4 +243,9 @@ export function throttleArgs(id: string, t: Iotune): Json {
   }
   if (t.group_name !== undefined) args.group = t.group_name;
   return args;
+}
+
+/** A SCSI controller's device (device_add's properties too): id scsiN, as libvirt names it. */
+export function scsiControllerDevice(def: DomainDef, c: Controller): Json {
+  return { driver: c.model === 'virtio-scsi' ? 'virtio-scsi-pci' : 'lsi', ...iothreadProp(c.iothread), id: `scsi${c.index}`, ...(c.queues === undefined ? {} : { num_queues: c.queues }), ...pciProps(def, c.address) };
 }
