@@ -7,9 +7,10 @@
  * it, and a new kind is added as another member of DeviceDef.
  */
 import { VireoError } from '../api/errors.js';
-import type { Disk, DomainDef, Interface, PciAddress, Rng, Watchdog } from './domain-model.js';
+import type { Disk, DomainDef, Interface, MemoryDevice, PciAddress, Rng, Watchdog } from './domain-model.js';
 import { isQ35 } from './domain-implicit.js';
 import { parseDisk } from './domain-parse-devices.js';
+import { parseMemoryDevice } from './domain-parse-memory.js';
 import { parseRng, parseWatchdog } from './domain-parse-misc.js';
 import { parseInterface } from './domain-parse-net.js';
 import { BootOrders } from './domain-parse-util.js';
@@ -22,7 +23,8 @@ export type DeviceDef =
   | { kind: 'interface'; nic: Interface; macGiven: boolean }
   | { kind: 'disk'; disk: Disk }
   | { kind: 'rng'; rng: Rng }
-  | { kind: 'watchdog'; watchdog: Watchdog };
+  | { kind: 'watchdog'; watchdog: Watchdog }
+  | { kind: 'memory'; memory: MemoryDevice };
 
 /** The DeviceDef of one kind. */
 export type DeviceOf<K extends DeviceDef['kind']> = Extract<DeviceDef, { kind: K }>;
@@ -31,7 +33,7 @@ export type DeviceOf<K extends DeviceDef['kind']> = Extract<DeviceDef, { kind: K
 const OTHER_DEVICES = new Set([
   'controller', 'lease', 'filesystem', 'input', 'sound', 'hostdev', 'graphics', 'video', 'watchdog',
   'hub', 'redirdev', 'smartcard', 'chardev', 'serial', 'parallel', 'console', 'channel', 'memballoon', 'nvram',
-  'shmem', 'tpm', 'panic', 'memory', 'iommu', 'vsock', 'audio', 'crypto',
+  'shmem', 'tpm', 'panic', 'iommu', 'vsock', 'audio', 'crypto',
 ]);
 
 /**
@@ -50,6 +52,8 @@ export function parseDeviceXml(xml: string, reference = false): DeviceDef {
       return { kind: 'rng', rng: parseRng(node) };
     case 'watchdog':
       return { kind: 'watchdog', watchdog: parseWatchdog(node) };
+    case 'memory':
+      return { kind: 'memory', memory: parseMemoryDevice(node) };
   }
   if (OTHER_DEVICES.has(el.name)) {
     throw VireoError.of('CONFIG_UNSUPPORTED', `attaching, detaching or updating a <${el.name}> device is not supported yet; only <interface>, <disk>, <rng> and <watchdog> devices are`);

@@ -71,6 +71,9 @@ const PURPOSE: Record<string, string> = {
   'blockdev-close-tray': 'close a drive tray of',
   'blockdev-remove-medium': 'remove a medium from',
   'blockdev-insert-medium': 'insert a medium into',
+  'object-add': 'create a memory backend for',
+  'object-del': 'delete a memory backend of',
+  'query-memory-devices': 'list the memory modules of',
 };
 
 /** What a user can do about a refused command, by QMP error class. */

@@ -12,6 +12,7 @@ import { parseDeviceXml, type DeviceDef, type DeviceOf } from '../../conf/domain
 import type { DomainDef } from '../../conf/domain-model.js';
 import { affected, redefine, type DomainHost } from './ops.js';
 import { diskKind } from './hotplug-disk.js';
+import { memoryKind } from './hotplug-memory.js';
 import { rngKind, watchdogKind } from './hotplug-misc.js';
 import { nicKind } from './hotplug-nic.js';
 import type { DeviceKind, DeviceOp } from './hotplug-kind.js';
@@ -22,6 +23,7 @@ const KINDS: { [K in DeviceDef['kind']]: DeviceKind<DeviceOf<K>> } = {
   disk: diskKind,
   rng: rngKind,
   watchdog: watchdogKind,
+  memory: memoryKind,
 };
 
 function kindOf<D extends DeviceDef>(dev: D): DeviceKind<D> {
