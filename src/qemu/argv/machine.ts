@@ -135,6 +135,8 @@ export interface BackendOverrides {
   discard?: boolean;
   /** A huge page size asked for this memory alone (a DIMM's <source><pagesize>). */
   pagesizeKiB?: number;
+  /** Back it with a file even without <source type='file'/> (libvirt does for a DIMM's own access or discard). */
+  file?: boolean;
 }
 
 /** The memory-backend object of guest RAM (boot memory, a NUMA cell, a DIMM), as <memoryBacking> says. */
@@ -157,7 +159,7 @@ export function backendProps(def: DomainDef, opts: LaunchOptions, id: string, ki
       : { 'qom-type': 'memory-backend-file', id, 'mem-path': opts.hugepagesPath };
   } else if (m.source === 'memfd') {
     obj = { 'qom-type': 'memory-backend-memfd', id };
-  } else if (m.source === 'file') {
+  } else if (m.source === 'file' || over.file === true) {
     obj = { 'qom-type': 'memory-backend-file', id, 'mem-path': opts.memoryFileDir ?? '/dev/shm' };
   } else {
     obj = { 'qom-type': 'memory-backend-ram', id };

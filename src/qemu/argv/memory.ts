@@ -7,6 +7,7 @@
 
 import { VireoError } from '../../api/errors.js';
 import type { DomainDef, MemoryDevice } from '../../conf/domain-model.js';
+import { DIMM_ALIGN_KIB } from '../../conf/domain-parse-memory.js';
 import type { LaunchOptions } from './index.js';
 import { backendProps } from './machine.js';
 import { json, type Argv, type Json } from './util.js';
@@ -40,8 +41,12 @@ function checkPagesize(def: DomainDef, m: MemoryDevice): void {
 /** object-add's (and -object's) properties of a module's memory backend. */
 export function dimmBackendProps(def: DomainDef, opts: LaunchOptions, m: MemoryDevice): Json {
   checkPagesize(def, m);
-  return backendProps(def, opts, dimmBackendId(m), m.sizeKiB, undefined, undefined, {
+  // A start rounds a module up to what QEMU takes (the live definition says so too: prepareMemoryDevices).
+  const kib = Math.ceil(m.sizeKiB / DIMM_ALIGN_KIB) * DIMM_ALIGN_KIB;
+  return backendProps(def, opts, dimmBackendId(m), kib, undefined, undefined, {
     cell: m.node,
+    // Its own sharing or discarding needs a file (discard-data is a file backend's), as libvirt makes it.
+    file: m.access !== undefined || m.discard === true,
     ...(m.access === undefined ? {} : { access: m.access }),
     ...(m.discard === undefined ? {} : { discard: m.discard }),
     ...(m.pagesizeKiB === undefined ? {} : { pagesizeKiB: m.pagesizeKiB }),
