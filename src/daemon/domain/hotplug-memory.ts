@@ -46,7 +46,8 @@ export const memoryKind: DeviceKind<DeviceOf<'memory'>> = {
     }
     const i = findMemoryDevice(list, dev.memory);
     const found = list[i];
-    if (found === undefined) throw memoryDeviceMissing(dev.memory);
+    // libvirt's words differ between the stored definition and the running guest.
+    if (found === undefined) throw VireoError.of('DEVICE_MISSING', 'matching memory device was not found');
     list.splice(i, 1);
     next.memoryKiB -= found.sizeKiB;
     next.currentMemoryKiB = Math.max(next.currentMemoryKiB - found.sizeKiB, 0);
