@@ -64,10 +64,11 @@ function onEvent(ctx: LifecycleContext, dom: Domain, rt: Runtime, ev: QmpEvent):
       if (/^vcpu\d+$/.test(String(ev.data.device)) || /^\/machine\/peripheral\/vcpu\d+(\/|$)/.test(String(ev.data.path))) onVcpuDeleted({ ctx }, dom, rt);
       break;
     case 'ACPI_DEVICE_OST': {
-      // The guest's answer to an eject request (_OST source 0x103): a failure status means it
-      // refused to let a memory module go (0x84: still working on it).
+      // The guest's answer to an eject request (_OST source 3, the eject notification, or 0x103,
+      // an eject the guest began): a failure status means it refused to let a memory module go
+      // (0x84: still working on it).
       const info = (ev.data as { info?: { device?: unknown; 'slot-type'?: unknown; source?: unknown; status?: unknown } }).info;
-      if (info?.['slot-type'] === 'DIMM' && typeof info.device === 'string' && info.source === 0x103
+      if (info?.['slot-type'] === 'DIMM' && typeof info.device === 'string' && (info.source === 3 || info.source === 0x103)
         && typeof info.status === 'number' && info.status !== 0 && info.status !== 0x84) {
         onUnplugRefused(rt, info.device);
       }
