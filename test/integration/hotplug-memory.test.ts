@@ -100,6 +100,15 @@ describe('memory hot-plug (DIMMs) in a running guest', () => {
       await waitFor(() => events.some((e) => e.type === 'device-added' && e.device === 'dimm1'), SOON, 'device-added dimm1');
     });
 
+    await step('setmem: the balloon works against the whole memory, modules included', async () => {
+      assert.match(await failing('setmem', 'mem', '524289', '--live'), /error: invalid argument: cannot set memory higher than max memory\n/);
+      await ok('setmem', 'mem', '409600', '--live');
+      await waitFor(async () => (await dominfoMemory())[1] === 'Used memory: 409600 KiB', SOON, 'the guest to give 112 MiB to the balloon');
+      await waitFor(async () => (await memTotal()) === before + 262144 - 114688, SOON, 'MemTotal to shrink by the balloon');
+      await ok('setmem', 'mem', '524288', '--live');
+      await waitFor(async () => (await memTotal()) === before + 262144, SOON, 'MemTotal to grow back');
+    });
+
     await step('refusals in libvirt\'s words change nothing: above maxMemory, a NUMA node or slot the guest lacks, a size QEMU cannot take', async () => {
       const attach = async (name: string, xml: string, ...flags: string[]): Promise<string> => failing('attach-device', 'mem', file(name, xml), ...flags);
       assert.equal(await attach('big.xml', dimm(1024), '--live'),
