@@ -6,7 +6,8 @@
 // (paused) returns after libvirt's wait and completes when it does; refusals use libvirt's words
 // and change nothing. The guest onlines hot-plugged memory itself: memhp_default_state on its
 // kernel command line (online_movable, so that it can also give the memory back: a block the
-// kernel onlined as ordinary memory may hold pages it cannot move, and then refuses the unplug).
+// kernel onlined as ordinary memory may hold pages it cannot move, and then the guest never lets
+// the module go).
 import { strict as assert } from 'node:assert';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
