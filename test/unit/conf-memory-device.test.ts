@@ -1,6 +1,7 @@
 // Memory modules (<memory model='dimm'>): what libvirt 9.0 accepts, refuses (its words, checked
 // with libvirt-ref) and prints; <memory> as the NUMA cells plus the modules; slots; the checks of a
-// hot-plug; the sizes a start rounds up; how a detach names a module; QEMU's query-memory-devices.
+// hot-plug; the sizes a start rounds up; how a detach names a module; QEMU's query-memory-devices;
+// a guest's refusal of an unplug.
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { describe, test } from 'node:test';
@@ -10,6 +11,11 @@ import { parseDeviceXml } from '../../src/conf/domain-device.js';
 import { findMemoryDevice, initialMemoryKiB, placeHotplugDimm, prepareMemoryDevices } from '../../src/conf/domain-parse-memory.js';
 import { formatDomainXml, parseDomainXml } from '../../src/conf/domain-xml.js';
 import { parseMemoryDevices } from '../../src/qemu/monitor-memory.js';
+import type { Runtime } from '../../src/daemon/domain/domain.js';
+import { markUnplugPending, onUnplugRefused, unplugPending, waitDeviceDeleted } from '../../src/daemon/domain/unplug.js';
+
+/** A wait that only a failing test reaches. */
+const SOON_MS = 30_000;
 
 const DIMM = "<memory model='dimm'><target><size unit='MiB'>128</size><node>0</node></target></memory>";
 
@@ -122,4 +128,17 @@ test("query-memory-devices (QEMU 7.2's reply): pc-dimm modules with their slot a
   ];
   assert.deepEqual(parseMemoryDevices(reply), [{ id: 'dimm0', slot: 0, addr: 4294967296, sizeBytes: 134217728, node: 0 }]);
   assert.equal(error(() => parseMemoryDevices({})), "QEMU_FAILED: QEMU answered 'query-memory-devices' with a reply vireo does not understand");
+});
+
+test("a guest's refusal of an unplug (its ACPI _OST failure) fails the detach waiting for it, in libvirt's words, and a later detach asks again", async () => {
+  // Only the identity of the runtime matters here: the waiters are kept per runtime object.
+  const rt = {} as Runtime;
+  markUnplugPending(rt, 'dimm1');
+  const wait = waitDeviceDeleted(rt, 'dimm1', SOON_MS);
+  onUnplugRefused(rt, 'dimm1');
+  await assert.rejects(wait, (e: unknown) => e instanceof VireoError && e.code === 'OPERATION_FAILED' && e.message === 'operation failed: unplug of device was rejected by the guest');
+  assert.equal(unplugPending(rt, 'dimm1'), false);
+  // A refusal nobody asked for (no removal pending) changes nothing.
+  onUnplugRefused(rt, 'dimm2');
+  assert.equal(unplugPending(rt, 'dimm2'), false);
 });
