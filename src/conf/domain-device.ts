@@ -3,13 +3,14 @@
  * pure edits of a definition that go with them: where a hot-plugged device goes on the PCI
  * buses, which NIC a device XML names, what a NIC update changes. No I/O, no QEMU names.
  *
- * <interface>, <disk>, <controller>, <input>, <rng> and <watchdog> so far; every other device kind is refused naming
+ * <interface>, <disk>, <controller>, <input>, <memory model=dimm>, <rng> and <watchdog> so far; every other device kind is refused naming
  * it, and a new kind is added as another member of DeviceDef.
  */
 import { VireoError } from '../api/errors.js';
-import type { Controller, Disk, DomainDef, Input, Interface, PciAddress, Rng, UsbAddress, Watchdog } from './domain-model.js';
+import type { Controller, Disk, DomainDef, Input, Interface, MemoryDevice, PciAddress, Rng, UsbAddress, Watchdog } from './domain-model.js';
 import { assignUsbAddresses, isQ35 } from './domain-implicit.js';
 import { parseController, parseDisk } from './domain-parse-devices.js';
+import { parseMemoryDevice } from './domain-parse-memory.js';
 import { parseInput, parseRng, parseWatchdog } from './domain-parse-misc.js';
 import { parseInterface } from './domain-parse-net.js';
 import { BootOrders, RUNTIME_ONLY } from './domain-parse-util.js';
@@ -27,7 +28,8 @@ export type DeviceDef =
   | { kind: 'controller'; controller: Controller }
   | { kind: 'input'; input: Input }
   /** A USB hub: libvirt's QEMU driver attaches and detaches none, live or persistent; neither does vireo. */
-  | { kind: 'hub' };
+  | { kind: 'hub' }
+  | { kind: 'memory'; memory: MemoryDevice };
 
 /** The DeviceDef of one kind. */
 export type DeviceOf<K extends DeviceDef['kind']> = Extract<DeviceDef, { kind: K }>;
@@ -36,7 +38,7 @@ export type DeviceOf<K extends DeviceDef['kind']> = Extract<DeviceDef, { kind: K
 const OTHER_DEVICES = new Set([
   'lease', 'filesystem', 'sound', 'hostdev', 'graphics', 'video', 'watchdog',
   'redirdev', 'smartcard', 'chardev', 'serial', 'parallel', 'console', 'channel', 'memballoon', 'nvram',
-  'shmem', 'tpm', 'panic', 'memory', 'iommu', 'vsock', 'audio', 'crypto',
+  'shmem', 'tpm', 'panic', 'iommu', 'vsock', 'audio', 'crypto',
 ]);
 
 /**
@@ -63,9 +65,11 @@ export function parseDeviceXml(xml: string, reference = false): DeviceDef {
       node.check({ attrs: ['type'], one: ['address'], ignore: RUNTIME_ONLY });
       if (node.enumAttr('type', ['usb'] as const) === undefined) throw node.invalid("missing attribute 'type' (usb)");
       return { kind: 'hub' };
+    case 'memory':
+      return { kind: 'memory', memory: parseMemoryDevice(node) };
   }
   if (OTHER_DEVICES.has(el.name)) {
-    throw VireoError.of('CONFIG_UNSUPPORTED', `attaching, detaching or updating a <${el.name}> device is not supported yet; only <interface>, <disk>, <controller>, <input>, <rng> and <watchdog> devices are`);
+    throw VireoError.of('CONFIG_UNSUPPORTED', `attaching, detaching or updating a <${el.name}> device is not supported yet; only <interface>, <disk>, <controller>, <input>, <memory>, <rng> and <watchdog> devices are`);
   }
   throw VireoError.of('CONFIG_UNSUPPORTED', `unknown device type '${el.name}'`);
 }

@@ -29,6 +29,7 @@ import { PCI_MODEL_NAMES } from './domain-parse-devices.js';
 import { SPICE_ELEMENT } from './domain-parse-display.js';
 import { el, type XmlOut } from './xml.js';
 import { iotuneEntries } from './domain-iotune.js';
+import { formatMemoryDevice } from './domain-parse-memory.js';
 
 const hex = (n: number, width: number): string => `0x${n.toString(16).padStart(width, '0')}`;
 
@@ -73,6 +74,7 @@ export function formatDevices(def: DomainDef, opts: FormatOptions): XmlOut {
     formatMemballoon(d.memballoon),
     ...d.rngs.map(formatRng),
     ...d.panics.map(formatPanic),
+    ...d.memories.map(formatMemoryDevice),
   ]);
 }
 

@@ -355,6 +355,29 @@ export interface Tpm {
   backend: TpmBackend;
 }
 
+/**
+ * A memory module (<memory model='dimm'>): guest RAM beyond the boot memory, hot-pluggable up to
+ * <maxMemory> into one of its slots.
+ */
+export interface MemoryDevice {
+  model: 'dimm';
+  /** Shared or private mapping of its backing memory (default: <memoryBacking><access>). */
+  access?: 'shared' | 'private';
+  /** Give the backing memory back to the host when the module goes (discard-data). */
+  discard?: boolean;
+  /** <source><pagesize>: back it with huge pages of this size, KiB. */
+  pagesizeKiB?: number;
+  sizeKiB: number;
+  /** The guest NUMA node (<cpu><numa> cell id) it adds memory to. */
+  node: number;
+  /** <address type='dimm' slot>: assigned (the lowest free) when the definition is completed. */
+  slot?: number;
+  /** <address base>: the guest-physical address; QEMU picks it unless written, the live XML shows it. */
+  base?: number;
+  /** The device id in a running guest (dimmN), printed in live XML only. */
+  alias?: string;
+}
+
 export interface Devices {
   /** Emulator binary; defaults to the host's qemu-system-x86_64. */
   emulator?: string;
@@ -376,4 +399,5 @@ export interface Devices {
   memballoon: MemBalloon;
   rngs: Rng[];
   panics: Panic[];
+  memories: MemoryDevice[];
 }

@@ -33,6 +33,7 @@ import {
   parseTpm,
   parseWatchdog,
 } from './domain-parse-misc.js';
+import { parseMemoryDevice } from './domain-parse-memory.js';
 import { parseInterface } from './domain-parse-net.js';
 import { BootOrders, missing, RUNTIME_ONLY } from './domain-parse-util.js';
 import type { XNode } from './xml-reader.js';
@@ -56,7 +57,6 @@ const NOT_YET: Record<string, string> = {
   smartcard: 'smartcards are not supported yet',
   hub: 'USB hubs are not supported yet',
   shmem: 'shared memory devices are not supported yet',
-  memory: 'memory modules (<memory> devices for hotplug) are not supported yet',
   iommu: 'a virtual IOMMU is not supported yet',
   vsock: 'virtio vsock is not supported yet',
   lease: 'lock manager leases are not supported',
@@ -68,7 +68,7 @@ export function parseDevices(node: XNode | undefined, opts: { live: boolean } = 
   const devices: Devices = {
     disks: [], controllers: [], interfaces: [], serials: [], parallels: [], consoles: [], channels: [],
     inputs: [], tpms: [], graphics: [], sounds: [], audios: [], videos: [], redirdevs: [], watchdogs: [],
-    memballoon: { model: 'virtio' }, rngs: [], panics: [],
+    memballoon: { model: 'virtio' }, rngs: [], panics: [], memories: [],
   };
   const boot = new BootOrders();
   if (node === undefined) return { devices };
@@ -80,7 +80,7 @@ export function parseDevices(node: XNode | undefined, opts: { live: boolean } = 
     one: ['emulator', 'memballoon'],
     many: [
       'disk', 'controller', 'interface', 'serial', 'parallel', 'console', 'channel', 'input', 'tpm', 'graphics',
-      'sound', 'audio', 'video', 'redirdev', 'watchdog', 'rng', 'panic',
+      'sound', 'audio', 'video', 'redirdev', 'watchdog', 'rng', 'panic', 'memory',
     ],
   });
 
@@ -122,6 +122,7 @@ export function parseDevices(node: XNode | undefined, opts: { live: boolean } = 
   if (devices.watchdogs.length > 1) throw (node.children('watchdog')[1] as XNode).unsupported('only one <watchdog> is supported');
   devices.rngs = node.children('rng').map((n) => parseRng(n, opts.live));
   devices.panics = node.children('panic').map(parsePanic);
+  devices.memories = node.children('memory').map((m) => parseMemoryDevice(m, opts.live));
   const balloon = node.child('memballoon');
   if (balloon !== undefined) devices.memballoon = parseMemballoon(balloon);
 

@@ -4,6 +4,7 @@
  * applies the tuning elements to the guest's cgroup.
  */
 
+import { VireoError } from '../api/errors.js';
 import type { BlkioDevice, BlkioTune, CpuTune, MemTune, MemoryBacking, NumaTune, VcpuConfig } from './domain-model.js';
 import { parseIothreadpin, parseIothreadsched } from './domain-iothreads.js';
 import { cpuList, missing, sizeAttr, sizeText, toKiB } from './domain-parse-util.js';
@@ -30,6 +31,9 @@ export function parseMaxMemory(node: XNode): { kib: number; slots: number } {
   node.check({ attrs: ['slots', 'unit'], text: true });
   const slots = node.intAttr('slots', 0, 255) ?? missing(node, "attribute 'slots'");
   const kib = toKiB(node, node.text(), node.attr('unit'), 'unit');
+  if (slots === 0 || kib === 0) {
+    throw VireoError.of('XML_INVALID', 'XML error: both maximum memory size and memory slot count must be specified');
+  }
   return { kib, slots };
 }
 

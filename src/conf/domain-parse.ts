@@ -11,6 +11,7 @@ import { completeDefinition } from './domain-implicit.js';
 import { checkIothreadUse, parseIothreads } from './domain-iothreads.js';
 import { parseClock, parseCpu, parseFeatures, parsePm } from './domain-parse-cpu.js';
 import { parseDevices, type ParsedDevices } from './domain-parse-devices.js';
+import { completeMemoryDevices } from './domain-parse-memory.js';
 import { parseOs, parseSysinfo } from './domain-parse-os.js';
 import {
   parseBlkiotune,
@@ -145,10 +146,7 @@ export function parseDomainXml(xml: string, opts: ParseOptions = {}): DomainDef 
     def.metadata = metadata.elementChildren().map((c) => toXmlTree(c.el, scope));
   }
   const maxMemory = root.child('maxMemory');
-  if (maxMemory !== undefined) {
-    def.maxMemory = parseMaxMemory(maxMemory);
-    if (def.maxMemory.kib < memoryKiB) throw maxMemory.invalid(`maxMemory (${def.maxMemory.kib} KiB) cannot be below <memory> (${memoryKiB} KiB)`);
-  }
+  if (maxMemory !== undefined) def.maxMemory = parseMaxMemory(maxMemory);
   const mb = root.child('memoryBacking');
   if (mb !== undefined) def.memoryBacking = parseMemoryBacking(mb);
   const iothreads = parseIothreads(root.child('iothreads'), root.child('iothreadids'));
@@ -172,13 +170,9 @@ export function parseDomainXml(xml: string, opts: ParseOptions = {}): DomainDef 
     throw osNode.invalid("<smbios mode='sysinfo'/> needs a <sysinfo type='smbios'> element");
   }
   const cpuNode = root.child('cpu');
-  if (cpuNode !== undefined) {
-    def.cpu = parseCpu(cpuNode, vcpu.max);
-    if (def.cpu.numa !== undefined) checkNuma(cpuNode, def);
-  }
-  if (def.maxMemory !== undefined && def.cpu?.numa === undefined && maxMemory !== undefined) {
-    throw maxMemory.invalid('memory hotplug (<maxMemory>) needs at least one NUMA cell in <cpu><numa>');
-  }
+  if (cpuNode !== undefined) def.cpu = parseCpu(cpuNode, vcpu.max);
+  // <memory> of a guest with NUMA cells is what the cells and memory modules hold (libvirt's rule).
+  completeMemoryDevices(def);
   const pm = root.child('pm');
   if (pm !== undefined) def.pm = parsePm(pm);
   const seclabels = root.children('seclabel').map(parseSeclabel);
@@ -202,13 +196,6 @@ function parseSeclabel(node: XNode): SecLabel {
   }
   // <label>/<imagelabel> of a dynamic label are what the driver picked for a running guest.
   return label;
-}
-
-function checkNuma(node: XNode, def: DomainDef): void {
-  const total = (def.cpu?.numa ?? []).reduce((sum, c) => sum + c.memoryKiB, 0);
-  if (total !== def.memoryKiB) {
-    throw node.invalid(`the NUMA cells hold ${total} KiB in all, but <memory> is ${def.memoryKiB} KiB; they must be equal`);
-  }
 }
 
 function parseUuidElement(node: XNode | undefined): string {

@@ -29,3 +29,4 @@ export {
   type LaunchPaths,
   type MonitorCommand,
 } from './argv/index.js';
+export { dimmBackendId, dimmBackendProps, dimmDeviceProps, dimmId } from './argv/memory.js';

@@ -72,8 +72,9 @@ const PURPOSE: Record<string, string> = {
   'blockdev-remove-medium': 'remove a medium from',
   'blockdev-insert-medium': 'insert a medium into',
   'query-iothreads': 'list the I/O threads of',
-  'object-add': 'add an object (an I/O thread) to',
-  'object-del': 'remove an object (an I/O thread) from',
+  'object-add': 'add an object (an I/O thread, a memory or rng backend) to',
+  'object-del': 'remove an object (an I/O thread, a memory or rng backend) from',
+  'query-memory-devices': 'list the memory modules of',
 };
 
 /** What a user can do about a refused command, by QMP error class. */

@@ -220,3 +220,70 @@ describe('a guest on huge pages', () => {
     });
   });
 });
+
+// Here rather than in hotplug-memory.test.ts: the host's huge page reserve is global, and the
+// tests of one file run one after another.
+describe('a memory module from huge pages', () => {
+  const d = new TestDaemon();
+  const HP = '/sys/kernel/mm/hugepages/hugepages-2048kB';
+  const saved = readFileSync(path.join(HP, 'nr_hugepages'), 'utf8').trim();
+  const reserve = (n: number): void => writeFileSync(path.join(HP, 'nr_hugepages'), `${n}\n`);
+  const free = (): number => Number(readFileSync(path.join(HP, 'free_hugepages'), 'utf8').trim());
+  // 128 MiB of boot memory in a NUMA cell (64 pages of 2 MiB; with room for modules the guest
+  // kernel does not boot in 96); modules up to 512 MiB in all.
+  const xml = guestXml('hdimm', { cmdline: 'memhp_default_state=online_movable' })
+    .replace('<vcpu>', "<maxMemory slots='2' unit='MiB'>512</maxMemory>\n  <memoryBacking><hugepages><page size='2' unit='M'/></hugepages></memoryBacking>\n  <vcpu>")
+    .replace('</features>', "</features>\n  <cpu><numa><cell id='0' cpus='0' memory='128' unit='MiB'/></numa></cpu>");
+  // A whole memory block of the guest kernel (128 MiB on x86-64): 64 pages.
+  const module = "<memory model='dimm'><target><size unit='MiB'>128</size><node>0</node></target></memory>\n";
+  before(() => d.start());
+  after(async () => {
+    try {
+      // vireod unmounts its hugetlbfs when the guest stops; a QEMU the harness kills after the
+      // daemon has gone would leave the mount (and the root could not be removed).
+      await d.vireo(['destroy', 'hdimm']);
+      await d.cleanup();
+    } finally {
+      reserve(Number(saved));
+    }
+  });
+
+  test('attach-device takes the module\'s memory from huge pages; detach-device gives it back', async (t) => {
+    const step = scenario(t);
+    const file = (name: string, text: string): string => {
+      const f = path.join(d.root, name);
+      writeFileSync(f, text);
+      return f;
+    };
+    const memTotal = async (): Promise<number> => Number(/MemTotal:\s+(\d+) kB/.exec(await d.guestRun('hdimm', 'grep MemTotal /proc/meminfo'))?.[1]);
+    let before = 0;
+    await step('the guest boots from 64 huge pages', async () => {
+      reserve(64 + 64 + 2);
+      assert.equal(free(), 130, 'the host could not reserve 130 huge pages');
+      await d.ok('define', file('hdimm.xml', xml));
+      await d.ok('start', 'hdimm');
+      assert.equal(free(), 66);
+      await d.waitShell('hdimm', BOOT);
+      before = await memTotal();
+    });
+    await step('attach-device --live: 64 more pages, preallocated; the guest counts 128 MiB more', async () => {
+      assert.equal(await d.ok('attach-device', 'hdimm', file('dimm.xml', module), '--live'), 'Device attached successfully\n\n');
+      assert.equal(free(), 2);
+      await waitFor(async () => (await memTotal()) === before + 131072, SOON, 'the guest to count the module');
+    });
+    await step('a second module finds too few free pages: refused before QEMU is asked', async () => {
+      assert.equal(await d.failing('attach-device', 'hdimm', path.join(d.root, 'dimm.xml'), '--live'),
+        `error: Failed to attach device from ${path.join(d.root, 'dimm.xml')}\nerror: operation failed: not enough free huge pages of 2048 KiB for domain 'hdimm': it needs 64, the host has 2 free (reserve more in ${HP}/nr_hugepages)\n`);
+    });
+    await step('detach-device --live: the guest gives the module back, and the host its pages', async () => {
+      assert.equal(await d.ok('detach-device', 'hdimm', path.join(d.root, 'dimm.xml'), '--live'), 'Device detached successfully\n\n');
+      // QEMU frees a deleted backend's memory a moment after object-del answers (after an RCU grace period).
+      await waitFor(() => free() === 66, SOON, 'the module\'s huge pages to be free again');
+      assert.equal(await memTotal(), before);
+    });
+    await step('destroy: every page back', async () => {
+      await d.ok('destroy', 'hdimm');
+      assert.equal(free(), 130);
+    });
+  });
+});

@@ -39,7 +39,7 @@ describe('device XML', () => {
 
   test('other device kinds are refused naming them; an unknown element is libvirt\'s "unknown device type"', () => {
     assert.equal(code(() => parseDeviceXml("<sound model='ich9'/>")),
-      'CONFIG_UNSUPPORTED: unsupported configuration: attaching, detaching or updating a <sound> device is not supported yet; only <interface>, <disk>, <controller>, <input>, <rng> and <watchdog> devices are');
+      'CONFIG_UNSUPPORTED: unsupported configuration: attaching, detaching or updating a <sound> device is not supported yet; only <interface>, <disk>, <controller>, <input>, <memory>, <rng> and <watchdog> devices are');
     assert.deepEqual(parseDeviceXml("<controller type='scsi' model='virtio-scsi'/>"), { kind: 'controller', controller: { type: 'scsi', index: -1, model: 'virtio-scsi' } });
     assert.equal(code(() => parseDeviceXml('<foo/>')), "CONFIG_UNSUPPORTED: unsupported configuration: unknown device type 'foo'");
     assert.match(code(() => parseDeviceXml('garbage')), /^XML_SYNTAX: /);

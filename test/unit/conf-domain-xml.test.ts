@@ -53,7 +53,7 @@ describe('parseDomainXml on fixtures', () => {
         interfaces: [], serials: [], parallels: [], consoles: [], channels: [], inputs: [], tpms: [], graphics: [],
         sounds: [], audios: [], videos: [], redirdevs: [], watchdogs: [],
         memballoon: { model: 'virtio', address: pci(0, 2) },
-        rngs: [], panics: [],
+        rngs: [], panics: [], memories: [],
       },
     };
     assert.deepEqual(def, expected);

@@ -11,7 +11,7 @@ import { logger } from '../../util/log.js';
 import { isCurrent, saveStatus, transition, type LifecycleContext } from './context.js';
 import { stopProcess } from './stop.js';
 import { onMonitorClosed } from './reconnect.js';
-import { onDeviceDeleted } from './unplug.js';
+import { onDeviceDeleted, onUnplugRefused } from './unplug.js';
 import { onBalloonChange } from './memory.js';
 import { onVcpuDeleted } from './vcpus.js';
 import { onWriteThreshold } from './blockops.js';
@@ -63,6 +63,17 @@ function onEvent(ctx: LifecycleContext, dom: Domain, rt: Runtime, ev: QmpEvent):
       // A vCPU's own event, or (QEMU 7.2 under TCG sends only that) its local APIC's: see vcpus.ts.
       if (/^vcpu\d+$/.test(String(ev.data.device)) || /^\/machine\/peripheral\/vcpu\d+(\/|$)/.test(String(ev.data.path))) onVcpuDeleted({ ctx }, dom, rt);
       break;
+    case 'ACPI_DEVICE_OST': {
+      // The guest's answer to an eject request (_OST source 3, the eject notification, or 0x103,
+      // an eject the guest began): a failure status means it refused to let a memory module go
+      // (0x84: still working on it).
+      const info = (ev.data as { info?: { device?: unknown; 'slot-type'?: unknown; source?: unknown; status?: unknown } }).info;
+      if (info?.['slot-type'] === 'DIMM' && typeof info.device === 'string' && (info.source === 3 || info.source === 0x103)
+        && typeof info.status === 'number' && info.status !== 0 && info.status !== 0x84) {
+        onUnplugRefused(rt, info.device);
+      }
+      break;
+    }
     case 'BLOCK_WRITE_THRESHOLD': {
       const d = ev.data as { 'node-name'?: unknown; 'write-threshold'?: unknown; 'amount-exceeded'?: unknown };
       if (typeof d['node-name'] === 'string' && typeof d['write-threshold'] === 'number' && typeof d['amount-exceeded'] === 'number') {

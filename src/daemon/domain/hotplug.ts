@@ -12,6 +12,7 @@ import { parseDeviceXml, type DeviceDef, type DeviceOf } from '../../conf/domain
 import type { DomainDef } from '../../conf/domain-model.js';
 import { affected, redefine, type DomainHost } from './ops.js';
 import { diskKind } from './hotplug-disk.js';
+import { memoryKind } from './hotplug-memory.js';
 import { hubKind, rngKind, watchdogKind } from './hotplug-misc.js';
 import { nicKind } from './hotplug-nic.js';
 import { controllerKind } from './hotplug-controller.js';
@@ -27,6 +28,7 @@ const KINDS: { [K in DeviceDef['kind']]: DeviceKind<DeviceOf<K>> } = {
   controller: controllerKind,
   input: inputKind,
   hub: hubKind,
+  memory: memoryKind,
 };
 
 function kindOf<D extends DeviceDef>(dev: D): DeviceKind<D> {

@@ -28,6 +28,8 @@ import { checkTuning, guestCgroup, removeCgroup, setupCgroup } from './cgroups.j
 import { logFiles, saveStatus, type LifecycleContext } from './context.js';
 import type { StatusRecord } from './store.js';
 import type { Domain, Runtime } from './domain.js';
+import { prepareMemoryDevices } from '../../conf/domain-parse-memory.js';
+import { readDimmBases } from './hotplug-memory.js';
 
 const log = logger('lifecycle');
 
@@ -102,6 +104,7 @@ async function launchOnce(ctx: LifecycleContext, dom: Domain, defIn: DomainDef, 
     const live = prepared.def;
     assignNicAliases(live);
     assignDiskNodes(live);
+    prepareMemoryDevices(live);
     taps = await plugNics(live, ctx.nics, revert);
     if (taps.length > 0) await ctx.store.saveStatus(record(0, 0)); // a daemon dying from here on must find them
     let hugepagesPath: string | undefined;
@@ -148,6 +151,7 @@ async function launchOnce(ctx: LifecycleContext, dom: Domain, defIn: DomainDef, 
     if (cgroup !== undefined) await setupCgroup(cgroup, live, pid, qmp, rt);
     await connectConsoles(ctx, rt, false);
     await configureMonitor(qmp, live);
+    await readDimmBases(qmp, live);
     dom.runtime = rt;
     watch(ctx, dom, rt);
     if (opts.incoming !== undefined) await opts.incoming.feed(qmp);

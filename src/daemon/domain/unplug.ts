@@ -6,6 +6,7 @@
  * definition and status file drop it. After a daemon restart, the devices QEMU no longer has
  * are found with qom-list.
  */
+import { VireoError } from '../../api/errors.js';
 import { diskId } from '../../qemu/argv.js';
 import type { Monitor } from '../../qemu/monitor.js';
 import { logger } from '../../util/log.js';
@@ -13,14 +14,15 @@ import { isCurrent, saveStatus, type LifecycleContext } from './context.js';
 import { unplugNics } from './nics.js';
 import type { Domain, Runtime } from './domain.js';
 import { completeDiskRemoval, liveDiskIndex } from './unplug-disk.js';
+import { completeMemoryRemoval, isLiveDimm } from './unplug-memory.js';
 
 const log = logger('hotplug');
 
 /** libvirt's wait for DEVICE_DELETED before a detach returns with the removal still pending. */
 export const UNPLUG_WAIT_MS = 5000;
 
-/** Per runtime: the detaches waiting for a device's DEVICE_DELETED, by device id. */
-const waiters = new WeakMap<Runtime, Map<string, () => void>>();
+/** Per runtime: the detaches waiting for a device's DEVICE_DELETED (or the guest's refusal), by device id. */
+const waiters = new WeakMap<Runtime, Map<string, (refused?: VireoError) => void>>();
 /** Per runtime: device ids whose removal was asked for and not yet seen. */
 const pending = new WeakMap<Runtime, Set<string>>();
 
@@ -38,23 +40,37 @@ export function markUnplugPending(rt: Runtime, alias: string): void {
 
 /**
  * Wait for the DEVICE_DELETED of `alias`, at most `ms`. Resolves true when it came (the caller,
- * inside its job, then completes the removal), false when the time ran out.
+ * inside its job, then completes the removal), false when the time ran out; rejects when the
+ * guest refused to let the device go (onUnplugRefused).
  */
 export function waitDeviceDeleted(rt: Runtime, alias: string, ms = UNPLUG_WAIT_MS): Promise<boolean> {
   let map = waiters.get(rt);
-  if (map === undefined) waiters.set(rt, (map = new Map<string, () => void>()));
+  if (map === undefined) waiters.set(rt, (map = new Map<string, (refused?: VireoError) => void>()));
   const table = map;
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       table.delete(alias);
       resolve(false);
     }, ms);
-    table.set(alias, () => {
+    table.set(alias, (refused) => {
       clearTimeout(timer);
       table.delete(alias);
-      resolve(true);
+      if (refused === undefined) resolve(true);
+      else reject(refused);
     });
   });
+}
+
+/**
+ * The guest refused to let device `alias` go (a memory module it could not offline: an ACPI
+ * _OST failure for the eject): a detach waiting for it fails with libvirt's words, and a later
+ * detach asks again.
+ */
+export function onUnplugRefused(rt: Runtime, alias: string): void {
+  if (pending.get(rt)?.delete(alias) !== true) return;
+  waiters.get(rt)?.get(alias)?.(VireoError.of('OPERATION_FAILED', 'unplug of device was rejected by the guest', {
+    hint: 'the guest could not take the memory offline (memory in use that it cannot move); a module the guest onlines as movable (memhp_default_state=online_movable) can be unplugged',
+  }));
 }
 
 /**
@@ -86,6 +102,12 @@ function completerFor(rt: Runtime, alias: string): Completion | undefined {
       r.liveDef.devices.watchdogs = [];
       await saveStatus(ctx, dom);
       ctx.changed(dom, 'device-removed', a);
+    };
+  }
+  if (isLiveDimm(rt, alias)) {
+    return async (ctx, dom, r, a) => {
+      pending.get(r)?.delete(a);
+      await completeMemoryRemoval(ctx, dom, r, a);
     };
   }
   if (liveDiskIndex(rt.liveDef, alias) >= 0) {
@@ -154,7 +176,7 @@ export async function completeNicRemoval(ctx: LifecycleContext, dom: Domain, rt:
 }
 
 /**
- * After a reconnect: complete the removal of the NICs and hot-pluggable disks that QEMU no
+ * After a reconnect: complete the removal of the NICs, hot-pluggable disks and memory modules that QEMU no
  * longer has (their guest let them go while vireod was not running).
  */
 export async function reconcileNics(ctx: LifecycleContext, dom: Domain, rt: Runtime): Promise<void> {
@@ -162,7 +184,8 @@ export async function reconcileNics(ctx: LifecycleContext, dom: Domain, rt: Runt
   if (qmp === undefined) return;
   const present = new Set(await qmp.peripherals());
   const disks = rt.liveDef.devices.disks.filter((d) => d.bus === 'virtio' || d.bus === 'scsi').map((d) => diskId(rt.liveDef, d));
-  const gone = [...rt.liveDef.devices.interfaces.map((n) => n.alias), ...disks, ...rt.liveDef.devices.rngs.map((r) => r.alias),
+  const dimms = rt.liveDef.devices.memories.map((m) => m.alias);
+  const gone = [...rt.liveDef.devices.interfaces.map((n) => n.alias), ...disks, ...dimms, ...rt.liveDef.devices.rngs.map((r) => r.alias),
     ...rt.liveDef.devices.controllers.filter((c) => c.type === 'scsi').map((c) => `scsi${c.index}`),
     ...rt.liveDef.devices.inputs.filter((x) => x.bus !== 'ps2').map((x) => x.alias)].filter((a): a is string => a !== undefined && !present.has(a));
   for (const alias of gone) {

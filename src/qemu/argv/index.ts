@@ -11,6 +11,7 @@ import type { Disk, DomainDef, Interface } from '../../conf/domain-model.js';
 import { chardevDeviceArgs } from './chardev.js';
 import { balloonRngPanicArgs, displayArgs, inputArgs, netArgs, nicAlias, redirdevArgs, TAP_NIC_TYPES, tpmArgs, watchdogArgs } from './devices.js';
 import { bootArg, clockArgs, cpuArg, firmwareArgs, machineArg, memoryAndCpus, needsMemoryBackend, pmArgs, smbiosArgs } from './machine.js';
+import { dimmArgs } from './memory.js';
 import { controllerArgs, diskArgs, iothreadArgs } from './storage.js';
 import { Argv, esc } from './util.js';
 
@@ -154,6 +155,7 @@ export function buildQemuArgv(def: DomainDef, paths: LaunchPaths, opts: LaunchOp
 
   const boot = bootIndexes(def);
   controllerArgs(def, out);
+  dimmArgs(def, opts, out);
   diskArgs(def, out, boot.disk);
   netArgs(def, out, boot.nic, opts.vhostNet === true);
   chardevDeviceArgs(def, paths, out);

@@ -5,6 +5,7 @@
 
 import { VireoError } from '../../api/errors.js';
 import { isQ35 } from '../../conf/domain-implicit.js';
+import { initialMemoryKiB } from '../../conf/domain-parse-memory.js';
 import { HYPERV_FLAGS, type CpuConfig, type DomainDef, type HypervFlag } from '../../conf/domain-model.js';
 import type { LaunchOptions } from './index.js';
 import { esc, json, type Argv, type Json } from './util.js';
@@ -126,32 +127,47 @@ export function needsMemoryBackend(def: DomainDef): boolean {
   return m !== undefined && (m.hugepages !== undefined || m.source !== undefined || m.access !== undefined || m.allocation !== undefined || m.discard === true);
 }
 
-function backendProps(def: DomainDef, opts: LaunchOptions, id: string, kib: number, access: 'shared' | 'private' | undefined, hostNodes?: Json): Json {
+/** What a memory module says about its own backing memory, over <memoryBacking>. */
+export interface BackendOverrides {
+  /** Guest NUMA node the memory belongs to (which <hugepages><page nodeset> applies). */
+  cell?: number;
+  access?: 'shared' | 'private';
+  discard?: boolean;
+  /** A huge page size asked for this memory alone (a DIMM's <source><pagesize>). */
+  pagesizeKiB?: number;
+  /** Back it with a file even without <source type='file'/> (libvirt does for a DIMM's own access or discard). */
+  file?: boolean;
+}
+
+/** The memory-backend object of guest RAM (boot memory, a NUMA cell, a DIMM), as <memoryBacking> says. */
+export function backendProps(def: DomainDef, opts: LaunchOptions, id: string, kib: number, access: 'shared' | 'private' | undefined, hostNodes?: Json, over: BackendOverrides = {}): Json {
   const m = def.memoryBacking ?? {};
   const size = kib * 1024;
   let obj: Json;
-  if (m.hugepages !== undefined) {
+  // The page size for this memory: the module's own, else the <page> naming this NUMA cell, else the one naming none.
+  const cell = over.cell ?? (id.startsWith('ram-node') ? Number(id.slice(8)) : undefined);
+  const page = over.pagesizeKiB !== undefined ? { sizeKiB: over.pagesizeKiB }
+    : m.hugepages?.find((p) => cell !== undefined && p.nodeset !== undefined && expandList(p.nodeset).includes(cell))
+      ?? m.hugepages?.find((p) => p.nodeset === undefined);
+  const huge = over.pagesizeKiB !== undefined || m.hugepages !== undefined;
+  if (huge) {
     if (opts.hugepagesPath === undefined) {
       throw VireoError.of('NO_SUPPORT', `domain '${def.name}' asks for huge pages, but hugetlbfs is not mounted on this host (mount -t hugetlbfs none /dev/hugepages, and reserve pages in /proc/sys/vm/nr_hugepages)`);
     }
-    // The page size for this memory: the <page> naming this NUMA cell, else the one naming none.
-    const cell = id.startsWith('ram-node') ? Number(id.slice(8)) : undefined;
-    const page = m.hugepages.find((p) => cell !== undefined && p.nodeset !== undefined && expandList(p.nodeset).includes(cell))
-      ?? m.hugepages.find((p) => p.nodeset === undefined);
     obj = m.source === 'memfd'
       ? { 'qom-type': 'memory-backend-memfd', id, hugetlb: true, ...(page?.sizeKiB === undefined ? {} : { hugetlbsize: page.sizeKiB * 1024 }) }
       : { 'qom-type': 'memory-backend-file', id, 'mem-path': opts.hugepagesPath };
   } else if (m.source === 'memfd') {
     obj = { 'qom-type': 'memory-backend-memfd', id };
-  } else if (m.source === 'file') {
+  } else if (m.source === 'file' || over.file === true) {
     obj = { 'qom-type': 'memory-backend-file', id, 'mem-path': opts.memoryFileDir ?? '/dev/shm' };
   } else {
     obj = { 'qom-type': 'memory-backend-ram', id };
   }
-  if ((access ?? m.access) === 'shared') obj.share = true;
-  if (m.hugepages !== undefined || m.allocation?.mode === 'immediate') obj.prealloc = true;
+  if ((over.access ?? access ?? m.access) === 'shared') obj.share = true;
+  if (huge || m.allocation?.mode === 'immediate') obj.prealloc = true;
   if (m.allocation?.threads !== undefined) obj['prealloc-threads'] = m.allocation.threads;
-  if (m.discard === true) obj['discard-data'] = true;
+  if (over.discard ?? m.discard === true) obj['discard-data'] = true;
   obj.size = size;
   return { ...obj, ...hostNodes };
 }
@@ -160,7 +176,8 @@ function backendProps(def: DomainDef, opts: LaunchOptions, id: string, kib: numb
 export function memoryAndCpus(def: DomainDef, opts: LaunchOptions, out: Argv): void {
   const numa = def.cpu?.numa;
   if (def.maxMemory !== undefined) {
-    out.push('-m', `size=${def.memoryKiB}k,slots=${def.maxMemory.slots},maxmem=${def.maxMemory.kib}k`);
+    // -m size is the boot memory; the modules come as pc-dimm devices (argv/memory.ts).
+    out.push('-m', `size=${initialMemoryKiB(def)}k,slots=${def.maxMemory.slots},maxmem=${def.maxMemory.kib}k`);
   } else {
     out.push('-m', memoryArg(def.memoryKiB));
   }
