@@ -8,7 +8,6 @@
  * without cgroups reports its own daemon's CPU time there), and perf.* never appears (vireo
  * enables no perf events, which is also what libvirt prints for a guest without them).
  */
-import { promises as fs } from 'node:fs';
 import { VireoError } from '../../api/errors.js';
 import type { DomainStatsRecord, DomainStatsRequest, StatsFilter, StatsGroup } from '../../api/stats-types.js';
 import type { DomainDef } from '../../conf/domain-model.js';
@@ -21,6 +20,7 @@ import type { DomainHost } from './ops.js';
 import { logger } from '../../util/log.js';
 import { blockInfo } from './blockinfo.js';
 import { balloonOf, balloonStatLines, countersOf } from './stats.js';
+import { readSmallFile } from '../../util/small-file.js';
 
 type Stats = Array<[string, number | string]>;
 
@@ -60,7 +60,7 @@ export function passes(dom: Domain, filters: readonly StatsFilter[]): boolean {
 
 /** Wait time of a thread from schedstats (/proc/.../sched wait_sum, ms), 0 where the kernel keeps none. */
 async function waitNs(pid: number, tid: number): Promise<number> {
-  const text = await fs.readFile(`/proc/${pid}/task/${tid}/sched`, 'utf8').catch(() => '');
+  const text = await readSmallFile(`/proc/${pid}/task/${tid}/sched`).catch(() => '');
   const m = /^\S*wait_sum\s*:\s*([\d.]+)/m.exec(text);
   return m === null ? 0 : Math.round(Number(m[1]) * 1e6);
 }
