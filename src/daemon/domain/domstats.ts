@@ -239,5 +239,17 @@ export async function domainStats(host: DomainHost, r: DomainStatsRequest): Prom
   const doms = names.length > 0 ? names.map((n) => host.lookup(n)) : host.all().filter((d) => passes(d, r.filters ?? []));
   const groups = r.groups ?? [];
   const want = (g: StatsGroup): boolean => groups.length === 0 || groups.includes(g);
-  return Promise.all(doms.map((d) => statsOf(host, d, want, r.enforce === true)));
+  // A few domains at a time: all of them at once kept every domain's QMP replies, file reads and
+  // promises alive together, and V8 grew its young generation (and vireod's resident memory, which
+  // does not come back down) to hold them: 84 -> 98 MiB over four domstats of 50 guests.
+  const out = new Array<DomainStatsRecord>(doms.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < doms.length; i = next++) out[i] = await statsOf(host, doms[i]!, want, r.enforce === true);
+  };
+  await Promise.all(Array.from({ length: Math.min(STATS_PARALLEL, doms.length) }, worker));
+  return out;
 }
+
+/** Domains whose statistics are gathered at the same time (each asks QEMU and reads /proc in parallel). */
+const STATS_PARALLEL = 4;
