@@ -9,7 +9,7 @@ import { VireoError } from '../api/errors.js';
 import { BYTES_MEDIA_TYPE, SPARSE_MEDIA_TYPE } from '../api/volume-stream.js';
 import type { TransferOptions } from '../daemon/storage/transfer.js';
 import type { Call } from './handlers/call.js';
-import { writeInTurn } from '../util/write-in-turn.js';
+import { endOf, writeInTurn } from '../util/write-in-turn.js';
 
 function options(c: Call): TransferOptions {
   const o: TransferOptions = { offset: c.query.int('offset') ?? 0, sparse: c.query.flag('sparse') };
@@ -44,7 +44,7 @@ export async function downloadVolume(c: Call, res: http.ServerResponse): Promise
     try {
       // In turn: the volume's reader recycles its buffers (util/write-in-turn.ts).
       await writeInTurn(res, body);
-      await new Promise<void>((resolve) => res.end(resolve));
+      await endOf(res);
     } catch {
       // The receiver went away (or the file could not be read after the headers went): the
       // connection is closed short of its length or end frame, which the receiver reports.

@@ -39,3 +39,22 @@ export async function writeInTurn(out: Writable, body: AsyncIterable<Uint8Array>
     out.off('close', onClose);
   }
 }
+
+/**
+ * End `out` and resolve once it has finished or closed, whichever comes first: a receiver that
+ * has what it wanted (the end frame of a sparse stream) may hang up before 'finish', and `end`'s
+ * own callback then never runs (a download hung so, holding the volume's lock).
+ */
+export function endOf(out: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      out.off('finish', done);
+      out.off('close', done);
+      resolve();
+    };
+    out.once('finish', done);
+    out.once('close', done);
+    if (out.destroyed) done();
+    else out.end();
+  });
+}

@@ -6,7 +6,7 @@
 import type * as httpTypes from 'node:http';
 import { VireoError } from '../../api/errors.js';
 import { readReply } from '../core/reply.js';
-import { writeInTurn } from '../../util/write-in-turn.js';
+import { endOf, writeInTurn } from '../../util/write-in-turn.js';
 
 type Unreachable = (e: NodeJS.ErrnoException) => Error;
 
@@ -73,10 +73,8 @@ export async function sendBytes<T>(http: typeof httpTypes, socketPath: string, u
 /** Write `body` into `req` (in turn: the source may recycle its buffers) and end it. */
 async function writeBody(req: httpTypes.ClientRequest, body: AsyncIterable<Uint8Array>): Promise<void> {
   await writeInTurn(req, body);
-  await new Promise<void>((resolve, reject) => {
-    if (req.destroyed) return reject(new Error('the connection closed before all was sent'));
-    req.end(() => resolve());
-  });
+  // Closed instead of finished: the reply (or the error) says what happened.
+  await endOf(req);
 }
 
 /** GET `path` as a byte stream; an error reply rejects with its VireoError. */
