@@ -5,6 +5,7 @@
 import { promises as fs } from 'node:fs';
 import { VireoError } from '../api/errors.js';
 import { run } from '../util/proc.js';
+import { readSmallFile } from '../util/small-file.js';
 
 async function tool(cmd: string, args: string[], what: string): Promise<void> {
   const r = await run(cmd, args, { timeoutMs: 10_000 }).catch((e: unknown) => {
@@ -20,7 +21,7 @@ export async function setAffinity(tid: number, list: string): Promise<void> {
 
 /** The CPUs thread `tid` of process `pid` may run on, as the kernel lists them ('0-1'). */
 export async function affinityOf(pid: number, tid: number): Promise<string> {
-  const status = await fs.readFile(`/proc/${pid}/task/${tid}/status`, 'utf8');
+  const status = await readSmallFile(`/proc/${pid}/task/${tid}/status`);
   return /^Cpus_allowed_list:\s*(\S+)/m.exec(status)?.[1] ?? '';
 }
 
@@ -36,5 +37,5 @@ export async function threadsOf(pid: number): Promise<number[]> {
 
 /** The host's online CPUs as a list ('0-1'). */
 export async function onlineCpus(): Promise<string> {
-  return (await fs.readFile('/sys/devices/system/cpu/online', 'utf8')).trim();
+  return (await readSmallFile('/sys/devices/system/cpu/online')).trim();
 }

@@ -12,6 +12,7 @@ import {
   V1_CONTROLLERS, V1_THREAD_CONTROLLERS, V2_CONTROLLERS, V2_THREAD_CONTROLLERS, parseCgroupMounts,
   type CgroupMounts, type ThreadGroup, type V1Controller,
 } from './cgroup-path.js';
+import { readSmallFile } from '../util/small-file.js';
 
 /**
  * The cgroup mounts of this host that vireod may write (undefined: none). A read-only cgroupfs
@@ -347,7 +348,7 @@ export class GuestCgroup {
     const dir = this.dir(ctrl, child);
     if (dir === undefined) throw notMounted(ctrl);
     try {
-      return await fs.readFile(path.join(dir, file), 'utf8');
+      return await readSmallFile(path.join(dir, file));
     } catch (e) {
       throw VireoError.of('OPERATION_FAILED', `Unable to read from '${path.join(dir, file)}': ${errnoText(e as NodeJS.ErrnoException)}`, { cause: e });
     }
@@ -390,7 +391,7 @@ async function copyCpuset(from: string, to: string): Promise<void> {
 }
 
 async function readText(file: string): Promise<string | undefined> {
-  return fs.readFile(file, 'utf8').catch(() => undefined);
+  return readSmallFile(file).catch(() => undefined);
 }
 
 async function exists(p: string): Promise<boolean> {

@@ -9,6 +9,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { parseCpuList } from './nodeinfo.js';
+import { readSmallFile } from '../util/small-file.js';
 
 /** Clock ticks per second of the stat files' times (USER_HZ), 100 on every architecture vireo runs on. */
 export const USER_HZ = 100;
@@ -71,7 +72,7 @@ export interface ThreadFacts {
   affinity: number[];
 }
 
-const readText = (p: string): Promise<string | undefined> => fs.readFile(p, 'utf8').catch(() => undefined);
+const readText = (p: string): Promise<string | undefined> => readSmallFile(p).catch(() => undefined);
 
 /** A thread's facts, or undefined when it is gone (the guest may have stopped meanwhile). */
 export async function readThread(pid: number, tid: number, root = '/'): Promise<ThreadFacts | undefined> {

@@ -1,7 +1,7 @@
 /** A tap's traffic counters from sysfs (/sys/class/net/NAME/statistics), for domifstat and domstats. */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { LinkStats } from './iproute.js';
+import { readSmallFile } from '../util/small-file.js';
 
 const FIELDS: ReadonlyArray<[keyof LinkStats, string]> = [
   ['rxBytes', 'rx_bytes'], ['rxPackets', 'rx_packets'], ['rxErrors', 'rx_errors'], ['rxDropped', 'rx_dropped'],
@@ -14,7 +14,7 @@ export async function linkCounters(name: string, root = '/'): Promise<LinkStats 
   const out: Partial<LinkStats> = {};
   try {
     await Promise.all(FIELDS.map(async ([k, f]) => {
-      out[k] = Number((await fs.readFile(path.join(dir, f), 'utf8')).trim());
+      out[k] = Number((await readSmallFile(path.join(dir, f))).trim());
     }));
   } catch {
     return undefined;

@@ -5,12 +5,11 @@
  * goes away.
  */
 import type * as http from 'node:http';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { VireoError } from '../api/errors.js';
 import { BYTES_MEDIA_TYPE, SPARSE_MEDIA_TYPE } from '../api/volume-stream.js';
 import type { TransferOptions } from '../daemon/storage/transfer.js';
 import type { Call } from './handlers/call.js';
+import { endOf, writeInTurn } from '../util/write-in-turn.js';
 
 function options(c: Call): TransferOptions {
   const o: TransferOptions = { offset: c.query.int('offset') ?? 0, sparse: c.query.flag('sparse') };
@@ -43,7 +42,9 @@ export async function downloadVolume(c: Call, res: http.ServerResponse): Promise
     if (!o.sparse) headers['content-length'] = count;
     res.writeHead(200, headers);
     try {
-      await pipeline(body instanceof Readable ? body : Readable.from(body), res);
+      // In turn: the volume's reader recycles its buffers (util/write-in-turn.ts).
+      await writeInTurn(res, body);
+      await endOf(res);
     } catch {
       // The receiver went away (or the file could not be read after the headers went): the
       // connection is closed short of its length or end frame, which the receiver reports.

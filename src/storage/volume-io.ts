@@ -4,7 +4,7 @@
  * (api/volume-stream.ts). Nothing is held whole: reads go out 1 MiB at a time, and an upload
  * stops reading its source while more than WRITE_HIGH bytes wait for the disk.
  */
-import { promises as fs, createReadStream } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { VireoError } from '../api/errors.js';
 import { SparseDecoder, frameHeader, zeroRuns } from '../api/volume-stream.js';
@@ -22,9 +22,24 @@ export async function readableRange(file: string, offset: number, length: number
   return length === undefined || length === 0 ? rest : Math.min(rest, length);
 }
 
-/** `count` raw bytes of `file` from `offset`, as a stream. */
-export function readRaw(file: string, offset: number, count: number): Readable {
-  return createReadStream(file, { start: offset, end: offset + count - 1, highWaterMark: CHUNK });
+/**
+ * `count` raw bytes of `file` from `offset`, CHUNK at a time, read into two buffers in turn: the
+ * consumer must be done with a chunk before it pulls the one after next (util/write-in-turn.ts).
+ */
+export async function* readRaw(file: string, offset: number, count: number): AsyncGenerator<Uint8Array> {
+  const fh = await fs.open(file, 'r');
+  try {
+    const bufs = [Buffer.allocUnsafe(Math.min(CHUNK, count)), Buffer.allocUnsafe(Math.min(CHUNK, count))];
+    for (let turn = 0, done = 0; done < count; turn++) {
+      const buf = bufs[turn % 2]!;
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, count - done), offset + done);
+      if (bytesRead === 0) throw new VireoError('STORAGE_FAILED', `cannot read '${file}': it ended at ${offset + done} bytes while being read`);
+      done += bytesRead;
+      yield buf.subarray(0, bytesRead);
+    }
+  } finally {
+    await fh.close();
+  }
 }
 
 const isZero = (b: Uint8Array): boolean => {
@@ -42,11 +57,11 @@ export async function* readSparse(file: string, offset: number, count: number): 
   let fh: fs.FileHandle | undefined;
   try {
     fh = await fs.open(file, 'r');
-    let done = 0;
-    while (done < count) {
-      // A fresh buffer each time: the frames yielded are views into it and may still be queued.
-      const buf = Buffer.allocUnsafe(Math.min(CHUNK, count - done));
-      const { bytesRead } = await fh.read(buf, 0, buf.length, offset + done);
+    // Two buffers in turn, as readRaw: the frames yielded are views into one of them.
+    const bufs = [Buffer.allocUnsafe(Math.min(CHUNK, count)), Buffer.allocUnsafe(Math.min(CHUNK, count))];
+    for (let turn = 0, done = 0; done < count; turn++) {
+      const buf = bufs[turn % 2]!;
+      const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, count - done), offset + done);
       if (bytesRead === 0) throw new VireoError('STORAGE_FAILED', `cannot read '${file}': it ended at ${offset + done} bytes while being read`);
       const got = buf.subarray(0, bytesRead);
       let at = 0;
@@ -99,26 +114,38 @@ export async function writeUpload(file: string, src: Readable, o: WriteOptions, 
     const claim = (n: number): void => {
       if (progress.covered + n > limit) throw VireoError.of('INVALID_ARG', `the upload holds more than the ${limit} bytes given as its length`);
     };
-    const writeData = async (b: Uint8Array): Promise<void> => {
-      claim(b.length);
+    // Whole batches go to the file with one writev each: no copy into a joined buffer (which
+    // cost more than the disk write itself: fresh multi-MiB allocations and the GC behind them).
+    const writeData = async (parts: Uint8Array[], n: number): Promise<void> => {
+      if (n === 0) return;
+      claim(n);
       progress.touched = true;
-      let w = 0;
-      while (w < b.length) w += (await fh.write(b, w, b.length - w, o.offset + progress.covered + w)).bytesWritten;
-      progress.covered += b.length;
+      await writeAll(fh, parts, n, o.offset + progress.covered);
+      progress.covered += n;
     };
-    await pump(src, async (chunk) => {
-      if (decoder === undefined) return writeData(chunk);
-      for (const ev of decoder.push(chunk)) {
-        if (ev.kind === 'data') await writeData(ev.bytes);
-        else if (ev.kind === 'hole') {
-          claim(ev.length);
-          const last = holes[holes.length - 1];
-          const at = o.offset + progress.covered;
-          if (last !== undefined && last.at + last.length === at) last.length += ev.length;
-          else holes.push({ at, length: ev.length });
-          progress.covered += ev.length;
-        } else if (ev.kind === 'error') throw new VireoError('INVALID_ARG', 'invalid argument: an upload stream may not carry an error frame');
+    await pump(src, async (chunks, n) => {
+      if (decoder === undefined) return writeData(chunks, n);
+      let batch: Uint8Array[] = [];
+      let batched = 0;
+      for (const chunk of chunks) {
+        for (const ev of decoder.push(chunk)) {
+          if (ev.kind === 'data') {
+            batch.push(ev.bytes);
+            batched += ev.bytes.length;
+          } else if (ev.kind === 'hole') {
+            await writeData(batch, batched);
+            batch = [];
+            batched = 0;
+            claim(ev.length);
+            const last = holes[holes.length - 1];
+            const at = o.offset + progress.covered;
+            if (last !== undefined && last.at + last.length === at) last.length += ev.length;
+            else holes.push({ at, length: ev.length });
+            progress.covered += ev.length;
+          } else if (ev.kind === 'error') throw new VireoError('INVALID_ARG', 'invalid argument: an upload stream may not carry an error frame');
+        }
       }
+      await writeData(batch, batched);
     });
     if (decoder !== undefined && !decoder.complete) throw new VireoError('OPERATION_ABORTED', 'operation aborted: the sparse upload ended without its end frame');
     const end = o.offset + progress.covered;
@@ -140,6 +167,24 @@ export async function writeUpload(file: string, src: Readable, o: WriteOptions, 
   }
 }
 
+/** Write `parts` (`n` bytes) at `position`, however many calls the kernel takes. */
+async function writeAll(fh: fs.FileHandle, parts: Uint8Array[], n: number, position: number): Promise<void> {
+  let done = (await fh.writev(parts, position)).bytesWritten;
+  // A short write (a full disk gives an error instead; a signal may not): the rest, in order.
+  while (done < n) {
+    let skip = done;
+    const rest: Uint8Array[] = [];
+    for (const p of parts) {
+      if (skip >= p.length) skip -= p.length;
+      else {
+        rest.push(skip > 0 ? p.subarray(skip) : p);
+        skip = 0;
+      }
+    }
+    done += (await fh.writev(rest, position + done)).bytesWritten;
+  }
+}
+
 async function punchHole(file: string, offset: number, length: number): Promise<void> {
   const r = await run('fallocate', ['--punch-hole', '-o', String(offset), '-l', String(length), file], { timeoutMs: 600_000 });
   if (r.code !== 0) throw new VireoError('STORAGE_FAILED', `cannot punch a hole of ${length} bytes at ${offset} in '${file}': ${r.stderr.trim()}`);
@@ -149,7 +194,7 @@ async function punchHole(file: string, offset: number, length: number): Promise<
  * Feed `src`'s chunks to `write` in order, pausing `src` while too much waits. Rejects with
  * OPERATION_ABORTED when `src` closes before its end (the client went away).
  */
-function pump(src: Readable, write: (b: Buffer) => Promise<void>): Promise<void> {
+function pump(src: Readable, write: (chunks: Buffer[], bytes: number) => Promise<void>): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const queue: Buffer[] = [];
     let queued = 0;
@@ -173,9 +218,9 @@ function pump(src: Readable, write: (b: Buffer) => Promise<void>): Promise<void>
       writing = true;
       while (queue.length > 0 && !settled) {
         const parts = queue.splice(0, queue.length);
-        const b = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-        await write(b);
-        queued -= b.length;
+        const bytes = parts.reduce((n, p) => n + p.length, 0);
+        await write(parts, bytes);
+        queued -= bytes;
         if (src.isPaused() && queued < WRITE_LOW && !ended) src.resume();
       }
       writing = false;

@@ -69,7 +69,8 @@ export function browserTransport(o: BrowserTransportOptions): Transport<SocketLi
   return {
     async sendBytes<T>(method: string, path: string, contentType: string, body: AsyncIterable<Uint8Array>): Promise<T> {
       const parts: Uint8Array[] = [];
-      for await (const chunk of body) parts.push(chunk);
+      // Kept whole: copies, as the source may reuse its buffers (Transport.sendBytes).
+      for await (const chunk of body) parts.push(chunk.slice());
       const res = await reach(path, { method, headers: { accept: 'application/json', 'content-type': contentType }, body: new Blob(parts) });
       return readReply<T>(res.status, await res.text());
     },

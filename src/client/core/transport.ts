@@ -11,6 +11,8 @@ export interface Transport<Channel> {
   /**
    * A request whose body is a byte stream of `contentType` (`length` bytes when known, else
    * chunked); the reply is JSON. Optional: a transport that cannot stream leaves it out.
+   * A chunk of `body` is used only until the chunk after the next one is pulled: a source may
+   * read into two buffers in turn (the CLI's file reader does).
    */
   sendBytes?<T>(method: string, path: string, contentType: string, body: AsyncIterable<Uint8Array>, length?: number): Promise<T>;
   /** A GET whose reply is a byte stream; an error reply rejects with its VireoError. */

@@ -4,10 +4,9 @@
  * it, under the socket's backpressure, never gathered whole.
  */
 import type * as httpTypes from 'node:http';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { VireoError } from '../../api/errors.js';
 import { readReply } from '../core/reply.js';
+import { endOf, writeInTurn } from '../../util/write-in-turn.js';
 
 type Unreachable = (e: NodeJS.ErrnoException) => Error;
 
@@ -58,13 +57,24 @@ export async function sendBytes<T>(http: typeof httpTypes, socketPath: string, u
   // The write that a late refusal cuts short is no error of its own: the reply is what counts.
   const sent = goOn.then((go) => {
     if (!go || answered) return undefined;
-    return pipeline(Readable.from(body, { objectMode: false }), req).then(() => undefined, (e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+    return writeBody(req, body).then(() => undefined, (e: unknown) => {
+      // The body cannot be completed (the source failed, or the daemon went): end the request.
+      req.destroy();
+      return e instanceof Error ? e : new Error(String(e));
+    });
   });
   const [result, writeError] = await Promise.all([reply.then((v) => ({ ok: true as const, v }), (e: unknown) => ({ ok: false as const, e })), sent]);
   if (result.ok) return result.v;
   // Reading the source failing is the cause; a reset after the daemon's refusal is not.
   if (writeError !== undefined && !(result.e instanceof VireoError)) throw writeError;
   throw result.e instanceof Error ? result.e : new Error(String(result.e));
+}
+
+/** Write `body` into `req` (in turn: the source may recycle its buffers) and end it. */
+async function writeBody(req: httpTypes.ClientRequest, body: AsyncIterable<Uint8Array>): Promise<void> {
+  await writeInTurn(req, body);
+  // Closed instead of finished: the reply (or the error) says what happened.
+  await endOf(req);
 }
 
 /** GET `path` as a byte stream; an error reply rejects with its VireoError. */

@@ -8,7 +8,6 @@
  * without cgroups reports its own daemon's CPU time there), and perf.* never appears (vireo
  * enables no perf events, which is also what libvirt prints for a guest without them).
  */
-import { promises as fs } from 'node:fs';
 import { VireoError } from '../../api/errors.js';
 import type { DomainStatsRecord, DomainStatsRequest, StatsFilter, StatsGroup } from '../../api/stats-types.js';
 import type { DomainDef } from '../../conf/domain-model.js';
@@ -22,6 +21,7 @@ import type { DomainHost } from './ops.js';
 import { logger } from '../../util/log.js';
 import { blockInfo } from './blockinfo.js';
 import { balloonOf, balloonStatLines, countersOf } from './stats.js';
+import { readSmallFile } from '../../util/small-file.js';
 
 type Stats = Array<[string, number | string]>;
 
@@ -61,7 +61,7 @@ export function passes(dom: Domain, filters: readonly StatsFilter[]): boolean {
 
 /** Wait time of a thread from schedstats (/proc/.../sched wait_sum, ms), 0 where the kernel keeps none. */
 async function waitNs(pid: number, tid: number): Promise<number> {
-  const text = await fs.readFile(`/proc/${pid}/task/${tid}/sched`, 'utf8').catch(() => '');
+  const text = await readSmallFile(`/proc/${pid}/task/${tid}/sched`).catch(() => '');
   const m = /^\S*wait_sum\s*:\s*([\d.]+)/m.exec(text);
   return m === null ? 0 : Math.round(Number(m[1]) * 1e6);
 }
@@ -249,5 +249,17 @@ export async function domainStats(host: DomainHost, r: DomainStatsRequest): Prom
   const doms = names.length > 0 ? names.map((n) => host.lookup(n)) : host.all().filter((d) => passes(d, r.filters ?? []));
   const groups = r.groups ?? [];
   const want = (g: StatsGroup): boolean => groups.length === 0 || groups.includes(g);
-  return Promise.all(doms.map((d) => statsOf(host, d, want, r.enforce === true)));
+  // A few domains at a time: all of them at once kept every domain's QMP replies, file reads and
+  // promises alive together, and V8 grew its young generation (and vireod's resident memory, which
+  // does not come back down) to hold them: 84 -> 98 MiB over four domstats of 50 guests.
+  const out = new Array<DomainStatsRecord>(doms.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < doms.length; i = next++) out[i] = await statsOf(host, doms[i]!, want, r.enforce === true);
+  };
+  await Promise.all(Array.from({ length: Math.min(STATS_PARALLEL, doms.length) }, worker));
+  return out;
 }
+
+/** Domains whose statistics are gathered at the same time (each asks QEMU and reads /proc in parallel). */
+const STATS_PARALLEL = 4;

@@ -22,6 +22,7 @@ import type { Monitor } from '../../qemu/monitor.js';
 import type { Domain, Runtime } from './domain.js';
 import { findNic } from './nics.js';
 import { affected, redefine, type DomainHost } from './ops.js';
+import { readSmallFile } from '../../util/small-file.js';
 
 const notRunning = (): VireoError => VireoError.of('OPERATION_INVALID', 'domain is not running');
 
@@ -225,22 +226,22 @@ export async function blockErrors(host: DomainHost, ref: string): Promise<BlockE
  * Undefined when QEMU shares its cgroup (vireod's, say): per-CPU times are then not the guest's.
  */
 async function guestCpuacct(pid: number, root: string): Promise<string | undefined> {
-  const text = await fs.readFile(path.join(root, 'proc', String(pid), 'cgroup'), 'utf8').catch(() => '');
+  const text = await readSmallFile(path.join(root, 'proc', String(pid), 'cgroup')).catch(() => '');
   const line = text.split('\n').find((l) => l.split(':')[1]?.split(',').includes('cpuacct'));
   const rel = line?.split(':').slice(2).join(':');
   if (rel === undefined || rel === '/' || rel === '') return undefined;
-  const mount = (await fs.readFile(path.join(root, 'proc/self/mountinfo'), 'utf8').catch(() => ''))
+  const mount = (await readSmallFile(path.join(root, 'proc/self/mountinfo')).catch(() => ''))
     .split('\n').map((l) => l.split(' ')).find((f) => f[f.indexOf('-') + 1] === 'cgroup' && (f[f.indexOf('-') + 3] ?? '').split(',').includes('cpuacct'));
   if (mount === undefined) return undefined;
   let dir = path.join(root, mount[4]!, rel);
   if (path.basename(dir) === 'emulator') dir = path.dirname(dir);
-  const procs = await fs.readFile(path.join(dir, 'cgroup.procs'), 'utf8').catch(() => undefined);
+  const procs = await readSmallFile(path.join(dir, 'cgroup.procs')).catch(() => undefined);
   if (procs === undefined || procs.trim().split('\n').some((p) => p !== '' && Number(p) !== pid)) return undefined;
   return dir;
 }
 
 const perCpu = async (file: string): Promise<number[] | undefined> =>
-  (await fs.readFile(file, 'utf8').catch(() => undefined))?.trim().split(/\s+/).map(Number);
+  (await readSmallFile(file).catch(() => undefined))?.trim().split(/\s+/).map(Number);
 
 /**
  * The guest's CPU time per host CPU from its own cpuacct cgroup (`vcpuTimeNs`: its vcpuN children

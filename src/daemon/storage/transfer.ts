@@ -30,8 +30,10 @@ export interface TransferOptions {
 /**
  * Where a download goes: called once the volume is locked and checked, with the number of
  * bytes of the range and the body; resolves when the body is sent (or the receiver is gone).
+ * The body recycles its buffers: a chunk must be sent before the one after next is pulled
+ * (util/write-in-turn.ts does that).
  */
-export type DownloadSink = (count: number, body: Readable | AsyncIterable<Uint8Array>) => Promise<void>;
+export type DownloadSink = (count: number, body: AsyncIterable<Uint8Array>) => Promise<void>;
 
 const noVol = (ref: string): VireoError => VireoError.of('NO_STORAGE_VOL', `no storage vol with matching path '${ref}'`);
 
