@@ -8,6 +8,7 @@ import { iotuneCommands } from './iotune.js';
 import { domainCommands } from './domain.js';
 import { undefineCommand } from './undefine.js';
 import { saveCommands } from './save.js';
+import { dumpCommands } from './dump.js';
 import { blkInfoCommands } from './blkinfo.js';
 import { statsCommands } from './stats.js';
 import { domStatsCommands } from './domstats.js';
@@ -61,5 +62,5 @@ export function makeTable(groups: readonly GroupDef[], defs: readonly CommandDef
   };
 }
 
-export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, undefineCommand, ...saveCommands, ...deviceCommands, ...diskCommands, ...mediaCommands, ...iotuneCommands, ...memCpuCommands, ...editCommands, ...domTableCommands, ...blkInfoCommands, ...statsCommands, ...domStatsCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...ifaceCommands, ...networkCommands, ...netUpdateCommands, ...poolCommands, ...poolSourceCommands, ...volCommands, ...volTransferCommands,
+export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, undefineCommand, ...saveCommands, ...dumpCommands, ...deviceCommands, ...diskCommands, ...mediaCommands, ...iotuneCommands, ...memCpuCommands, ...editCommands, ...domTableCommands, ...blkInfoCommands, ...statsCommands, ...domStatsCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...ifaceCommands, ...networkCommands, ...netUpdateCommands, ...poolCommands, ...poolSourceCommands, ...volCommands, ...volTransferCommands,
   ...shellCommands, ...xmlCommands, ...tuningCommands, ...iothreadCommands]);

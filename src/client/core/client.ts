@@ -7,7 +7,7 @@ import type {
   DeviceRequest, DeviceResult, DomainTuning, TuningChange, DomainSummary, HostInfo, DomainEvent, NetworkEvent, XmlResponse, ConsoleTail, DomainIfAddr, LinkState,
   NodeInfo, NodeCpuStats, NodeMemStats, FreeCell, HostCheck, DomainBlockInfo, DomainDevices, DomainJob, DescriptionResponse, DescriptionRequest,
   MetadataRequest, ModificationImpact, NativeResponse, MemoryRequest, VcpuRequest, NodeMemoryParameters, NodeMemoryTuneRequest, IoTuneInfo, IoTuneRequest,
-  SaveRequest, ManagedSaveRequest, RestoreRequest, SaveImageDefineRequest,
+  SaveRequest, DumpRequest, ManagedSaveRequest, RestoreRequest, SaveImageDefineRequest,
 } from '../../api/types.js';
 import { fromBase64 } from './base64.js';
 import { enc } from './client-base.js';
@@ -76,6 +76,11 @@ export class VireoClient<Channel = unknown> extends IothreadClient<Channel> {
   /** Save a running guest's state into `r.file` (a path on the daemon host) and stop it; a long job. */
   async save(ref: string, r: SaveRequest): Promise<void> {
     await this.t.request('POST', `/v1/domains/${enc(ref)}/save`, r);
+  }
+
+  /** Dump a guest's memory into a file on the daemon host (a long job: job(), abortJob()). */
+  async dump(ref: string, r: DumpRequest): Promise<void> {
+    await this.t.request('POST', `/v1/domains/${enc(ref)}/dump`, r);
   }
 
   /** Start a domain from a save image. */
