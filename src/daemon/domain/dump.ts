@@ -12,7 +12,7 @@
  * off, reason crashed) or `reset` (reset, then resumed). A failed or aborted dump removes the
  * file and leaves the guest as it was.
  */
-import { constants, promises as fs } from 'node:fs';
+import { constants, open as openCb, promises as fs } from 'node:fs';
 import { Socket } from 'node:net';
 import path from 'node:path';
 import { VireoError } from '../../api/errors.js';
@@ -21,6 +21,7 @@ import type { Monitor } from '../../qemu/monitor.js';
 import { logger } from '../../util/log.js';
 import { run } from '../../util/proc.js';
 import type { DomainHost } from './ops.js';
+import { bandwidth } from './save.js';
 import { stopProcess } from './stop.js';
 import { listenInto } from './stream-sink.js';
 
@@ -96,7 +97,7 @@ async function openTarget(file: string, name: string): Promise<fs.FileHandle> {
 async function migrateInto(qmp: Monitor, sock: string, out: fs.FileHandle, job: JobHandle, name: string): Promise<void> {
   const sink = await listenInto(sock, out, 0);
   try {
-    await qmp.setMigrationBandwidth(Number.MAX_SAFE_INTEGER);
+    await qmp.setMigrationBandwidth(bandwidth());
     await qmp.migrate(`unix:${sock}`);
     let cancelled = false;
     for (;;) {
@@ -135,9 +136,10 @@ async function memoryInto(qmp: Monitor, fifo: string, format: DumpFormat, out: f
   if (r.code !== 0) throw new Error(`mkfifo ${fifo}: ${r.stderr.trim()}`);
   let reader: Socket | undefined;
   try {
-    const fd = await fs.open(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-    // The socket owns the descriptor from here on (it closes it).
-    reader = new Socket({ fd: fd.fd, readable: true, writable: false });
+    // A bare descriptor, not a FileHandle: the socket owns it from here on and closes it (a
+    // FileHandle would close it again when collected, and vireod dies of the EBADF).
+    const fd = await new Promise<number>((res, rej) => openCb(fifo, constants.O_RDONLY | constants.O_NONBLOCK, (e, n) => (e === null ? res(n) : rej(e))));
+    reader = new Socket({ fd, readable: true, writable: false });
     const copied = copyInto(reader, out);
     await dumpGuestMemory(qmp, `file:${fifo}`, format);
     let copyError: unknown;
