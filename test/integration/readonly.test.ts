@@ -76,7 +76,7 @@ describe('the read-only socket', () => {
   test('every route declared as a change is refused with 403, and nothing changes', async () => {
     const writes = ROUTES.filter((r) => r.access === 'write' && r.shape !== 'upgrade');
     assert.deepEqual(writes.map((r) => r.id).sort(), ['domain.addIothread', 'domain.attachDevice', 'domain.autostart', 'domain.blockResize', 'domain.blockThreshold',
-      'domain.create', 'domain.define', 'domain.delIothread', 'domain.destroy', 'domain.detachDevice', 'domain.jobAbort', 'domain.managedSave',
+      'domain.create', 'domain.define', 'domain.delIothread', 'domain.destroy', 'domain.detachDevice', 'domain.dump', 'domain.jobAbort', 'domain.managedSave',
       'domain.managedSaveDefine', 'domain.managedSaveRemove', 'domain.pinIothread', 'domain.reboot', 'domain.rename', 'domain.reset', 'domain.restore', 'domain.resume',
       'domain.save', 'domain.setDescription', 'domain.setIoTune', 'domain.setIothread', 'domain.setLink', 'domain.setMaxMemory', 'domain.setMemory',
       'domain.setMemoryStatsPeriod', 'domain.setMetadata', 'domain.setTuning', 'domain.setVcpus', 'domain.shutdown', 'domain.start', 'domain.suspend', 'domain.undefine',
