@@ -50,3 +50,8 @@ export function parseQueryDump(reply: unknown): DumpStatus {
   }
   return { status, completed, total };
 }
+
+/** Write the display as PNG into `file` (QEMU opens it: a path in the guest's run directory). */
+export async function screendump(qmp: Monitor, file: string, head?: { device: string; head: number }): Promise<void> {
+  await qmp.execute('screendump', { filename: file, format: 'png', ...(head ?? {}) });
+}

@@ -1,7 +1,10 @@
 /**
- * dump: virsh 9.0's options, refusals, messages and --verbose progress line. The file is a path
- * on the daemon host (made absolute here: vireod's working directory is not the user's).
+ * dump and screenshot: virsh 9.0's options, refusals, messages and dump's --verbose progress line.
+ * A dump's file is a path on the daemon host (made absolute here: vireod's working directory is
+ * not the user's); a screenshot comes over the API and is written here, on the client's side, as
+ * virsh does.
  */
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { attempt, fail } from '../errors.js';
 import type { DumpRequest } from '../../api/types.js';
@@ -54,4 +57,37 @@ export const dumpCommands: readonly CommandDef[] = [
       ctx.extra(`\nDomain '${d.name}' dumped to ${file}\n`);
     },
   },
+  {
+    name: 'screenshot', group: 'domain', domainState: 'active',
+    help: 'take a screenshot of a current domain console and store it into a file',
+    desc: 'screenshot of a current domain console',
+    opts: [
+      { name: 'domain', type: 'data', required: true, help: 'domain name, id or uuid' },
+      { name: 'file', type: 'string', complete: 'file', help: 'where to store the screenshot' },
+      { name: 'screen', type: 'int', namedOnly: true, help: 'ID of a screen to take screenshot of' },
+    ],
+    async run(ctx, args) {
+      const ref = args.need('domain');
+      const screen = args.has('screen') ? Number(args.need('screen')) : undefined;
+      if (screen !== undefined && (!Number.isInteger(screen) || screen < 0)) fail('Numeric value for <screen> option is malformed or out of range');
+      const c = await ctx.client();
+      const d = await attempt(ref, null, () => c.getDomain(ref));
+      const shot = await attempt(ref, `could not take a screenshot of ${ref}`, () => c.screenshot(d.uuid, screen));
+      const file = args.has('file') ? args.need('file') : defaultName(d.name, shot.mime);
+      try {
+        await fs.writeFile(file, shot.data, { mode: 0o666 });
+      } catch (e) {
+        fail(`cannot create file ${file}`, (e as Error).message);
+      }
+      ctx.extra(`Screenshot saved to ${file}, with type of ${shot.mime}\n`);
+    },
+  },
 ];
+
+/** virsh's default screenshot name: NAME-YYYY-MM-DD-HH:MM:SS.EXT in local time. */
+function defaultName(name: string, mime: string): string {
+  const t = new Date();
+  const p = (n: number): string => String(n).padStart(2, '0');
+  const ext = mime === 'image/png' ? '.png' : mime === 'image/x-portable-pixmap' ? '.ppm' : '';
+  return `${name}-${t.getFullYear()}-${p(t.getMonth() + 1)}-${p(t.getDate())}-${p(t.getHours())}:${p(t.getMinutes())}:${p(t.getSeconds())}${ext}`;
+}

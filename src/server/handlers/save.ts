@@ -1,3 +1,4 @@
+import type * as http from 'node:http';
 /** Handlers of save, restore, save images and managed save: each turns one checked request into one call. */
 import { VireoError } from '../../api/errors.js';
 import type { XmlResponse } from '../../api/types.js';
@@ -5,7 +6,15 @@ import { managedSave, managedSaveDefine, managedSaveXml, removeManagedSave } fro
 import { dumpDomain } from '../../daemon/domain/dump.js';
 import { isDumpFormat } from '../../qemu/dump.js';
 import { defineImage, imageXml, restoreDomain, saveDomain } from '../../daemon/domain/save.js';
-import { field, type HandlerTable } from './call.js';
+import { screenshot } from '../../daemon/domain/screenshot.js';
+import { field, type Call, type HandlerTable } from './call.js';
+
+/** GET .../screenshot: the PNG, whole (a screen is small), with its length. */
+export async function sendScreenshot(c: Call, res: http.ServerResponse): Promise<void> {
+  const png = await screenshot(c.daemon.domains.host, c.ref, c.query.int('screen') ?? 0);
+  res.writeHead(200, { 'content-type': 'image/png', 'content-length': png.length, 'cache-control': 'no-store' });
+  res.end(png);
+}
 
 type SaveId = 'domain.dump' | 'domain.restore' | 'saveImage.xml' | 'saveImage.define' | 'domain.save' | 'domain.managedSave'
   | 'domain.managedSaveRemove' | 'domain.managedSaveXml' | 'domain.managedSaveDefine';
