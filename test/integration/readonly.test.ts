@@ -78,7 +78,7 @@ describe('the read-only socket', () => {
     assert.deepEqual(writes.map((r) => r.id).sort(), ['domain.addIothread', 'domain.attachDevice', 'domain.autostart', 'domain.blockResize', 'domain.blockThreshold',
       'domain.create', 'domain.define', 'domain.delIothread', 'domain.destroy', 'domain.detachDevice', 'domain.dump', 'domain.jobAbort', 'domain.managedSave',
       'domain.managedSaveDefine', 'domain.managedSaveRemove', 'domain.pinIothread', 'domain.reboot', 'domain.rename', 'domain.reset', 'domain.restore', 'domain.resume',
-      'domain.save', 'domain.setDescription', 'domain.setIoTune', 'domain.setIothread', 'domain.setLink', 'domain.setMaxMemory', 'domain.setMemory',
+      'domain.save', 'domain.screenshot', 'domain.setDescription', 'domain.setIoTune', 'domain.setIothread', 'domain.setLink', 'domain.setMaxMemory', 'domain.setMemory',
       'domain.setMemoryStatsPeriod', 'domain.setMetadata', 'domain.setTuning', 'domain.setVcpus', 'domain.shutdown', 'domain.start', 'domain.suspend', 'domain.undefine',
       'domain.updateDevice', 'host.setMemoryParameters', 'interface.begin', 'interface.bridge', 'interface.commit', 'interface.define', 'interface.destroy',
       'interface.rollback', 'interface.start', 'interface.unbridge',

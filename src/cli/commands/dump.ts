@@ -58,7 +58,9 @@ export const dumpCommands: readonly CommandDef[] = [
     },
   },
   {
-    name: 'screenshot', group: 'domain', domainState: 'active',
+    name: 'screenshot', group: 'domain', domainState: 'active', writes: true,
+    // virsh prints the message without a newline: the separator ends it, with no blank line after.
+    unterminated: true,
     help: 'take a screenshot of a current domain console and store it into a file',
     desc: 'screenshot of a current domain console',
     opts: [
@@ -79,7 +81,7 @@ export const dumpCommands: readonly CommandDef[] = [
       } catch (e) {
         fail(`cannot create file ${file}`, (e as Error).message);
       }
-      ctx.extra(`Screenshot saved to ${file}, with type of ${shot.mime}\n`);
+      ctx.extra(`Screenshot saved to ${file}, with type of ${shot.mime}`);
     },
   },
 ];
