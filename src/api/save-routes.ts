@@ -17,6 +17,13 @@ export const SAVE_IMAGE_ROUTES = [
 
 export const SAVE_ROUTES = [
   { id: 'domain.save', access: 'write', method: 'POST', path: `${D}/save`, summary: "write a running guest's state into a file and stop it (save): a long job (domjobinfo, domjobabort)", request: 'SaveRequest', response: 'Done' },
+  { id: 'domain.dump', access: 'write', method: 'POST', path: `${D}/dump`, summary: "write a guest's memory into a file (dump): a long job (domjobinfo, domjobabort)", request: 'DumpRequest', response: 'Done' },
+  {
+    // A write route as libvirt's (a read-only connection may not take screenshots).
+    id: 'domain.screenshot', access: 'write', method: 'GET', path: `${D}/screenshot`, shape: 'bytes', response: 'Error',
+    summary: "the guest's display as PNG (screenshot): image/png with its length",
+    query: [{ name: 'screen', type: 'integer', description: 'which screen (default 0, the primary display)' }],
+  },
   { id: 'domain.managedSave', access: 'write', method: 'POST', path: `${D}/managed-save`, summary: 'save a running guest into the daemon\'s own image; start restores it (managedsave)', request: 'ManagedSaveRequest', response: 'Done' },
   { id: 'domain.managedSaveRemove', access: 'write', method: 'DELETE', path: `${D}/managed-save`, summary: 'remove the managed-save image (managedsave-remove)', response: 'Done' },
   {

@@ -445,6 +445,17 @@ export interface SaveRequest {
   bypassCache?: boolean;
 }
 
+/** POST /v1/domains/{ref}/dump */
+export interface DumpRequest {
+  file: string;
+  memoryOnly?: boolean;
+  format?: 'elf' | 'kdump-zlib' | 'kdump-lzo' | 'kdump-snappy';
+  live?: boolean;
+  crash?: boolean;
+  reset?: boolean;
+  bypassCache?: boolean;
+}
+
 /** POST /v1/domains/{ref}/managed-save */
 export type ManagedSaveRequest = Omit<SaveRequest, 'file' | 'xml'>;
 

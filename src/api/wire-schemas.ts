@@ -152,6 +152,15 @@ export const SCHEMAS: SchemaRegistry = {
     paused: bool('restore leaves the guest paused'),
     bypassCache: bool("virsh's --bypass-cache (accepted; the image is synced to disk in any case)"),
   }, ['file']),
+  DumpRequest: obj({
+    file: str('the dump file (a path on the daemon host)'),
+    memoryOnly: bool('dump the memory only, as ELF or kdump (else QEMU\'s migration stream)'),
+    format: str('with memoryOnly: elf (default), kdump-zlib, kdump-lzo or kdump-snappy'),
+    live: bool('do not pause the guest during the dump'),
+    crash: bool('shut the guest off (reason crashed) after the dump'),
+    reset: bool('reset the guest after the dump'),
+    bypassCache: bool("virsh's --bypass-cache (accepted; the file is synced to disk in any case)"),
+  }, ['file']),
   ManagedSaveRequest: obj({
     running: bool('start resumes the guest'),
     paused: bool('start leaves the guest paused'),

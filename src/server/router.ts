@@ -13,7 +13,7 @@ import type { Daemon } from '../daemon/daemon.js';
 import { logger } from '../util/log.js';
 import type { Call, HandlerTable } from './handlers/call.js';
 import { domainHandlers } from './handlers/domain.js';
-import { saveHandlers } from './handlers/save.js';
+import { saveHandlers, sendScreenshot } from './handlers/save.js';
 import { tuningHandlers } from './handlers/tuning.js';
 import { iothreadHandlers } from './handlers/iothreads.js';
 import { domainBlockHandlers } from './handlers/domain-block.js';
@@ -32,15 +32,15 @@ import { websocketConsole, websocketEvents } from './websocket.js';
 
 const log = logger('api');
 
-type StreamId = 'events' | 'domain.consoleAttach' | 'volume.upload' | 'volume.download';
+type StreamId = 'events' | 'domain.consoleAttach' | 'volume.upload' | 'volume.download' | 'domain.screenshot';
 
 /** One handler per JSON route; the type makes a route without a handler, or a stray one, a compile error. */
 const JSON_HANDLERS: HandlerTable<Exclude<RouteId, StreamId>> = { ...hostHandlers, ...domainHandlers, ...saveHandlers, ...domainBlockHandlers, ...memCpuHandlers, ...networkHandlers, ...interfaceHandlers, ...storageHandlers, ...statsHandlers, ...tuningHandlers, ...iothreadHandlers, ...domainIfTuneHandlers };
 
 /** The ids the server binds (for the test that keeps them and api/routes.ts in step). */
-export const HANDLED_IDS: readonly string[] = [...Object.keys(JSON_HANDLERS), 'events', 'domain.consoleAttach', 'volume.upload', 'volume.download'];
+export const HANDLED_IDS: readonly string[] = [...Object.keys(JSON_HANDLERS), 'events', 'domain.consoleAttach', 'volume.upload', 'volume.download', 'domain.screenshot'];
 
-const isStream = (id: RouteId): id is StreamId => id === 'events' || id === 'domain.consoleAttach' || id === 'volume.upload' || id === 'volume.download';
+const isStream = (id: RouteId): id is StreamId => id === 'events' || id === 'domain.consoleAttach' || id === 'volume.upload' || id === 'volume.download' || id === 'domain.screenshot';
 
 /** The daemon and what every request on one socket shares. */
 export interface Site {
@@ -98,6 +98,7 @@ export async function handleRequest(site: Site, req: http.IncomingMessage, res: 
     if (isStream(spec.id)) {
       if (spec.id === 'events') return streamEventsNdjson(site.daemon, req, res);
       if (spec.id === 'volume.download') return await downloadVolume(call, res);
+      if (spec.id === 'domain.screenshot') return await sendScreenshot(call, res);
       if (spec.id === 'volume.upload') {
         const reply = await uploadVolume(call, req, accepted);
         bodyRead = true;

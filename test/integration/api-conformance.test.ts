@@ -121,6 +121,11 @@ describe('API conformance', () => {
     await check('POST', '/v1/domains/api1/managed-save/define', { xml: saved.xml, paused: true });
     await check('DELETE', '/v1/domains/api1/managed-save');
     await check('POST', '/v1/domains/api1/start', { paused: true, forceBoot: true });
+    // dump (dump.test.ts runs every kind on a booted guest)
+    await check('POST', '/v1/domains/api1/dump', { file: `${d.root}/api1.core`, memoryOnly: true, format: 'elf' });
+    await check('POST', '/v1/domains/api1/dump', { file: `${d.root}/api1.core`, format: 'elf' }, 400);
+    // screenshot of a guest without a screen: libvirt's refusal (screenshot.test.ts takes real ones)
+    await check('GET', '/v1/domains/api1/screenshot?screen=0', undefined, 409);
     await check('GET', '/v1/host/cpumap');
     await check('GET', '/v1/domains/api1/vcpus');
     await check('GET', '/v1/domains/api1/vcpucount');

@@ -294,12 +294,12 @@ function removeCgroupTree(dir: string): boolean {
 }
 
 /** Run the vireo CLI; `asNobody` runs it as the unprivileged user nobody (group nogroup, no others). */
-export function runCli(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; asNobody?: boolean } = {}): Promise<CliResult> {
+export function runCli(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; asNobody?: boolean; cwd?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const vireo = path.join(REPO, 'bin', 'vireo');
     const [cmd, argv] = opts.asNobody === true ? ['setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', vireo, ...args]] : [vireo, args];
     const env = opts.env ?? { ...process.env, VIREO_DEFAULT_URI: '' };
-    const p = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'], env });
+    const p = spawn(cmd, argv, { stdio: ['pipe', 'pipe', 'pipe'], env, ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }) });
     let stdout = '';
     let stderr = '';
     p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -76,15 +76,15 @@ describe('the read-only socket', () => {
   test('every route declared as a change is refused with 403, and nothing changes', async () => {
     const writes = ROUTES.filter((r) => r.access === 'write' && r.shape !== 'upgrade');
     assert.deepEqual(writes.map((r) => r.id).sort(), ['domain.addIothread', 'domain.attachDevice', 'domain.autostart', 'domain.blockResize', 'domain.blockThreshold',
-      'domain.create', 'domain.define', 'domain.delIothread', 'domain.destroy', 'domain.detachDevice', 'domain.jobAbort', 'domain.managedSave',
+      'domain.create', 'domain.define', 'domain.delIothread', 'domain.destroy', 'domain.detachDevice', 'domain.dump', 'domain.jobAbort', 'domain.managedSave',
       'domain.managedSaveDefine', 'domain.managedSaveRemove', 'domain.pinIothread', 'domain.reboot', 'domain.rename', 'domain.reset', 'domain.restore', 'domain.resume',
-      'domain.save', 'domain.setDescription', 'domain.setIfTune', 'domain.setIoTune', 'domain.setIothread', 'domain.setLink', 'domain.setMaxMemory', 'domain.setMemory',
-      'domain.setMemoryStatsPeriod', 'domain.setMetadata', 'domain.setTuning', 'domain.setVcpus', 'domain.shutdown', 'domain.start', 'domain.suspend', 'domain.undefine',
-      'domain.updateDevice', 'host.setMemoryParameters', 'interface.begin', 'interface.bridge', 'interface.commit', 'interface.define', 'interface.destroy',
-      'interface.rollback', 'interface.start', 'interface.unbridge',
-      'interface.undefine', 'network.autostart', 'network.create', 'network.define', 'network.destroy', 'network.start', 'network.undefine', 'network.update',
-      'pool.autostart', 'pool.build', 'pool.create', 'pool.define', 'pool.delete', 'pool.destroy', 'pool.findSources', 'pool.refresh', 'pool.start', 'pool.undefine',
-      'saveImage.define', 'volume.create', 'volume.createFrom', 'volume.delete', 'volume.resize', 'volume.upload', 'volume.wipe']);
+      'domain.save', 'domain.screenshot', 'domain.setDescription', 'domain.setIfTune', 'domain.setIoTune', 'domain.setIothread', 'domain.setLink', 'domain.setMaxMemory',
+      'domain.setMemory', 'domain.setMemoryStatsPeriod', 'domain.setMetadata', 'domain.setTuning', 'domain.setVcpus', 'domain.shutdown', 'domain.start',
+      'domain.suspend', 'domain.undefine', 'domain.updateDevice', 'host.setMemoryParameters', 'interface.begin', 'interface.bridge', 'interface.commit',
+      'interface.define', 'interface.destroy', 'interface.rollback', 'interface.start', 'interface.unbridge', 'interface.undefine', 'network.autostart',
+      'network.create', 'network.define', 'network.destroy', 'network.start', 'network.undefine', 'network.update', 'pool.autostart', 'pool.build', 'pool.create',
+      'pool.define', 'pool.delete', 'pool.destroy', 'pool.findSources', 'pool.refresh', 'pool.start', 'pool.undefine', 'saveImage.define', 'volume.create',
+      'volume.createFrom', 'volume.delete', 'volume.resize', 'volume.upload', 'volume.wipe']);
     for (const r of writes) {
       const reply = await call(ro(), r.method, r.path.replace('{ref}', 'r1').replace('{vol}', 'v1'), r.method === 'POST' ? {} : undefined);
       assert.equal(reply.status, 403, `${r.method} ${r.path}`);

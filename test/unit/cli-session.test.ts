@@ -43,7 +43,7 @@ class FakeClient implements CliClient {
   listVolumes = noNetworks; getVolume = noNetworks; volumeXml = noNetworks; createVolume = noNetworks;
   createVolumeFrom = noNetworks; deleteVolume = noNetworks; wipeVolume = noNetworks; resizeVolume = noNetworks;
   uploadVolume = noNetworks; downloadVolume = noNetworks;
-  save = noNetworks; restore = noNetworks; saveImageXml = noNetworks; saveImageDefine = noNetworks;
+  save = noNetworks; dump = noNetworks; screenshot = noNetworks; restore = noNetworks; saveImageXml = noNetworks; saveImageDefine = noNetworks;
   managedSave = noNetworks; managedSaveRemove = noNetworks; managedSaveXml = noNetworks; managedSaveDefine = noNetworks;
   nodeCpuMap = noNetworks; domainStats = noNetworks; vcpuInfo = noNetworks; vcpuCount = noNetworks; blockStats = noNetworks; interfaceStats = noNetworks;
   memoryStats = noNetworks; setMemoryStatsPeriod = noNetworks; blockErrors = noNetworks; cpuStats = noNetworks;

@@ -9,6 +9,7 @@ import { iftuneCommands } from './iftune.js';
 import { domainCommands } from './domain.js';
 import { undefineCommand } from './undefine.js';
 import { saveCommands } from './save.js';
+import { dumpCommands } from './dump.js';
 import { blkInfoCommands } from './blkinfo.js';
 import { statsCommands } from './stats.js';
 import { domStatsCommands } from './domstats.js';
@@ -63,4 +64,4 @@ export function makeTable(groups: readonly GroupDef[], defs: readonly CommandDef
 }
 
 export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, undefineCommand, ...saveCommands, ...deviceCommands, ...diskCommands, ...mediaCommands, ...iotuneCommands, ...memCpuCommands, ...editCommands, ...domTableCommands, ...blkInfoCommands, ...statsCommands, ...domStatsCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...ifaceCommands, ...networkCommands, ...netUpdateCommands, ...poolCommands, ...poolSourceCommands, ...volCommands, ...volTransferCommands,
-  ...shellCommands, ...xmlCommands, ...tuningCommands, ...iothreadCommands, ...iftuneCommands]);
+  ...shellCommands, ...xmlCommands, ...tuningCommands, ...iothreadCommands, ...iftuneCommands, ...dumpCommands]);

@@ -36,11 +36,11 @@ async function readXmlFile(file: string): Promise<string> {
 }
 
 /**
- * Run a save (`work`) with virsh's --verbose progress line on stderr and Ctrl+C as domjobabort.
+ * Run a save or dump (`work`) with virsh's --verbose progress line on stderr and Ctrl+C as domjobabort.
  * The progress comes from domjobinfo's data (processed/total bytes).
  */
-async function withProgress<T>(ctx: Ctx, c: CliClient, ref: string, verbose: boolean, work: () => Promise<T>): Promise<T> {
-  const line = (pct: number): void => void process.stderr.write(`\rSave: [${String(pct).padStart(3)} %]`);
+export async function withProgress<T>(ctx: Ctx, c: CliClient, ref: string, verbose: boolean, work: () => Promise<T>, label = 'Save'): Promise<T> {
+  const line = (pct: number): void => void process.stderr.write(`\r${label}: [${String(pct).padStart(3)} %]`);
   let timer: NodeJS.Timeout | undefined;
   const poll = async (): Promise<void> => {
     const j = await c.job(ref).catch(() => undefined);

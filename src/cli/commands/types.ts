@@ -50,7 +50,7 @@ export type CliClient = Pick<VireoClient,
   | 'uploadVolume' | 'downloadVolume'
   | 'nodeCpuMap' | 'domainStats' | 'vcpuInfo' | 'vcpuCount' | 'blockStats' | 'interfaceStats' | 'memoryStats' | 'setMemoryStatsPeriod'
   | 'blockErrors' | 'cpuStats' | 'setMemory' | 'setMaxMemory' | 'setVcpus' | 'nodeMemoryParameters' | 'tuning' | 'setTuning'
-  | 'save' | 'restore' | 'saveImageXml' | 'saveImageDefine' | 'managedSave' | 'managedSaveRemove' | 'managedSaveXml' | 'managedSaveDefine'
+  | 'save' | 'dump' | 'screenshot' | 'restore' | 'saveImageXml' | 'saveImageDefine' | 'managedSave' | 'managedSaveRemove' | 'managedSaveXml' | 'managedSaveDefine'
   | 'iothreads' | 'addIothread' | 'delIothread' | 'pinIothread' | 'setIothread'>
   & Partial<Pick<VireoClient, 'domxmlToNative'>>;
 

@@ -7,8 +7,9 @@ import type {
   DeviceRequest, DeviceResult, DomainTuning, TuningChange, DomainSummary, HostInfo, DomainEvent, NetworkEvent, XmlResponse, ConsoleTail, DomainIfAddr, LinkState,
   NodeInfo, NodeCpuStats, NodeMemStats, FreeCell, HostCheck, DomainBlockInfo, DomainDevices, DomainJob, DescriptionResponse, DescriptionRequest,
   MetadataRequest, ModificationImpact, NativeResponse, MemoryRequest, VcpuRequest, NodeMemoryParameters, NodeMemoryTuneRequest, IoTuneInfo, IoTuneRequest, IfTuneInfo, IfTuneRequest,
-  SaveRequest, ManagedSaveRequest, RestoreRequest, SaveImageDefineRequest,
+  SaveRequest, DumpRequest, ManagedSaveRequest, RestoreRequest, SaveImageDefineRequest,
 } from '../../api/types.js';
+import { VireoError } from '../../api/errors.js';
 import { fromBase64 } from './base64.js';
 import { enc } from './client-base.js';
 import { IothreadClient } from './client-iothreads.js';
@@ -76,6 +77,28 @@ export class VireoClient<Channel = unknown> extends IothreadClient<Channel> {
   /** Save a running guest's state into `r.file` (a path on the daemon host) and stop it; a long job. */
   async save(ref: string, r: SaveRequest): Promise<void> {
     await this.t.request('POST', `/v1/domains/${enc(ref)}/save`, r);
+  }
+
+  /** Dump a guest's memory into a file on the daemon host (a long job: job(), abortJob()). */
+  async dump(ref: string, r: DumpRequest): Promise<void> {
+    await this.t.request('POST', `/v1/domains/${enc(ref)}/dump`, r);
+  }
+
+  /** screenshot: the PNG of the guest's screen `screen` (0: the primary display). */
+  async screenshot(ref: string, screen?: number): Promise<{ mime: string; data: Uint8Array }> {
+    if (this.t.receiveBytes === undefined) throw new VireoError('PROTOCOL', 'this transport cannot receive a byte stream');
+    const q = screen === undefined ? '' : `?screen=${screen}`;
+    const reply = await this.t.receiveBytes(`/v1/domains/${enc(ref)}/screenshot${q}`);
+    const parts: Uint8Array[] = [];
+    for await (const b of reply.body) parts.push(b);
+    const data = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      data.set(p, at);
+      at += p.length;
+    }
+    if (reply.length !== undefined && at !== reply.length) throw new VireoError('OPERATION_FAILED', `operation failed: the screenshot was cut off after ${at} bytes of ${reply.length}`);
+    return { mime: reply.contentType, data };
   }
 
   /** Start a domain from a save image. */

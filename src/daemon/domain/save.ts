@@ -103,8 +103,8 @@ async function openImage(file: string, name: string): Promise<fs.FileHandle> {
   }
 }
 
-/** The save stream's cap: unlimited unless VIREO_SAVE_MAX_BANDWIDTH (bytes/s) says otherwise. */
-function bandwidth(): number {
+/** The save (and dump) stream's cap: unlimited unless VIREO_SAVE_MAX_BANDWIDTH (bytes/s) says otherwise. */
+export function bandwidth(): number {
   const v = Number(process.env.VIREO_SAVE_MAX_BANDWIDTH ?? '');
   // QEMU's own default is 32 MiB/s, far below what a disk takes.
   return Number.isInteger(v) && v > 0 ? v : Number.MAX_SAFE_INTEGER;

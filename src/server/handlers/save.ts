@@ -1,10 +1,22 @@
+import type * as http from 'node:http';
 /** Handlers of save, restore, save images and managed save: each turns one checked request into one call. */
+import { VireoError } from '../../api/errors.js';
 import type { XmlResponse } from '../../api/types.js';
 import { managedSave, managedSaveDefine, managedSaveXml, removeManagedSave } from '../../daemon/domain/managed-save.js';
+import { dumpDomain } from '../../daemon/domain/dump.js';
+import { isDumpFormat } from '../../qemu/dump.js';
 import { defineImage, imageXml, restoreDomain, saveDomain } from '../../daemon/domain/save.js';
-import { field, type HandlerTable } from './call.js';
+import { screenshot } from '../../daemon/domain/screenshot.js';
+import { field, type Call, type HandlerTable } from './call.js';
 
-type SaveId = 'domain.restore' | 'saveImage.xml' | 'saveImage.define' | 'domain.save' | 'domain.managedSave'
+/** GET .../screenshot: the PNG, whole (a screen is small), with its length. */
+export async function sendScreenshot(c: Call, res: http.ServerResponse): Promise<void> {
+  const png = await screenshot(c.daemon.domains.host, c.ref, c.query.int('screen') ?? 0);
+  res.writeHead(200, { 'content-type': 'image/png', 'content-length': png.length, 'cache-control': 'no-store' });
+  res.end(png);
+}
+
+type SaveId = 'domain.dump' | 'domain.restore' | 'saveImage.xml' | 'saveImage.define' | 'domain.save' | 'domain.managedSave'
   | 'domain.managedSaveRemove' | 'domain.managedSaveXml' | 'domain.managedSaveDefine';
 
 const { str, optStr, bool } = field;
@@ -17,6 +29,17 @@ const withXml = (b: Record<string, unknown>): { xml?: string } => {
 export const saveHandlers: HandlerTable<SaveId> = {
   'domain.save': async ({ daemon, ref, body }): Promise<Record<string, never>> => {
     await saveDomain(daemon.domains.host, ref, str(body, 'file'), { ...resume(body), ...withXml(body) });
+    return {};
+  },
+  'domain.dump': async ({ daemon, ref, body }): Promise<Record<string, never>> => {
+    const format = optStr(body, 'format');
+    if (format !== undefined && !isDumpFormat(format)) {
+      throw VireoError.of('INVALID_ARG', `unsupported dumpformat '${format}'`, { hint: 'use elf, kdump-zlib, kdump-lzo or kdump-snappy' });
+    }
+    await dumpDomain(daemon.domains.host, ref, str(body, 'file'), {
+      memoryOnly: bool(body, 'memoryOnly'), live: bool(body, 'live'), crash: bool(body, 'crash'), reset: bool(body, 'reset'),
+      ...(format === undefined ? {} : { format }),
+    });
     return {};
   },
   'domain.restore': async ({ daemon, body }) => {
