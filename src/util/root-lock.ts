@@ -8,8 +8,8 @@
  * So the lock is a listening socket in Linux's abstract namespace, named after the root's
  * device and inode. bind() is atomic, and the kernel releases the name when the holder dies,
  * however it dies (SIGKILL included): no stale lock ever outlives its daemon, and nothing needs
- * cleaning up. Keying by device and inode (not the path) makes a symlinked or bind-mounted root
- * the same root. The holder answers whoever connects with its pid, so a refused daemon can name
+ * cleaning up. Keying by device, inode and birth time (not the path) makes a symlinked or
+ * bind-mounted root the same root. The holder answers whoever connects with its pid, so a refused daemon can name
  * it. Limit: abstract names are per network namespace, so a daemon started inside another one
  * (ip netns exec) is not stopped; vireod runs in the host's.
  *
@@ -25,10 +25,16 @@ export interface RootLock {
   release(): void;
 }
 
-/** The abstract socket name of the lock on `dir` (which must exist). */
+/**
+ * The abstract socket name of the lock on `dir` (which must exist). The birth time joins device
+ * and inode where the file system records one (ext4, xfs, btrfs): a root removed while its daemon
+ * still ran frees its inode for the next directory made, which would otherwise look like the same
+ * root and be refused (seen with test roots under /tmp).
+ */
 async function lockName(dir: string): Promise<string> {
-  const st = await fs.stat(dir);
-  return `\0vireod-root:${st.dev}:${st.ino}`;
+  const st = await fs.stat(dir, { bigint: true });
+  const born = st.birthtimeNs > 0n ? `:${st.birthtimeNs}` : '';
+  return `\0vireod-root:${st.dev}:${st.ino}${born}`;
 }
 
 /**
