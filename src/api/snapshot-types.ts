@@ -15,3 +15,33 @@ export interface SnapshotSummary {
   children: number;
   descendants: number;
 }
+
+/** snapshot-create: the snapshot as domainsnapshot XML. */
+export interface SnapshotCreateRequest {
+  xml: string;
+}
+
+/** A snapshot named (create's answer, snapshot-current NAME, snapshot-revert). */
+export interface SnapshotName {
+  name: string;
+}
+
+/** snapshot-delete. */
+export interface SnapshotDeleteRequest {
+  name: string;
+  children?: boolean;
+  childrenOnly?: boolean;
+  metadata?: boolean;
+}
+
+/** snapshot-list's selection. */
+export interface SnapshotListQuery {
+  roots?: boolean;
+  leaves?: boolean;
+  noLeaves?: boolean;
+  from?: string;
+  descendants?: boolean;
+  topological?: boolean;
+  internal?: boolean;
+  external?: boolean;
+}

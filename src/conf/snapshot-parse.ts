@@ -114,14 +114,15 @@ function absolute(n: XNode, path: string): string {
 export function snapshotName(n: XNode): string {
   const name = n.requireText();
   const problem = snapshotNameProblem(name);
-  if (problem !== undefined) throw n.invalid(problem);
+  // libvirt's words exactly, without the element's location: the name is often from a command line.
+  if (problem !== undefined) throw VireoError.of('XML_INVALID', problem);
   return name;
 }
 
 /** Why `name` cannot name a snapshot, or undefined. */
 export function snapshotNameProblem(name: string): string | undefined {
   if (name === '') return 'snapshot name must not be empty';
-  if (name.includes('/')) return `invalid snapshot name '${name}': it cannot contain '/'`;
+  if (name.includes('/')) return `invalid snapshot name '${name}': name can't contain '/'`;
   if (/[\n\r\t]/.test(name)) return `invalid snapshot name '${name}': it cannot contain control characters`;
   if (name === '.' || name === '..') return `invalid snapshot name '${name}'`;
   return undefined;

@@ -63,7 +63,7 @@ describe('snapshot XML', () => {
     refusal('<domain/>', 'XML_INVALID', /unexpected root element <domain>/);
     refusal('<domainsnapshot><nme>x</nme></domainsnapshot>', 'XML_UNSUPPORTED', /unsupported element <nme> at line 1/);
     refusal('<domainsnapshot><state>dancing</state></domainsnapshot>', 'XML_UNSUPPORTED', /unsupported value 'dancing' for <state>/);
-    refusal('<domainsnapshot><name>a/b</name></domainsnapshot>', 'XML_INVALID', /cannot contain '\/'/);
+    refusal('<domainsnapshot><name>a/b</name></domainsnapshot>', 'XML_INVALID', /invalid snapshot name 'a\/b': name can't contain '\/'/);
     refusal("<domainsnapshot><memory snapshot='later'/></domainsnapshot>", 'XML_UNSUPPORTED', /attribute 'snapshot' of <memory>/);
     refusal("<domainsnapshot><memory snapshot='internal' file='/x'/></domainsnapshot>", 'XML_INVALID', /memory state cannot be saved with snapshot type 'internal'/);
     refusal("<domainsnapshot><disks><disk name='vda'/><disk name='vda'/></disks></domainsnapshot>", 'XML_INVALID', /disk 'vda' specified twice/);

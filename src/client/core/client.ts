@@ -11,10 +11,10 @@ import type {
 } from '../../api/types.js';
 import { fromBase64 } from './base64.js';
 import { enc } from './client-base.js';
-import { IothreadClient } from './client-iothreads.js';
+import { SnapshotClient } from './client-snapshots.js';
 
 /** The whole typed client: domains and the host here, the other resources in the parts it extends. */
-export class VireoClient<Channel = unknown> extends IothreadClient<Channel> {
+export class VireoClient<Channel = unknown> extends SnapshotClient<Channel> {
   host(): Promise<HostInfo> {
     return this.t.request('GET', '/v1/host');
   }
