@@ -105,6 +105,7 @@ const DECLARED = [
       { name: 'keep-nvram', type: 'flag', description: "1: keep a UEFI guest's NVRAM file" },
       { name: 'keep-tpm', type: 'flag', description: 'keep the emulated TPM state (removed otherwise)' },
       { name: 'managed-save', type: 'flag', description: 'remove the managed-save image (refused while one exists otherwise)' },
+      { name: 'snapshots-metadata', type: 'flag', description: "remove the snapshots' metadata (a shut-off domain with snapshots is refused otherwise)" },
     ],
   },
   {

@@ -250,7 +250,9 @@ describe('API conformance', () => {
     await check('POST', `${S}/revert`, { name: 'c2' });
     await check('POST', `${S}/delete`, { name: 'c1', children: true, childrenOnly: false, metadata: true });
     await check('POST', `${S}/delete`, { name: 'c1' }, 404);
-    await check('DELETE', '/v1/domains/api5');
+    await check('POST', S, { xml: '<domainsnapshot><name>c3</name></domainsnapshot>' });
+    await check('DELETE', '/v1/domains/api5', undefined, 409);
+    await check('DELETE', '/v1/domains/api5?snapshots-metadata=1');
   };
 
   // storage pools and volumes: a dir pool in the daemon's root

@@ -43,9 +43,10 @@ export class VireoClient<Channel = unknown> extends SnapshotClient<Channel> {
   }
 
   /** Forget a domain; a UEFI variable store needs `nvram` (remove) or `keepNvram`, as with virsh. */
-  undefine(ref: string, opts: { nvram?: boolean; keepNvram?: boolean; keepTpm?: boolean; managedSave?: boolean } = {}): Promise<DomainSummary> {
+  undefine(ref: string, opts: { nvram?: boolean; keepNvram?: boolean; keepTpm?: boolean; managedSave?: boolean; snapshotsMetadata?: boolean } = {}): Promise<DomainSummary> {
     const q = new URLSearchParams();
     if (opts.managedSave === true) q.set('managed-save', '1');
+    if (opts.snapshotsMetadata === true) q.set('snapshots-metadata', '1');
     if (opts.nvram === true) q.set('nvram', '1');
     if (opts.keepNvram === true) q.set('keep-nvram', '1');
     if (opts.keepTpm === true) q.set('keep-tpm', '1');

@@ -5,6 +5,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { VireoError } from '../../api/errors.js';
 import { formatSnapshotXml } from '../../conf/snapshot-format.js';
 import type { SnapshotDef } from '../../conf/snapshot-model.js';
 import { parseSnapshotXml } from '../../conf/snapshot-parse.js';
@@ -66,4 +67,14 @@ export async function setCurrentSnapshot(ctx: LifecycleContext, domain: string, 
 /** Remove all of a domain's snapshot metadata (undefine --snapshots-metadata). */
 export async function removeSnapshotDir(ctx: LifecycleContext, domain: string): Promise<void> {
   await fs.rm(snapshotDir(ctx, domain), { recursive: true, force: true });
+}
+
+/**
+ * undefine: a shut-off domain with snapshots is refused unless their metadata goes too (libvirt's
+ * rule; a running one keeps them until it stops, as libvirt's does). With `remove` they are removed.
+ */
+export async function checkUndefineSnapshots(ctx: LifecycleContext, dom: { name: string; active: boolean }, remove: boolean): Promise<void> {
+  const n = (await fs.readdir(snapshotDir(ctx, dom.name)).catch(() => [] as string[])).filter((f) => f.endsWith('.xml')).length;
+  if (n > 0 && !remove && !dom.active) throw VireoError.of('OPERATION_INVALID', `cannot delete inactive domain with ${n} snapshots`);
+  if (remove) await removeSnapshotDir(ctx, dom.name);
 }
