@@ -9,6 +9,7 @@ import { STORAGE_ROUTES } from './storage-routes.js';
 import { SAVE_IMAGE_ROUTES, SAVE_ROUTES } from './save-routes.js';
 import { STATS_ROUTES } from './stats-routes.js';
 import { IOTHREAD_ROUTES } from './iothread-routes.js';
+import { SNAPSHOT_ROUTES } from './snapshot-routes.js';
 
 export { SCHEMAS };
 
@@ -104,6 +105,7 @@ const DECLARED = [
       { name: 'keep-nvram', type: 'flag', description: "1: keep a UEFI guest's NVRAM file" },
       { name: 'keep-tpm', type: 'flag', description: 'keep the emulated TPM state (removed otherwise)' },
       { name: 'managed-save', type: 'flag', description: 'remove the managed-save image (refused while one exists otherwise)' },
+      { name: 'snapshots-metadata', type: 'flag', description: "remove the snapshots' metadata (a shut-off domain with snapshots is refused otherwise)" },
     ],
   },
   {
@@ -254,6 +256,7 @@ const DECLARED = [
   ...STORAGE_ROUTES,
   ...STATS_ROUTES,
   ...IOTHREAD_ROUTES,
+  ...SNAPSHOT_ROUTES,
   {
     id: 'events', access: 'read', method: 'GET', path: '/v1/events', response: 'Event', shape: 'ndjson', upgrades: ['websocket'],
     summary: "lifecycle events as they happen, one JSON object a line; with 'Upgrade: websocket', one JSON object a text frame",

@@ -476,6 +476,7 @@ export interface RenameRequest {
 }
 export type * from './storage-types.js';
 export type * from './iothread-types.js';
+export type * from './snapshot-types.js';
 
 /** One disk's sizes, as domblkinfo shows them; null where they cannot be known (virsh's '-'). */
 export interface DomainBlockInfo {

@@ -5,6 +5,7 @@ import { STORAGE_SCHEMAS } from './storage-schemas.js';
 import { STATS_SCHEMAS } from './stats-schemas.js';
 import { TUNING_SCHEMAS } from './tuning-schemas.js';
 import { IOTHREAD_SCHEMAS } from './iothread-schemas.js';
+import { SNAPSHOT_SCHEMAS } from './snapshot-schemas.js';
 
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 const str = (description?: string): JsonSchema => (description === undefined ? { type: 'string' } : { type: 'string', description });
@@ -296,6 +297,7 @@ export const SCHEMAS: SchemaRegistry = {
   ...STATS_SCHEMAS,
   ...TUNING_SCHEMAS,
   ...IOTHREAD_SCHEMAS,
+  ...SNAPSHOT_SCHEMAS,
   Event: { anyOf: [ref('DomainEvent'), ref('NetworkEvent'), ref('PoolEvent')] },
   DomainEvent: obj({
     type: { type: 'string', enum: ['lifecycle', 'reboot', 'device-added', 'device-removed', 'balloon-change', 'tunable', 'block-threshold'] },

@@ -16,6 +16,7 @@ import { domainHandlers } from './handlers/domain.js';
 import { saveHandlers, sendScreenshot } from './handlers/save.js';
 import { tuningHandlers } from './handlers/tuning.js';
 import { iothreadHandlers } from './handlers/iothreads.js';
+import { snapshotHandlers } from './handlers/snapshot.js';
 import { domainBlockHandlers } from './handlers/domain-block.js';
 import { domainIfTuneHandlers } from './handlers/domain-iftune.js';
 import { hostHandlers } from './handlers/host.js';
@@ -35,7 +36,7 @@ const log = logger('api');
 type StreamId = 'events' | 'domain.consoleAttach' | 'volume.upload' | 'volume.download' | 'domain.screenshot';
 
 /** One handler per JSON route; the type makes a route without a handler, or a stray one, a compile error. */
-const JSON_HANDLERS: HandlerTable<Exclude<RouteId, StreamId>> = { ...hostHandlers, ...domainHandlers, ...saveHandlers, ...domainBlockHandlers, ...memCpuHandlers, ...networkHandlers, ...interfaceHandlers, ...storageHandlers, ...statsHandlers, ...tuningHandlers, ...iothreadHandlers, ...domainIfTuneHandlers };
+const JSON_HANDLERS: HandlerTable<Exclude<RouteId, StreamId>> = { ...hostHandlers, ...domainHandlers, ...saveHandlers, ...domainBlockHandlers, ...memCpuHandlers, ...networkHandlers, ...interfaceHandlers, ...storageHandlers, ...statsHandlers, ...tuningHandlers, ...iothreadHandlers, ...domainIfTuneHandlers, ...snapshotHandlers };
 
 /** The ids the server binds (for the test that keeps them and api/routes.ts in step). */
 export const HANDLED_IDS: readonly string[] = [...Object.keys(JSON_HANDLERS), 'events', 'domain.consoleAttach', 'volume.upload', 'volume.download', 'domain.screenshot'];

@@ -14,6 +14,7 @@ export function httpStatusFor(code: ErrorCode): number {
     case 'OPERATION_DENIED':
       return 403;
     case 'NO_DOMAIN':
+    case 'NO_DOMAIN_SNAPSHOT':
     case 'NO_NETWORK':
     case 'NO_INTERFACE':
     case 'DEVICE_MISSING':

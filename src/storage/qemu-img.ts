@@ -104,3 +104,9 @@ export async function convertImage(src: { path: string; format: string }, dst: {
 export async function resizeImage(path: string, format: string, capacity: number, shrink: boolean): Promise<void> {
   await qemuImg(['resize', '-f', format, ...(shrink ? ['--shrink'] : []), path, String(capacity)]);
 }
+
+/** `qemu-img snapshot`: create (-c), apply (-a) or delete (-d) an internal snapshot of a qcow2 image nobody has open. */
+export async function internalSnapshot(path: string, op: 'create' | 'apply' | 'delete', name: string): Promise<void> {
+  const flag = op === 'create' ? '-c' : op === 'apply' ? '-a' : '-d';
+  await qemuImg(['snapshot', flag, name, path]);
+}

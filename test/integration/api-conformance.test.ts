@@ -245,7 +245,23 @@ describe('API conformance', () => {
     await check('GET', '/v1/domains/api5/iothreads?live=1', undefined, 409);
     await check('POST', '/v1/domains/api5/iothreads/delete', { id: 1, live: true }, 409);
     await check('POST', '/v1/domains/api5/iothreads/delete', { id: 1 });
-    await check('DELETE', '/v1/domains/api5');
+    // Snapshot routes on a shut-off guest without disks (metadata only); qcow2 images run in the snapshot golden script.
+    const S = '/v1/domains/api5/snapshots';
+    await check('POST', S, { xml: '<domainsnapshot><name>c1</name></domainsnapshot>' });
+    await check('POST', S, { xml: '<domainsnapshot><name>c2</name></domainsnapshot>' });
+    await check('POST', S, { xml: '<domainsnapshot><name>c1</name></domainsnapshot>' }, 500);
+    await check('GET', `${S}?roots=1&leaves=1&noLeaves=1&descendants=1&topological=1&internal=1&external=1`);
+    await check('GET', `${S}?from=c1`);
+    await check('GET', `${S}?from=zz`, undefined, 404);
+    await check('GET', `${S}/info?name=c1`);
+    await check('GET', `${S}/xml?name=c2`);
+    await check('POST', `${S}/current`, { name: 'c1' });
+    await check('POST', `${S}/revert`, { name: 'c2' });
+    await check('POST', `${S}/delete`, { name: 'c1', children: true, childrenOnly: false, metadata: true });
+    await check('POST', `${S}/delete`, { name: 'c1' }, 404);
+    await check('POST', S, { xml: '<domainsnapshot><name>c3</name></domainsnapshot>' });
+    await check('DELETE', '/v1/domains/api5', undefined, 409);
+    await check('DELETE', '/v1/domains/api5?snapshots-metadata=1');
   };
 
   // storage pools and volumes: a dir pool in the daemon's root

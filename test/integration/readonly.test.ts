@@ -83,8 +83,9 @@ describe('the read-only socket', () => {
       'domain.suspend', 'domain.undefine', 'domain.updateDevice', 'host.setMemoryParameters', 'interface.begin', 'interface.bridge', 'interface.commit',
       'interface.define', 'interface.destroy', 'interface.rollback', 'interface.start', 'interface.unbridge', 'interface.undefine', 'network.autostart',
       'network.create', 'network.define', 'network.destroy', 'network.start', 'network.undefine', 'network.update', 'pool.autostart', 'pool.build', 'pool.create',
-      'pool.define', 'pool.delete', 'pool.destroy', 'pool.findSources', 'pool.refresh', 'pool.start', 'pool.undefine', 'saveImage.define', 'volume.create',
-      'volume.createFrom', 'volume.delete', 'volume.resize', 'volume.upload', 'volume.wipe']);
+      'pool.define', 'pool.delete', 'pool.destroy', 'pool.findSources', 'pool.refresh', 'pool.start', 'pool.undefine', 'saveImage.define', 'snapshot.create',
+      'snapshot.delete', 'snapshot.revert', 'snapshot.setCurrent', 'volume.create', 'volume.createFrom', 'volume.delete', 'volume.resize', 'volume.upload',
+      'volume.wipe']);
     for (const r of writes) {
       const reply = await call(ro(), r.method, r.path.replace('{ref}', 'r1').replace('{vol}', 'v1'), r.method === 'POST' ? {} : undefined);
       assert.equal(reply.status, 403, `${r.method} ${r.path}`);

@@ -49,6 +49,8 @@ class FakeClient implements CliClient {
   memoryStats = noNetworks; setMemoryStatsPeriod = noNetworks; blockErrors = noNetworks; cpuStats = noNetworks;
   tuning = noNetworks; setTuning = noNetworks;
   iothreads = noNetworks; addIothread = noNetworks; delIothread = noNetworks; pinIothread = noNetworks; setIothread = noNetworks;
+  createSnapshot = noNetworks; listSnapshots = noNetworks; snapshotInfo = noNetworks; snapshotXml = noNetworks;
+  setCurrentSnapshot = noNetworks; revertSnapshot = noNetworks; deleteSnapshot = noNetworks;
   calls: string[] = [];
   domains: DomainSummary[] = [dom({ name: 'vm1' }), dom({ name: 'run1', id: 1, state: 'running', reason: 'booted' })];
   constructor(readonly uri = 'vireo:///session', private readonly down = false) {}

@@ -29,6 +29,7 @@ import { shellCommands } from './shell.js';
 import { xmlCommands } from './xml.js';
 import { tuningCommands } from './tuning.js';
 import { iothreadCommands } from './iothreads.js';
+import { snapshotCommands } from './snapshot.js';
 import type { CommandDef, CommandTable, GroupDef, OptDef } from './types.js';
 
 export type { CommandDef, CommandTable, GroupDef, OptDef, Ctx, CliClient } from './types.js';
@@ -42,6 +43,7 @@ export const GROUPS: readonly GroupDef[] = [
   { key: 'host', title: 'Host and Hypervisor', keywords: ['host'] },
   { key: 'interface', title: 'Interface', keywords: ['interface'] },
   { key: 'network', title: 'Networking', keywords: ['network'] },
+  { key: 'snapshot', title: 'Snapshot', keywords: ['snapshot'] },
   { key: 'pool', title: 'Storage Pool', keywords: ['pool'] },
   { key: 'volume', title: 'Storage Volume', keywords: ['volume'] },
   { key: 'vireo', title: 'Vireo itself', keywords: ['vireo', 'virsh'] },
@@ -64,4 +66,4 @@ export function makeTable(groups: readonly GroupDef[], defs: readonly CommandDef
 }
 
 export const TABLE: CommandTable = makeTable(GROUPS, [...domainCommands, undefineCommand, ...saveCommands, ...deviceCommands, ...diskCommands, ...mediaCommands, ...iotuneCommands, ...memCpuCommands, ...editCommands, ...domTableCommands, ...blkInfoCommands, ...statsCommands, ...domStatsCommands, ...consoleCommands, ...monitorCommands, ...hostCommands, ...hostInfoCommands, ...ifaceCommands, ...networkCommands, ...netUpdateCommands, ...poolCommands, ...poolSourceCommands, ...volCommands, ...volTransferCommands,
-  ...shellCommands, ...xmlCommands, ...tuningCommands, ...iothreadCommands, ...iftuneCommands, ...dumpCommands]);
+  ...shellCommands, ...xmlCommands, ...tuningCommands, ...iothreadCommands, ...iftuneCommands, ...dumpCommands, ...snapshotCommands]);

@@ -24,7 +24,7 @@ export interface OptDef {
   readonly help: string;
 }
 
-export type GroupKey = 'domain' | 'monitor' | 'events' | 'host' | 'interface' | 'network' | 'pool' | 'volume' | 'vireo';
+export type GroupKey = 'domain' | 'monitor' | 'events' | 'host' | 'interface' | 'network' | 'snapshot' | 'pool' | 'volume' | 'vireo';
 
 export interface GroupDef {
   readonly key: GroupKey;
@@ -51,7 +51,8 @@ export type CliClient = Pick<VireoClient,
   | 'nodeCpuMap' | 'domainStats' | 'vcpuInfo' | 'vcpuCount' | 'blockStats' | 'interfaceStats' | 'memoryStats' | 'setMemoryStatsPeriod'
   | 'blockErrors' | 'cpuStats' | 'setMemory' | 'setMaxMemory' | 'setVcpus' | 'nodeMemoryParameters' | 'tuning' | 'setTuning'
   | 'save' | 'dump' | 'screenshot' | 'restore' | 'saveImageXml' | 'saveImageDefine' | 'managedSave' | 'managedSaveRemove' | 'managedSaveXml' | 'managedSaveDefine'
-  | 'iothreads' | 'addIothread' | 'delIothread' | 'pinIothread' | 'setIothread'>
+  | 'iothreads' | 'addIothread' | 'delIothread' | 'pinIothread' | 'setIothread'
+  | 'createSnapshot' | 'listSnapshots' | 'snapshotInfo' | 'snapshotXml' | 'setCurrentSnapshot' | 'revertSnapshot' | 'deleteSnapshot'>
   & Partial<Pick<VireoClient, 'domxmlToNative'>>;
 
 /** The user's terminal, for console. Tests and the shell provide their own. */

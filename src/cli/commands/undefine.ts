@@ -73,7 +73,7 @@ export const undefineCommand: CommandDef = {
     { name: 'remove-all-storage', type: 'bool', help: 'remove the volumes of every disk (use with caution)' },
     { name: 'delete-storage-volume-snapshots', type: 'bool', help: 'delete the volumes\' snapshots too; needs --remove-all-storage (no pool type of vireo supports it)' },
     { name: 'wipe-storage', type: 'bool', help: 'overwrite the removed volumes with zeros first' },
-    { name: 'snapshots-metadata', type: 'bool', help: 'remove snapshot metadata (vireo keeps none)' },
+    { name: 'snapshots-metadata', type: 'bool', help: 'remove all domain snapshot metadata (vm must be inactive)' },
     { name: 'checkpoints-metadata', type: 'bool', help: 'remove checkpoint metadata (vireo keeps none)' },
     { name: 'nvram', type: 'bool', help: "remove the guest's UEFI variable store (NVRAM) too" },
     { name: 'keep-nvram', type: 'bool', help: "keep the guest's UEFI variable store (NVRAM)" },
@@ -101,7 +101,7 @@ export const undefineCommand: CommandDef = {
       const wanted = storage?.split(',').filter((s) => s !== '');
       doomed = await attempt(ref, null, () => selectVolumes(ctx, c, dom.uuid, wanted));
     }
-    await attempt(ref, context, () => c.undefine(dom.uuid, { nvram: args.bool('nvram'), keepNvram: args.bool('keep-nvram'), keepTpm: args.bool('keep-tpm'), managedSave: args.bool('managed-save') }));
+    await attempt(ref, context, () => c.undefine(dom.uuid, { nvram: args.bool('nvram'), keepNvram: args.bool('keep-nvram'), keepTpm: args.bool('keep-tpm'), managedSave: args.bool('managed-save'), snapshotsMetadata: args.bool('snapshots-metadata') }));
     ctx.extra(`Domain '${ref}' has been undefined\n`);
     let last: string | undefined;
     for (const v of doomed) {

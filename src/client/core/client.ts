@@ -12,10 +12,10 @@ import type {
 import { VireoError } from '../../api/errors.js';
 import { fromBase64 } from './base64.js';
 import { enc } from './client-base.js';
-import { IothreadClient } from './client-iothreads.js';
+import { SnapshotClient } from './client-snapshots.js';
 
 /** The whole typed client: domains and the host here, the other resources in the parts it extends. */
-export class VireoClient<Channel = unknown> extends IothreadClient<Channel> {
+export class VireoClient<Channel = unknown> extends SnapshotClient<Channel> {
   host(): Promise<HostInfo> {
     return this.t.request('GET', '/v1/host');
   }
@@ -44,9 +44,10 @@ export class VireoClient<Channel = unknown> extends IothreadClient<Channel> {
   }
 
   /** Forget a domain; a UEFI variable store needs `nvram` (remove) or `keepNvram`, as with virsh. */
-  undefine(ref: string, opts: { nvram?: boolean; keepNvram?: boolean; keepTpm?: boolean; managedSave?: boolean } = {}): Promise<DomainSummary> {
+  undefine(ref: string, opts: { nvram?: boolean; keepNvram?: boolean; keepTpm?: boolean; managedSave?: boolean; snapshotsMetadata?: boolean } = {}): Promise<DomainSummary> {
     const q = new URLSearchParams();
     if (opts.managedSave === true) q.set('managed-save', '1');
+    if (opts.snapshotsMetadata === true) q.set('snapshots-metadata', '1');
     if (opts.nvram === true) q.set('nvram', '1');
     if (opts.keepNvram === true) q.set('keep-nvram', '1');
     if (opts.keepTpm === true) q.set('keep-tpm', '1');

@@ -25,6 +25,7 @@ import { descriptionOf, devicesOf, jobOf, metadataOf, withDescription, withMetad
 import { monitorOf, saveStatus, transition, type EventExtra, type LifecycleContext } from './context.js';
 import { launch } from './start.js';
 import { managedSavePath, scanManagedSaves, startDomain } from './managed-save.js';
+import { checkUndefineSnapshots } from './snapshot-store.js';
 import { stopProcess } from './stop.js';
 import { reconnect } from './reconnect.js';
 import { domxmlToNative } from './native.js';
@@ -234,7 +235,7 @@ export class DomainService {
    * Forget a persistent domain. A UEFI variable store is kept or removed only when told
    * (`nvram`/`keepNvram`, as virsh); an emulated TPM's state goes unless `keepTpm`.
    */
-  async undefine(ref: string, opts: { nvram?: boolean; keepNvram?: boolean; keepTpm?: boolean; managedSave?: boolean } = {}): Promise<DomainSummary> {
+  async undefine(ref: string, opts: { nvram?: boolean; keepNvram?: boolean; keepTpm?: boolean; managedSave?: boolean; snapshotsMetadata?: boolean } = {}): Promise<DomainSummary> {
     const dom = this.lookup(ref);
     return dom.jobs.run('undefine', 'short', async () => {
       if (this.table.get(dom.uuid) !== dom) throw VireoError.of('NO_DOMAIN', `no domain with matching name or id or uuid '${ref}'`);
@@ -246,6 +247,7 @@ export class DomainService {
       if (dom.managedSave && opts.managedSave !== true) {
         throw new VireoError('OPERATION_INVALID', 'Refusing to undefine while domain managed save image exists');
       }
+      await checkUndefineSnapshots(this.ctx, dom, opts.snapshotsMetadata === true);
       if (dom.managedSave) {
         await fs.rm(managedSavePath(this.ctx, dom.name), { force: true });
         dom.managedSave = false;

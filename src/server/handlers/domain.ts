@@ -30,7 +30,7 @@ export const domainHandlers: HandlerTable<DomainId> = {
     return { native: await daemon.domains.domxmlToNative(str(body, 'format'), domain === undefined ? { xml: xml ?? '' } : { domain }) };
   },
   'domain.get': ({ daemon, ref }) => daemon.domains.summary(daemon.domains.lookup(ref)),
-  'domain.undefine': ({ daemon, ref, query }) => daemon.domains.undefine(ref, { nvram: query.flag('nvram'), keepNvram: query.flag('keep-nvram'), keepTpm: query.flag('keep-tpm'), managedSave: query.flag('managed-save') }),
+  'domain.undefine': ({ daemon, ref, query }) => daemon.domains.undefine(ref, { nvram: query.flag('nvram'), keepNvram: query.flag('keep-nvram'), keepTpm: query.flag('keep-tpm'), managedSave: query.flag('managed-save'), snapshotsMetadata: query.flag('snapshots-metadata') }),
   'domain.xml': ({ daemon, ref, query }): XmlResponse => ({
     xml: daemon.domains.dumpXml(ref, { inactive: query.flag('inactive'), securityInfo: query.flag('security-info'), updateCpu: query.flag('update-cpu') }),
   }),
