@@ -5,6 +5,7 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import type { Stream } from 'node:stream';
 
 export interface RunResult {
   code: number | null;
@@ -154,4 +155,21 @@ export function runAttached(cmd: string, args: readonly string[], opts: { env?: 
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });
+}
+
+/**
+ * Copy everything from `input` (a socket, pipe or file: its descriptor is given to the child)
+ * to the open descriptor `outFd` at its current offset, with `cat`: the kernel moves the bytes
+ * between the two descriptors, which is several times faster than reading them into Node and
+ * writing them out again. `kill` ends the copy early. Resolves with cat's exit and error output.
+ */
+export function copyFd(input: Stream | number, outFd: number): { done: Promise<RunResult>; kill(): void } {
+  const child = spawn('cat', [], { stdio: [input, outFd, 'pipe'] });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const done = new Promise<RunResult>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code, signal) => resolve({ code, signal, stdout: '', stderr }));
+  });
+  return { done, kill: () => child.kill('SIGKILL') };
 }

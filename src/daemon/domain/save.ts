@@ -58,7 +58,8 @@ export async function saveDomain(host: DomainHost, ref: string, file: string, op
     let paused = false;
     let done = false;
     try {
-      await out.write(head, 0, head.length, 0);
+      // Not positional: the file offset moves past the header, where the stream copy writes.
+      await out.write(head, 0, head.length, null);
       sink = await listenInto(path.join(rt.runDir, SAVE_SOCKET), out, head.length);
       if (wasRunning) {
         rt.pauseReason = 'saving';
