@@ -87,7 +87,7 @@ export async function createSnapshot(host: DomainHost, ref: string, xml: string)
     }
     // The domain XML is taken before the save: the guest the snapshot holds is the one it
     // describes; a running one's is its live XML, id included, as libvirt records it.
-    const domainXml = live ? formatDomainXml(def, { omitSecrets: true, ...(dom.id !== undefined && dom.id !== null ? { id: dom.id } : {}) }) : formatDomainXml(def);
+    const domainXml = live ? formatDomainXml(def, { omitSecrets: true, ...(dom.id !== null ? { id: dom.id } : {}) }) : formatDomainXml(def);
     let state: Snapshot['state'] = 'shutoff';
     if (live) {
       state = (await saveLive(host, dom, name)).state;
