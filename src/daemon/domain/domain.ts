@@ -28,6 +28,8 @@ export interface Runtime {
   inShutdown: boolean;
   /** Reason to record for the next STOP event (e.g. 'user' for suspend). */
   pauseReason: StateReason | undefined;
+  /** Reason to record for the next RESUME event (e.g. 'from snapshot' after a snapshot-load). */
+  resumeReason?: StateReason | undefined;
   finalized: boolean;
   /** Settles when an attempt to take the monitor back (after a restart) ends: true if it worked. */
   monitorReady: Promise<boolean> | undefined;

@@ -46,7 +46,7 @@ function onEvent(ctx: LifecycleContext, dom: Domain, rt: Runtime, ev: QmpEvent):
       rt.pauseReason = undefined;
       break;
     case 'RESUME':
-      if (!rt.inShutdown) transition(ctx, dom, rt, 'resume');
+      if (!rt.inShutdown) transition(ctx, dom, rt, 'resume', rt.resumeReason);
       break;
     case 'SHUTDOWN':
       onGuestShutdown(ctx, dom, rt, ev.data.guest === true);

@@ -1,6 +1,7 @@
 /**
  * Domain snapshots with libvirt 9.0's rules and words (compared with libvirt-ref): internal
- * snapshots of a shut-off guest's qcow2 disks (qemu-img snapshot -c/-a/-d on each), their
+ * snapshots of a shut-off guest's qcow2 disks (qemu-img snapshot -c/-a/-d on each), of a running
+ * guest's disks and memory (QMP snapshot jobs, snapshot-live.ts), their
  * metadata (snapshot-store.ts), the tree and the current snapshot. A snapshot's metadata is
  * recorded only after every disk took it; a failure part way removes what was made.
  */
@@ -15,6 +16,7 @@ import { MomentTree, type MomentFilter } from '../../conf/snapshot-tree.js';
 import { internalSnapshot } from '../../storage/qemu-img.js';
 import type { Domain } from './domain.js';
 import type { DomainHost } from './ops.js';
+import { deleteLive, loadLive, saveLive } from './snapshot-live.js';
 import {
   currentSnapshot, dropSnapshot, loadSnapshots, saveSnapshot, setCurrentSnapshot, type Snapshot,
 } from './snapshot-store.js';
@@ -61,16 +63,18 @@ export async function createSnapshot(host: DomainHost, ref: string, xml: string)
   const dom = host.lookup(ref);
   const req = parseSnapshotXml(xml);
   return dom.jobs.run('snapshot', 'short', async () => {
-    if (dom.active) {
-      throw VireoError.of('NO_SUPPORT', 'snapshots of a running guest are not supported yet', { hint: 'shut the guest off first' });
-    }
     if (req.memory?.snapshot === 'external' || (req.disks ?? []).some((d) => d.snapshot === 'external')) {
       throw VireoError.of('NO_SUPPORT', 'external snapshots are not supported yet');
     }
-    if (req.memory !== undefined && req.memory.snapshot !== 'no') {
+    const live = dom.active;
+    if (!live && req.memory !== undefined && req.memory.snapshot !== 'no') {
       throw VireoError.of('CONFIG_UNSUPPORTED', `memory state cannot be saved with offline or disk-only snapshot`);
     }
-    const def = dom.persistent ?? dom.def;
+    if (live && req.memory?.snapshot === 'no') {
+      throw VireoError.of('NO_SUPPORT', 'disk-only snapshots of a running guest are not supported yet');
+    }
+    const rt = dom.runtime;
+    const def = live && rt !== undefined ? rt.liveDef : dom.persistent ?? dom.def;
     const list = await loadSnapshots(host.ctx, dom.name);
     const name = req.name ?? String(Math.floor(Date.now() / 1000));
     if (list.some((s) => s.name === name)) throw VireoError.of('OPERATION_FAILED', `domain moment ${name} already exists`);
@@ -81,16 +85,24 @@ export async function createSnapshot(host: DomainHost, ref: string, xml: string)
       }
       if (d.snapshot === 'no' || d.snapshot === 'manual') throw VireoError.of('NO_SUPPORT', `leaving disk '${d.name}' out of an internal snapshot is not supported`);
     }
-    const made: string[] = [];
-    try {
-      for (const d of disks) {
-        await internalSnapshot(d.path, 'create', name);
-        made.push(d.path);
+    // The domain XML is taken before the save: the guest the snapshot holds is the one it
+    // describes; a running one's is its live XML, id included, as libvirt records it.
+    const domainXml = live ? formatDomainXml(def, { omitSecrets: true, ...(dom.id !== null ? { id: dom.id } : {}) }) : formatDomainXml(def);
+    let state: Snapshot['state'] = 'shutoff';
+    if (live) {
+      state = (await saveLive(host, dom, name)).state;
+    } else {
+      const made: string[] = [];
+      try {
+        for (const d of disks) {
+          await internalSnapshot(d.path, 'create', name);
+          made.push(d.path);
+        }
+      } catch (e) {
+        // Undo the disks that took it, so a failed snapshot leaves no half of itself behind.
+        for (const p of made) await internalSnapshot(p, 'delete', name).catch(() => undefined);
+        throw e;
       }
-    } catch (e) {
-      // Undo the disks that took it, so a failed snapshot leaves no half of itself behind.
-      for (const p of made) await internalSnapshot(p, 'delete', name).catch(() => undefined);
-      throw e;
     }
     const parent = await currentSnapshot(host.ctx, dom.name);
     const snapDisks: SnapshotDisk[] = def.devices.disks.map((d) => ({
@@ -98,9 +110,9 @@ export async function createSnapshot(host: DomainHost, ref: string, xml: string)
     }));
     const s: Snapshot = {
       name, ...(req.description !== undefined ? { description: req.description } : {}),
-      state: 'shutoff', ...(parent !== undefined && list.some((x) => x.name === parent) ? { parent } : {}),
-      creationTime: Math.floor(Date.now() / 1000), memory: { snapshot: 'no' }, disks: snapDisks,
-      domainXml: formatDomainXml(def),
+      state, ...(parent !== undefined && list.some((x) => x.name === parent) ? { parent } : {}),
+      creationTime: Math.floor(Date.now() / 1000), memory: { snapshot: live ? 'internal' : 'no' }, disks: snapDisks,
+      domainXml,
     };
     await saveSnapshot(host.ctx, dom.name, s);
     await setCurrentSnapshot(host.ctx, dom.name, name);
@@ -150,13 +162,12 @@ export async function deleteSnapshot(host: DomainHost, ref: string, name: string
     const s = tree.get(name);
     if (s === undefined) throw notFound(name);
     const victims = [...(o.childrenOnly === true || o.children === true ? tree.descendants(name) : []), ...(o.childrenOnly === true ? [] : [s])];
-    if (dom.active && o.metadata !== true && victims.some((v) => (v.disks ?? []).some((d) => d.snapshot === 'internal'))) {
-      throw VireoError.of('NO_SUPPORT', 'deleting internal snapshots of a running guest is not supported yet');
-    }
     const def = dom.persistent ?? dom.def;
     const current = await currentSnapshot(host.ctx, dom.name);
     for (const v of victims.reverse()) {
-      if (o.metadata !== true) {
+      if (o.metadata !== true && dom.active) {
+        await deleteLive(host, dom, v);
+      } else if (o.metadata !== true) {
         for (const d of v.disks ?? []) {
           if (d.snapshot !== 'internal') continue;
           const disk = def.devices.disks.find((x) => x.target === d.name);
@@ -189,8 +200,15 @@ export async function revertSnapshot(host: DomainHost, ref: string, name: string
     const tree = new MomentTree(await loadSnapshots(host.ctx, dom.name));
     const s = tree.get(name);
     if (s === undefined) throw notFound(name);
-    if (dom.active) throw VireoError.of('NO_SUPPORT', 'reverting a running guest is not supported yet', { hint: 'shut the guest off first' });
     if (location(s) === 'external') throw VireoError.of('NO_SUPPORT', 'reverting to an external snapshot is not supported yet');
+    if (dom.active) {
+      await loadLive(host, dom, s);
+      await setCurrentSnapshot(host.ctx, dom.name, name);
+      return;
+    }
+    if (s.state === 'running' || s.state === 'paused') {
+      throw VireoError.of('NO_SUPPORT', `reverting a shut-off domain to snapshot ${name}, taken while it was ${s.state}, is not supported yet`, { hint: 'start the guest first, then revert' });
+    }
     const def = dom.persistent ?? dom.def;
     for (const d of s.disks ?? []) {
       if (d.snapshot !== 'internal') continue;

@@ -34,8 +34,9 @@ export const TRANSITIONS: Readonly<Record<Cause, Transition>> = {
   restore: { from: ['shut off'], to: 'running', reason: 'restored', event: ['Started', 'Restored'] },
   'restore-paused': { from: ['shut off'], to: 'paused', reason: 'user', event: ['Started', 'Restored'] },
   suspend: { from: ['running'], to: 'paused', reason: 'user', event: ['Suspended', 'Paused'] },
-  'qemu-paused': { from: ['running'], to: 'paused', reason: 'unknown', event: ['Suspended', 'Paused'] },
-  resume: { from: ['paused'], to: 'running', reason: 'unpaused', event: ['Resumed', 'Unpaused'] },
+  'qemu-paused': { from: ['running'], to: 'paused', reason: 'unknown', event: ['Suspended', (r) => (r === 'from snapshot' ? 'Snapshot' : 'Paused')] },
+  // A snapshot-load runs the guest on "from snapshot" (libvirt's RESUMED_FROM_SNAPSHOT).
+  resume: { from: ['paused'], to: 'running', reason: 'unpaused', event: ['Resumed', (r) => (r === 'from snapshot' ? 'Snapshot' : 'Unpaused')] },
   // A fake reboot (reboot, on_poweroff='restart'): the guest runs again from a reset.
   reboot: { from: ['running', 'paused'], to: 'running', reason: 'booted' },
   'poweroff-preserved': { from: ['running', 'paused'], to: 'paused', reason: 'shutting down', event: ['Suspended', 'Paused'] },
