@@ -20,7 +20,20 @@ export function snapshotDir(ctx: LifecycleContext, domain: string): string {
   return path.join(ctx.store.layout.lib, 'snapshot', domain);
 }
 
-/** Every snapshot of the domain, oldest first (creation time, then name). */
+/**
+ * The order snapshots were made in: the file `order`, a name per line. Creation times have whole
+ * seconds, and libvirt lists a parent's children newest first by insertion, so two made in one
+ * second need this to come out in the order they were made.
+ */
+async function readOrder(dir: string): Promise<string[]> {
+  return ((await readFileIfExists(path.join(dir, 'order'))) ?? '').split('\n').filter((n) => n !== '');
+}
+
+async function writeOrder(dir: string, names: readonly string[]): Promise<void> {
+  await writeFileAtomic(path.join(dir, 'order'), names.map((n) => `${n}\n`).join(''));
+}
+
+/** Every snapshot of the domain, oldest first (the order they were made in; else creation time, then name). */
 export async function loadSnapshots(ctx: LifecycleContext, domain: string): Promise<Snapshot[]> {
   const dir = snapshotDir(ctx, domain);
   const files = await fs.readdir(dir).catch(() => [] as string[]);
@@ -32,7 +45,12 @@ export async function loadSnapshots(ctx: LifecycleContext, domain: string): Prom
     if (def.name === undefined || def.creationTime === undefined || def.state === undefined) continue;
     out.push(def as Snapshot);
   }
-  return out.sort((a, b) => a.creationTime - b.creationTime || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const order = await readOrder(dir);
+  const rank = (n: string): number => {
+    const i = order.indexOf(n);
+    return i < 0 ? Infinity : i;
+  };
+  return out.sort((a, b) => a.creationTime - b.creationTime || rank(a.name) - rank(b.name) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 /** Record (or replace) one snapshot's metadata. */
@@ -40,11 +58,16 @@ export async function saveSnapshot(ctx: LifecycleContext, domain: string, s: Sna
   const dir = snapshotDir(ctx, domain);
   await fs.mkdir(dir, { recursive: true, mode: 0o700 });
   await writeFileAtomic(path.join(dir, `${s.name}.xml`), formatSnapshotXml(s));
+  const order = await readOrder(dir);
+  if (!order.includes(s.name)) await writeOrder(dir, [...order, s.name]);
 }
 
 /** Forget one snapshot's metadata. */
 export async function dropSnapshot(ctx: LifecycleContext, domain: string, name: string): Promise<void> {
-  await fs.rm(path.join(snapshotDir(ctx, domain), `${name}.xml`), { force: true });
+  const dir = snapshotDir(ctx, domain);
+  await fs.rm(path.join(dir, `${name}.xml`), { force: true });
+  const order = await readOrder(dir);
+  if (order.includes(name)) await writeOrder(dir, order.filter((n) => n !== name));
 }
 
 /** The current snapshot's name, if one is set. */
