@@ -26,7 +26,7 @@ function noXpath(args: Args): void {
 }
 
 /** The contents of a --xml FILE (virsh reads it on the client side too). */
-async function readXmlFile(file: string): Promise<string> {
+export async function readXmlFile(file: string): Promise<string> {
   try {
     return await fs.readFile(file, 'utf8');
   } catch (e) {

@@ -3,11 +3,11 @@
  * -delete with virsh 9.0's options, messages and output (compared with libvirt-ref). Options
  * vireo cannot honour yet are refused by name, never ignored.
  */
-import { promises as fs } from 'node:fs';
 import type { SnapshotListQuery, SnapshotSummary } from '../../api/types.js';
 import { attempt, fail } from '../errors.js';
 import { snapshotInfo, snapshotTable, snapshotTree } from '../snapformat.js';
 import { flag } from './opts.js';
+import { readXmlFile } from './save.js';
 import type { Args, CliClient, CommandDef, OptDef } from './types.js';
 
 const domainOpt: OptDef = { name: 'domain', type: 'data', required: true, help: 'domain name, id or uuid' };
@@ -33,15 +33,6 @@ async function current(c: CliClient, ref: string): Promise<string | undefined> {
     return (await c.snapshotInfo(ref)).name;
   } catch {
     return undefined;
-  }
-}
-
-async function readXmlFile(file: string): Promise<string> {
-  try {
-    return await fs.readFile(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    return fail(`Failed to open file '${file}': ${code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}`);
   }
 }
 
